@@ -1,0 +1,270 @@
+"""The world as columnar, in-memory numpy state.
+
+Everything the simulation and the recommender touch lives here, one array per
+attribute, indexed by a 0-based row number that is also the row's primary key in
+the store (video ``i`` is ``Video.id == i``). Nothing in this module does I/O.
+
+Two truths live side by side and must stay apart:
+
+* **Hidden truth** (``creator_skill``, ``video_quality``, ``aud_topics`` /
+  ``aud_topic_w``, ``aud_like_prop`` ...): read only by ``engine.audience`` when it
+  draws how a simulated viewer reacts.
+* **Observable state** (metadata, counters, tiers, trends, ``aud_pref``): the
+  only things ``engine.pools`` and ``engine.ranking`` may read.
+
+Videos grow while the world runs (simulated creators keep uploading, the person
+posts from the studio), so video arrays have a capacity larger than
+``n_videos``; always slice with ``[: world.n_videos]`` or use ``world.videos``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+from enum import IntEnum
+
+import numpy as np
+
+TOPICS_PER_VIDEO = 2
+TOPICS_PER_VIEWER = 3
+TAGS_PER_VIDEO = 4
+
+
+class Signal(IntEnum):
+    """Columns of ``World.video_counts`` and ``World.video_tier_counts``."""
+
+    VIEW = 0
+    FULL_WATCH = 1
+    LIKE = 2
+    SHARE = 3
+    FAVOURITE = 4
+    COMMENT = 5
+    FOLLOW = 6
+    SKIP = 7
+    NOT_INTERESTED = 8
+
+
+N_SIGNALS = len(Signal)
+
+
+class Status(IntEnum):
+    """``World.video_status``: where a video stands on the tier ladder."""
+
+    ACTIVE = 0  # in its tier's pool, collecting impressions
+    STALLED = 1  # failed a tier (or faded); out of the pools
+    TOP = 2  # passed the last budgeted tier: served site-wide until it fades
+
+
+#: Creators, sounds and viewers are fixed after seeding; videos grow.
+VIDEO_ARRAYS = (
+    "video_creator",
+    "video_sound",
+    "video_duration",
+    "video_topics",
+    "video_topic_w",
+    "video_language",
+    "video_country",
+    "video_upload_time",
+    "video_quality",
+    "video_tags",
+    "video_profile",
+    "video_tier",
+    "video_status",
+    "video_tier_entered",
+    "video_counts",
+    "video_tier_counts",
+    "video_watch_seconds",
+    "video_tier_watch_seconds",
+    "video_dirty",
+)
+
+
+@dataclass(eq=False)
+class World:
+    # -- vocabularies (index -> name) -------------------------------------------------
+    topic_names: list[str]
+    country_codes: list[str]
+    language_codes: list[str]
+    device_names: list[str]
+    creator_handles: list[str]
+    sound_titles: list[str]
+    hashtag_names: list[str]
+    caption_words: list[str]  # vocabulary for captions of simulated uploads
+    video_captions: list[str]  # one per video, grows with n_videos
+
+    # -- creators (C) -----------------------------------------------------------------
+    creator_country: np.ndarray  # int16
+    creator_language: np.ndarray  # int16
+    creator_topic: np.ndarray  # int16, main topic
+    creator_followers: np.ndarray  # int64
+    creator_upload_rate: np.ndarray  # float32, uploads per simulated hour
+    creator_skill: np.ndarray  # float32 HIDDEN: mean quality of its videos
+
+    # -- sounds (S) and hashtags (H) ----------------------------------------------------
+    sound_original: np.ndarray  # bool: original audio vs licensed track
+    sound_trend: np.ndarray  # float64: decayed engagement (observable)
+    hashtag_topic: np.ndarray  # int16, -1 for generic tags (#fyp, #viral)
+    hashtag_trend: np.ndarray  # float64: decayed engagement (observable)
+
+    # -- videos (capacity >= n_videos) ----------------------------------------------------
+    n_videos: int
+    video_creator: np.ndarray  # int32
+    video_sound: np.ndarray  # int32
+    video_duration: np.ndarray  # float32 seconds
+    video_topics: np.ndarray  # int16 [cap, TOPICS_PER_VIDEO]
+    video_topic_w: np.ndarray  # float32 [cap, TOPICS_PER_VIDEO], rows sum to 1
+    video_language: np.ndarray  # int16
+    video_country: np.ndarray  # int16
+    video_upload_time: np.ndarray  # float64 simulated hours (negative: before t=0)
+    video_quality: np.ndarray  # float32 HIDDEN, in [0, 1]
+    video_tags: np.ndarray  # int32 [cap, TAGS_PER_VIDEO], -1 padded
+    video_profile: np.ndarray  # int32: posting profile id, -1 for simulated creators
+    video_tier: np.ndarray  # int8
+    video_status: np.ndarray  # int8 (Status)
+    video_tier_entered: np.ndarray  # float64 simulated hours
+    video_counts: np.ndarray  # int64 [cap, N_SIGNALS], lifetime
+    video_tier_counts: np.ndarray  # int64 [cap, N_SIGNALS], current tier only
+    video_watch_seconds: np.ndarray  # float64, lifetime
+    video_tier_watch_seconds: np.ndarray  # float64, current tier only
+    video_dirty: np.ndarray  # bool: changed since the last checkpoint
+
+    # -- simulated audience (N) -----------------------------------------------------------
+    aud_country: np.ndarray  # int16
+    aud_language: np.ndarray  # int16
+    aud_device: np.ndarray  # int8
+    aud_activity: np.ndarray  # float32, impressions per simulated hour
+    aud_topics: np.ndarray  # int16 [N, TOPICS_PER_VIEWER] HIDDEN
+    aud_topic_w: np.ndarray  # float32 [N, TOPICS_PER_VIEWER] HIDDEN, rows sum to 1
+    aud_like_prop: np.ndarray  # float32 HIDDEN: propensity multiplier to react
+    aud_pref: np.ndarray  # float16 [N, T] OBSERVABLE: the platform's learned estimate
+
+    # -- scalars --------------------------------------------------------------------------
+    clock: float = 0.0  # simulated hours since the scenario's start
+    seed: int = 0
+    scenario: str = ""
+    # counts the checkpoint has already written: rows past these are new
+    saved_videos: int = 0
+    extra: dict = field(default_factory=dict)
+
+    # -- sizes ----------------------------------------------------------------------------
+    @property
+    def n_topics(self) -> int:
+        return len(self.topic_names)
+
+    @property
+    def n_creators(self) -> int:
+        return len(self.creator_country)
+
+    @property
+    def n_sounds(self) -> int:
+        return len(self.sound_original)
+
+    @property
+    def n_hashtags(self) -> int:
+        return len(self.hashtag_topic)
+
+    @property
+    def n_viewers(self) -> int:
+        return len(self.aud_country)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.video_creator)
+
+    def video_main_topic(self) -> np.ndarray:
+        """Main topic of every live video (the heavier of its two)."""
+        return self.video_topics[: self.n_videos, 0]
+
+    # -- growth ---------------------------------------------------------------------------
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more videos (amortised doubling)."""
+        need = self.n_videos + extra
+        if need <= self.capacity:
+            return
+        new_cap = max(need, int(self.capacity * 1.5) + 1024)
+        for name in VIDEO_ARRAYS:
+            old = getattr(self, name)
+            grown = np.zeros((new_cap, *old.shape[1:]), dtype=old.dtype)
+            grown[: len(old)] = old
+            if name == "video_tags":
+                grown[len(old) :] = -1
+            if name == "video_profile":
+                grown[len(old) :] = -1
+            setattr(self, name, grown)
+
+    def add_videos(
+        self,
+        *,
+        creator: np.ndarray,
+        sound: np.ndarray,
+        duration: np.ndarray,
+        topics: np.ndarray,
+        topic_w: np.ndarray,
+        language: np.ndarray,
+        country: np.ndarray,
+        upload_time: np.ndarray,
+        quality: np.ndarray,
+        tags: np.ndarray,
+        captions: list[str],
+        profile: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Append videos in tier 0, status ACTIVE; return their ids."""
+        k = len(creator)
+        self.reserve(k)
+        ids = np.arange(self.n_videos, self.n_videos + k)
+        s = slice(self.n_videos, self.n_videos + k)
+        self.video_creator[s] = creator
+        self.video_sound[s] = sound
+        self.video_duration[s] = duration
+        self.video_topics[s] = topics
+        self.video_topic_w[s] = topic_w
+        self.video_language[s] = language
+        self.video_country[s] = country
+        self.video_upload_time[s] = upload_time
+        self.video_quality[s] = quality
+        self.video_tags[s] = tags
+        self.video_profile[s] = -1 if profile is None else profile
+        self.video_tier[s] = 0
+        self.video_status[s] = Status.ACTIVE
+        self.video_tier_entered[s] = upload_time
+        self.video_counts[s] = 0
+        self.video_tier_counts[s] = 0
+        self.video_watch_seconds[s] = 0
+        self.video_tier_watch_seconds[s] = 0
+        self.video_dirty[s] = True
+        self.video_captions.extend(captions)
+        self.n_videos += k
+        return ids
+
+    def copy(self) -> World:
+        """A deep copy: audits and what-ifs run on it without touching this world."""
+        return copy.deepcopy(self)
+
+    def array_fields(self) -> list[str]:
+        return [f.name for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)]
+
+
+def empty_video_arrays(capacity: int, n_topics: int) -> dict[str, np.ndarray]:
+    """Zeroed video arrays of the right dtypes, for builders of a World."""
+    del n_topics  # topic mix is sparse (TOPICS_PER_VIDEO), independent of T
+    return {
+        "video_creator": np.zeros(capacity, np.int32),
+        "video_sound": np.zeros(capacity, np.int32),
+        "video_duration": np.zeros(capacity, np.float32),
+        "video_topics": np.zeros((capacity, TOPICS_PER_VIDEO), np.int16),
+        "video_topic_w": np.zeros((capacity, TOPICS_PER_VIDEO), np.float32),
+        "video_language": np.zeros(capacity, np.int16),
+        "video_country": np.zeros(capacity, np.int16),
+        "video_upload_time": np.zeros(capacity, np.float64),
+        "video_quality": np.zeros(capacity, np.float32),
+        "video_tags": np.full((capacity, TAGS_PER_VIDEO), -1, np.int32),
+        "video_profile": np.full(capacity, -1, np.int32),
+        "video_tier": np.zeros(capacity, np.int8),
+        "video_status": np.zeros(capacity, np.int8),
+        "video_tier_entered": np.zeros(capacity, np.float64),
+        "video_counts": np.zeros((capacity, N_SIGNALS), np.int64),
+        "video_tier_counts": np.zeros((capacity, N_SIGNALS), np.int64),
+        "video_watch_seconds": np.zeros(capacity, np.float64),
+        "video_tier_watch_seconds": np.zeros(capacity, np.float64),
+        "video_dirty": np.zeros(capacity, bool),
+    }

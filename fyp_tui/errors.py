@@ -1,0 +1,21 @@
+"""Errors a person can act on. The CLI prints them as one line and exits non-zero."""
+
+
+class FypError(Exception):
+    """Base: its message is shown to the person as is, with no traceback."""
+
+    exit_code = 1
+
+
+class UsageError(FypError):
+    """Bad input: an unknown scenario key, a bad number, a bad file."""
+
+    exit_code = 2
+
+
+class StoreError(FypError):
+    """The database is missing, corrupt, not a fyp-tui world, or from a newer build."""
+
+
+class WorldLockedError(FypError):
+    """Another process already owns this world's simulation."""
