@@ -153,7 +153,7 @@ class VideoHashtag(SQLModel, table=True):
 
 
 class Audience(SQLModel, table=True):
-    """A simulated viewer. ``interests`` is compact: int16 topic ids then float16 weights."""
+    """A simulated viewer. ``interests`` is compact: 3 int16 topic ids then 3 float32 weights (18 bytes)."""
 
     __tablename__ = "audience"
 

@@ -1,0 +1,1107 @@
+"""World <-> database: save a new world, load it into arrays, checkpoint its deltas.
+
+Everything here is bulk: rows go in through the DBAPI cursor's ``executemany``
+on the SQLAlchemy connection (the same transaction; columns that hold one value
+everywhere, like a new world's zero counters, become SQL literals), and come out
+with one ``SELECT`` per table into numpy columns. The engine never queries SQL in
+its hot path.
+
+The rows are the truth. For speed, the video and audience arrays also live as a
+columnar mirror in ``engine_state`` (``mirror:<array>`` blobs, rewritten by each
+checkpoint in the same transaction); :meth:`WorldStore.load` uses the mirror only
+when its check values (row counts and counter sums) match the tables, and reads
+the rows otherwise. Loading 1M viewers from rows takes seconds, from the mirror a
+fraction of one.
+
+* :func:`save_new_world` (``fyp-tui seed``) writes a complete world into a
+  temporary file and renames it into place: there is never a half-written world.
+* :class:`WorldStore` opens an existing world (schema check, per-world process
+  lock), loads it, and checkpoints it: ``snap = store.capture(world, events)``
+  copies what changed (fast, under the caller's world lock), ``store.write(snap)``
+  commits it in one transaction (slow part, fine in a worker thread).
+
+World.extra round trip: ``engine``, ``world_settings``, ``description`` and
+``caption_words_by_language`` live in ``world_meta.settings_json``;
+``creator_display_names`` / ``sound_artists`` come from their tables; any other
+key is saved too: numpy arrays as ``engine_state`` rows named ``extra:<key>``,
+JSON-safe values under ``settings_json["extra"]`` (anything else is skipped).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
+from fyp_tui.engine.world import (
+    N_SIGNALS,
+    VIDEO_ARRAYS,
+    TAGS_PER_VIDEO,
+    TOPICS_PER_VIEWER,
+    World,
+    empty_video_arrays,
+)
+from fyp_tui.errors import StoreError
+from fyp_tui.store.db import WorldLock, _one_line, check_world, describe, make_engine, resolve_url, sqlite_path
+
+Progress = Callable[[str, int, int], None]
+
+#: video columns holding World.video_counts / video_tier_counts, in Signal order
+COUNT_COLS = ("views", "full_watches", "likes", "shares", "favourites", "comments", "follows", "skips", "not_interested")
+TIER_COUNT_COLS = (
+    "impressions_in_tier", "tier_full_watches", "tier_likes", "tier_shares", "tier_favourites",
+    "tier_comments", "tier_follows", "tier_skips", "tier_not_interested",
+)
+assert len(COUNT_COLS) == len(TIER_COUNT_COLS) == N_SIGNALS
+
+#: columns a checkpoint rewrites for a video that changed (id goes last, for WHERE)
+STATE_COLS = ("tier", "status", "tier_entered", "watch_seconds", "tier_watch_seconds", *COUNT_COLS, *TIER_COUNT_COLS)
+VIDEO_COLS = (
+    "id", "creator_id", "sound_id", "profile_id", "caption", "duration", "topic_id", "topic2_id",
+    "topic_weight", "language_id", "country_id", "upload_time", "quality", *STATE_COLS,
+)
+CREATOR_COLS = ("id", "handle", "display_name", "country_id", "language_id", "topic_id", "follower_count", "upload_rate", "skill")
+AUDIENCE_COLS = ("id", "country_id", "language_id", "device_id", "activity", "like_propensity", "interests")
+
+#: World.extra keys with a home of their own (not in settings_json["extra"])
+SETTINGS_EXTRA = ("engine", "world_settings", "description", "caption_words_by_language")
+TABLE_EXTRA = ("creator_display_names", "sound_artists")
+
+#: bytes per audience.interests value: int16 topic ids, then float32 weights
+INTEREST_DTYPE = np.dtype([("topics", "<i2", (TOPICS_PER_VIEWER,)), ("weights", "<f4", (TOPICS_PER_VIEWER,))])
+
+CHUNK = 100_000
+
+
+def utcnow() -> str:
+    """Now, UTC, in the text form SQLAlchemy's SQLite DateTime reads back."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# =========================================================================================
+# low-level bulk helpers (DBAPI cursor on the SQLAlchemy connection: same transaction)
+# =========================================================================================
+def _marker(conn: Any) -> str:
+    style = conn.dialect.paramstyle
+    if style == "qmark":
+        return "?"
+    if style in ("format", "pyformat"):
+        return "%s"
+    raise StoreError(f"database driver paramstyle {style!r} is not supported")
+
+
+def _cursor(conn: Any) -> Any:
+    return conn.connection.dbapi_connection.cursor()
+
+
+def _insert(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], *, or_replace: bool = False) -> None:
+    m = _marker(conn)
+    verb = "INSERT OR REPLACE" if or_replace and conn.dialect.name == "sqlite" else "INSERT"
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})"
+    sql = sql.replace("INSERT", verb, 1)
+    cur = _cursor(conn)
+    try:
+        cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+    finally:
+        cur.close()
+
+
+def _literal(a: np.ndarray) -> str | None:
+    """SQL literal if every value of ``a`` is the same exactly-representable number, else None."""
+    if len(a) == 0 or a.ndim != 1:
+        return None
+    v = a[0]
+    if not (a == v).all():
+        return None
+    if a.dtype == bool or np.issubdtype(a.dtype, np.integer):
+        return str(int(v))
+    if np.issubdtype(a.dtype, np.floating) and float(v).is_integer() and abs(float(v)) < 2**53:
+        return repr(float(v))  # integral: parsed back exactly
+    return None
+
+
+def _insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
+    """Insert rows given column-wise; a numpy column holding one integral value everywhere
+    is written as a SQL literal instead of a bound parameter (seeded counters are all 0)."""
+    m = _marker(conn)
+    names, values, bound = [], [], []
+    for name, col in columns.items():
+        lit = _literal(col) if isinstance(col, np.ndarray) else None
+        names.append(name)
+        if lit is not None:
+            values.append(lit)
+        else:
+            values.append(m)
+            bound.append(col.tolist() if isinstance(col, np.ndarray) else col)
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+    cur = _cursor(conn)
+    try:
+        if bound:
+            rows = zip(*bound)
+            cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+        else:
+            n = len(next(iter(columns.values())))
+            cur.executemany(sql, [()] * n)
+    finally:
+        cur.close()
+
+
+def _update(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], key: str = "id") -> None:
+    """rows: values of ``cols`` then the key value."""
+    m = _marker(conn)
+    sql = f"UPDATE {table} SET {', '.join(f'{c} = {m}' for c in cols)} WHERE {key} = {m}"
+    cur = _cursor(conn)
+    try:
+        cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+    finally:
+        cur.close()
+
+
+def _select(conn: Any, sql: str) -> list[tuple]:
+    cur = _cursor(conn)
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _columns(rows: list[tuple], n: int) -> list[tuple]:
+    if not rows:
+        return [()] * n
+    return list(zip(*rows))
+
+
+def _none_if_neg(a: np.ndarray) -> list:
+    return [None if v < 0 else v for v in a.tolist()]
+
+
+# =========================================================================================
+# world -> rows
+# =========================================================================================
+def _video_columns(world: World, lo: int, hi: int) -> dict[str, Any]:
+    s = slice(lo, hi)
+    return _video_columns_from(
+        np.arange(lo, hi), world.video_captions[lo:hi],
+        {name: getattr(world, name)[s] for name in _NEW_ARRAYS},
+    )
+
+
+def _video_rows(world: World, lo: int, hi: int) -> Iterable[tuple]:
+    """Rows ``[lo, hi)`` of the video table as tuples in VIDEO_COLS order."""
+    cols = _video_columns(world, lo, hi)
+    return zip(*(c.tolist() if isinstance(c, np.ndarray) else c for c in (cols[name] for name in VIDEO_COLS)))
+
+
+def insert_videos(conn: Any, world: World, lo: int, hi: int) -> None:
+    """Insert video rows ``[lo, hi)`` and their hashtags on a SQLAlchemy connection
+    (inside the caller's transaction); does not touch ``world.saved_videos``."""
+    if hi <= lo:
+        return
+    _insert_columns(conn, "video", _video_columns(world, lo, hi))
+    _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(lo, world.video_tags[lo:hi]))
+
+
+def _video_columns_from(ids: np.ndarray, captions: Sequence[str], a: dict[str, np.ndarray]) -> dict[str, Any]:
+    """VIDEO_COLS -> column values, from video arrays sliced to the rows written."""
+    profile = a["video_profile"]
+    cols: dict[str, Any] = {
+        "id": ids,
+        "creator_id": a["video_creator"],
+        "sound_id": a["video_sound"],
+        "profile_id": [None] * len(ids) if (profile < 0).all() else _none_if_neg(profile),
+        "caption": list(captions),
+        "duration": a["video_duration"],
+        "topic_id": a["video_topics"][:, 0].copy(),
+        "topic2_id": a["video_topics"][:, 1].copy(),
+        "topic_weight": a["video_topic_w"][:, 0].copy(),
+        "language_id": a["video_language"],
+        "country_id": a["video_country"],
+        "upload_time": a["video_upload_time"],
+        "quality": a["video_quality"],
+    }
+    cols.update(_state_columns(a))
+    return cols
+
+
+def _state_columns(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    cols = {
+        "tier": a["video_tier"], "status": a["video_status"], "tier_entered": a["video_tier_entered"],
+        "watch_seconds": a["video_watch_seconds"], "tier_watch_seconds": a["video_tier_watch_seconds"],
+    }
+    for j, name in enumerate(COUNT_COLS):
+        cols[name] = a["video_counts"][:, j].copy()
+    for j, name in enumerate(TIER_COUNT_COLS):
+        cols[name] = a["video_tier_counts"][:, j].copy()
+    assert tuple(cols) == STATE_COLS
+    return cols
+
+
+def _tag_rows(first_id: int, tags: np.ndarray) -> Iterable[tuple]:
+    vid, pos = np.nonzero(tags >= 0)
+    return zip((vid + first_id).tolist(), tags[vid, pos].tolist(), pos.tolist())
+
+
+def _interests_blob(world: World) -> list[bytes]:
+    rec = np.empty(world.n_viewers, INTEREST_DTYPE)
+    rec["topics"] = world.aud_topics
+    rec["weights"] = world.aud_topic_w
+    return rec.view(f"V{INTEREST_DTYPE.itemsize}").tolist()
+
+
+def _array_row(name: str, a: np.ndarray) -> tuple:
+    a = np.ascontiguousarray(a)
+    return (name, a.dtype.str, json.dumps(list(a.shape)), a.tobytes())
+
+
+def _json_row(name: str, value: Any) -> tuple:
+    return (name, "json", "[]", json.dumps(value).encode())
+
+
+def _read_state(rows: list[tuple]) -> dict[str, Any]:
+    """engine_state rows -> {name: read-only array or JSON value}."""
+    out: dict[str, Any] = {}
+    for name, dtype, shape, data in rows:
+        if dtype == "json":
+            out[name] = json.loads(bytes(data))
+        else:
+            out[name] = np.frombuffer(data, np.dtype(dtype)).reshape(json.loads(shape))
+    return out
+
+
+#: Columnar mirror of the bulk tables in engine_state ("mirror:<array>"), so a load
+#: reads a few blobs instead of millions of rows. Rows stay the truth: the mirror
+#: is used only when "mirror:check" matches the tables' counts and sums.
+MIRROR_VIDEO = tuple(n for n in VIDEO_ARRAYS if n != "video_dirty")
+MIRROR_AUDIENCE = ("aud_country", "aud_language", "aud_device", "aud_activity", "aud_topics", "aud_topic_w", "aud_like_prop")
+
+
+def _video_check(arrays: dict[str, np.ndarray], n_viewers: int) -> dict:
+    counts = arrays["video_counts"]
+    return {
+        "videos": int(len(arrays["video_tier"])),
+        "views": int(counts[:, 0].sum()),
+        "likes": int(counts[:, 2].sum()),
+        "tiers": int(arrays["video_tier"].astype(np.int64).sum()),
+        "in_tier": int(arrays["video_tier_counts"][:, 0].sum()),
+        "tags": int((arrays["video_tags"] >= 0).sum()),
+        "viewers": int(n_viewers),
+    }
+
+
+def _mirror_rows(video: dict[str, np.ndarray], n_viewers: int, audience: dict[str, np.ndarray] | None = None) -> list[tuple]:
+    rows = [_array_row(f"mirror:{k}", v) for k, v in video.items()]
+    if audience is not None:
+        rows += [_array_row(f"mirror:{k}", v) for k, v in audience.items()]
+    rows.append(_json_row("mirror:check", _video_check(video, n_viewers)))
+    return rows
+
+
+def _split_extra(extra: dict) -> tuple[dict, dict[str, np.ndarray]]:
+    """World.extra -> (JSON-safe leftovers, numpy arrays), minus keys stored elsewhere."""
+    js: dict = {}
+    arrays: dict[str, np.ndarray] = {}
+    for k, v in extra.items():
+        if k in SETTINGS_EXTRA or k in TABLE_EXTRA:
+            continue
+        if isinstance(v, np.ndarray):
+            arrays[k] = v
+            continue
+        try:
+            json.dumps(v)
+        except (TypeError, ValueError):
+            continue  # not persistable; the engine must rebuild it
+        js[k] = v
+    return js, arrays
+
+
+def _settings(world: World) -> dict:
+    js, _ = _split_extra(world.extra)
+    settings = {k: world.extra[k] for k in SETTINGS_EXTRA if k in world.extra}
+    settings["caption_words"] = list(world.caption_words)
+    settings["device_names"] = list(world.device_names)  # also in the device table
+    settings["extra"] = js
+    return settings
+
+
+def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) -> None:
+    """Insert every row of ``world`` (tables must exist and be empty)."""
+    from fyp_tui.store.models import SCHEMA_VERSION
+
+    extra = world.extra
+    n = world.n_videos
+    _insert(conn, "topic", ("id", "name"), enumerate(world.topic_names))
+    _insert(conn, "country", ("id", "code"), enumerate(world.country_codes))
+    _insert(conn, "language", ("id", "code"), enumerate(world.language_codes))
+    _insert(conn, "device", ("id", "name"), enumerate(world.device_names))
+    report("vocabularies", world.n_topics + len(world.country_codes) + len(world.language_codes) + len(world.device_names))
+
+    names = extra.get("creator_display_names") or world.creator_handles
+    _insert(conn, "creator", CREATOR_COLS, zip(
+        range(world.n_creators), world.creator_handles, names,
+        world.creator_country.tolist(), world.creator_language.tolist(), world.creator_topic.tolist(),
+        world.creator_followers.tolist(), world.creator_upload_rate.tolist(), world.creator_skill.tolist(),
+    ))
+    report("creators", world.n_creators)
+    artists = extra.get("sound_artists") or [""] * world.n_sounds
+    _insert(conn, "sound", ("id", "title", "artist", "original", "trend"), zip(
+        range(world.n_sounds), world.sound_titles, artists, world.sound_original.tolist(), world.sound_trend.tolist(),
+    ))
+    report("sounds", world.n_sounds)
+    _insert(conn, "hashtag", ("id", "name", "topic_id", "trend"), zip(
+        range(world.n_hashtags), world.hashtag_names, _none_if_neg(world.hashtag_topic), world.hashtag_trend.tolist(),
+    ))
+    report("hashtags", world.n_hashtags)
+
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        _insert_columns(conn, "video", _video_columns(world, lo, hi))
+        report("videos", hi - lo)
+    tags = world.video_tags[:n]
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(lo, tags[lo:hi]))
+        report("video hashtags", int((tags[lo:hi] >= 0).sum()))
+
+    blobs = _interests_blob(world)
+    N = world.n_viewers
+    for lo in range(0, N, CHUNK * 2):
+        hi = min(N, lo + CHUNK * 2)
+        cols = {
+            "country_id": world.aud_country[lo:hi], "language_id": world.aud_language[lo:hi],
+            "device_id": world.aud_device[lo:hi], "activity": world.aud_activity[lo:hi],
+            "like_propensity": world.aud_like_prop[lo:hi], "interests": blobs[lo:hi],
+        }
+        if conn.dialect.name != "sqlite":
+            _insert_columns(conn, "audience", {"id": np.arange(lo, hi), **cols})
+        else:  # ids are consecutive: after row 0, SQLite assigns max(id) + 1 itself (one bound value less)
+            if lo == 0:
+                _insert_columns(conn, "audience", {"id": np.zeros(1, np.int64), **{k: v[:1] for k, v in cols.items()}})
+                cols = {k: v[1:] for k, v in cols.items()}
+            if len(cols["country_id"]):
+                _insert_columns(conn, "audience", cols)
+        report("audience", hi - lo)
+
+    _, arrays = _split_extra(extra)
+    state = [_array_row("aud_pref", world.aud_pref)] + [_array_row(f"extra:{k}", v) for k, v in arrays.items()]
+    state += _mirror_rows(
+        {k: getattr(world, k)[:n] for k in MIRROR_VIDEO}, world.n_viewers, {k: getattr(world, k) for k in MIRROR_AUDIENCE}
+    )
+    _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), state)
+    now = utcnow()
+    _insert(conn, "world_meta", ("id", "schema_version", "app", "scenario", "seed", "clock", "created_at", "checkpointed_at", "settings_json"), [(
+        1, SCHEMA_VERSION, "fyp-tui", world.scenario, int(world.seed), float(world.clock),
+        now, now, json.dumps(_settings(world), ensure_ascii=False),
+    )])
+    report("meta", 1)
+
+
+def _total_rows(world: World) -> int:
+    return (
+        world.n_topics + len(world.country_codes) + len(world.language_codes) + len(world.device_names)
+        + world.n_creators + world.n_sounds + world.n_hashtags + world.n_videos
+        + int((world.video_tags[: world.n_videos] >= 0).sum()) + world.n_viewers + 1
+    )
+
+
+# =========================================================================================
+# seeding: a new world, atomically
+# =========================================================================================
+def save_new_world(url: str | None, world: World, *, force: bool = False, progress: Progress | None = None) -> str:
+    """Write ``world`` as a new database at ``url`` (None: the default); return the URL.
+
+    SQLite files are written to a temporary file next to the target and renamed
+    into place, so a crash never leaves a half-written world. An existing world
+    (or any existing file) is refused unless ``force``; a world another process
+    has open is refused with WorldLockedError even with ``force``. On success the
+    world's videos count as saved (``video_dirty`` cleared, ``saved_videos`` set).
+    """
+    url = resolve_url(url)
+    total = _total_rows(world)
+    done = 0
+
+    def report(label: str, rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None:
+            progress(f"writing {label}", done, total)
+
+    with WorldLock(url):
+        path = sqlite_path(url)
+        if path is not None:
+            _save_sqlite_file(path, url, world, force=force, report=report)
+        else:
+            _save_other(url, world, force=force, report=report)
+    world.video_dirty[:] = False
+    world.saved_videos = world.n_videos
+    return url
+
+
+def ensure_can_create(url: str | None, *, force: bool = False) -> str:
+    """Fail early (before building a world) if ``save_new_world(url, ..., force=force)`` would refuse.
+
+    Returns the resolved URL. StoreError: a world (or another file) is there and
+    not ``force``; WorldLockedError: another process has that world open.
+    """
+    url = resolve_url(url)
+    with WorldLock(url):
+        path = sqlite_path(url)
+        if path is not None:
+            if path.is_dir():
+                raise StoreError(f"{path} is a directory, not a database file")
+            if path.exists() and not force:
+                _refuse_existing(url, lambda: make_engine(url))
+        elif not force:
+            from sqlalchemy import inspect
+
+            engine = make_engine(url)
+            try:
+                with engine.connect() as conn:
+                    exists = bool(inspect(conn).get_table_names())
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot use database {describe(url)}: {_one_line(exc)}") from None
+            finally:
+                engine.dispose()
+            if exists:
+                _refuse_existing(url, lambda: make_engine(url))
+    return url
+
+
+def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
+    engine = engine_factory()
+    try:
+        meta = check_world(engine, url)
+    except StoreError:
+        raise StoreError(f"{describe(url)} already exists and is not a fyp-tui world; use --force to replace it") from None
+    finally:
+        engine.dispose()
+    raise StoreError(
+        f"a world already exists at {describe(url)} (scenario {meta['scenario']}, seed {meta['seed']}); "
+        "use --force to replace it"
+    )
+
+
+def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report) -> None:
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a database file")
+    if path.exists() and not force:
+        _refuse_existing(url, lambda: make_engine(url))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _unlink(tmp, tmp.with_name(tmp.name + "-journal"))
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            # a private temp file: no journal, no fsync until the end, FKs checked by tests
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("PRAGMA cache_size=-200000")
+            indexes = _create_schema(conn)
+            conn.execute("BEGIN")
+            _write_world(_RawConn(conn), world, report)
+            for stmt in indexes:
+                conn.execute(stmt)
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: the world opens in WAL mode
+        finally:
+            conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        # a stale WAL of the old file must never be replayed into the new one
+        _unlink(path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except (sqlite3.Error, OSError) as exc:
+        _unlink(tmp)
+        raise StoreError(f"cannot write world to {path}: {_one_line(exc)}") from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def _save_other(url: str, world: World, *, force: bool, report) -> None:
+    from sqlalchemy import inspect
+    from sqlmodel import SQLModel
+
+    from fyp_tui.store import models  # noqa: F401  (register tables)
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            exists = bool(inspect(conn).get_table_names())
+        if exists and not force:
+            _refuse_existing(url, lambda: make_engine(url))
+        with engine.begin() as conn:
+            if exists:
+                SQLModel.metadata.drop_all(conn)
+            SQLModel.metadata.create_all(conn)
+            _write_world(conn, world, report)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot write world to {describe(url)}: {_one_line(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+class _RawConn:
+    """Just enough of a SQLAlchemy Connection over a plain sqlite3 connection."""
+
+    class _Dialect:
+        name = "sqlite"
+        paramstyle = "qmark"
+
+    dialect = _Dialect()
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.connection = self
+        self.dbapi_connection = conn
+
+
+def _create_schema(conn: sqlite3.Connection) -> list[str]:
+    """Run the CREATE TABLE statements of the SQLModel metadata on a raw sqlite3 connection;
+    return the CREATE INDEX statements (cheaper to run after the bulk inserts)."""
+    from sqlalchemy import create_mock_engine
+    from sqlmodel import SQLModel
+
+    from fyp_tui.store import models  # noqa: F401  (register tables)
+
+    stmts: list[str] = []
+    mock = create_mock_engine("sqlite://", lambda sql, *a, **k: stmts.append(str(sql.compile(dialect=mock.dialect))))
+    SQLModel.metadata.create_all(mock, checkfirst=False)
+    indexes = [s for s in stmts if s.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))]
+    for s in stmts:
+        if s not in indexes:
+            conn.execute(s)
+    return indexes
+
+
+def _unlink(*paths: Path) -> None:
+    for p in paths:
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# =========================================================================================
+# an open world
+# =========================================================================================
+@dataclass
+class Snapshot:
+    """What changed in a world since its last checkpoint, copied out (see WorldStore.capture)."""
+
+    clock: float
+    saved_before: int  # world.saved_videos when captured
+    n_videos: int
+    new: dict[str, Any]  # video arrays of rows [saved_before, n_videos) + captions
+    dirty_ids: np.ndarray  # older videos whose state changed
+    dirty: dict[str, np.ndarray]
+    sound_trend: np.ndarray
+    hashtag_trend: np.ndarray
+    creator_followers: np.ndarray
+    aud_pref: np.ndarray
+    settings: dict
+    extra_arrays: dict[str, np.ndarray]
+    events: list = field(default_factory=list)
+    mirror: dict[str, np.ndarray] = field(default_factory=dict)  # all video arrays [:n_videos]
+    n_viewers: int = 0
+
+    def requeue(self, world: World) -> None:
+        """After a failed write: mark this snapshot's videos unsaved again (caller holds the world lock)."""
+        world.video_dirty[self.dirty_ids] = True
+        world.video_dirty[self.saved_before : self.n_videos] = True
+        world.saved_videos = min(world.saved_videos, self.saved_before)
+
+
+class WorldStore:
+    """An open world database: schema checked, process lock held (unless ``lock=False``)."""
+
+    def __init__(self, url: str, engine: Engine, meta: dict, lock: WorldLock | None) -> None:
+        self.url = url
+        self.engine = engine
+        self.meta = meta
+        self._lock = lock
+        self._write_lock = threading.Lock()
+        # last written values of small arrays, to write only what changed
+        self._last: dict[str, np.ndarray] = {}
+        #: how the last load() read its columns: {"video": "mirror"|"rows", "audience": ...}
+        self.loaded_from: dict[str, str] = {}
+
+    # -- opening ---------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | None = None, *, lock: bool = True) -> WorldStore:
+        url = resolve_url(url)
+        world_lock = WorldLock(url).acquire() if lock else None
+        engine = None
+        try:
+            path = sqlite_path(url)
+            if path is not None and not path.is_file():
+                raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
+            engine = make_engine(url)
+            meta = check_world(engine, url)
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            if world_lock is not None:
+                world_lock.release()
+            raise
+        return cls(url, engine, meta, world_lock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> WorldStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def where(self) -> str:
+        return describe(self.url)
+
+    @property
+    def locked(self) -> bool:
+        return self._lock is not None and self._lock.held
+
+    def session(self):
+        from sqlmodel import Session
+
+        return Session(self.engine)
+
+    def _fail(self, what: str, exc: BaseException) -> StoreError:
+        return StoreError(f"{what} {self.where} failed: {_one_line(exc)}")
+
+    # -- summary ---------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        from sqlmodel import SQLModel
+
+        out: dict[str, int] = {}
+        try:
+            with self.engine.connect() as conn:
+                for name in sorted(SQLModel.metadata.tables):
+                    out[name] = int(_select(conn, f"SELECT COUNT(*) FROM {name}")[0][0])
+        except (DBAPIError, sqlite3.DatabaseError) as exc:
+            raise self._fail("reading", exc) from None
+        return out
+
+    def group_counts(self, table: str, column: str) -> dict:
+        """``{value: rows}`` of ``SELECT column, COUNT(*) ... GROUP BY column``."""
+        with self.engine.connect() as conn:
+            return {v: int(n) for v, n in _select(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")}
+
+    def names(self, table: str, column: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return [r[0] for r in _select(conn, f"SELECT {column} FROM {table} ORDER BY id")]
+
+    # -- load ------------------------------------------------------------------------
+    def load(self, *, use_mirror: bool = True) -> World:
+        """The whole world as engine arrays (one consistent read).
+
+        Video and audience columns come from the columnar mirror in ``engine_state``
+        when its check values match the tables, else from the rows (slower, same
+        result); ``use_mirror=False`` forces the rows.
+        """
+        try:
+            with self.engine.connect() as conn:
+                raw = conn.connection.dbapi_connection
+                if conn.dialect.name == "sqlite":
+                    raw.execute("BEGIN")  # one snapshot for all the SELECTs below
+                try:
+                    world = self._load(conn, use_mirror=use_mirror)
+                finally:
+                    raw.rollback()
+        except StoreError:
+            raise
+        except (DBAPIError, sqlite3.DatabaseError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise StoreError(f"{self.where} is corrupt or unreadable: {_one_line(exc)}") from None
+        self._remember(world)
+        return world
+
+    def _load(self, conn: Any, *, use_mirror: bool) -> World:
+        meta = _select(conn, "SELECT scenario, seed, clock, settings_json FROM world_meta WHERE id = 1")[0]
+        scenario, seed, clock, settings_json = meta
+        settings = json.loads(settings_json or "{}")
+
+        def names(table: str, col: str) -> list[str]:
+            return [r[0] for r in _select(conn, f"SELECT {col} FROM {table} ORDER BY id")]
+
+        topic_names = names("topic", "name")
+        T = len(topic_names)
+        cr = _columns(_select(conn, "SELECT handle, display_name, country_id, language_id, topic_id, "
+                                    "follower_count, upload_rate, skill FROM creator ORDER BY id"), 8)
+        so = _columns(_select(conn, "SELECT title, artist, original, trend FROM sound ORDER BY id"), 4)
+        ha = _columns(_select(conn, "SELECT name, topic_id, trend FROM hashtag ORDER BY id"), 3)
+        state = _read_state(_select(conn, "SELECT name, dtype, shape, data FROM engine_state"))
+        check = state.get("mirror:check") if use_mirror else None
+
+        # videos -----------------------------------------------------------------------
+        captions = names("video", "caption")
+        V = len(captions)
+        arrays = empty_video_arrays(V, T)
+        if check is not None and self._video_mirror_ok(conn, state, check, V):
+            for name in MIRROR_VIDEO:
+                arrays[name][:] = state[f"mirror:{name}"]
+            self.loaded_from = {"video": "mirror"}
+        else:
+            self._load_video_rows(conn, arrays, V)
+            self.loaded_from = {"video": "rows"}
+
+        # audience ---------------------------------------------------------------------
+        N = int(_select(conn, "SELECT COUNT(*) FROM audience")[0][0])
+        if check is not None and check.get("viewers") == N and all(f"mirror:{k}" in state for k in MIRROR_AUDIENCE):
+            aud = {k: np.array(state[f"mirror:{k}"]) for k in MIRROR_AUDIENCE}
+            if any(len(a) != N for a in aud.values()):
+                raise StoreError(f"{self.where} is corrupt (audience mirror has the wrong length)")
+            self.loaded_from["audience"] = "mirror"
+        else:
+            aud = self._load_audience_rows(conn, N)
+            self.loaded_from["audience"] = "rows"
+
+        aud_pref = state.get("aud_pref")
+        aud_pref = np.zeros((N, T), np.float16) if aud_pref is None else np.array(aud_pref, np.float16)
+        if aud_pref.shape != (N, T):
+            raise StoreError(f"{self.where} is corrupt (aud_pref has shape {aud_pref.shape}, expected {(N, T)})")
+
+        extra: dict = {k: settings[k] for k in SETTINGS_EXTRA if k in settings}
+        extra.update(settings.get("extra", {}))
+        extra["creator_display_names"] = list(cr[1])
+        extra["sound_artists"] = list(so[1])
+        for name, a in state.items():
+            if name.startswith("extra:"):
+                extra[name[len("extra:"):]] = np.array(a)
+
+        return World(
+            topic_names=topic_names,
+            country_codes=names("country", "code"),
+            language_codes=names("language", "code"),
+            device_names=names("device", "name"),
+            creator_handles=list(cr[0]),
+            sound_titles=list(so[0]),
+            hashtag_names=list(ha[0]),
+            caption_words=list(settings.get("caption_words", [])),
+            video_captions=captions,
+            creator_country=np.array(cr[2], np.int16),
+            creator_language=np.array(cr[3], np.int16),
+            creator_topic=np.array(cr[4], np.int16),
+            creator_followers=np.array(cr[5], np.int64),
+            creator_upload_rate=np.array(cr[6], np.float32),
+            creator_skill=np.array(cr[7], np.float32),
+            sound_original=np.array(so[2], bool),
+            sound_trend=np.array(so[3], np.float64),
+            hashtag_topic=np.array([-1 if v is None else v for v in ha[1]], np.int16),
+            hashtag_trend=np.array(ha[2], np.float64),
+            n_videos=V,
+            **arrays,
+            **aud,
+            aud_pref=aud_pref,
+            clock=float(clock),
+            seed=int(seed),
+            scenario=scenario,
+            saved_videos=V,
+            extra=extra,
+        )
+
+    def _video_mirror_ok(self, conn: Any, state: dict, check: dict, V: int) -> bool:
+        if check.get("videos") != V or not all(f"mirror:{k}" in state for k in MIRROR_VIDEO):
+            return False
+        if any(len(state[f"mirror:{k}"]) != V for k in MIRROR_VIDEO):
+            return False
+        row = _select(conn, "SELECT COALESCE(SUM(views), 0), COALESCE(SUM(tier), 0), "
+                            "COALESCE(SUM(impressions_in_tier), 0), COALESCE(SUM(likes), 0) FROM video")[0]
+        tags = int(_select(conn, "SELECT COUNT(*) FROM video_hashtag")[0][0])
+        return [int(v) for v in row] + [tags] == [check["views"], check["tiers"], check["in_tier"], check["likes"], check["tags"]]
+
+    def _load_video_rows(self, conn: Any, arrays: dict[str, np.ndarray], V: int) -> None:
+        cols = [c for c in VIDEO_COLS[1:] if c != "caption"]
+        vrows = _select(conn, f"SELECT {', '.join(cols)} FROM video ORDER BY id")
+        if len(vrows) != V:
+            raise StoreError(f"{self.where} changed while loading")
+        if V:
+            c = dict(zip(cols, _columns(vrows, len(cols))))
+            del vrows
+            arrays["video_creator"][:] = c["creator_id"]
+            arrays["video_sound"][:] = c["sound_id"]
+            arrays["video_profile"][:] = [-1 if p is None else p for p in c["profile_id"]]
+            arrays["video_duration"][:] = c["duration"]
+            arrays["video_topics"][:, 0] = c["topic_id"]
+            arrays["video_topics"][:, 1] = c["topic2_id"]
+            w1 = np.asarray(c["topic_weight"], np.float32)
+            arrays["video_topic_w"][:, 0] = w1
+            arrays["video_topic_w"][:, 1] = np.float32(1.0) - w1
+            arrays["video_language"][:] = c["language_id"]
+            arrays["video_country"][:] = c["country_id"]
+            arrays["video_upload_time"][:] = c["upload_time"]
+            arrays["video_quality"][:] = c["quality"]
+            arrays["video_tier"][:] = c["tier"]
+            arrays["video_status"][:] = c["status"]
+            arrays["video_tier_entered"][:] = c["tier_entered"]
+            arrays["video_watch_seconds"][:] = c["watch_seconds"]
+            arrays["video_tier_watch_seconds"][:] = c["tier_watch_seconds"]
+            for j, name in enumerate(COUNT_COLS):
+                arrays["video_counts"][:, j] = c[name]
+            for j, name in enumerate(TIER_COUNT_COLS):
+                arrays["video_tier_counts"][:, j] = c[name]
+        tag_rows = _select(conn, "SELECT video_id, position, hashtag_id FROM video_hashtag")
+        if tag_rows:
+            t = np.array(tag_rows, dtype=np.int64)
+            if (t[:, 1] >= TAGS_PER_VIDEO).any() or (t[:, 1] < 0).any() or (t[:, 0] >= V).any():
+                raise StoreError(f"{self.where} is corrupt (video_hashtag rows out of range)")
+            arrays["video_tags"][t[:, 0], t[:, 1]] = t[:, 2]
+
+    def _load_audience_rows(self, conn: Any, N: int) -> dict[str, np.ndarray]:
+        au = _columns(_select(conn, "SELECT country_id, language_id, device_id, activity, like_propensity, "
+                                    "interests FROM audience ORDER BY id"), 6)
+        if len(au[0]) != N:
+            raise StoreError(f"{self.where} changed while loading")
+        interests = np.frombuffer(b"".join(au[5]), INTEREST_DTYPE) if N else np.empty(0, INTEREST_DTYPE)
+        if len(interests) != N:
+            raise StoreError(f"{self.where} is corrupt (audience.interests has the wrong size)")
+        return {
+            "aud_country": np.array(au[0], np.int16),
+            "aud_language": np.array(au[1], np.int16),
+            "aud_device": np.array(au[2], np.int8),
+            "aud_activity": np.array(au[3], np.float32),
+            "aud_topics": interests["topics"].astype(np.int16),
+            "aud_topic_w": interests["weights"].astype(np.float32),
+            "aud_like_prop": np.array(au[4], np.float32),
+        }
+
+    def _remember(self, world: World) -> None:
+        self._last = {
+            "sound_trend": world.sound_trend.copy(),
+            "hashtag_trend": world.hashtag_trend.copy(),
+            "creator_followers": world.creator_followers.copy(),
+        }
+
+    # -- checkpoint ------------------------------------------------------------------
+    def capture(self, world: World, events: Sequence[Event] = ()) -> Snapshot:
+        """Copy out what changed since the last checkpoint and mark it saved.
+
+        Call with the world lock held; it only copies arrays (fast). If the write
+        later fails, ``snap.requeue(world)`` marks those videos unsaved again.
+        """
+        n = world.n_videos
+        lo = min(world.saved_videos, n)
+        new = {name: getattr(world, name)[lo:n].copy() for name in _NEW_ARRAYS}
+        new["captions"] = list(world.video_captions[lo:n])
+        dirty_ids = np.flatnonzero(world.video_dirty[:lo])
+        dirty = {name: getattr(world, name)[dirty_ids] for name in _STATE_ARRAYS}
+        js, arrays = _split_extra(world.extra)
+        settings = {k: copy.deepcopy(world.extra[k]) for k in SETTINGS_EXTRA if k in world.extra}
+        settings["caption_words"] = list(world.caption_words)
+        settings["device_names"] = list(world.device_names)
+        settings["extra"] = copy.deepcopy(js)
+        snap = Snapshot(
+            clock=float(world.clock),
+            saved_before=lo,
+            n_videos=n,
+            new=new,
+            dirty_ids=dirty_ids,
+            dirty=dirty,
+            sound_trend=world.sound_trend.copy(),
+            hashtag_trend=world.hashtag_trend.copy(),
+            creator_followers=world.creator_followers.copy(),
+            aud_pref=world.aud_pref.copy(),
+            settings=settings,
+            extra_arrays={k: v.copy() for k, v in arrays.items()},
+            events=[e for e in events if isinstance(e, (Promoted, Stalled, Reignited))],
+            mirror={k: getattr(world, k)[:n].copy() for k in MIRROR_VIDEO},
+            n_viewers=world.n_viewers,
+        )
+        world.video_dirty[:n] = False
+        world.saved_videos = n
+        return snap
+
+    def write(self, snap: Snapshot) -> None:
+        """Commit a snapshot in one transaction (safe to call from a worker thread)."""
+        with self._write_lock:
+            try:
+                with self.engine.begin() as conn:
+                    self._write(conn, snap)
+            except (DBAPIError, sqlite3.DatabaseError) as exc:
+                raise self._fail("checkpoint of", exc) from None
+            self._last = {
+                "sound_trend": snap.sound_trend,
+                "hashtag_trend": snap.hashtag_trend,
+                "creator_followers": snap.creator_followers,
+            }
+            self.meta["clock"] = snap.clock
+
+    def checkpoint(self, world: World, events: Sequence[Event] = ()) -> None:
+        snap = self.capture(world, events)
+        try:
+            self.write(snap)
+        except BaseException:
+            snap.requeue(world)
+            raise
+
+    def _write(self, conn: Any, snap: Snapshot) -> None:
+        # new videos (with their current state) and their hashtags
+        k = snap.n_videos - snap.saved_before
+        if k > 0:
+            nw = snap.new
+            ids = np.arange(snap.saved_before, snap.n_videos)
+            _insert_columns(conn, "video", _video_columns_from(ids, nw["captions"], nw))
+            _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(snap.saved_before, nw["video_tags"]))
+        # changed videos
+        if len(snap.dirty_ids):
+            d = snap.dirty
+            cols = [c.tolist() for c in _state_columns(snap.dirty).values()]
+            _update(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids.tolist()))
+        # small arrays: only what changed since the last write
+        for table, col, name in (("sound", "trend", "sound_trend"), ("hashtag", "trend", "hashtag_trend"),
+                                 ("creator", "follower_count", "creator_followers")):
+            cur = getattr(snap, name)
+            last = self._last.get(name)
+            ids = np.arange(len(cur)) if last is None or last.shape != cur.shape else np.flatnonzero(cur != last)
+            if len(ids):
+                _update(conn, table, (col,), zip(cur[ids].tolist(), ids.tolist()))
+        # observable engine arrays
+        rows = [_array_row("aud_pref", snap.aud_pref)] + [_array_row(f"extra:{k}", v) for k, v in snap.extra_arrays.items()]
+        if snap.mirror:
+            rows += _mirror_rows(snap.mirror, snap.n_viewers)
+        if conn.dialect.name == "sqlite":
+            _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), rows, or_replace=True)
+        else:
+            m = _marker(conn)
+            cur = _cursor(conn)
+            try:
+                cur.executemany(f"DELETE FROM engine_state WHERE name = {m}", [(r[0],) for r in rows])
+            finally:
+                cur.close()
+            _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), rows)
+        # tier decisions
+        if snap.events:
+            _insert(conn, "tier_event", TIER_EVENT_COLS, [tier_event_row(e) for e in snap.events])
+        _update(conn, "world_meta", ("clock", "checkpointed_at", "settings_json"), [(
+            snap.clock, utcnow(), json.dumps(snap.settings, ensure_ascii=False), 1,
+        )])
+
+    # -- details for the app and explain ---------------------------------------------
+    def video_detail(self, video_id: int, world: World | None = None) -> dict:
+        """Caption, creator, sound and hashtag names of a video.
+
+        With ``world`` given (and the video in it) no SQL runs; otherwise the row
+        is read from the database (KeyError if it is not there).
+        """
+        if world is not None and 0 <= video_id < world.n_videos:
+            return video_detail_from_world(world, video_id)
+        m = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        with self.engine.connect() as conn:
+            cur = _cursor(conn)
+            try:
+                cur.execute(
+                    "SELECT v.caption, c.id, c.handle, c.display_name, s.id, s.title, s.artist, s.original, "
+                    "v.duration, v.topic_id, t.name, v.profile_id FROM video v JOIN creator c ON c.id = v.creator_id "
+                    f"JOIN sound s ON s.id = v.sound_id JOIN topic t ON t.id = v.topic_id WHERE v.id = {m}",
+                    (int(video_id),),
+                )
+                row = cur.fetchone()
+                if row is None:
+                    raise KeyError(video_id)
+                cur.execute(
+                    "SELECT h.name FROM video_hashtag vh JOIN hashtag h ON h.id = vh.hashtag_id "
+                    f"WHERE vh.video_id = {m} ORDER BY vh.position",
+                    (int(video_id),),
+                )
+                tags = [r[0] for r in cur.fetchall()]
+            finally:
+                cur.close()
+        return {
+            "id": int(video_id),
+            "caption": row[0],
+            "creator": row[1],
+            "creator_handle": row[2],
+            "creator_name": row[3],
+            "sound": row[4],
+            "sound_title": row[5],
+            "sound_artist": row[6],
+            "sound_original": bool(row[7]),
+            "duration": float(row[8]),
+            "topic": row[9],
+            "topic_name": row[10],
+            "profile": row[11],
+            "hashtags": tags,
+        }
+
+
+def video_detail_from_world(world: World, video_id: int) -> dict:
+    """The same dict as :meth:`WorldStore.video_detail`, from memory."""
+    v = int(video_id)
+    c = int(world.video_creator[v])
+    s = int(world.video_sound[v])
+    t = int(world.video_topics[v, 0])
+    names = world.extra.get("creator_display_names") or world.creator_handles
+    artists = world.extra.get("sound_artists") or [""] * world.n_sounds
+    profile = int(world.video_profile[v])
+    return {
+        "id": v,
+        "caption": world.video_captions[v],
+        "creator": c,
+        "creator_handle": world.creator_handles[c],
+        "creator_name": names[c] if c < len(names) else world.creator_handles[c],
+        "sound": s,
+        "sound_title": world.sound_titles[s],
+        "sound_artist": artists[s] if s < len(artists) else "",
+        "sound_original": bool(world.sound_original[s]),
+        "duration": float(world.video_duration[v]),
+        "topic": t,
+        "topic_name": world.topic_names[t],
+        "profile": None if profile < 0 else profile,
+        "hashtags": [world.hashtag_names[h] for h in world.video_tags[v] if h >= 0],
+    }
+
+
+TIER_EVENT_COLS = ("video_id", "from_tier", "to_tier", "reason", "sim_time", "score", "bar", "impressions", "tipped_by", "profile_id")
+
+
+def tier_event_row(e: Event) -> tuple:
+    """A Promoted / Stalled / Reignited event as a ``tier_event`` row (TIER_EVENT_COLS order)."""
+    if isinstance(e, Promoted):
+        return (e.video, e.from_tier, e.to_tier, "promoted", e.time, e.score, e.bar, e.impressions, e.tipped_by, e.profile)
+    if isinstance(e, Stalled):
+        return (e.video, e.tier, None, e.reason, e.time, e.score, e.bar, e.impressions, e.tipped_by, e.profile)
+    if isinstance(e, Reignited):
+        return (e.video, e.tier, e.tier, f"reignited: {e.reason}", e.time, 0.0, 0.0, 0, None, None)
+    raise TypeError(f"not a tier event: {e!r}")
+
+
+_STATE_ARRAYS = (
+    "video_tier", "video_status", "video_tier_entered", "video_watch_seconds", "video_tier_watch_seconds",
+    "video_counts", "video_tier_counts",
+)
+_NEW_ARRAYS = (
+    "video_creator", "video_sound", "video_profile", "video_duration", "video_topics", "video_topic_w",
+    "video_language", "video_country", "video_upload_time", "video_quality", "video_tags", *_STATE_ARRAYS,
+)
