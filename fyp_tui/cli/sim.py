@@ -1,0 +1,211 @@
+"""``fyp-tui simulate`` and ``fyp-tui export videos``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import click
+
+from fyp_tui.cli import cli, db_option
+from fyp_tui.errors import UsageError
+
+
+def _db(ctx: click.Context, db: str | None) -> str | None:
+    """``fyp-tui simulate --db X`` wins over ``fyp-tui --db X simulate``."""
+    if db is not None:
+        return db
+    parent = ctx.parent
+    while parent is not None:
+        if parent.params.get("db") is not None:
+            return parent.params["db"]
+        parent = parent.parent
+    return None
+
+
+@contextmanager
+def sim_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr (only on a terminal), as ``progress(label, done, total)``."""
+    if not enabled:
+        yield lambda label, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("{task.description:<14}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )  # fmt: skip
+    task: list[int] = []
+
+    def report(label: str, done: int, total: int) -> None:
+        if not task:
+            task.append(bar.add_task(label, total=total))
+        bar.update(task[0], description=label, completed=done, total=total)
+
+    with bar:
+        yield report
+
+
+def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=None) -> dict:
+    """Load the world, run it ``hours`` simulated hours, checkpoint; return the report dict."""
+    from fyp_tui.engine.events import Promoted, Reignited, Stalled
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.engine.simulate import run
+    from fyp_tui.store.io import WorldStore
+
+    with WorldStore.open(db, lock=True) as store:
+        world = store.load()
+        params = EngineParams.from_world(world)
+        tier_events: list = []
+
+        def keep(events: list) -> None:
+            tier_events.extend(e for e in events if isinstance(e, (Promoted, Stalled, Reignited)))
+
+        report = run(world, params, world.seed if seed is None else seed, hours, progress=progress, on_events=keep)
+        if progress is not None:
+            progress("checkpoint", 0, 1)
+        store.checkpoint(world, tier_events)
+        return report.to_dict()
+
+
+def format_report(r: dict) -> str:
+    """The human-readable form of ``fyp-tui simulate``'s report."""
+    lines = [
+        f"simulated {r['hours']:g} h (clock {r['clock_start']:.2f} -> {r['clock_end']:.2f} h, seed {r['seed']}, "
+        f"{r['steps']} steps)",
+        f"impressions {r['impressions']:,} in {r['wall_seconds']:.2f} s = {r['impressions_per_second']:,.0f}/s"
+        f"  (catalogue {r['catalogue_impressions']:,}, unserved {r['dropped_impressions']:,}; uploads {r['uploads']:,})",
+        "",
+        "tier funnel",
+        f"  {'tier':>4} {'budget':>10} {'entered':>9} {'promoted':>9} {'stalled':>9} {'active':>8}",
+    ]
+    for f in r["funnel"]:
+        budget = f"{f['budget']:,}" if f["budget"] is not None else "site-wide"
+        lines.append(f"  {f['tier']:>4} {budget:>10} {f['entered']:>9,} {f['promoted']:>9,} {f['stalled']:>9,} {f['active']:>8,}")
+    lines += ["", "engagement per slice", f"  {'':<9} {'impr.':>11} {'complete':>9} {'like':>7} {'share':>7} {'follow':>7} {'watch':>6}"]
+    for name, s in r["slices"].items():
+        lines.append(
+            f"  {name:<9} {s['impressions']:>11,} {s['completion_rate']:>9.1%} {s['like_rate']:>7.2%} "
+            f"{s['share_rate']:>7.3%} {s['follow_rate']:>7.3%} {s['mean_watch_ratio']:>6.2f}"
+        )
+    lines += ["", "top videos by views"]
+    for v in r["top_videos"]:
+        lines.append(
+            f"  #{v['video_id']:<8} @{v['creator']:<22} {v['topic']:<14} tier {v['tier']} ({v['status']:<7}) "
+            f"{v['views']:>10,} views {v['likes']:>9,} likes {v['shares']:>7,} shares"
+        )
+    t = r["trending"]
+    lines += ["", "trending sounds   " + (", ".join(s["title"] for s in t["sounds"][:5]) or "-")]
+    lines += ["trending hashtags " + (", ".join("#" + h["name"] for h in t["hashtags"][:5]) or "-")]
+    e = r["events"]
+    lines += ["", "events " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in e.items())]
+    return "\n".join(lines)
+
+
+@cli.command("simulate")
+@db_option
+@click.option("--hours", "hours", type=click.FloatRange(min=0, min_open=True, max=24 * 365), default=24.0,
+              show_default=True, metavar="H", help="Simulated hours to advance the clock by.")
+@click.option("--seed", "seed", type=click.IntRange(0, 2**63 - 1), default=None, metavar="N",
+              help="Random seed of the run [default: the world's seed].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.pass_context
+def simulate_cmd(ctx: click.Context, db: str | None, hours: float, seed: int | None, as_json: bool, quiet: bool) -> None:
+    """Advance the world's clock by H simulated hours as fast as possible, checkpoint it, and report."""
+    with sim_progress(not quiet) as progress:
+        report = simulate_world(db=_db(ctx, db), hours=hours, seed=seed, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+
+
+# -- export -----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "video_id", "creator", "topic", "tier", "status", "views", "likes", "shares", "favourites", "comments",
+    "follows", "skips", "not_interested", "completion_rate", "mean_watch_ratio", "watch_seconds",
+    "duration", "upload_time", "quality",
+)  # fmt: skip
+
+_EXPORT_SQL = """
+SELECT v.id, c.handle, t.name, v.tier, v.status, v.views, v.likes, v.shares, v.favourites, v.comments,
+       v.follows, v.skips, v.not_interested, v.full_watches, v.watch_seconds, v.duration, v.upload_time, v.quality
+FROM video v JOIN creator c ON c.id = v.creator_id JOIN topic t ON t.id = v.topic_id
+ORDER BY v.id
+"""
+
+
+def export_rows(db: str | None) -> Iterator[dict]:
+    """Every video of the world as a dict of :data:`EXPORT_COLUMNS` (hidden quality included)."""
+    from sqlalchemy import text
+
+    from fyp_tui.engine.world import Status
+    from fyp_tui.store.io import WorldStore
+
+    names = {int(s): s.name.lower() for s in Status}
+    with WorldStore.open(db, lock=False) as store:
+        with store.engine.connect() as conn:
+            for row in conn.execute(text(_EXPORT_SQL)):
+                (vid, handle, topic, tier, status, views, likes, shares, favs, comments,
+                 follows, skips, ni, full, watch, duration, upload, quality) = row  # fmt: skip
+                n = max(int(views), 1)
+                yield {
+                    "video_id": int(vid),
+                    "creator": handle,
+                    "topic": topic,
+                    "tier": int(tier),
+                    "status": names.get(int(status), str(status)),
+                    "views": int(views),
+                    "likes": int(likes),
+                    "shares": int(shares),
+                    "favourites": int(favs),
+                    "comments": int(comments),
+                    "follows": int(follows),
+                    "skips": int(skips),
+                    "not_interested": int(ni),
+                    "completion_rate": round(int(full) / n, 6),
+                    "mean_watch_ratio": round(float(watch) / (n * float(duration)), 6) if duration else 0.0,
+                    "watch_seconds": round(float(watch), 3),
+                    "duration": float(duration),
+                    "upload_time": round(float(upload), 6),
+                    "quality": round(float(quality), 6),
+                }
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export world data for analysis and teaching."""
+
+
+@export_group.command("videos")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="csv: one row per video with a header; json: one JSON array.")
+@click.pass_context
+def export_videos_cmd(ctx: click.Context, db: str | None, fmt: str) -> None:
+    """Every video with its creator, topic, tier, counters and its hidden quality (to stdout)."""
+    rows = export_rows(_db(ctx, db))
+    out = click.get_text_stream("stdout")
+    try:
+        if fmt == "csv":
+            w = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+            w.writeheader()
+            for r in rows:
+                w.writerow(r)
+        else:
+            out.write("[")
+            for i, r in enumerate(rows):
+                out.write(("," if i else "") + "\n" + json.dumps(r, ensure_ascii=False))
+            out.write("\n]\n")
+        out.flush()
+    except BrokenPipeError:  # `fyp-tui export videos | head`
+        sys.stderr.close()
+    except ValueError as exc:  # pragma: no cover - defensive: a bad row
+        raise UsageError(f"cannot export: {exc}") from None

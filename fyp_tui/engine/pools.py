@@ -1,0 +1,820 @@
+"""The tier ladder and the targeted pools: the recommender's side of the simulation.
+
+Everything here reads **observable** state only: metadata, counters per tier,
+tiers, trends, and the platform's learned estimate of each viewer's interests
+(``aud_pref``). It never reads ``video_quality``, ``creator_skill``,
+``aud_topics`` / ``aud_topic_w`` or ``aud_like_prop`` (a test proves it).
+
+The ladder
+----------
+A video enters tier 0 on upload. Each bounded tier has an impression budget
+(:attr:`EngineParams.ladder`). The video's **tier score** is a weighted sum of the
+rates of its tier counters (completion, like, share, favourite, comment, follow,
+minus skip and not-interested). Its standard error comes from a normal
+approximation of the weighted sum of Bernoulli rates. The decision:
+
+* when the budget is spent: promote iff the lower confidence bound
+  ``lcb = score - z * se`` reaches the tier's bar, else stall ("below bar");
+* earlier, once ``max(min_sample, early_fraction * budget)`` impressions are in:
+  promote if ``lcb >= bar``; stall if the upper bound ``ucb < bar`` ("settled");
+* a live video whose heat (freshness) falls below ``fade_floor`` stalls ("faded").
+
+Promotion resets the tier counters and restarts the heat clock (``video_tier_entered``).
+A video passing the last bounded tier becomes ``Status.TOP``: served site-wide,
+with no budget, until it fades. A stalled video leaves the pools; a trend may
+re-ignite it (see :func:`reignite`).
+
+Serving
+-------
+Each live video asks for ``budget / fill_hours[tier]`` impressions per hour (bigger
+pools spend their budget over longer), times its heat, ``1 + trend_boost * trend
+heat`` and ``1 + creator_boost * reach`` (followers see new uploads). When the
+step's impressions cannot meet all demand, lower tiers are served first
+(:func:`waterfill`): every new video gets its test audience, bigger pools share
+what is left. :class:`Pool` holds these weights and O(1) sampling tables. :func:`serve` gives each impression either a uniformly
+random live video (the control slice) or the best of ``candidates`` draws from the
+pool, scored by ``aud_pref[viewer, topic]`` plus weak country, language and device
+terms. :func:`enforce_budgets` then drops impressions past a tier's remaining
+budget, so budgets are never exceeded.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled
+from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.world import N_SIGNALS, Signal, Status, World
+
+VIEW = int(Signal.VIEW)
+
+#: devices on which people watch on a big screen (they favour longer videos)
+LARGE_SCREEN = ("web", "desktop", "tablet", "tv")
+#: a "long" video for the device term, seconds
+LONG_VIDEO_SECONDS = 45.0
+
+
+# -- the score --------------------------------------------------------------------------
+
+
+def score_counts(counts: np.ndarray, weights: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(score, lcb, ucb)`` of rows of tier counters ``[k, N_SIGNALS]``.
+
+    ``score = sum_s w_s * count_s / views``; the variance of the weighted sum of
+    Bernoulli rates is ``sum_s w_s^2 p_s (1 - p_s) / views`` with ``p_s`` smoothed
+    by half a success (so a zero count on a small sample is not certain). With no
+    views the bounds are ``-inf`` / ``+inf``.
+    """
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1, N_SIGNALS)
+    n = counts[:, VIEW]
+    safe = np.maximum(n, 1.0)[:, None]
+    rates = counts / safe
+    score = rates @ weights
+    p = (counts + 0.5) / (safe + 1.0)
+    var = (p * (1.0 - p)) @ (weights * weights) / safe[:, 0]
+    half = z * np.sqrt(var)
+    lcb = np.where(n > 0, score - half, -np.inf)
+    ucb = np.where(n > 0, score + half, np.inf)
+    return score, lcb, ucb
+
+
+def tier_score(world: World, params: EngineParams, videos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: D401
+    """``(score, lcb, ucb)`` of the videos' current tier (for explain and the app)."""
+    videos = np.asarray(videos, dtype=np.int64).reshape(-1)
+    return score_counts(world.video_tier_counts[videos], params.weight_vector(), params.z)
+
+
+BARS_KEY = "tier_bars"
+
+
+def current_bars(world: World | None, params: EngineParams) -> np.ndarray:
+    """The bars in force: the world's adapted bars (``world.extra["tier_bars"]``) or the params'."""
+    if world is not None and params.bar_step > 0:
+        b = (world.extra or {}).get(BARS_KEY)
+        if isinstance(b, list) and len(b) == params.n_bounded:
+            return np.array(b, dtype=np.float64)
+    return np.array(params.bars, dtype=np.float64)
+
+
+def promotion_bar(params: EngineParams, tiers, world: World | None = None) -> np.ndarray:
+    """The bar each tier's lower confidence bound must reach (``inf`` for site-wide).
+
+    Pass ``world`` to get the bars in force now: the platform nudges each tier's bar
+    so that about ``promote_share`` of its decided videos pass (see :func:`adapt_bars`).
+    """
+    bars = np.array([*current_bars(world, params), np.inf])
+    return bars[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
+
+
+def adapt_bars(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
+    """Nudge each tier's bar after decisions: up by ``bar_step * (1 - share)`` per promotion,
+    down by ``bar_step * share`` per stall below the bar (faded videos do not count).
+
+    At equilibrium about ``promote_share[tier]`` of the decided videos are promoted,
+    whatever the audience's scale of scores; the bars live in ``world.extra`` and
+    are checkpointed with the world.
+    """
+    if params.bar_step <= 0 or len(tiers) == 0:
+        return
+    K = params.n_bounded
+    share = np.array(params.promote_share, dtype=np.float64)
+    t = np.asarray(tiers, dtype=np.int64)
+    ok = t < K
+    n_up = np.bincount(t[ok & promoted], minlength=K)[:K]
+    n_down = np.bincount(t[ok & ~promoted], minlength=K)[:K]
+    bars = current_bars(world, params) + params.bar_step * (n_up * (1 - share) - n_down * share)
+    world.extra[BARS_KEY] = [round(float(b), 6) for b in np.clip(bars, -2.0, 4.0)]
+
+
+def tier_budget(params: EngineParams, tiers) -> np.ndarray:
+    """Impression budget of each tier (int64 max for the site-wide tier)."""
+    return params.budgets()[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
+
+
+def heat(world: World, params: EngineParams, videos: np.ndarray, now: float) -> np.ndarray:
+    """Freshness in (0, 1]: halves every ``half_life_hours`` since the video entered its tier."""
+    age = np.maximum(now - world.video_tier_entered[videos], 0.0)
+    return np.exp2(-age / params.half_life_hours)
+
+
+# -- decisions ----------------------------------------------------------------------------
+
+# decision codes
+KEEP, PROMOTE, STALL_BAR, STALL_SETTLED, STALL_FADED = 0, 1, 2, 3, 4
+_REASONS = {STALL_BAR: "below bar", STALL_SETTLED: "settled below bar", STALL_FADED: "faded"}
+
+
+def decide_codes(
+    tier: np.ndarray,
+    status: np.ndarray,
+    views: np.ndarray,
+    lcb: np.ndarray,
+    ucb: np.ndarray,
+    hot: np.ndarray,
+    params: EngineParams,
+    world: World | None = None,
+) -> np.ndarray:
+    """The pure decision rule (see the module doc) as a code per video.
+
+    ``views`` are impressions in the current tier, ``hot`` the heat. Only live
+    videos (ACTIVE or TOP) are decided; everything else keeps ``KEEP``.
+    """
+    tier = np.asarray(tier, dtype=np.int64)
+    budget = tier_budget(params, tier)
+    bar = promotion_bar(params, tier, world)
+    active = (np.asarray(status) == Status.ACTIVE) & (tier < params.top_tier)
+    top = np.asarray(status) == Status.TOP
+    at_budget = views >= budget
+    early_n = np.maximum(params.min_sample, np.ceil(params.early_fraction * budget))
+    early = views >= early_n
+    code = np.full(len(tier), KEEP, dtype=np.int8)
+    promote = active & (at_budget | early) & (lcb >= bar)
+    stall_bar = active & ~promote & at_budget
+    settled = active & ~promote & ~at_budget & early & (ucb < bar)
+    faded = (active | top) & (code == KEEP) & ~promote & ~stall_bar & ~settled & (hot < params.fade_floor)
+    code[promote] = PROMOTE
+    code[stall_bar] = STALL_BAR
+    code[settled] = STALL_SETTLED
+    code[faded] = STALL_FADED
+    return code
+
+
+def decide(
+    world: World,
+    params: EngineParams,
+    videos: np.ndarray,
+    now: float,
+    *,
+    tipped_by: str | None = None,
+    profile: int | None = None,
+) -> list[Event]:
+    """Evaluate the tier decision of ``videos`` now, apply it and return the events."""
+    videos = np.unique(np.asarray(videos, dtype=np.int64))
+    if len(videos) == 0:
+        return []
+    status = world.video_status[videos]
+    live = (status == Status.ACTIVE) | (status == Status.TOP)
+    videos = videos[live]
+    if len(videos) == 0:
+        return []
+    tier = world.video_tier[videos].astype(np.int64)
+    counts = world.video_tier_counts[videos]
+    score, lcb, ucb = score_counts(counts, params.weight_vector(), params.z)
+    hot = heat(world, params, videos, now)
+    code = decide_codes(tier, world.video_status[videos], counts[:, VIEW], lcb, ucb, hot, params, world)
+    hit = np.flatnonzero(code != KEEP)
+    if len(hit) == 0:
+        return []
+    v, t, c = videos[hit], tier[hit], code[hit]
+    views = counts[hit, VIEW]
+    bar = promotion_bar(params, t, world)
+    judged = c != STALL_FADED
+    adapt_bars(world, params, t[judged], c[judged] == PROMOTE)
+
+    prom = c == PROMOTE
+    pv = v[prom]
+    new_tier = t[prom] + 1
+    world.video_tier[pv] = new_tier
+    world.video_status[pv] = np.where(new_tier >= params.top_tier, Status.TOP, Status.ACTIVE)
+    world.video_tier_counts[pv] = 0
+    world.video_tier_watch_seconds[pv] = 0.0
+    world.video_tier_entered[pv] = now
+    world.video_status[v[~prom]] = Status.STALLED
+    world.video_dirty[v] = True
+
+    budgets = tier_budget(params, np.minimum(t + 1, params.top_tier))
+    events: list[Event] = []
+    for i in range(len(v)):  # one event per decision (decisions are few per step)
+        if c[i] == PROMOTE:
+            nb = int(budgets[i]) if t[i] + 1 < params.top_tier else 0
+            events.append(
+                Promoted(
+                    time=float(now), video=int(v[i]), from_tier=int(t[i]), to_tier=int(t[i]) + 1,
+                    score=float(lcb[hit[i]]), bar=float(bar[i]), impressions=int(views[i]), budget=nb,
+                    tipped_by=tipped_by, profile=profile,
+                )
+            )  # fmt: skip
+        else:
+            shown = ucb[hit[i]] if c[i] == STALL_SETTLED else score[hit[i]]
+            events.append(
+                Stalled(
+                    time=float(now), video=int(v[i]), tier=int(t[i]), score=float(shown),
+                    bar=float(bar[i]), impressions=int(views[i]), reason=_REASONS[int(c[i])],
+                    tipped_by=tipped_by, profile=profile,
+                )
+            )  # fmt: skip
+    return events
+
+
+# -- counters -----------------------------------------------------------------------------
+
+
+def apply_counts(
+    world: World,
+    videos: np.ndarray,
+    delta: np.ndarray,
+    watch_seconds: np.ndarray,
+    *,
+    tier: bool = True,
+) -> None:
+    """Add per-video counter deltas ``[k, N_SIGNALS]`` (distinct ``videos``) to lifetime
+    counters and, with ``tier``, to the current tier's counters."""
+    world.video_counts[videos] += delta
+    world.video_watch_seconds[videos] += watch_seconds
+    if tier:
+        world.video_tier_counts[videos] += delta
+        world.video_tier_watch_seconds[videos] += watch_seconds
+    world.video_dirty[videos] = True
+
+
+def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, after: np.ndarray, now: float) -> list[Event]:
+    """Milestone events for videos whose lifetime views crossed 1k, 10k, 100k ... (the highest one)."""
+    first = params.first_milestone
+    crossed = after >= first
+    if not crossed.any():
+        return []
+    lvl_after = np.floor(np.log10(np.maximum(after, 1) / first) + 1e-12)
+    lvl_before = np.where(before >= first, np.floor(np.log10(np.maximum(before, 1) / first) + 1e-12), -1)
+    hit = np.flatnonzero(crossed & (lvl_after > lvl_before))
+    return [Milestone(time=float(now), video=int(videos[i]), views=int(first * 10 ** int(lvl_after[i]))) for i in hit]
+
+
+def record(
+    world: World,
+    params: EngineParams,
+    video: int,
+    delta: np.ndarray,
+    watch_seconds: float,
+    now: float,
+    tipped_by: str | None = None,
+    profile: int | None = None,
+) -> list[Event]:
+    """Count one person's impression or reaction on ``video``, then decide its tier at once.
+
+    ``delta`` has one int per :class:`~fyp_tui.engine.world.Signal` (a later share
+    is ``VIEW=0, SHARE=1``; an "unlike" may be ``LIKE=-1``: counters are clipped at
+    0). The counts go into the same lifetime and tier counters as the simulated
+    audience's, feed the sound and hashtag trends, and the decision is the same
+    code; the Promoted/Stalled events it causes carry ``tipped_by`` and ``profile``.
+    A video already at its budget is decided first, so the person's impression
+    goes into the tier it then stands in and budgets are never exceeded.
+    """
+    from fyp_tui.engine import trends
+
+    v = int(video)
+    if not 0 <= v < world.n_videos:
+        raise IndexError(f"no video {v}")
+    d = np.asarray(delta, dtype=np.int64).reshape(N_SIGNALS)
+    events: list[Event] = []
+    tier = int(world.video_tier[v])
+    if (
+        world.video_status[v] == Status.ACTIVE
+        and tier < params.top_tier
+        and world.video_tier_counts[v, VIEW] + max(int(d[VIEW]), 0) > params.ladder[tier]
+    ):
+        events += decide(world, params, np.array([v]), now)
+    before = world.video_counts[v, VIEW]
+    world.video_counts[v] = np.maximum(world.video_counts[v] + d, 0)
+    world.video_tier_counts[v] = np.maximum(world.video_tier_counts[v] + d, 0)
+    world.video_watch_seconds[v] += float(watch_seconds)
+    world.video_tier_watch_seconds[v] += float(watch_seconds)
+    world.video_dirty[v] = True
+    trends.add_engagement(world, params, np.array([v]), np.maximum(d, 0)[None, :])
+    events += milestones(params, np.array([v]), np.array([before]), world.video_counts[v : v + 1, VIEW], now)
+    events += decide(world, params, np.array([v]), now, tipped_by=tipped_by, profile=profile)
+    return events
+
+
+# -- re-ignition --------------------------------------------------------------------------
+
+
+def reignite(
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    now: float,
+    dt: float,
+    sound_heat: np.ndarray,
+    tag_heat: np.ndarray,
+) -> list[Event]:
+    """Give some stalled videos riding a hard trend one more run in their tier.
+
+    A stalled video whose sound (or a topical hashtag) has heat >= ``reignite_heat``
+    and that entered its tier at least ``reignite_cooldown_hours`` ago comes back
+    with probability ``reignite_rate * dt``: ACTIVE, tier counters reset, heat
+    clock restarted.
+    """
+    if params.reignite_rate <= 0:
+        return []
+    n = world.n_videos
+    hot_sound = sound_heat >= params.reignite_heat
+    hot_tag = tag_heat >= params.reignite_heat
+    if not hot_sound.any() and not hot_tag.any():
+        return []
+    stalled = np.flatnonzero(world.video_status[:n] == Status.STALLED)
+    if len(stalled) == 0:
+        return []
+    old = (now - world.video_tier_entered[stalled]) >= params.reignite_cooldown_hours
+    stalled = stalled[old]
+    by_sound = hot_sound[world.video_sound[stalled]]
+    tags = world.video_tags[stalled]
+    by_tag = (hot_tag[np.maximum(tags, 0)] & (tags >= 0)).any(axis=1)
+    cand = np.flatnonzero(by_sound | by_tag)
+    if len(cand) == 0:
+        return []
+    p = min(1.0, params.reignite_rate * dt)
+    go = cand[rng.random(len(cand)) < p]
+    v = stalled[go]
+    if len(v) == 0:
+        return []
+    world.video_status[v] = Status.ACTIVE
+    world.video_status[v[world.video_tier[v] >= params.top_tier]] = Status.TOP
+    world.video_tier_counts[v] = 0
+    world.video_tier_watch_seconds[v] = 0.0
+    world.video_tier_entered[v] = now
+    world.video_dirty[v] = True
+    reasons = np.where(by_sound[go], "trending sound", "trending hashtag")
+    return [
+        Reignited(time=float(now), video=int(v[i]), tier=int(world.video_tier[v[i]]), reason=str(reasons[i]))
+        for i in range(len(v))
+    ]
+
+
+# -- serving ------------------------------------------------------------------------------
+
+
+def creator_reach(world: World) -> np.ndarray:
+    """Observable reach of each creator from its follower count, ~[0, 1.2]."""
+    return (np.log10(1.0 + world.creator_followers.astype(np.float64)) / 7.0).astype(np.float32)
+
+
+@dataclass
+class Pool:
+    """The live videos of one step with their serving weights and sampling tables."""
+
+    ids: np.ndarray  # int64 live video ids
+    weight: np.ndarray  # float64 serving weight
+    table: np.ndarray  # int32 indices into ids, each ~ weight / sum(weight) of the entries
+    topic: np.ndarray  # int32 main topic per pool entry
+    key: np.ndarray  # int32 (country, language, long) key per pool entry
+    remaining: np.ndarray  # int64 impressions left in the tier (int64 max for TOP)
+    topic_table: np.ndarray  # int32 indices into ids, grouped by main topic, ~ weight within the topic
+    topic_start: np.ndarray  # int64 [T] start of each topic's segment in topic_table
+    topic_size: np.ndarray  # int64 [T] length of each topic's segment (0: no live video)
+    open_idx: np.ndarray  # int32 entries with budget left (the control slice draws from these)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, served: np.ndarray, rng: np.random.Generator) -> None:
+        """Spend ``served`` impressions per entry; entries with no budget left leave the tables."""
+        self.remaining = self.remaining - served
+        full = self.remaining <= 0
+        if not full.any():
+            return
+        self.weight = np.where(full, 0.0, self.weight)
+        self.table = _table(self.weight, rng)
+        self.topic_table, self.topic_start, self.topic_size = _topic_tables(
+            self.topic, self.weight, len(self.topic_start), rng
+        )
+        self.open_idx = np.flatnonzero(~full).astype(np.int32)
+
+
+def fill_hours(params: EngineParams) -> np.ndarray:
+    """Hours in which each tier (site-wide last) aims to spend its budget: bigger pools take longer."""
+    return params.fill_hours * params.fill_growth ** np.arange(params.top_tier + 1, dtype=np.float64)
+
+
+def serving_demand(
+    world: World,
+    params: EngineParams,
+    ids: np.ndarray,
+    remaining: np.ndarray,
+    now: float,
+    dt: float,
+    sound_heat: np.ndarray,
+    tag_heat: np.ndarray,
+) -> np.ndarray:
+    """Impressions each live video asks for in a step of ``dt`` hours.
+
+    ``min(remaining, budget * dt / fill_hours[tier]) x heat x (1 + trend_boost *
+    trend heat) x (1 + creator_boost * reach)``; a site-wide video asks like a
+    budget of ``top_weight`` times the last bounded one.
+    """
+    tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
+    budget = np.array([*params.ladder, params.top_weight * params.ladder[-1]], dtype=np.float64)[tier]
+    want = np.minimum(budget * (dt / fill_hours(params)[tier]), remaining.astype(np.float64))
+    want *= heat(world, params, ids, now)
+    th = sound_heat[world.video_sound[ids]] if len(sound_heat) else np.zeros(len(ids))
+    tags = world.video_tags[ids]
+    if len(tag_heat) and len(ids):
+        tth = np.where(tags >= 0, tag_heat[np.maximum(tags, 0)], 0.0).max(axis=1)
+        th = np.maximum(th, tth)
+    want *= 1.0 + params.trend_boost * th
+    want *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+    return want
+
+
+def waterfill(
+    tier: np.ndarray,
+    want: np.ndarray,
+    supply: float,
+    n_tiers: int,
+    cap: np.ndarray | None = None,
+    queue: np.ndarray | None = None,
+) -> np.ndarray:
+    """Serving weights (expected impressions this step) from demand and supply.
+
+    Short supply: lower tiers' demand is met first, higher tiers get what is
+    left (tier 0 gets ``min(demand, supply)``, tier 1 ``min(demand, what is
+    left)`` ...). Within the tier where supply runs out, videos are served in the
+    order of ``queue`` (time they entered the tier: first come, first served), or
+    in proportion to demand without a queue. Spare supply: every video
+    gets ``min(cap, s * demand)`` with one factor ``s >= 1`` chosen so the weights
+    add up to the supply (or every video is at its cap).
+    """
+    want = np.asarray(want, dtype=np.float64)
+    per_tier = np.bincount(tier, weights=want, minlength=n_tiers)[:n_tiers]
+    total = per_tier.sum()
+    if total <= 0:
+        return want.copy()
+    if total >= supply and queue is not None:
+        order = np.lexsort((np.arange(len(want)), queue, tier))
+        cum = np.cumsum(want[order])
+        alloc = np.empty(len(want))
+        alloc[order] = np.clip(supply - (cum - want[order]), 0.0, want[order])
+        return alloc
+    if total >= supply:
+        before = np.concatenate([[0.0], np.cumsum(per_tier)[:-1]])
+        alloc = np.clip(supply - before, 0.0, per_tier)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(per_tier > 0, alloc / per_tier, 0.0)
+        return want * f[tier]
+    if cap is None:
+        return want * (supply / total)
+    cap = np.maximum(np.asarray(cap, dtype=np.float64), want)
+    pos = want > 0
+    r = np.full(len(want), np.inf)
+    r[pos] = cap[pos] / want[pos]  # the factor at which each video reaches its cap
+    order = np.argsort(r, kind="stable")
+    rs, ws, cs = r[order], want[order], cap[order]
+    capped = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(rs), cs, 0.0))])  # sum of caps of the first i
+    free = np.concatenate([np.cumsum(ws[::-1])[::-1], [0.0]])  # demand of videos i.. (not capped yet)
+    # total at factor rs[i] (videos 0..i-1 capped, i.. scaled): capped[i] + rs[i] * free[i]
+    with np.errstate(invalid="ignore"):
+        at = capped[:-1] + rs * free[:-1]
+    i = int(np.searchsorted(np.where(np.isfinite(at), at, np.inf), supply, side="left"))
+    if i >= len(rs) or not np.isfinite(rs[min(i, len(rs) - 1)]):
+        # even with every capped video at its cap, supply is left: uncapped (site-wide) take the rest
+        s_ = (supply - capped[i]) / free[i] if i < len(rs) and free[i] > 0 else np.inf
+    else:
+        s_ = (supply - capped[i]) / free[i] if free[i] > 0 else rs[i]
+    s_ = max(float(s_), 1.0)
+    return np.minimum(cap, want * s_)
+
+
+TABLE_FACTOR = 8
+#: spare supply fills a video only up to this share of its remaining budget in one
+#: step (the draws are random: aiming at the budget itself would overshoot half the time)
+CAP_SHARE = 0.9
+
+
+def _counts(weight: np.ndarray, m: np.ndarray | float, total: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
+    """Stochastic rounding of ``weight * m / total`` (unbiased table sizes)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expect = np.where(total > 0, weight * (m / total), 0.0)
+    return np.floor(expect + rng.random(len(weight))).astype(np.int64)
+
+
+def _table(weight: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices repeated ~proportionally to weight: a draw is one uniform index, O(1)."""
+    total = weight.sum()
+    if len(weight) == 0 or total <= 0:
+        return np.zeros(0, np.int32)
+    counts = _counts(weight, max(4096, TABLE_FACTOR * len(weight)), total, rng)
+    if counts.sum() == 0:
+        counts[np.argmax(weight)] = 1
+    return np.repeat(np.arange(len(weight), dtype=np.int32), counts)
+
+
+def _topic_tables(topic: np.ndarray, weight: np.ndarray, T: int, rng: np.random.Generator):
+    """One weighted table per topic, concatenated: (table, start[T], size[T])."""
+    order = np.argsort(topic, kind="stable")
+    ts = topic[order]
+    ws = weight[order]
+    W = np.bincount(ts, weights=ws, minlength=T)[:T]
+    Pt = np.bincount(ts, minlength=T)[:T]
+    m = np.where(Pt > 0, np.maximum(TABLE_FACTOR * Pt, 256), 0)
+    counts = _counts(ws, m[ts].astype(np.float64), W[ts], rng)
+    table = np.repeat(order.astype(np.int32), counts)
+    size = np.bincount(ts, weights=counts, minlength=T)[:T].astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    return table, start, size
+
+
+def _device_large(world: World) -> np.ndarray:
+    return np.array([any(k in d.lower() for k in LARGE_SCREEN) for d in world.device_names] or [False], dtype=np.int32)
+
+
+def viewer_keys(world: World, viewers: np.ndarray) -> np.ndarray:
+    """Key (country, language, big screen) of each viewer, for :func:`match_bonus` lookups."""
+    L = max(len(world.language_codes), 1)
+    large = _device_large(world)
+    c = world.aud_country[viewers].astype(np.int32)
+    lang = world.aud_language[viewers].astype(np.int32)
+    return (c * L + lang) * 2 + large[world.aud_device[viewers]]
+
+
+def video_keys(world: World, ids: np.ndarray) -> np.ndarray:
+    L = max(len(world.language_codes), 1)
+    c = world.video_country[ids].astype(np.int32)
+    lang = world.video_language[ids].astype(np.int32)
+    long = (world.video_duration[ids] > LONG_VIDEO_SECONDS).astype(np.int32)
+    return (c * L + lang) * 2 + long
+
+
+def match_bonus(world: World, params: EngineParams) -> tuple[np.ndarray, int]:
+    """Table ``[viewer key * K + video key]`` of the weak country/language/device terms."""
+    C = max(len(world.country_codes), 1)
+    L = max(len(world.language_codes), 1)
+    K = C * L * 2
+    k = np.arange(K)
+    cc, ll, bb = k // (2 * L), (k // 2) % L, k % 2
+    b = (
+        params.country_bonus * (cc[:, None] == cc[None, :])
+        + params.language_bonus * (ll[:, None] == ll[None, :])
+        + params.device_bonus * (bb[:, None] == bb[None, :])
+    )
+    return b.astype(np.float32).reshape(-1), K
+
+
+# The platform's periodic "model refresh": each viewer's top learned topics,
+# recomputed from aud_pref every ``pref_refresh_hours`` of simulated time. Kept in
+# ``world.extra`` (checkpointed with the world) so a copied or reloaded world
+# behaves exactly like the one it came from.
+TOP_KEY, TOP_STAMP_KEY = "viewer_top_topics", "viewer_top_stamp"
+
+
+def viewer_top_topics(world: World, params: EngineParams, k: int = 2) -> np.ndarray:
+    """``[N, k]`` int16: each viewer's ``k`` highest topics in ``aud_pref`` (refreshed periodically)."""
+    stamp = int(np.floor(world.clock / params.pref_refresh_hours))
+    N, T = world.aud_pref.shape
+    k = min(k, T)
+    hit = world.extra.get(TOP_KEY)
+    if isinstance(hit, np.ndarray) and world.extra.get(TOP_STAMP_KEY) == stamp and hit.shape == (N, k):
+        return hit
+    out = np.zeros((N, k), np.int16)
+    chunk = 65_536
+    for lo in range(0, N, chunk):  # chunks of viewers bound the float32 copy's memory
+        b = world.aud_pref[lo : lo + chunk].astype(np.float32)
+        rows = np.arange(len(b))
+        for j in range(k):
+            i = b.argmax(axis=1)
+            out[lo : lo + chunk, j] = i
+            b[rows, i] = -np.inf
+    world.extra[TOP_KEY] = out
+    world.extra[TOP_STAMP_KEY] = stamp
+    return out
+
+
+def build_pool(
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    now: float,
+    sound_heat: np.ndarray,
+    tag_heat: np.ndarray,
+    *,
+    dt: float = 1.0,
+    supply: float | None = None,
+) -> Pool:
+    """The step's live videos (ACTIVE or TOP, budget left) with weights and tables.
+
+    ``supply`` is the number of targeted impressions of the step (None: plenty).
+    """
+    n = world.n_videos
+    st = world.video_status[:n]
+    ids = np.flatnonzero((st == Status.ACTIVE) | (st == Status.TOP))
+    tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
+    remaining = tier_budget(params, tier) - np.where(tier < params.top_tier, world.video_tier_counts[ids, VIEW], 0)
+    open_ = remaining > 0
+    ids, remaining, tier = ids[open_], remaining[open_], tier[open_]
+    want = serving_demand(world, params, ids, remaining, now, dt, sound_heat, tag_heat)
+    cap = np.where(tier < params.top_tier, CAP_SHARE * remaining, np.inf)
+    queue = world.video_tier_entered[ids]
+    w = want if supply is None else waterfill(tier, want, float(supply), params.top_tier + 1, cap, queue)
+    topic = world.video_topics[ids, 0].astype(np.int32)
+    ttable, tstart, tsize = _topic_tables(topic, w, max(world.n_topics, 1), rng)
+    return Pool(
+        ids=ids,
+        weight=w,
+        table=_table(w, rng),
+        topic=topic,
+        key=video_keys(world, ids),
+        remaining=remaining,
+        topic_table=ttable,
+        topic_start=tstart,
+        topic_size=tsize,
+        open_idx=np.arange(len(ids), dtype=np.int32),
+    )
+
+
+def build_catalogue(world: World, params: EngineParams, rng: np.random.Generator, now: float) -> Pool | None:
+    """Stalled videos, still reachable through their creators and followers.
+
+    Serves the impressions the pools cannot absorb (every live video at its
+    budget). Weight: ``(1 + creator_boost * reach) x 2^(-age / half_life)``, age
+    since upload; no budget. Catalogue views count in lifetime counters only, never
+    in a tier's counters (a stalled video is not being judged).
+    """
+    n = world.n_videos
+    ids = np.flatnonzero(world.video_status[:n] == Status.STALLED)
+    if len(ids) == 0:
+        return None
+    age = np.maximum(now - world.video_upload_time[ids], 0.0)
+    w = np.exp2(-age / params.half_life_hours)
+    w *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+    if not (w > 0).any():
+        return None
+    topic = world.video_topics[ids, 0].astype(np.int32)
+    ttable, tstart, tsize = _topic_tables(topic, w, max(world.n_topics, 1), rng)
+    return Pool(
+        ids=ids,
+        weight=w,
+        table=_table(w, rng),
+        topic=topic,
+        key=video_keys(world, ids),
+        remaining=np.full(len(ids), np.iinfo(np.int64).max),
+        topic_table=ttable,
+        topic_start=tstart,
+        topic_size=tsize,
+        open_idx=np.arange(len(ids), dtype=np.int32),
+    )
+
+
+#: a topic slot is used only where the topic's live videos can take this many times
+#: the impressions asking for it (else most of them would be re-served)
+TOPIC_SLACK = 4.0
+
+_VKEY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _viewer_keys_all(world: World, K: int) -> np.ndarray:
+    """``viewer_keys * K`` for every viewer (demographics are fixed after seeding; cached)."""
+    hit = _VKEY_CACHE.get(world)
+    if hit is not None and hit[0] == K and len(hit[1]) == world.n_viewers:
+        return hit[1]
+    keys = (viewer_keys(world, np.arange(world.n_viewers)) * K).astype(np.int32)
+    _VKEY_CACHE[world] = (K, keys)
+    return keys
+
+
+def serve(
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    pool: Pool,
+    viewers: np.ndarray,
+    bonus: tuple[np.ndarray, int] | None = None,
+    control_fraction: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick a video for each impression: ``(pool index per impression, control mask)``.
+
+    A ``control_fraction`` slice gets a uniformly random live video. Every other
+    impression draws ``candidates`` videos: one from each of the viewer's
+    ``interest_candidates`` top learned topics (weighted within the topic), the
+    rest from the whole pool (weighted); the one with the highest learned
+    preference ``aud_pref[viewer, topic]`` plus the weak country, language and
+    device terms is served. Where a topic's pool is thin for the number of viewers
+    asking for it, its slot is used only sometimes (so a small topic is not
+    drained in one step).
+    """
+    n = len(viewers)
+    P = len(pool)
+    if P == 0 or n == 0 or len(pool.table) == 0 or len(pool.open_idx) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, bool)
+    cf = params.control_fraction if control_fraction is None else control_fraction
+    k = params.candidates
+    n_int = min(params.interest_candidates, k) if len(pool.topic_table) else 0
+    T = world.aud_pref.shape[1]
+    if bonus is None:
+        bonus = match_bonus(world, params)
+    btab, K = bonus
+    base = viewers.astype(np.int64) * T
+    vkey = _viewer_keys_all(world, K)[viewers]
+    pref = world.aud_pref.reshape(-1)
+    best = best_s = None
+    if n_int:
+        topT = np.ascontiguousarray(viewer_top_topics(world, params, n_int).T)
+        cap = np.bincount(pool.topic, weights=pool.weight, minlength=T)[:T]
+    for j in range(k):  # k is a small constant: a loop over candidate slots, not over videos
+        if j < n_int:
+            t = topT[j][viewers]
+            asked = np.bincount(t, minlength=T)[:T]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = np.where(asked > 0, np.minimum(1.0, TOPIC_SLACK * cap / asked), 1.0).astype(np.float32)
+            q[pool.topic_size == 0] = 0.0
+            qt = q[t]
+            u = rng.random(n, dtype=np.float32)
+            use = u < qt
+            size = pool.topic_size[t]
+            off = np.minimum((u / np.maximum(qt, np.float32(1e-30)) * size).astype(np.int64), np.maximum(size - 1, 0))
+            idx = np.minimum(pool.topic_start[t] + off, len(pool.topic_table) - 1)
+            cj = pool.topic_table[idx]
+            s = pref[base + t].astype(np.float32)
+            s += btab[vkey + pool.key[cj]]
+            s[~use] = -np.inf
+        else:
+            cj = pool.table[rng.integers(0, len(pool.table), size=n, dtype=np.int32)]
+            s = pref[base + pool.topic[cj]].astype(np.float32)
+            s += btab[vkey + pool.key[cj]]
+        if best is None:
+            best, best_s = cj, s
+        else:
+            better = s > best_s
+            best = np.where(better, cj, best)
+            best_s = np.where(better, s, best_s)
+    if np.isneginf(best_s).any():  # every slot was thin (only when candidates == interest_candidates)
+        lost = np.isneginf(best_s)
+        best[lost] = pool.table[rng.integers(0, len(pool.table), size=int(lost.sum()))]
+    control = rng.random(n, dtype=np.float32) < cf
+    nc = int(control.sum())
+    if nc:
+        best[control] = pool.open_idx[rng.integers(0, len(pool.open_idx), size=nc)]
+    return best, control
+
+
+def enforce_budgets(pool: Pool, rng: np.random.Generator, chosen: np.ndarray) -> np.ndarray:
+    """Mask of impressions kept so that no video gets more than its remaining budget.
+
+    Where a video drew more impressions than it has left, each of them is kept
+    with probability ``0.95 * left / drawn``; if that still overshoots, the extra
+    ones (last drawn first) are dropped. Dropped impressions are re-served.
+    """
+    keep = np.ones(len(chosen), bool)
+    if len(chosen) == 0:
+        return keep
+    got = np.bincount(chosen, minlength=len(pool))
+    over = got > pool.remaining
+    if not over.any():
+        return keep
+    idx = np.flatnonzero(over[chosen])
+    vids = chosen[idx]
+    p = (0.95 * pool.remaining[vids] / got[vids]).astype(np.float32)
+    thin = rng.random(len(idx), dtype=np.float32) < p
+    keep[idx[~thin]] = False
+    idx, vids = idx[thin], vids[thin]
+    got2 = np.bincount(vids, minlength=len(pool))
+    over2 = got2 > pool.remaining
+    if over2.any():
+        sel = np.flatnonzero(over2[vids])
+        i2, v2 = idx[sel], vids[sel]
+        order = np.argsort(v2, kind="stable")
+        sv = v2[order]
+        start = np.searchsorted(sv, sv, side="left")
+        rank = np.arange(len(sv)) - start
+        keep[i2[order[rank >= pool.remaining[sv]]]] = False
+    return keep

@@ -1,0 +1,665 @@
+"""The simulation loop: one vectorised step serves many impressions at once.
+
+``step(world, params, rng, dt_hours)`` is a state transition of the world:
+
+1. the pools are built from observable state (live videos, serving weights);
+2. viewers open the app (Poisson by activity), each impression gets a video:
+   the control slice a uniformly random live video, the rest the best of a few
+   weighted draws from the pools (:func:`fyp_tui.engine.pools.serve`); impressions
+   past a tier's remaining budget are dropped;
+3. the audience reacts, drawn from the hidden truth (:mod:`fyp_tui.engine.audience`);
+4. counters, the platform's learned viewer preferences (``aud_pref``), creator
+   followers and the sound/hashtag trends are updated;
+5. the clock advances; tier decisions, re-ignitions, milestones and trending
+   events are emitted; simulated creators upload new videos into tier 0.
+
+``run`` repeats steps for a number of simulated hours and returns a :class:`Report`
+(what ``fyp-tui simulate`` prints). Everything is reproducible: the same world,
+seed and hours give the same report (wall time aside).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from fyp_tui.engine import audience, pools, trends
+from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
+from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound, Uploaded
+from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.world import N_SIGNALS, TAGS_PER_VIDEO, TOPICS_PER_VIDEO, Signal, Status, World
+
+trending_sounds = trends.trending_sounds
+trending_hashtags = trends.trending_hashtags
+
+Progress = Callable[[str, int, int], None]
+
+SLICES = ("random", "targeted")
+
+
+@dataclass
+class SliceCounts:
+    """Sums over the impressions of one slice (random control or targeted pools)."""
+
+    impressions: int = 0
+    completions: int = 0
+    likes: int = 0
+    shares: int = 0
+    follows: int = 0
+    watch_ratio_sum: float = 0.0
+
+    def add(self, other: SliceCounts) -> None:
+        self.impressions += other.impressions
+        self.completions += other.completions
+        self.likes += other.likes
+        self.shares += other.shares
+        self.follows += other.follows
+        self.watch_ratio_sum += other.watch_ratio_sum
+
+    def rates(self) -> dict:
+        n = max(self.impressions, 1)
+        return {
+            "impressions": self.impressions,
+            "completion_rate": self.completions / n,
+            "like_rate": self.likes / n,
+            "share_rate": self.shares / n,
+            "follow_rate": self.follows / n,
+            "mean_watch_ratio": self.watch_ratio_sum / n,
+        }
+
+
+@dataclass
+class StepResult:
+    events: list[Event]
+    impressions: int = 0  # served and counted (pools + catalogue)
+    catalogue: int = 0  # of which served from stalled videos (every pool was at its budget)
+    dropped: int = 0  # drawn but not served (nothing left to show)
+    uploads: int = 0
+    slices: dict[str, SliceCounts] = field(default_factory=lambda: {s: SliceCounts() for s in SLICES})
+
+
+# -- the step -----------------------------------------------------------------------------
+
+
+def _rate(world: World, params: EngineParams) -> np.ndarray:
+    return audience.activity(world, params.impressions_per_viewer_hour)
+
+
+def _slice_counts(mask: np.ndarray | None, r: audience.Reactions) -> SliceCounts:
+    if mask is None:
+        ratio, full, like, extra = r.ratio, r.full, r.like, r.extra
+    else:
+        ratio, full, like, extra = r.ratio[mask], r.full[mask], r.like[mask], r.extra[mask]
+    return SliceCounts(
+        impressions=len(ratio),
+        completions=int(np.count_nonzero(full)),
+        likes=int(np.count_nonzero(like)),
+        shares=int(np.count_nonzero(extra == SHARE)),
+        follows=int(np.count_nonzero(extra == FOLLOW)),
+        watch_ratio_sum=float(ratio.sum(dtype=np.float64)),
+    )
+
+
+def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarray, np.ndarray]:
+    """Per pool entry: counter deltas ``[P, N_SIGNALS]`` and watch seconds."""
+    code = r.full.view(np.int8) + (r.like.view(np.int8) << 1) + (r.skip.view(np.int8) << 2)
+    combo = np.bincount(chosen.astype(np.int64) * 8 + code, minlength=P * 8).reshape(P, 8)
+    delta = np.zeros((P, N_SIGNALS), np.int64)
+    delta[:, Signal.VIEW] = combo.sum(axis=1)
+    bits = np.arange(8)
+    delta[:, Signal.FULL_WATCH] = combo[:, (bits & 1) > 0].sum(axis=1)
+    delta[:, Signal.LIKE] = combo[:, (bits & 2) > 0].sum(axis=1)
+    delta[:, Signal.SKIP] = combo[:, (bits & 4) > 0].sum(axis=1)
+    rare = np.flatnonzero(r.extra)
+    if len(rare):
+        ex = r.extra[rare].astype(np.int64)
+        rc = np.bincount(chosen[rare].astype(np.int64) * 6 + ex, minlength=P * 6).reshape(P, 6)
+        delta[:, EXTRA_SIGNAL[1:]] += rc[:, 1:]
+    watch = np.bincount(chosen, weights=r.watch_seconds, minlength=P)
+    return delta, watch
+
+
+def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.ndarray, r: audience.Reactions) -> None:
+    """Online update of the platform's estimate ``aud_pref[viewer, topic]`` from engagement."""
+    if params.learning_rate <= 0 or len(viewers) == 0:
+        return
+    if not world.aud_pref.flags.c_contiguous:
+        world.aud_pref = np.ascontiguousarray(world.aud_pref)
+    pref = world.aud_pref.reshape(-1)
+    idx = viewers.astype(np.int64) * world.aud_pref.shape[1] + topics
+    y = np.float32(0.6) * r.full + np.float32(0.4) * r.like
+    old = pref[idx].astype(np.float32)
+    pref[idx] = old + np.float32(params.learning_rate) * (y - old)
+
+
+_EXECUTOR: list = []
+
+
+def _parallel(fn, jobs: list[tuple]) -> list:
+    """Run ``fn(*job)`` for each job, the first in this thread, the rest in worker
+    threads (numpy releases the GIL in its array loops and random draws)."""
+    if len(jobs) == 1:
+        return [fn(*jobs[0])]
+    if not _EXECUTOR:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTOR.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="fyp-engine"))
+    futures = [_EXECUTOR[0].submit(fn, *job) for job in jobs[1:]]
+    first = fn(*jobs[0])
+    return [first] + [f.result() for f in futures]
+
+
+def _chunks(params: EngineParams, n: int) -> int:
+    """How many parallel chunks a batch of ``n`` impressions is cut into (fixed by params, not the machine)."""
+    return max(1, min(params.threads, n // PARALLEL_MIN))
+
+
+#: batches smaller than this per chunk run in one thread
+PARALLEL_MIN = 50_000
+
+
+def serve_chunked(world: World, params: EngineParams, rng: np.random.Generator, pool: pools.Pool, viewers: np.ndarray, **kw):
+    """:func:`pools.serve` over ``viewers`` cut into ``params.threads`` chunks served in parallel."""
+    k = _chunks(params, len(viewers))
+    if k == 1:
+        return pools.serve(world, params, rng, pool, viewers, **kw)
+    bounds = np.linspace(0, len(viewers), k + 1).astype(np.int64)
+    jobs = [(world, params, r, pool, viewers[a:b]) for r, a, b in zip(rng.spawn(k), bounds[:-1], bounds[1:])]
+    out = _parallel(lambda *j: pools.serve(*j, **kw), jobs)
+    return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+
+def react_chunked(world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray):
+    """:func:`audience.react` in ``params.threads`` parallel chunks, joined back in order."""
+    k = _chunks(params, len(viewers))
+    if k == 1:
+        return audience.react(world, rng, viewers, videos)
+    bounds = np.linspace(0, len(viewers), k + 1).astype(np.int64)
+    jobs = [(world, r, viewers[a:b], videos[a:b]) for r, a, b in zip(rng.spawn(k), bounds[:-1], bounds[1:])]
+    parts = _parallel(lambda *j: audience.react(*j), jobs)
+    return audience.Reactions(
+        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in ("ratio", "skip", "full", "like", "extra", "watch_seconds")}
+    )
+
+
+def serve_all(
+    world: World, params: EngineParams, rng: np.random.Generator, pool: pools.Pool, viewers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Serve every impression, re-serving those past a budget from what is left.
+
+    Returns ``(viewers, pool index, control mask, pending viewers)``; at most
+    ``serve_passes`` passes; the pending ones are left for the catalogue.
+    """
+    vs, cs, ks = [], [], []
+    pending = viewers
+    for i in range(params.serve_passes):
+        if i:
+            pool.take(np.bincount(cs[-1], minlength=len(pool)), rng)
+        chosen, control = serve_chunked(world, params, rng, pool, pending)
+        if len(chosen) == 0:
+            break
+        keep = pools.enforce_budgets(pool, rng, chosen)
+        if keep.all():
+            vs.append(pending), cs.append(chosen), ks.append(control)
+            pending = pending[:0]
+            break
+        vs.append(pending[keep]), cs.append(chosen[keep]), ks.append(control[keep])
+        pending = pending[~keep]
+    if not vs:
+        return viewers[:0], np.zeros(0, np.int32), np.zeros(0, bool), viewers
+    if len(vs) == 1:
+        return vs[0], cs[0], ks[0], pending
+    return np.concatenate(vs), np.concatenate(cs), np.concatenate(ks), pending
+
+
+def _serve_catalogue(
+    world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, now: float, t1: float, res: StepResult
+) -> None:
+    """Serve what the pools could not absorb from stalled videos (lifetime counters only)."""
+    cat = pools.build_catalogue(world, params, rng, now)
+    if cat is None:
+        res.dropped += len(viewers)
+        return
+    chosen, _ = serve_chunked(world, params, rng, cat, viewers, control_fraction=0.0)
+    if len(chosen) == 0:
+        res.dropped += len(viewers)
+        return
+    r = react_chunked(world, params, rng, viewers, cat.ids[chosen])
+    delta, watch = _count(len(cat), chosen, r)
+    touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
+    ids = cat.ids[touched]
+    before = world.video_counts[ids, Signal.VIEW].copy()
+    pools.apply_counts(world, ids, delta[touched], watch[touched], tier=False)
+    _learn(world, params, viewers, cat.topic[chosen], r)
+    _followers(world, ids, delta[touched, Signal.FOLLOW])
+    trends.add_engagement(world, params, ids, delta[touched])
+    res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
+    res.catalogue = len(chosen)
+
+
+def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
+    if follows.any():
+        world.creator_followers += np.bincount(
+            world.video_creator[ids], weights=follows, minlength=world.n_creators
+        ).astype(world.creator_followers.dtype)[: world.n_creators]
+
+
+def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours: float) -> StepResult:
+    """Advance the world by ``dt_hours`` simulated hours (see the module doc)."""
+    dt = float(dt_hours)
+    if not dt > 0:
+        raise ValueError(f"dt_hours must be > 0, got {dt_hours!r}")
+    t0 = world.clock
+    t1 = t0 + dt
+    mid = t0 + dt / 2
+    res = StepResult(events=[])
+    top_s = trends.trending_sounds(world, params.trending_k)
+    top_h = trends.trending_hashtags(world, params.trending_k)
+    sh, hh = trends.sound_heat(world), trends.hashtag_heat(world)
+
+    trends.decay(world, params, dt)
+
+    # -- serve ------------------------------------------------------------------------------
+    viewers = audience.sample_viewers(rng, _rate(world, params), dt)
+    supply = len(viewers) * (1.0 - params.control_fraction)
+    pool = pools.build_pool(world, params, rng, mid, sh, hh, dt=dt, supply=supply)
+    capacity = float(pool.weight.sum())
+    direct = viewers[:0]
+    if capacity < supply and len(viewers):
+        # every live video is near its budget: send the rest straight to the catalogue
+        to_pool = rng.random(len(viewers)) < capacity / supply
+        viewers, direct = viewers[to_pool], viewers[~to_pool]
+    viewers, chosen, control, pending = serve_all(world, params, rng, pool, viewers)
+    if len(direct):
+        pending = np.concatenate([pending, direct])
+    if len(pending):
+        _serve_catalogue(world, params, rng, pending, mid, t1, res)
+    if len(chosen):
+        videos = pool.ids[chosen]
+
+        # -- react (hidden truth) -------------------------------------------------------------
+        r = react_chunked(world, params, rng, viewers, videos)
+
+        # -- count ------------------------------------------------------------------------------
+        P = len(pool)
+        delta, watch = _count(P, chosen, r)
+        touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
+        ids = pool.ids[touched]
+        before = world.video_counts[ids, Signal.VIEW].copy()
+        pools.apply_counts(world, ids, delta[touched], watch[touched])
+        _learn(world, params, viewers, pool.topic[chosen], r)
+        _followers(world, ids, delta[touched, Signal.FOLLOW])
+        trends.add_engagement(world, params, ids, delta[touched])
+        res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
+
+        ctrl = np.flatnonzero(control)
+        allc = _slice_counts(None, r)
+        rand = _slice_counts(ctrl, r)
+        targ = SliceCounts(
+            impressions=allc.impressions - rand.impressions,
+            completions=allc.completions - rand.completions,
+            likes=allc.likes - rand.likes,
+            shares=allc.shares - rand.shares,
+            follows=allc.follows - rand.follows,
+            watch_ratio_sum=allc.watch_ratio_sum - rand.watch_ratio_sum,
+        )
+        res.slices["random"].add(rand)
+        res.slices["targeted"].add(targ)
+
+    res.impressions = len(chosen) + res.catalogue
+
+    # -- decide -----------------------------------------------------------------------------
+    world.clock = t1
+    n = world.n_videos
+    st = world.video_status[:n]
+    live = np.flatnonzero((st == Status.ACTIVE) | (st == Status.TOP))
+    res.events += pools.decide(world, params, live, t1)
+    res.events += pools.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
+    res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
+
+    # -- upload ----------------------------------------------------------------------------
+    res.uploads = len(upload(world, params, rng, t0, t1))
+    return res
+
+
+# -- uploads --------------------------------------------------------------------------------
+
+
+def _hashtags_by_topic(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hashtag ids sorted by topic, start offset per topic, generic tag ids)."""
+    ht = world.hashtag_topic.astype(np.int64)
+    topical = np.flatnonzero(ht >= 0)
+    order = topical[np.argsort(ht[topical], kind="stable")]
+    starts = np.searchsorted(ht[order], np.arange(world.n_topics + 1))
+    return order, starts, np.flatnonzero(ht < 0)
+
+
+def _draw_tags(world: World, rng: np.random.Generator, topics: np.ndarray) -> np.ndarray:
+    """1-4 hashtags per video: from its main topic's vocabulary, often one generic (#fyp ...)."""
+    m = len(topics)
+    tags = np.full((m, TAGS_PER_VIDEO), -1, np.int32)
+    if m == 0 or world.n_hashtags == 0:
+        return tags
+    order, starts, generic = _hashtags_by_topic(world)
+    lo, hi = starts[topics], starts[topics + 1]
+    size = hi - lo
+    n_topical = np.minimum(1 + rng.binomial(2, 0.45, m), TAGS_PER_VIDEO)
+    for j in range(TAGS_PER_VIDEO - 1):  # tag slots, not videos
+        pick = lo + np.floor(rng.random(m) ** 1.6 * np.maximum(size, 1)).astype(np.int64)
+        ok = (j < n_topical) & (size > 0)
+        tags[ok, j] = order[np.minimum(pick[ok], len(order) - 1)]
+    if len(generic):
+        g = rng.random(m) < 0.6
+        slot = np.minimum(n_topical, TAGS_PER_VIDEO - 1)
+        tags[np.flatnonzero(g), slot[g]] = generic[rng.integers(0, len(generic), int(g.sum()))]
+    # dedupe within a row (keep first), then pack to the left
+    srt = np.sort(np.where(tags < 0, np.iinfo(np.int32).max, tags), axis=1)
+    dup = np.zeros_like(srt, dtype=bool)
+    dup[:, 1:] = srt[:, 1:] == srt[:, :-1]
+    srt[dup] = np.iinfo(np.int32).max
+    srt = np.sort(srt, axis=1)
+    return np.where(srt == np.iinfo(np.int32).max, -1, srt).astype(np.int32)
+
+
+def _captions(world: World, rng: np.random.Generator, tags: np.ndarray) -> list[str]:
+    m = len(tags)
+    words = world.caption_words or ["video"]
+    n_words = rng.integers(3, 9, m)
+    picks = rng.integers(0, len(words), (m, 8))
+    names = world.hashtag_names
+    out = []
+    for i in range(m):  # strings: one caption per new upload (uploads are few per step)
+        text = " ".join(words[w] for w in picks[i, : n_words[i]])
+        text = text[:1].upper() + text[1:]
+        tag_text = " ".join("#" + names[t] for t in tags[i] if t >= 0)
+        out.append(f"{text} {tag_text}".strip())
+    return out
+
+
+def _quality_noise(world: World) -> float:
+    return float((world.extra or {}).get("quality_noise", 0.1))
+
+
+def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: float, t1: float) -> np.ndarray:
+    """Simulated creators upload in ``(t0, t1]``: Poisson per creator's rate; returns new ids."""
+    dt = t1 - t0
+    C = world.n_creators
+    if C == 0 or params.upload_scale <= 0 or world.n_sounds == 0:
+        return np.zeros(0, np.int64)
+    k = rng.poisson(world.creator_upload_rate.astype(np.float64) * params.upload_scale * dt)
+    creators = np.repeat(np.arange(C, dtype=np.int32), k)
+    m = len(creators)
+    if m == 0:
+        return np.zeros(0, np.int64)
+    times = t0 + dt * rng.random(m)
+    order = np.argsort(times, kind="stable")
+    creators, times = creators[order], times[order]
+    T = max(world.n_topics, 1)
+    skill = world.creator_skill[creators].astype(np.float64)
+    quality = np.clip(skill + _quality_noise(world) * rng.standard_normal(m), 0.0, 1.0)
+    main = np.where(rng.random(m) < 0.8, world.creator_topic[creators], rng.integers(0, T, m)).astype(np.int16)
+    second = rng.integers(0, T, m).astype(np.int16)
+    w0 = rng.uniform(0.6, 0.95, m)
+    topics = np.stack([main, second], axis=1)[:, :TOPICS_PER_VIDEO]
+    topic_w = np.stack([w0, 1 - w0], axis=1)[:, :TOPICS_PER_VIDEO].astype(np.float32)
+    usage = np.bincount(world.video_sound[: world.n_videos], minlength=world.n_sounds)[: world.n_sounds]
+    sw = (1.0 + usage) * (1.0 + 3.0 * trends.sound_heat(world))
+    cum = np.cumsum(sw)
+    sound = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), world.n_sounds - 1)
+    duration = np.clip(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0, 180.0).astype(np.float32)
+    tags = _draw_tags(world, rng, main.astype(np.int64))
+    captions = _captions(world, rng, tags)
+    return world.add_videos(
+        creator=creators,
+        sound=sound.astype(np.int32),
+        duration=duration,
+        topics=topics,
+        topic_w=topic_w,
+        language=world.creator_language[creators],
+        country=world.creator_country[creators],
+        upload_time=times,
+        quality=quality.astype(np.float32),
+        tags=tags,
+        captions=captions,
+    )
+
+
+def post_video(
+    world: World,
+    params: EngineParams,
+    *,
+    profile: int,
+    creator: int,
+    sound: int,
+    duration: float,
+    topic: int,
+    hashtags,
+    caption: str,
+    now: float,
+) -> int:
+    """A person's own upload (the app's studio): enters tier 0 at once; returns its id.
+
+    Its hidden quality is the creator's skill (the simulated audience judges it
+    like any other video of that creator). ``hashtags`` are hashtag ids (at most 4).
+    """
+    del params  # the ladder needs nothing more: tier 0, status ACTIVE, heat 1
+    if not 0 <= creator < world.n_creators:
+        raise ValueError(f"no creator {creator}")
+    if not 0 <= sound < world.n_sounds:
+        raise ValueError(f"no sound {sound}")
+    if not 0 <= topic < world.n_topics:
+        raise ValueError(f"no topic {topic}")
+    tags = [int(h) for h in hashtags][:TAGS_PER_VIDEO]
+    if any(not 0 <= h < world.n_hashtags for h in tags):
+        raise ValueError(f"unknown hashtag in {tags}")
+    row = np.full((1, TAGS_PER_VIDEO), -1, np.int32)
+    row[0, : len(tags)] = tags
+    ids = world.add_videos(
+        creator=np.array([creator], np.int32),
+        sound=np.array([sound], np.int32),
+        duration=np.array([duration], np.float32),
+        topics=np.array([[topic, topic]], np.int16),
+        topic_w=np.array([[1.0, 0.0]], np.float32),
+        language=world.creator_language[[creator]],
+        country=world.creator_country[[creator]],
+        upload_time=np.array([now], np.float64),
+        quality=np.array([float(np.clip(world.creator_skill[creator], 0, 1))], np.float32),
+        tags=row,
+        captions=[caption],
+        profile=np.array([profile], np.int32),
+    )
+    return int(ids[0])
+
+
+def uploaded_event(world: World, video: int, now: float) -> Uploaded:
+    p = int(world.video_profile[video])
+    return Uploaded(time=float(now), video=int(video), creator=int(world.video_creator[video]), profile=p if p >= 0 else None)
+
+
+# -- the run and its report ----------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    seed: int
+    hours: float
+    clock_start: float
+    clock_end: float
+    steps: int
+    impressions: int
+    catalogue_impressions: int
+    dropped_impressions: int
+    uploads: int
+    wall_seconds: float
+    impressions_per_second: float
+    funnel: list[dict]
+    slices: dict[str, dict]
+    top_videos: list[dict]
+    trending: dict[str, list[dict]]
+    events: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=2)
+
+    def deterministic(self) -> dict:
+        """The report without wall time (equal for the same world, seed and hours)."""
+        d = self.to_dict()
+        d.pop("wall_seconds")
+        d.pop("impressions_per_second")
+        return d
+
+
+def step_hours(world: World, params: EngineParams, hours: float) -> tuple[int, float]:
+    """(steps, dt): steps of at most ``max_step_hours`` and about ``step_impressions`` each."""
+    rate = float(_rate(world, params).sum())
+    dt = params.max_step_hours
+    if rate > 0:
+        dt = min(dt, params.step_impressions / rate)
+    n = max(1, math.ceil(hours / dt - 1e-9))
+    return n, hours / n
+
+
+def funnel(world: World, params: EngineParams) -> list[dict]:
+    """Per tier, over every video in the world: entered, promoted, stalled, still active."""
+    n = world.n_videos
+    tier = np.minimum(world.video_tier[:n].astype(np.int64), params.top_tier)
+    st = world.video_status[:n]
+    K = params.top_tier + 1
+    at = np.bincount(tier, minlength=K)
+    stalled = np.bincount(tier[st == Status.STALLED], minlength=K)
+    entered = np.cumsum(at[::-1])[::-1]
+    out = []
+    for t in range(K):
+        out.append(
+            {
+                "tier": t,
+                "budget": params.ladder[t] if t < params.top_tier else None,
+                "entered": int(entered[t]),
+                "promoted": int(entered[t + 1]) if t + 1 < K else 0,
+                "stalled": int(stalled[t]),
+                "active": int(at[t] - stalled[t]),
+            }
+        )
+    return out
+
+
+def top_videos(world: World, k: int = 10) -> list[dict]:
+    n = world.n_videos
+    views = world.video_counts[:n, Signal.VIEW]
+    k = min(k, n)
+    if k == 0:
+        return []
+    part = np.argpartition(-views, k - 1)[:k] if k < n else np.arange(n)
+    part = part[np.lexsort((part, -views[part]))]
+    out = []
+    for v in part:
+        c = world.video_counts[v]
+        vw = max(int(c[Signal.VIEW]), 1)
+        out.append(
+            {
+                "video_id": int(v),
+                "creator": world.creator_handles[int(world.video_creator[v])],
+                "topic": world.topic_names[int(world.video_topics[v, 0])],
+                "tier": int(world.video_tier[v]),
+                "status": Status(int(world.video_status[v])).name.lower(),
+                "views": int(c[Signal.VIEW]),
+                "likes": int(c[Signal.LIKE]),
+                "shares": int(c[Signal.SHARE]),
+                "completion_rate": round(int(c[Signal.FULL_WATCH]) / vw, 4),
+            }
+        )
+    return out
+
+
+def trending(world: World, k: int = 10) -> dict[str, list[dict]]:
+    return {
+        "sounds": [
+            {"sound_id": int(s), "title": world.sound_titles[int(s)], "trend": round(float(world.sound_trend[s]), 3)}
+            for s in trends.trending_sounds(world, k)
+        ],
+        "hashtags": [
+            {"hashtag_id": int(h), "name": world.hashtag_names[int(h)], "trend": round(float(world.hashtag_trend[h]), 3)}
+            for h in trends.trending_hashtags(world, k)
+        ],
+    }
+
+
+_EVENT_KEYS = {
+    Promoted: "promoted",
+    Stalled: "stalled",
+    Reignited: "reignited",
+    Milestone: "milestones",
+    TrendingSound: "trending_sounds",
+    TrendingHashtag: "trending_hashtags",
+}
+
+
+def run(
+    world: World,
+    params: EngineParams,
+    seed: int,
+    hours: float,
+    progress: Progress | None = None,
+    on_events: Callable[[list[Event]], None] | None = None,
+) -> Report:
+    """Advance ``world`` by ``hours`` simulated hours as fast as possible; return the report.
+
+    The random stream is ``SeedSequence([seed, clock in seconds])``: the same world
+    (same clock) and seed give the same run. ``on_events`` receives each step's
+    events (e.g. to collect tier events for the checkpoint).
+    """
+    if not hours > 0:
+        raise ValueError(f"hours must be > 0, got {hours!r}")
+    params = params.for_world(world)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(round(world.clock * 3600))]))
+    n_steps, dt = step_hours(world, params, hours)
+    clock0 = world.clock
+    slices = {s: SliceCounts() for s in SLICES}
+    counts = dict.fromkeys(_EVENT_KEYS.values(), 0)
+    impressions = dropped = uploads = catalogue = 0
+    wall0 = time.perf_counter()
+    for i in range(n_steps):
+        r = step(world, params, rng, dt)
+        impressions += r.impressions
+        dropped += r.dropped
+        catalogue += r.catalogue
+        uploads += r.uploads
+        for s in SLICES:
+            slices[s].add(r.slices[s])
+        for e in r.events:
+            key = _EVENT_KEYS.get(type(e))
+            if key:
+                counts[key] += 1
+        if on_events is not None and r.events:
+            on_events(r.events)
+        if progress is not None:
+            progress("simulate", i + 1, n_steps)
+    world.clock = clock0 + hours  # exact, whatever the float sum of steps
+    wall = time.perf_counter() - wall0
+    return Report(
+        seed=int(seed),
+        hours=float(hours),
+        clock_start=float(clock0),
+        clock_end=float(world.clock),
+        steps=n_steps,
+        impressions=impressions,
+        catalogue_impressions=catalogue,
+        dropped_impressions=dropped,
+        uploads=uploads,
+        wall_seconds=round(wall, 3),
+        impressions_per_second=round(impressions / wall, 1) if wall > 0 else 0.0,
+        funnel=funnel(world, params),
+        slices={s: {k: (round(v, 6) if isinstance(v, float) else v) for k, v in slices[s].rates().items()} for s in SLICES},
+        top_videos=top_videos(world, 10),
+        trending=trending(world, params.trending_k),
+        events=counts,
+    )

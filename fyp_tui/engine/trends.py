@@ -1,0 +1,87 @@
+"""Trending sounds and hashtags: decayed engagement, observable.
+
+Each sound and hashtag carries ``trend``: the engagement its videos earned, decayed
+with a half-life of ``trend_half_life_hours``. Engagement of an impression is the
+positive part of the tier-score weights (a share counts 8, a like 2 ...). A video's
+trend heat is the largest of its sound's and its topical hashtags' ``trend / max``,
+in [0, 1]. Generic tags (``#fyp``, ``#viral``: ``hashtag_topic == -1``) ride on
+everything, so they are tracked but never count as trending.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fyp_tui.engine.events import Event, TrendingHashtag, TrendingSound
+from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.world import World
+
+
+def engagement_weights(params: EngineParams) -> np.ndarray:
+    return np.maximum(params.weight_vector(), 0.0)
+
+
+def decay(world: World, params: EngineParams, dt: float) -> None:
+    f = 0.5 ** (dt / params.trend_half_life_hours)
+    world.sound_trend *= f
+    world.hashtag_trend *= f
+
+
+def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta: np.ndarray) -> None:
+    """Credit the sounds and hashtags of ``videos`` with the engagement in ``delta`` ``[k, N_SIGNALS]``."""
+    e = np.asarray(delta, dtype=np.float64) @ engagement_weights(params)
+    if not len(e) or not e.any():
+        return
+    world.sound_trend += np.bincount(world.video_sound[videos], weights=e, minlength=world.n_sounds)[: world.n_sounds]
+    tags = world.video_tags[videos]
+    ok = tags >= 0
+    if ok.any():
+        ew = np.broadcast_to(e[:, None], tags.shape)[ok]
+        world.hashtag_trend += np.bincount(tags[ok], weights=ew, minlength=world.n_hashtags)[: world.n_hashtags]
+
+
+def sound_heat(world: World) -> np.ndarray:
+    m = world.sound_trend.max() if world.n_sounds else 0.0
+    if m <= 0:
+        return np.zeros(world.n_sounds)
+    return world.sound_trend / m
+
+
+def hashtag_heat(world: World) -> np.ndarray:
+    """Heat of topical hashtags in [0, 1]; generic tags get 0."""
+    t = np.where(world.hashtag_topic >= 0, world.hashtag_trend, 0.0)
+    m = t.max() if len(t) else 0.0
+    if m <= 0:
+        return np.zeros(world.n_hashtags)
+    return t / m
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, int((values > 0).sum()))
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    part = np.argpartition(-values, k - 1)[:k] if k < len(values) else np.arange(len(values))
+    order = np.lexsort((part, -values[part]))  # by trend desc, then id
+    return part[order].astype(np.int64)
+
+
+def trending_sounds(world: World, k: int = 10) -> np.ndarray:
+    """Ids of the ``k`` sounds with the highest trend (ties by id), trend > 0 only."""
+    return _top(world.sound_trend, k)
+
+
+def trending_hashtags(world: World, k: int = 10) -> np.ndarray:
+    """Ids of the ``k`` topical hashtags with the highest trend (generic tags excluded)."""
+    return _top(np.where(world.hashtag_topic >= 0, world.hashtag_trend, 0.0), k)
+
+
+def trend_events(world: World, before_s: np.ndarray, before_h: np.ndarray, k: int, now: float) -> list[Event]:
+    """Events for sounds and hashtags that entered the top ``k`` since ``before_*``."""
+    out: list[Event] = []
+    for s in trending_sounds(world, k):
+        if s not in before_s:
+            out.append(TrendingSound(time=float(now), sound=int(s), score=float(world.sound_trend[s])))
+    for h in trending_hashtags(world, k):
+        if h not in before_h:
+            out.append(TrendingHashtag(time=float(now), hashtag=int(h), score=float(world.hashtag_trend[h])))
+    return out

@@ -1,0 +1,81 @@
+"""The simulated audience: calibration ranges and the response to interest match."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fyp_tui.engine import audience
+from fyp_tui.engine.audience import FOLLOW, NOT_INTERESTED, SHARE
+
+
+def _matched_and_unmatched(w, rng, n=200_000):
+    """Pairs (viewer, video) whose hidden interests match the video's main topic, and pairs that share no topic."""
+    viewers = rng.integers(0, w.n_viewers, n).astype(np.int32)
+    videos = rng.integers(0, w.n_videos, n)
+    a = audience.affinity(w, viewers, videos)
+    top = w.aud_topics[viewers, 0] == w.video_topics[videos, 0]
+    return (viewers[top], videos[top]), (viewers[a == 0], videos[a == 0])
+
+
+def _rates(r):
+    return {
+        "like": r.like.mean(),
+        "share": (r.extra == SHARE).mean(),
+        "follow": (r.extra == FOLLOW).mean(),
+        "ni": (r.extra == NOT_INTERESTED).mean(),
+        "complete": r.full.mean(),
+        "skip": r.skip.mean(),
+        "mean": r.ratio.mean(),
+        "median": float(np.median(r.ratio)),
+        "loops": (r.ratio >= 2).mean(),
+    }
+
+
+def test_calibration_for_viewers_whose_interests_match(tiny_world):
+    """Matched viewers and the videos that draw most of the traffic (quality >= 0.3):
+    the published figures are per impression, and impressions favour better videos."""
+    rng = np.random.default_rng(0)
+    (v, x), _ = _matched_and_unmatched(tiny_world, rng, 400_000)
+    good = tiny_world.video_quality[x] >= 0.3
+    v, x = v[good], x[good]
+    m = _rates(audience.react(tiny_world, rng, v, x))
+    assert 0.02 <= m["like"] <= 0.10  # per-view like rate 2-10 %
+    assert m["like"] / 20 < m["share"] < m["like"] / 4  # about an order of magnitude rarer
+    assert m["follow"] < m["share"]
+    assert 0.15 < m["complete"] < 0.5  # completion is a minority of plays
+    assert 0.7 < m["mean"] < 1.0 and 0.6 < m["median"] < 0.9 and m["mean"] > m["median"]
+    assert m["loops"] > 0.005  # a tail past 1.0: loops
+
+
+def test_engagement_falls_sharply_when_interests_do_not_match(tiny_world):
+    rng = np.random.default_rng(1)
+    (v1, x1), (v0, x0) = _matched_and_unmatched(tiny_world, rng)
+    hit = _rates(audience.react(tiny_world, rng, v1, x1))
+    miss = _rates(audience.react(tiny_world, rng, v0, x0))
+    assert miss["like"] < hit["like"] / 3
+    assert miss["complete"] < hit["complete"] / 2
+    assert miss["skip"] > 2 * hit["skip"]
+    assert miss["ni"] > hit["ni"]
+
+
+def test_quality_raises_engagement_and_draws_are_seeded(tiny_world):
+    w = tiny_world
+    rng = np.random.default_rng(2)
+    (v, x), _ = _matched_and_unmatched(w, rng)
+    q = w.video_quality[x]
+    r = audience.react(w, np.random.default_rng(3), v, x)
+    hi, lo = q > np.quantile(q, 0.8), q < np.quantile(q, 0.2)
+    assert r.like[hi].mean() > 1.5 * r.like[lo].mean()
+    assert r.ratio[hi].mean() > r.ratio[lo].mean()
+    again = audience.react(w, np.random.default_rng(3), v, x)
+    assert (again.ratio == r.ratio).all() and (again.extra == r.extra).all()
+    assert (r.watch_seconds >= 0).all() and (r.loops == np.floor(r.ratio)).all()
+
+
+def test_sample_viewers_follows_activity():
+    rng = np.random.default_rng(4)
+    rate = np.array([0.0, 1.0, 10.0])
+    v = audience.sample_viewers(rng, rate, 100.0)
+    c = np.bincount(v, minlength=3)
+    assert c[0] == 0 and 60 < c[1] < 140 and 900 < c[2] < 1_100
+    assert (np.diff(v) >= 0).all()

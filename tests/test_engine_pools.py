@@ -1,0 +1,205 @@
+"""The tier ladder: score, confidence bounds, decisions, budgets, record(), serving."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fyp_tui.engine import pools
+from fyp_tui.engine.events import Promoted, Stalled
+from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.world import N_SIGNALS, Signal, Status
+from fyp_tui.errors import UsageError
+
+
+def counts(views, **kw):
+    c = np.zeros(N_SIGNALS, np.int64)
+    c[Signal.VIEW] = views
+    names = {"full": Signal.FULL_WATCH, "like": Signal.LIKE, "share": Signal.SHARE, "skip": Signal.SKIP,
+             "follow": Signal.FOLLOW, "comment": Signal.COMMENT, "fav": Signal.FAVOURITE, "ni": Signal.NOT_INTERESTED}
+    for k, v in kw.items():
+        c[names[k]] = v
+    return c
+
+
+P = EngineParams(ladder=(100, 1000, 5000), bars=(0.3, 0.4, 0.5), bar_step=0.0, min_sample=20)
+
+
+# -- params ----------------------------------------------------------------------------------
+
+
+def test_from_dict_rejects_unknown_and_bad_keys():
+    with pytest.raises(UsageError, match="engine.nope"):
+        EngineParams.from_dict({"nope": 1})
+    with pytest.raises(UsageError, match="engine.ladder"):
+        EngineParams.from_dict({"ladder": [300, 200]})
+    with pytest.raises(UsageError, match="engine.weights.bogus"):
+        EngineParams.from_dict({"weights": {"bogus": 1}})
+    with pytest.raises(UsageError, match="engine.control_fraction"):
+        EngineParams.from_dict({"control_fraction": 2})
+    p = EngineParams.from_dict({"ladder": [10, 50, 200], "weights": {"share": 9}})
+    assert p.ladder == (10, 50, 200) and len(p.bars) == 3 and p.weights["share"] == 9
+
+
+def test_signal_weights_rank_share_over_comment_over_like():
+    w = EngineParams().weights
+    assert w["share"] > w["comment"] > w["like"] > 0
+
+
+def test_for_world_scales_the_ladder_but_keeps_it_increasing(tiny_world):
+    p = EngineParams().for_world(tiny_world)
+    assert p.scaled and len(p.ladder) == 6
+    assert p.ladder[0] >= p.min_budget
+    assert all(b2 >= 2 * b1 for b1, b2 in zip(p.ladder, p.ladder[1:]))
+    assert p.ladder[-1] < 2_000_000
+    assert p.for_world(tiny_world) is p  # never scaled twice
+
+
+# -- score and decisions --------------------------------------------------------------------
+
+
+def test_confidence_bounds_bracket_the_score_and_narrow_with_samples():
+    w = P.weight_vector()
+    small = counts(40, full=16, like=4, share=1, skip=6)
+    big = small * 50
+    s1, l1, u1 = pools.score_counts(small, w, P.z)
+    s2, l2, u2 = pools.score_counts(big, w, P.z)
+    assert l1[0] < s1[0] < u1[0]
+    assert s1[0] == pytest.approx(s2[0])
+    assert (u2 - l2)[0] < (u1 - l1)[0] / 5
+    s0, l0, u0 = pools.score_counts(counts(0), w, P.z)
+    assert l0[0] == -np.inf and u0[0] == np.inf
+
+
+def _codes(views, c, tier=0, status=Status.ACTIVE, hot=1.0, params=P):
+    _, lcb, ucb = pools.score_counts(c, params.weight_vector(), params.z)
+    return pools.decide_codes(np.array([tier]), np.array([status]), np.array([views]), lcb, ucb, np.array([hot]), params)[0]
+
+
+def test_a_lucky_handful_does_not_promote():
+    # 5 views, all liked and shared: a huge point score, but the bound is wide and the sample tiny
+    assert _codes(5, counts(5, full=5, like=5, share=5)) == pools.KEEP
+
+
+def test_promotes_early_when_the_lower_bound_clears_the_bar():
+    c = counts(40, full=36, like=20, share=8, fav=6)
+    assert _codes(40, c) == pools.PROMOTE
+    # same rates below the early threshold (min_sample 20 / 25 % of budget): no decision yet
+    assert _codes(10, counts(10, full=9, like=5, share=2, fav=1)) == pools.KEEP
+
+
+def test_stalls_at_budget_end_below_the_bar_and_early_when_settled():
+    dull = counts(100, full=5, like=1, skip=60, ni=3)
+    assert _codes(100, dull) == pools.STALL_BAR
+    assert _codes(30, counts(30, full=1, skip=20, ni=2)) == pools.STALL_SETTLED
+    # a middling video mid-budget waits for more evidence
+    assert _codes(30, counts(30, full=10, like=1, skip=6)) == pools.KEEP
+
+
+def test_faded_and_site_wide():
+    c = counts(30, full=10, like=1, skip=6)
+    assert _codes(30, c, hot=0.001) == pools.STALL_FADED
+    top = P.top_tier
+    assert _codes(10**9, counts(10**9), tier=top, status=Status.TOP) == pools.KEEP  # no budget at the top
+    assert _codes(10, counts(10), tier=top, status=Status.TOP, hot=0.001) == pools.STALL_FADED
+    assert _codes(1000, counts(1000, full=900, like=600), status=Status.STALLED) == pools.KEEP
+
+
+def test_decide_applies_one_step_and_emits_events(tiny_world):
+    w = tiny_world
+    v = 3
+    w.video_tier_counts[v] = counts(100, full=90, like=50, share=20, fav=10)
+    w.video_tier_entered[v] = 0.0
+    ev = pools.decide(w, P, np.array([v, v]), now=1.0)
+    assert len(ev) == 1 and isinstance(ev[0], Promoted)
+    e = ev[0]
+    assert (e.from_tier, e.to_tier, e.impressions, e.budget) == (0, 1, 100, 1000)
+    assert e.score >= e.bar == pytest.approx(0.3)
+    assert w.video_tier[v] == 1 and w.video_status[v] == Status.ACTIVE
+    assert w.video_tier_counts[v].sum() == 0 and w.video_tier_entered[v] == 1.0
+    # the next decision needs new evidence in the new tier
+    assert pools.decide(w, P, np.array([v]), now=1.0) == []
+
+
+def test_bars_adapt_towards_the_target_share(tiny_world):
+    p = EngineParams(ladder=(100, 1000, 5000), bars=(0.3, 0.4, 0.5), promote_share=0.25, bar_step=0.01)
+    w = tiny_world
+    pools.adapt_bars(w, p, np.array([0, 0, 0, 0]), np.array([True, True, True, True]))
+    up = pools.current_bars(w, p)
+    assert up[0] > 0.3 and up[1] == 0.4
+    pools.adapt_bars(w, p, np.array([1] * 10), np.zeros(10, bool))
+    assert pools.current_bars(w, p)[1] < 0.4
+    assert pools.promotion_bar(p, [0, 3], w)[0] == up[0] and np.isinf(pools.promotion_bar(p, [0, 3], w)[1])
+
+
+# -- record: the person's reactions ----------------------------------------------------------
+
+
+def test_record_counts_like_the_audience_and_tips_decisions(tiny_world):
+    w = tiny_world
+    v = 7
+    w.video_tier_counts[v] = counts(99, full=80, like=40, share=15, fav=8)
+    w.video_counts[v] = w.video_tier_counts[v]
+    w.video_tier_entered[v] = 0.0
+    before = w.video_counts[v].copy()
+    d = counts(1, full=1, like=1)
+    ev = pools.record(w, P, v, d, 12.5, now=0.5, tipped_by="like", profile=1)
+    assert (w.video_counts[v] == before + d).all()
+    assert len(ev) == 1 and isinstance(ev[0], Promoted) and ev[0].tipped_by == "like" and ev[0].profile == 1
+    assert ev[0].impressions == 100  # the budget, never more
+    # a later share: a delta with VIEW=0; "unlike" is clipped at zero
+    pools.record(w, P, v, counts(0, share=1), 0.0, now=0.6)
+    assert w.video_counts[v, Signal.SHARE] == before[Signal.SHARE] + 1
+    pools.record(w, P, v, -counts(0, like=10**6), 0.0, now=0.6)
+    assert w.video_counts[v, Signal.LIKE] == 0 and w.video_tier_counts[v, Signal.LIKE] == 0
+
+
+def test_record_never_exceeds_a_budget(tiny_world):
+    w = tiny_world
+    v = 9
+    w.video_tier_counts[v] = counts(100, full=50)  # at its budget but undecided (e.g. loaded like that)
+    ev = pools.record(w, P, v, counts(1), 1.0, now=0.0, tipped_by="watch")
+    assert w.video_tier_counts[v, Signal.VIEW] <= P.ladder[int(w.video_tier[v])]
+    assert any(isinstance(e, (Promoted, Stalled)) and e.tipped_by is None for e in ev)
+
+
+def test_milestones_fire_once_per_power_of_ten():
+    ev = pools.milestones(P, np.array([1, 2, 3]), np.array([990, 5, 9_999]), np.array([1_001, 6, 120_000]), 1.0)
+    assert [(e.video, e.views) for e in ev] == [(1, 1_000), (3, 100_000)]
+
+
+# -- serving ------------------------------------------------------------------------------
+
+
+def test_waterfill_serves_lower_tiers_first_and_caps_spare_supply():
+    tier = np.array([0, 0, 1, 2])
+    want = np.array([10.0, 10.0, 50.0, 100.0])
+    short = pools.waterfill(tier, want, 40.0, 3)
+    assert short[:2].tolist() == [10.0, 10.0] and short[2] == 20.0 and short[3] == 0.0
+    cap = np.array([12.0, 10.0, 60.0, np.inf])
+    spare = pools.waterfill(tier, want, 500.0, 3, cap)
+    assert spare.sum() == pytest.approx(500.0)
+    assert (spare[:3] <= cap[:3] + 1e-9).all() and (spare >= want).all()
+
+
+def test_enforce_budgets_never_exceeds_remaining(tiny_world):
+    rng = np.random.default_rng(1)
+    p = EngineParams.from_world(tiny_world)
+    pool = pools.build_pool(tiny_world, p, rng, 0.0, np.zeros(tiny_world.n_sounds), np.zeros(tiny_world.n_hashtags))
+    chosen = rng.integers(0, len(pool), 50 * len(pool)).astype(np.int32)
+    keep = pools.enforce_budgets(pool, rng, chosen)
+    got = np.bincount(chosen[keep], minlength=len(pool))
+    assert (got <= pool.remaining).all()
+    assert keep.sum() > 0.8 * min(len(chosen), pool.remaining.sum())
+
+
+def test_targeting_beats_random_on_learned_preference(tiny_world):
+    rng = np.random.default_rng(2)
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    pool = pools.build_pool(w, p, rng, 0.0, np.zeros(w.n_sounds), np.zeros(w.n_hashtags), supply=1e9)
+    viewers = np.sort(rng.integers(0, w.n_viewers, 20_000)).astype(np.int32)
+    chosen, control = pools.serve(w, p, rng, pool, viewers)
+    pref = w.aud_pref.astype(np.float32)[viewers, pool.topic[chosen]]
+    assert 0.01 < control.mean() < 0.06
+    assert pref[~control].mean() > 2 * pref[control].mean()

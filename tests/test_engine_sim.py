@@ -1,0 +1,151 @@
+"""The simulation step: hidden truth stays hidden, invariants hold, runs are reproducible."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fyp_tui.engine import audience, pools, simulate, trends
+from fyp_tui.engine.events import Promoted, Stalled
+from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.world import Signal, Status
+
+HIDDEN = ("video_quality", "creator_skill", "aud_topics", "aud_topic_w", "aud_like_prop")
+
+
+def test_recommender_never_reads_hidden_truth(tiny_world):
+    """Pools, decisions, record, re-ignition and trends run with the hidden arrays removed."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    simulate.run(w, p, 3, 6)  # some history, counters and trends to work with
+    for name in HIDDEN:
+        setattr(w, name, None)  # any read now raises
+    rng = np.random.default_rng(0)
+    sh, hh = trends.sound_heat(w), trends.hashtag_heat(w)
+    pool = pools.build_pool(w, p, rng, w.clock, sh, hh, dt=1.0, supply=10_000)
+    viewers = np.sort(rng.integers(0, w.n_viewers, 5_000)).astype(np.int32)
+    chosen, _ = pools.serve(w, p, rng, pool, viewers)
+    pools.enforce_budgets(pool, rng, chosen)
+    assert pools.build_catalogue(w, p, rng, w.clock) is not None
+    live = np.flatnonzero(w.video_status[: w.n_videos] != Status.STALLED)
+    pools.decide(w, p, live, w.clock + 1)
+    pools.tier_score(w, p, live)
+    pools.reignite(w, p, rng, w.clock + 1, 1.0, np.ones(w.n_sounds), hh)
+    pools.record(w, p, int(live[0]), np.eye(1, len(Signal), Signal.VIEW, dtype=np.int64)[0], 3.0, w.clock, "watch", 1)
+    trends.trending_sounds(w, 5), trends.trending_hashtags(w, 5)
+
+
+def test_decisions_do_not_change_when_hidden_truth_is_replaced(tiny_world, monkeypatch):
+    """One step on the world, and on a copy whose hidden arrays are noise while the
+    audience still reacts from the untouched truth: every decision is the same."""
+    p = EngineParams.from_world(tiny_world)
+    simulate.run(tiny_world, p, 5, 4)
+    truth = tiny_world.copy()
+    scrambled = tiny_world.copy()
+    audience.scramble_hidden(scrambled, np.random.default_rng(99))
+
+    a = simulate.step(tiny_world, p, np.random.default_rng(11), 3.0)
+    real_react = audience.react
+    monkeypatch.setattr(audience, "react", lambda world, rng, v, x: real_react(truth, rng, v, x))
+    b = simulate.step(scrambled, p, np.random.default_rng(11), 3.0)
+
+    tier_events = lambda r: [e for e in r.events if isinstance(e, (Promoted, Stalled))]  # noqa: E731
+    assert len(tier_events(a)) > 0
+    assert tier_events(a) == tier_events(b)
+    n = tiny_world.n_videos
+    for name in ("video_tier", "video_status", "video_tier_counts", "video_counts"):
+        assert (getattr(tiny_world, name)[:n] == getattr(scrambled, name)[:n]).all(), name
+
+
+def _budget_ok(w, p):
+    n = w.n_videos
+    tier = w.video_tier[:n].astype(np.int64)
+    bounded = tier < p.top_tier
+    return (w.video_tier_counts[:n, Signal.VIEW][bounded] <= pools.tier_budget(p, tier[bounded])).all()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), steps=st.lists(st.floats(0.05, 4.0), min_size=1, max_size=4))
+def test_ladder_invariants(tiny_world, seed, steps):
+    w = tiny_world.copy()
+    p = EngineParams.from_world(w)
+    rng = np.random.default_rng(seed)
+    for dt in steps:
+        n0 = w.n_videos
+        tier0 = w.video_tier[:n0].copy()
+        counts0 = w.video_counts[:n0].copy()
+        watch0 = w.video_watch_seconds[:n0].copy()
+        r = simulate.step(w, p, rng, dt)
+        n = w.n_videos
+        assert _budget_ok(w, p), "a tier's impressions exceeded its budget"
+        jump = w.video_tier[:n0].astype(int) - tier0
+        assert ((jump == 0) | (jump == 1)).all(), "a video skipped a tier"
+        assert (w.video_tier[n0:n] == 0).all()
+        assert (w.video_counts[:n0] >= counts0).all(), "a counter decreased"
+        assert (w.video_watch_seconds[:n0] >= watch0).all()
+        assert r.impressions >= 0 and r.dropped >= 0
+        for e in r.events:
+            if isinstance(e, Promoted):
+                assert e.to_tier == e.from_tier + 1 and e.impressions <= p.budgets()[e.from_tier]
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), hours=st.floats(0.5, 6.0))
+def test_same_seed_same_world(tiny_world, assert_same_world, seed, hours):
+    a, b = tiny_world.copy(), tiny_world.copy()
+    p = EngineParams.from_world(a)
+    ra = simulate.run(a, p, seed, hours)
+    rb = simulate.run(b, p, seed, hours)
+    assert_same_world(a, b)
+    assert ra.deterministic() == rb.deterministic()
+    assert a.extra.get(pools.BARS_KEY) == b.extra.get(pools.BARS_KEY)
+
+
+def test_report_keys_and_funnel_consistency(tiny_world):
+    p = EngineParams.from_world(tiny_world)
+    r = simulate.run(tiny_world, p, 1, 12).to_dict()
+    json.dumps(r)  # JSON-safe
+    for key in ("impressions", "wall_seconds", "impressions_per_second", "funnel", "slices", "top_videos", "trending"):
+        assert key in r
+    assert len(r["funnel"]) == p.top_tier + 1 and r["funnel"][-1]["budget"] is None
+    for f in r["funnel"]:
+        assert set(f) == {"tier", "budget", "entered", "promoted", "stalled", "active"}
+        assert f["entered"] == f["promoted"] + f["stalled"] + f["active"]
+    for s in ("random", "targeted"):
+        assert set(r["slices"][s]) == {"impressions", "completion_rate", "like_rate", "share_rate", "follow_rate", "mean_watch_ratio"}
+    assert r["slices"]["random"]["impressions"] > 0 and r["slices"]["targeted"]["impressions"] > 0
+    assert r["impressions"] >= r["slices"]["random"]["impressions"] + r["slices"]["targeted"]["impressions"]
+    assert r["top_videos"][0]["views"] >= r["top_videos"][-1]["views"]
+    assert tiny_world.clock == pytest.approx(12.0)
+
+
+def test_creators_keep_uploading_and_post_video_enters_tier_0(tiny_world):
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    n0 = w.n_videos
+    r = simulate.run(w, p, 2, 24)
+    assert r.uploads > 0 and w.n_videos == n0 + r.uploads
+    new = slice(n0, w.n_videos)
+    assert (w.video_upload_time[new] > 0).all() and (w.video_upload_time[new] <= w.clock).all()
+    tags = w.video_tags[new]
+    assert ((tags >= 0).sum(axis=1) >= 1).all()
+    assert np.allclose(w.video_topic_w[new].sum(axis=1), 1.0)
+    vid = simulate.post_video(w, p, profile=1, creator=0, sound=0, duration=15.0, topic=2, hashtags=[1, 2],
+                              caption="my first video", now=w.clock)
+    assert vid == w.n_videos - 1 and w.video_profile[vid] == 1 and w.video_tier[vid] == 0
+    assert w.video_status[vid] == Status.ACTIVE and w.video_captions[vid] == "my first video"
+    simulate.step(w, p, np.random.default_rng(0), 2.0)
+    assert w.video_counts[vid, Signal.VIEW] > 0  # its test audience saw it at once
+
+
+def test_trending_lists_exclude_generic_tags(tiny_world):
+    p = EngineParams.from_world(tiny_world)
+    simulate.run(tiny_world, p, 4, 12)
+    tags = trends.trending_hashtags(tiny_world, 10)
+    assert len(tags) > 0 and (tiny_world.hashtag_topic[tags] >= 0).all()
+    s = trends.trending_sounds(tiny_world, 5)
+    assert (np.diff(tiny_world.sound_trend[s]) <= 0).all()
