@@ -1,0 +1,96 @@
+"""``fyp-tui explain`` and ``fyp-tui audit``: the feed, headless."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from fyp_tui.cli import cli, db_option
+from fyp_tui.errors import UsageError
+
+
+def _parent(ctx: click.Context, key: str):
+    parent = ctx.parent
+    return parent.params.get(key) if parent is not None else None
+
+
+@cli.command("explain")
+@click.argument("video_id", type=int)
+@click.option("--profile", "profile_name", metavar="NAME", default=None,
+              help="Whose feed to explain for [default: fyp-tui's --profile, 'me'].")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@click.pass_context
+def explain_cmd(ctx: click.Context, video_id: int, profile_name: str | None, as_json: bool, db: str | None) -> None:
+    """Why VIDEO_ID would be in your feed: its score's named contributions, its tier,
+    budget progress and distance to the promotion bar."""
+    import numpy as np
+
+    from fyp_tui.engine.explain import format_explanation
+    from fyp_tui.engine.feed import FeedSession
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.engine.viewer import PersonState
+    from fyp_tui.store.io import WorldStore
+    from fyp_tui.store.profiles import find_profile, load_person
+
+    db = db if db is not None else _parent(ctx, "db")
+    name = profile_name or _parent(ctx, "profile") or "me"
+    with WorldStore.open(db, lock=False) as store:
+        world = store.load()
+        if not 0 <= video_id < world.n_videos:
+            raise UsageError(f"no video with id {video_id} (this world has ids 0..{world.n_videos - 1})")
+        with store.session() as s:
+            prof = find_profile(session=s, name=name)
+            person = load_person(session=s, profile=prof, world=world) if prof is not None else PersonState.new(world)
+            pid = int(prof.id) if prof is not None else 0
+        params = EngineParams.from_world(world)
+        session = FeedSession(world, params, person, pid, np.random.default_rng(0), journal=None)
+        e = session.explain(video_id)
+        detail = store.video_detail(video_id, world=world)
+    if as_json:
+        out = {"profile": name, "profile_exists": prof is not None, "detail": detail, **e.to_dict()}
+        click.echo(json.dumps(out, ensure_ascii=False, allow_nan=False, default=_json_default))
+        return
+    title = f"video {video_id} by @{detail['creator_handle']}: {detail['caption']}"
+    click.echo(format_explanation(e, title=title))
+    if prof is None:
+        click.echo(f"  (no profile named {name!r} yet: explained for a new profile)")
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
+@cli.command("audit")
+@click.option("--bots", "bots_file", metavar="FILE", default=None,
+              help="Bot file (TOML, see the README) [default: the built-in bots].")  # fmt: skip
+@click.option("--videos", type=click.IntRange(min=1), default=None, help="Videos per bot (overrides each bot's own).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bots' feed sessions.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@click.pass_context
+def audit_cmd(ctx: click.Context, bots_file: str | None, videos: int | None, seed: int, as_json: bool, db: str | None) -> None:
+    """Sock-puppet audit: scripted bots scroll their own feeds on a copy of the world
+    (the world itself is not changed); report what their feeds turned into."""
+    from fyp_tui.audit import format_report, load_bots, run_audit
+    from fyp_tui.store.io import WorldStore
+
+    bots = load_bots(bots_file)
+    db = db if db is not None else _parent(ctx, "db")
+    with WorldStore.open(db, lock=False) as store:
+        world = store.load()
+
+    def progress(label: str, done: int, total: int) -> None:
+        if label != "done":
+            click.echo(f"audit: bot {done + 1}/{total}: {label}", err=True)
+
+    report = run_audit(world, bots, videos=videos, seed=seed, progress=None if as_json else progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(format_report(report))

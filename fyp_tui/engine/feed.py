@@ -1,0 +1,339 @@
+"""A person's headless For You feed: the one object the app, the audit and the
+tests drive.
+
+The person is one more viewer in the world's pools: every impression and
+reaction goes through :func:`fyp_tui.engine.pools.record`, so it counts in the
+video's tier decision at once, and any decision it tips carries ``tipped_by``
+(the reaction's name) and ``profile``. Each call also updates the person's
+interest model and, when a :class:`Journal` is given, commits the reaction and
+the person's state before returning.
+
+Not thread-safe: the caller holds the world's lock around every call.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from fyp_tui.engine import pools
+from fyp_tui.engine.events import Event
+from fyp_tui.engine.explain import Explanation, build_explanation
+from fyp_tui.engine.ranking import RankingParams, RankState, is_test_pool, rank, score, sources_of
+from fyp_tui.engine.viewer import REACTION_STRENGTH, SKIP_SECONDS, WATCH_RATE, PersonState, watch_strength
+from fyp_tui.engine.world import N_SIGNALS, Signal, World
+from fyp_tui.errors import UsageError
+
+#: every ``kind`` accepted by :meth:`FeedSession.react`
+REACTIONS = (
+    "like",
+    "unlike",
+    "share",
+    "favourite",
+    "unfavourite",
+    "follow",
+    "unfollow",
+    "not_interested_video",
+    "not_interested_creator",
+    "not_interested_sound",
+    "mute_hashtag",
+)
+
+#: ``tipped_by`` of the events an impression can tip
+TIP_VIEW, TIP_SKIP, TIP_FULL = "view", "skip", "full watch"
+TIP_NOT_INTERESTED = "not interested"
+
+
+class Journal(Protocol):
+    """Where a session's reactions go (the store's ``SqlJournal``; None in audits)."""
+
+    def record(
+        self,
+        profile_id: int,
+        kind: str,
+        video: int,
+        watch_seconds: float,
+        loops: int,
+        sim_time: float,
+        person_state: dict,
+        events: list[Event],
+    ) -> None:
+        """Commit one interaction, the person's state and the tier events it caused,
+        in one transaction, before returning."""
+
+    def save_state(self, profile_id: int, person_state: dict) -> None:
+        """Commit the person's state alone (onboarding, knob, Refresh)."""
+
+
+class FeedSession:
+    def __init__(
+        self,
+        world: World,
+        params,
+        person: PersonState,
+        profile_id: int,
+        rng: np.random.Generator,
+        journal: Journal | None = None,
+        ranking: RankingParams | None = None,
+    ) -> None:
+        self.world = world
+        self.params = params
+        self.person = person
+        self.profile_id = profile_id
+        self.rng = rng
+        self.journal = journal
+        if ranking is None:
+            # "few views" = the first quarter of the first tier's budget (at most 50)
+            first = max(3, min(50, int(params.ladder[0]) // 4))
+            ranking = RankingParams(first_viewer_views=first)
+        self.ranking = ranking
+        self.rs = RankState(world, person, ranking)
+        self._pos = len(person.history) - 1
+        # how recent recommendations were made: video -> (source bits, exploration lift or None)
+        self._picked: OrderedDict[int, tuple[int, float | None]] = OrderedDict()
+        # videos whose "not interested" this session has already counted in the pools
+        self._ni_counted: set[int] = set()
+
+    def warm(self) -> None:
+        """Build the ranking's per-session index and caches now (about 0.2 s on
+        ``large``), e.g. in the worker that loads the world, instead of on the
+        first ``next()``."""
+        self.rs.index(self.world)
+        self.rs.refresh(self.world, force=True)
+
+    # -- navigation ------------------------------------------------------------------------
+    def current(self) -> int | None:
+        """The video on screen (None before the first ``next``)."""
+        return self.person.history[self._pos] if self._pos >= 0 else None
+
+    @property
+    def at_latest(self) -> bool:
+        """True when the current video is the newest recommendation (not going back)."""
+        return self._pos == len(self.person.history) - 1
+
+    def next(self) -> int:
+        """The next video: forward through history after ``previous``, else a new
+        recommendation (which is then marked seen and added to the history)."""
+        history = self.person.history
+        if self._pos < len(history) - 1:
+            self._pos += 1
+            return history[self._pos]
+        ids, _scores, picks, scored, flags = rank(self.world, self.rs, self.person, self.world.clock, self.rng, k=1)
+        if not picks:
+            raise UsageError("nothing left to recommend: every video has been seen or filtered out")
+        pick = picks[0]
+        row = int(np.searchsorted(scored.ids, pick.video))
+        self._remember(pick.video, int(flags[row]), pick.explore_boost if pick.explored else None)
+        video = int(ids[0])
+        history.append(video)
+        self.person.seen.add(video)
+        self.rs.mark_seen(self.world, video)
+        self._pos = len(history) - 1
+        return video
+
+    def previous(self) -> int | None:
+        """Go back one video in the history (no new recommendation); None at the start."""
+        if self._pos <= 0:
+            return None
+        self._pos -= 1
+        return self.person.history[self._pos]
+
+    # -- signals ---------------------------------------------------------------------------
+    def watched(self, video: int, seconds: float, loops: int = 0) -> list[Event]:
+        """The impression of ``video``: call it when the card is left. Counts in the
+        video's tier (a view; a full watch; a skip under SKIP_SECONDS)."""
+        video = self._check_video(video)
+        seconds = max(float(seconds), 0.0)
+        loops = max(int(loops), 0)
+        w = self.world
+        duration = float(w.video_duration[video])
+        delta = np.zeros(N_SIGNALS, np.int64)
+        delta[Signal.VIEW] = 1
+        finished = loops > 0 or seconds >= 0.98 * duration
+        skipped = loops == 0 and seconds < SKIP_SECONDS
+        if finished:
+            delta[Signal.FULL_WATCH] = 1
+        if skipped:
+            delta[Signal.SKIP] = 1
+        tip = TIP_SKIP if skipped else (TIP_FULL if finished else TIP_VIEW)
+        now = w.clock
+        events = pools.record(w, self.params, video, delta, seconds, now, tipped_by=tip, profile=self.profile_id)
+        self.person.learn(w, video, WATCH_RATE * watch_strength(seconds, duration, loops), forget=True)
+        self._commit("impression", video, seconds, loops, events)
+        return events
+
+    def react(self, video: int, kind: str, *, hashtag: int | None = None) -> list[Event]:
+        """A reaction to ``video`` (``kind`` in :data:`REACTIONS`). Repeating a state
+        reaction (like twice, unlike without a like, ...) changes nothing and returns
+        []. ``mute_hashtag`` mutes ``hashtag``, by default the video's first topic tag."""
+        if kind not in REACTIONS:
+            raise UsageError(f"unknown reaction {kind!r} (one of: {', '.join(REACTIONS)})")
+        video = self._check_video(video)
+        p, w, rs = self.person, self.world, self.rs
+        creator = int(w.video_creator[video])
+        counted: tuple[int, str, int] | None = None  # (signal, tipped_by, +1/-1) for the pools
+        strength = REACTION_STRENGTH[kind]
+        if kind == "like":
+            if video in p.liked:
+                return []
+            p.liked.add(video)
+            counted = (Signal.LIKE, "like", 1)
+        elif kind == "unlike":
+            if video not in p.liked:
+                return []
+            p.liked.discard(video)
+            counted = (Signal.LIKE, "unlike", -1)
+        elif kind == "favourite":
+            if video in p.favourites:
+                return []
+            p.favourites.add(video)
+            counted = (Signal.FAVOURITE, "favourite", 1)
+        elif kind == "unfavourite":
+            if video not in p.favourites:
+                return []
+            p.favourites.discard(video)
+            counted = (Signal.FAVOURITE, "unfavourite", -1)
+        elif kind == "share":
+            counted = (Signal.SHARE, "share", 1)
+        elif kind == "follow":
+            if creator in p.follows:
+                return []
+            p.follows.add(creator)
+            rs.followed[creator] = True
+            w.creator_followers[creator] += 1
+            counted = (Signal.FOLLOW, "follow", 1)
+        elif kind == "unfollow":
+            if creator not in p.follows:
+                return []
+            p.follows.discard(creator)
+            rs.followed[creator] = False
+            w.creator_followers[creator] = max(int(w.creator_followers[creator]) - 1, 0)
+            counted = (Signal.FOLLOW, "unfollow", -1)
+        else:  # the "not interested" family
+            if kind == "not_interested_video":
+                p.ni_videos.add(video)
+                rs.ni_video[video] = True
+            elif kind == "not_interested_creator":
+                p.ni_creators.add(creator)
+                rs.ni_creator[creator] = True
+            elif kind == "not_interested_sound":
+                sound = int(w.video_sound[video])
+                p.ni_sounds.add(sound)
+                rs.ni_sound[sound] = True
+            else:  # mute_hashtag
+                tag = self._hashtag_to_mute(video, hashtag)
+                p.muted_hashtags.add(tag)
+                rs.muted[tag] = True
+            if video not in self._ni_counted:
+                self._ni_counted.add(video)
+                counted = (Signal.NOT_INTERESTED, TIP_NOT_INTERESTED, 1)
+        if kind == "mute_hashtag":
+            topic = int(w.hashtag_topic[self._hashtag_to_mute(video, hashtag)])
+            if topic >= 0:
+                p.learn_topic(topic, strength)
+        else:
+            p.learn(w, video, strength)
+        events: list[Event] = []
+        if counted is not None:
+            delta = np.zeros(N_SIGNALS, np.int64)
+            delta[counted[0]] = counted[2]
+            events = pools.record(w, self.params, video, delta, 0.0, w.clock, tipped_by=counted[1], profile=self.profile_id)
+        self._commit(kind, video, 0.0, 0, events)
+        return events
+
+    # -- the person's settings -------------------------------------------------------------
+    def onboard(self, topics: Sequence[int]) -> None:
+        """Onboarding: start from these interest topics (empty: from popular videos)."""
+        topics = [int(t) for t in topics]
+        for t in topics:
+            if not 0 <= t < self.world.n_topics:
+                raise UsageError(f"no topic with id {t}")
+        self.person.onboard(topics)
+        self._save()
+
+    def refresh(self) -> None:
+        """Refresh: reset the learned interests; follows and filters stay."""
+        self.person.reset_interests()
+        self._save()
+
+    def set_knob(self, knob: float) -> None:
+        """The echo-chamber knob, 0 (pure exploitation) .. 1 (mostly exploration)."""
+        knob = float(knob)
+        if not 0.0 <= knob <= 1.0:
+            raise UsageError(f"the echo-chamber knob must be between 0 and 1, got {knob}")
+        self.person.knob = knob
+        self._save()
+
+    # -- questions -------------------------------------------------------------------------
+    def explain(self, video: int) -> Explanation:
+        """Why ``video`` (recommended or not): its score's named contributions now,
+        its tier, budget progress and distance to the promotion bar."""
+        video = self._check_video(video)
+        history = self.person.history
+        # the window the video was ranked against: what came before it
+        try:
+            at = len(history) - 1 - history[::-1].index(video)
+        except ValueError:
+            at = len(history)
+        recent = np.asarray(history[max(0, at - self.ranking.window) : at], np.int64)
+        self.rs.refresh(self.world)
+        scored = score(self.world, self.rs, self.person, np.array([video]), recent)
+        picked = self._picked.get(video)
+        if picked is not None:
+            flags, boost = picked
+        else:
+            flags, boost = int(sources_of(self.world, self.rs, self.person, np.array([video]), self.world.clock)[0]), None
+        return build_explanation(
+            self.world,
+            self.params,
+            scored,
+            0,
+            flags=flags,
+            explore_boost=boost,
+            first_viewer=self.is_first_viewer(video),
+        )
+
+    def is_first_viewer(self, video: int) -> bool:
+        """The video is in its test pool (tier 0, few views): the person is one of its
+        first viewers."""
+        return bool(is_test_pool(self.world, self.ranking, np.array([int(video)]))[0])
+
+    def topic_diversity(self, n: int = 50) -> float:
+        """Topic entropy (bits) of the last ``n`` videos shown: the echo-chamber meter."""
+        return self.person.recent_topic_diversity(self.world, n)
+
+    # -- internals -------------------------------------------------------------------------
+    def _check_video(self, video: int) -> int:
+        video = int(video)
+        if not 0 <= video < self.world.n_videos:
+            raise UsageError(f"no video with id {video}")
+        return video
+
+    def _hashtag_to_mute(self, video: int, hashtag: int | None) -> int:
+        tags = [int(t) for t in self.world.video_tags[video] if t >= 0]
+        if hashtag is not None:
+            if not 0 <= int(hashtag) < self.world.n_hashtags:
+                raise UsageError(f"no hashtag with id {hashtag}")
+            return int(hashtag)
+        if not tags:
+            raise UsageError(f"video {video} has no hashtag to mute")
+        topical = [t for t in tags if self.world.hashtag_topic[t] >= 0]
+        return (topical or tags)[0]
+
+    def _remember(self, video: int, flags: int, boost: float | None) -> None:
+        self._picked[video] = (flags, boost)
+        while len(self._picked) > 512:
+            self._picked.popitem(last=False)
+
+    def _commit(self, kind: str, video: int, seconds: float, loops: int, events: list[Event]) -> None:
+        if self.journal is not None:
+            self.journal.record(
+                self.profile_id, kind, video, seconds, loops, self.world.clock, self.person.to_dict(seen=False), events
+            )
+
+    def _save(self) -> None:
+        if self.journal is not None:
+            self.journal.save_state(self.profile_id, self.person.to_dict(seen=False))

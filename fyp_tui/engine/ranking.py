@@ -1,0 +1,753 @@
+"""One person's For You ranking: candidates -> value model -> diversity re-rank.
+
+Everything here reads only what the platform can observe: video metadata
+(creator, sound, topics, hashtags, country, language, duration, upload time),
+counters (lifetime and per tier), tiers and status, sound and hashtag trends, and
+the person's own state. Hidden truth (``video_quality``, ``creator_skill``,
+``aud_topics`` ...) is never touched; a test swaps it out and checks the ranking
+does not move.
+
+1. **Candidates** (:func:`candidates`), each source a vectorised mask over the
+   live videos, sampled with the session's ``rng``:
+   test pool (tier 0, few views: the person becomes one of its first viewers),
+   interest (videos of the person's top learned topics), followed creators' new
+   uploads, trending sounds and hashtags, vetted videos from the person's
+   country, popular vetted videos (the cold start), and exploration (vetted
+   videos outside the person's top topics). The union carries a bit per source.
+2. **Value model** (:func:`score`): predicted like, comment, share, follow and
+   finish probabilities and expected watch fraction, each times a value weight,
+   minus predicted skip (the published ``sum P(action) x value(action)`` form).
+   A prediction is the video's observed rate (counters smoothed toward the
+   world's mean rate) lifted by ``exp(x)``, ``x`` = the person's learned interest
+   in the video's topics plus weak locality terms. Additive terms follow: followed
+   creator, trending sound, trending hashtag, local popularity, test pool, and the
+   diversity adjustment. Every term is kept by name, so ``explain`` can show how
+   the score is made (the terms sum to the score exactly).
+3. **Re-rank** (:func:`select`): never the same creator or sound as the video
+   before; a diversity floor (no topic may exceed ``topic_cap(knob)`` of the last
+   ``window`` videos); with probability ``explore_rate(knob)`` the slot goes to
+   the best exploration candidate instead. All three knob terms (these two and
+   the diversity adjustment of the score) grow with ``pressure(knob)``. Already seen and "not interested"
+   (video, creator, sound, muted hashtag) never pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fyp_tui.engine import trends
+from fyp_tui.engine.viewer import PersonState
+from fyp_tui.engine.world import Signal, Status, World
+
+# plain ints for the hot paths (an IntEnum member lookup costs more than the numpy op)
+_VIEW, _FULL, _LIKE, _SHARE = int(Signal.VIEW), int(Signal.FULL_WATCH), int(Signal.LIKE), int(Signal.SHARE)
+_COMMENT, _FOLLOW, _SKIP = int(Signal.COMMENT), int(Signal.FOLLOW), int(Signal.SKIP)
+_ACTIVE, _STALLED = int(Status.ACTIVE), int(Status.STALLED)
+_N_SIG = len(Signal)
+
+# -- sources (bit flags) ---------------------------------------------------------------
+SRC_TEST = 1
+SRC_INTEREST = 2
+SRC_FOLLOWED = 4
+SRC_TRENDING = 8
+SRC_LOCAL = 16
+SRC_POPULAR = 32
+SRC_EXPLORE = 64
+
+SOURCE_NAMES: dict[int, str] = {
+    SRC_TEST: "test pool",
+    SRC_INTEREST: "interest",
+    SRC_FOLLOWED: "followed creator",
+    SRC_TRENDING: "trending",
+    SRC_LOCAL: "local",
+    SRC_POPULAR: "popular",
+    SRC_EXPLORE: "exploration",
+}
+
+
+def source_names(flags: int) -> list[str]:
+    return [name for bit, name in SOURCE_NAMES.items() if flags & bit]
+
+
+@dataclass(frozen=True)
+class RankingParams:
+    # value weights of the predicted actions (published form: sum P(action) x value)
+    w_like: float = 1.0
+    w_comment: float = 2.0
+    w_share: float = 3.0
+    w_follow: float = 4.0
+    w_finish: float = 1.0
+    w_watch: float = 1.0
+    w_skip: float = 1.0
+    # lift of the predictions: exp(interest_beta * match + locality)
+    interest_beta: float = 1.0
+    country_beta: float = 0.05  # weak: same country
+    language_beta: float = 0.08  # weak: same language
+    # counters are smoothed toward the world's mean rate with this many pseudo-views
+    prior_views: float = 20.0
+    # additive terms (same units as the value)
+    followed_bonus: float = 0.6
+    trend_sound_bonus: float = 0.3
+    trend_tag_bonus: float = 0.2
+    local_pop_bonus: float = 0.05
+    test_pool_bonus: float = 0.15
+    diversity_penalty: float = 2.0  # x pressure(knob) x share of the video's topics in the window
+    # re-rank
+    window: int = 20
+    # candidate sources: how many each contributes at most
+    n_test: int = 60
+    n_interest: int = 300
+    n_followed: int = 100
+    n_trending: int = 100
+    n_local: int = 100
+    n_popular: int = 100
+    n_explore: int = 60
+    followed_hours: float = 72.0  # followed creators' uploads newer than this
+    trending_k: int = 10  # top sounds / hashtags counted as trending
+    first_viewer_views: int = 50  # tier-0 video with fewer views: a test-pool video
+    refresh_every: int = 250  # recompute world-wide priors / popular list every N calls
+    min_candidates: int = 60  # fewer from the sources: add the back catalogue
+    test_scan: int = 3000  # the test pool is sought among the newest max(this, n/20) uploads
+
+
+def pressure(knob: float) -> float:
+    """How hard the re-rank pushes diversity: ``knob ** 2.5``, so the default knob
+    (0.3, pressure 0.05) behaves like the platform and the upper half of the knob
+    breaks echo chambers (0.5 -> 0.18, 0.8 -> 0.57, 1 -> 1)."""
+    return float(np.clip(knob, 0.0, 1.0)) ** 2.5
+
+
+def explore_rate(knob: float) -> float:
+    """Probability the next slot is an exploration slot: 0 at knob 0, 0.8 at knob 1."""
+    return 0.8 * pressure(knob)
+
+
+def topic_cap(knob: float) -> float:
+    """Largest share one topic may take of the recent window: 1 at knob 0, 0.2 at 1."""
+    return 1.0 - 0.8 * pressure(knob)
+
+
+def topic_limit(knob: float, window: int) -> int:
+    """Most videos of one main topic allowed in a window of ``window`` videos."""
+    return max(1, int(np.floor(topic_cap(knob) * window + 1e-9)))
+
+
+# -- per-session state kept in arrays ------------------------------------------------------
+
+class _Lists:
+    """Video ids grouped by a key (CSR): ``get(keys)`` = ids of videos with any of ``keys``."""
+
+    def __init__(self, keys: np.ndarray, n_keys: int, ids: np.ndarray | None = None) -> None:
+        keys = np.asarray(keys)
+        counts = np.bincount(keys, minlength=n_keys)[:n_keys]
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        order = np.argsort(keys, kind="stable")  # radix sort for the int16 keys
+        self.ids = (order if ids is None else np.asarray(ids)[order]).astype(np.int64)
+
+    def get(self, keys) -> np.ndarray:
+        keys = np.atleast_1d(np.asarray(keys, np.int64))
+        if len(keys) == 1:
+            k = int(keys[0])
+            return self.ids[self.starts[k] : self.starts[k + 1]]
+        parts = [self.ids[self.starts[k] : self.starts[k + 1]] for k in keys.tolist()]  # loop over keys
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+class VideoIndex:
+    """Static metadata of videos grouped by main topic, sound, hashtag, creator and
+    country, so a source reads only its own videos instead of scanning the world.
+
+    Built over the first ``m`` videos; videos uploaded since (the tail) are scanned
+    directly, and the index is rebuilt when the tail grows past ``rebuild_share``.
+    """
+
+    rebuild_share = 0.05
+
+    def __init__(self, world: World) -> None:
+        m = world.n_videos
+        self.m = m
+        self.topic = _Lists(world.video_topics[:m, 0], world.n_topics)
+        self.sound = _Lists(world.video_sound[:m], world.n_sounds)
+        self.creator = _Lists(world.video_creator[:m], world.n_creators)
+        self.country = _Lists(world.video_country[:m], max(len(world.country_codes), 1))
+        tags = world.video_tags[:m]
+        vid, pos = np.nonzero(tags >= 0)
+        self.tag = _Lists(tags[vid, pos], world.n_hashtags, ids=vid)
+
+    def stale(self, world: World) -> bool:
+        return world.n_videos - self.m > max(256, self.rebuild_share * self.m)
+
+    def _tail(self, world: World, column: np.ndarray, keys) -> np.ndarray:
+        lo, hi = self.m, world.n_videos
+        if hi <= lo:
+            return np.zeros(0, np.int64)
+        values = column[lo:hi]
+        hit = np.isin(values, np.atleast_1d(keys))
+        if hit.ndim == 2:
+            hit = hit.any(axis=1)
+        return np.flatnonzero(hit) + lo
+
+    def by_topic(self, world: World, keys) -> np.ndarray:
+        return np.concatenate([self.topic.get(keys), self._tail(world, world.video_topics[:, 0], keys)])
+
+    def by_sound(self, world: World, keys) -> np.ndarray:
+        return np.concatenate([self.sound.get(keys), self._tail(world, world.video_sound, keys)])
+
+    def by_tag(self, world: World, keys) -> np.ndarray:
+        return np.concatenate([self.tag.get(keys), self._tail(world, world.video_tags, keys)])
+
+    def by_creator(self, world: World, keys) -> np.ndarray:
+        return np.concatenate([self.creator.get(keys), self._tail(world, world.video_creator, keys)])
+
+    def by_country(self, world: World, keys) -> np.ndarray:
+        return np.concatenate([self.country.get(keys), self._tail(world, world.video_country, keys)])
+
+
+
+
+class RankState:
+    """Masks and caches of one person over the world's arrays (kept in sync by the session)."""
+
+    def __init__(self, world: World, person: PersonState, rp: RankingParams) -> None:
+        self.rp = rp
+        cap = max(world.capacity, 1)
+        self.seen = np.zeros(cap, bool)
+        self.ni_video = np.zeros(cap, bool)
+        self.followed = np.zeros(world.n_creators, bool)
+        self.ni_creator = np.zeros(world.n_creators, bool)
+        self.ni_sound = np.zeros(world.n_sounds, bool)
+        # one extra False slot at the end: tag -1 (padding) indexes it
+        self.muted = np.zeros(world.n_hashtags + 1, bool)
+        self.calls = 0
+        self._index: VideoIndex | None = None
+        self._priors: np.ndarray | None = None
+        self._popular: np.ndarray | None = None
+        self._vetted = np.zeros(0, np.int64)  # vetted live videos when last refreshed
+        self._max_log_views = 1.0
+        self.sync(world, person)
+
+    def grow(self, world: World) -> None:
+        if len(self.seen) < world.capacity:
+            for name in ("seen", "ni_video"):
+                old = getattr(self, name)
+                new = np.zeros(world.capacity, bool)
+                new[: len(old)] = old
+                setattr(self, name, new)
+
+    def sync(self, world: World, person: PersonState) -> None:
+        """Rebuild every mask from the person's sets (after a filter or follow changes)."""
+        self.grow(world)
+        n = world.capacity
+        self.seen[:] = False
+        if person.seen:
+            ids = np.fromiter(person.seen, np.int64)
+            self.seen[ids[ids < n]] = True
+        self.ni_video[:] = False
+        if person.ni_videos:
+            ids = np.fromiter(person.ni_videos, np.int64)
+            self.ni_video[ids[ids < n]] = True
+        for mask, items in (
+            (self.followed, person.follows),
+            (self.ni_creator, person.ni_creators),
+            (self.ni_sound, person.ni_sounds),
+            (self.muted, person.muted_hashtags),
+        ):
+            mask[:] = False
+            if items:
+                mask[np.fromiter(items, np.int64)] = True
+        self.muted[-1] = False
+
+    def mark_seen(self, world: World, video: int) -> None:
+        self.grow(world)
+        self.seen[video] = True
+
+    def index(self, world: World) -> VideoIndex:
+        if self._index is None or self._index.stale(world):
+            self._index = VideoIndex(world)
+        return self._index
+
+    def refresh(self, world: World, force: bool = False) -> None:
+        """World-wide priors and the popular list, each recomputed every
+        ``refresh_every`` calls (staggered, so no call pays for both)."""
+        every = self.rp.refresh_every
+        if force or self._priors is None or self.calls % every == 0:
+            self._priors = world_priors(world)
+        if force or self._popular is None or self.calls % every == every // 2:
+            self._refresh_popular(world)
+
+    def _refresh_popular(self, world: World) -> None:
+        n = world.n_videos
+        views = world.video_counts[:n, Signal.VIEW]
+        self._max_log_views = float(np.log1p(views.max())) if n else 1.0
+        vetted = np.flatnonzero((world.video_tier[:n] >= 1) & (world.video_status[:n] != Status.STALLED))
+        self._vetted = vetted
+        k = min(len(vetted), 4 * self.rp.n_popular + 200)
+        if k:
+            top = np.argpartition(-views[vetted], k - 1)[:k] if k < len(vetted) else np.arange(len(vetted))
+            top = vetted[top]
+            self._popular = top[np.argsort(-views[top], kind="stable")]
+        else:
+            self._popular = np.zeros(0, np.int64)
+
+    @property
+    def priors(self) -> np.ndarray:
+        assert self._priors is not None
+        return self._priors
+
+
+#: index of the watch-fraction prior in ``world_priors`` (after the N_SIGNALS rates)
+PRIOR_WATCH = len(Signal)
+
+#: used while a world has no impressions yet
+DEFAULT_RATES = {
+    Signal.FULL_WATCH: 0.3,
+    Signal.LIKE: 0.05,
+    Signal.SHARE: 0.005,
+    Signal.FAVOURITE: 0.01,
+    Signal.COMMENT: 0.01,
+    Signal.FOLLOW: 0.002,
+    Signal.SKIP: 0.2,
+    Signal.NOT_INTERESTED: 0.002,
+}
+
+
+#: pseudo-views of DEFAULT_RATES mixed into the world's mean rates (a young world,
+#: or one where only the person has watched yet, keeps sane priors)
+PRIOR_PSEUDO_VIEWS = 5_000.0
+
+
+def world_priors(world: World) -> np.ndarray:
+    """Mean rate of each signal per view over the world, then mean watch fraction."""
+    n = world.n_videos
+    base = np.zeros(len(Signal) + 1, np.float64)
+    for s, r in DEFAULT_RATES.items():
+        base[s] = r
+    base[Signal.VIEW] = 1.0
+    base[PRIOR_WATCH] = 0.8
+    if n == 0:
+        return base
+    k = PRIOR_PSEUDO_VIEWS
+    totals = world.video_counts[:n].sum(axis=0, dtype=np.float64)
+    views = totals[Signal.VIEW]
+    out = base.copy()
+    out[: len(Signal)] = (totals + k * base[: len(Signal)]) / (views + k)
+    dur = world.video_duration[:n].astype(np.float64)
+    exp_views = float(np.dot(world.video_counts[:n, Signal.VIEW], dur))  # seconds if all watched once
+    watched = float(world.video_watch_seconds[:n].sum())
+    mean_dur = float(dur.mean())
+    out[PRIOR_WATCH] = (watched + k * base[PRIOR_WATCH] * mean_dur) / (exp_views + k * mean_dur)
+    out[Signal.VIEW] = 1.0
+    return out
+
+
+# -- candidates --------------------------------------------------------------------------
+
+
+def _sample(ids: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``k`` ids drawn at random from ``ids``, in random order."""
+    if len(ids) <= k:
+        return ids[rng.permutation(len(ids))] if len(ids) > 1 else ids
+    # with replacement: a rare repeat costs one slot, and the union dedupes anyway
+    return ids[rng.integers(0, len(ids), size=k)]
+
+
+def candidates(
+    world: World, rs: RankState, person: PersonState, now: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate video ids (unique, sorted) and their source bits (uint8).
+
+    Each source reads only its own videos (the session's :class:`VideoIndex`, a
+    slice of the newest uploads, or a random draw), oversamples, and keeps what is
+    live and unseen; no step scans every video. Already seen, not-interested
+    videos, creators and sounds, and muted hashtags are removed here, so nothing
+    downstream can bring them back.
+    """
+    rp = rs.rp
+    n = world.n_videos
+    rs.grow(world)
+    idx = rs.index(world)
+    status, tier = world.video_status, world.video_tier
+    ids: list[np.ndarray] = []
+    flags: list[int] = []
+
+    def fresh(sel: np.ndarray, live: bool = True) -> np.ndarray:
+        keep = ~rs.seen[sel] & ~rs.ni_video[sel]
+        if live:
+            keep &= status[sel] != _STALLED
+        return sel[keep]
+
+    def take(pool: np.ndarray, k: int, over: int = 3, vetted: bool = False, extra=None) -> np.ndarray:
+        sel = fresh(_sample(pool, k * over, rng))
+        if vetted:
+            sel = sel[tier[sel] >= 1]
+        if extra is not None:
+            sel = sel[extra(sel)]
+        return sel[:k]
+
+    def add(sel: np.ndarray, bit: int) -> None:
+        if len(sel):
+            ids.append(sel)
+            flags.append(bit)
+
+    # test pool: tier 0, few views -> the person is one of the first viewers.
+    # Ids follow upload time, so these are among the newest uploads.
+    lo = max(0, n - max(rp.test_scan, n // 20))
+    m = (
+        (status[lo:n] == _ACTIVE)
+        & (tier[lo:n] == 0)
+        & (world.video_tier_counts[lo:n, _VIEW] < rp.first_viewer_views)
+        & ~rs.seen[lo:n]
+        & ~rs.ni_video[lo:n]
+    )
+    add(_sample(np.flatnonzero(m) + lo, rp.n_test, rng), SRC_TEST)
+    # interest: the person's top learned topics, the budget split by interest
+    top = person.top_topics(5)
+    topic_mask = np.zeros(world.n_topics, bool)
+    topic_mask[top] = True
+    if len(top):
+        weight = person.interests[top].astype(np.float64)
+        quota = np.ceil(rp.n_interest * weight / weight.sum()).astype(np.int64)
+        for topic, q in zip(top.tolist(), quota.tolist()):  # at most 5 topics, not videos
+            add(take(idx.by_topic(world, topic), int(q)), SRC_INTEREST)
+    # followed creators' new uploads (even stalled ones: followers still see them)
+    if person.follows:
+        sel = fresh(idx.by_creator(world, sorted(person.follows)), live=False)
+        sel = sel[world.video_upload_time[sel] > now - rp.followed_hours]
+        if len(sel) > rp.n_followed:
+            sel = sel[np.argsort(-world.video_upload_time[sel], kind="stable")[: rp.n_followed]]
+        add(sel, SRC_FOLLOWED)
+    # trending sounds and hashtags
+    ts = trends.trending_sounds(world, rp.trending_k)
+    th = trends.trending_hashtags(world, rp.trending_k)
+    if len(ts) or len(th):
+        pool = np.concatenate([idx.by_sound(world, ts) if len(ts) else np.zeros(0, np.int64),
+                               idx.by_tag(world, th) if len(th) else np.zeros(0, np.int64)])  # fmt: skip
+        add(take(pool, rp.n_trending), SRC_TRENDING)
+    # vetted content from the person's country (the vetted list is refreshed periodically)
+    rs.refresh(world)
+    vetted = rs._vetted
+    local = lambda sel: world.video_country[sel] == person.country  # noqa: E731
+    add(take(vetted, rp.n_local, over=6, vetted=True, extra=local), SRC_LOCAL)
+    # popular vetted videos (what a cold start begins with)
+    pop = rs._popular
+    if pop is not None and len(pop):
+        add(fresh(pop)[: rp.n_popular], SRC_POPULAR)
+    # exploration: vetted videos outside the person's top topics (anything, when none)
+    outside = lambda sel: ~topic_mask[world.video_topics[sel, 0]]  # noqa: E731
+    explore = take(vetted, rp.n_explore, over=3, vetted=True, extra=outside)
+    if not len(explore):
+        everything = np.arange(n, dtype=np.int64) if n <= 3000 else rng.integers(0, n, size=3000)
+        explore = take(everything, rp.n_explore, over=1, extra=outside)
+    add(explore, SRC_EXPLORE)
+
+    if not ids:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint8)
+    uniq = np.unique(np.concatenate(ids).astype(np.int64))
+    out_flags = np.zeros(len(uniq), np.uint8)
+    for sel, bit in zip(ids, flags):  # one pass per source (7), not per video
+        out_flags[np.searchsorted(uniq, sel)] |= np.uint8(bit)
+    keep = allowed(world, rs, uniq)
+    return uniq[keep], out_flags[keep]
+
+
+def sources_of(world: World, rs: RankState, person: PersonState, ids: np.ndarray, now: float) -> np.ndarray:
+    """Source bits of given videos by each source's rule (for explaining a video that
+    was not just recommended; sampling aside, the same rules as :func:`candidates`)."""
+    rp = rs.rp
+    ids = np.asarray(ids, np.int64)
+    live = world.video_status[ids] != _STALLED
+    vetted = live & (world.video_tier[ids] >= 1)
+    top = person.top_topics(5)
+    t0 = world.video_topics[ids, 0]
+    in_top = np.isin(t0, top)
+    flags = np.zeros(len(ids), np.uint8)
+    flags |= np.where(is_test_pool(world, rp, ids), SRC_TEST, 0).astype(np.uint8)
+    flags |= np.where(live & in_top, SRC_INTEREST, 0).astype(np.uint8)
+    recent_upload = world.video_upload_time[ids] > now - rp.followed_hours
+    flags |= np.where(rs.followed[world.video_creator[ids]] & recent_upload, SRC_FOLLOWED, 0).astype(np.uint8)
+    ts = trends.trending_sounds(world, rp.trending_k)
+    th = trends.trending_hashtags(world, rp.trending_k)
+    trending = np.isin(world.video_sound[ids], ts) | np.isin(world.video_tags[ids], th).any(axis=1)
+    flags |= np.where(live & trending, SRC_TRENDING, 0).astype(np.uint8)
+    flags |= np.where(vetted & (world.video_country[ids] == person.country), SRC_LOCAL, 0).astype(np.uint8)
+    if rs._popular is not None:
+        flags |= np.where(np.isin(ids, rs._popular[: rp.n_popular]), SRC_POPULAR, 0).astype(np.uint8)
+    flags |= np.where(vetted & ~in_top, SRC_EXPLORE, 0).astype(np.uint8)
+    return flags
+
+
+def allowed(world: World, rs: RankState, ids: np.ndarray) -> np.ndarray:
+    """Mask of ``ids`` the person may be shown: not seen, nothing marked not interested."""
+    return ~(
+        rs.seen[ids]
+        | rs.ni_video[ids]
+        | rs.ni_creator[world.video_creator[ids]]
+        | rs.ni_sound[world.video_sound[ids]]
+        | rs.muted[world.video_tags[ids]].any(axis=1)
+    )
+
+
+# -- the value model ---------------------------------------------------------------------
+
+#: named parts of a score, in the order ``explain`` lists them
+PARTS = (
+    "observed engagement",
+    "interest",  # split per topic by explain
+    "same country / language",
+    "followed creator",
+    "trending sound",
+    "trending hashtag",
+    "local popularity",
+    "test pool",
+    "diversity adjustment",
+)
+
+
+@dataclass
+class Scored:
+    """Vectorised score of candidate videos: the total and every named part."""
+
+    ids: np.ndarray
+    total: np.ndarray
+    parts: dict[str, np.ndarray]  # name -> float64[len(ids)], sums to total
+    interest_by_slot: np.ndarray  # float64[len(ids), TOPICS_PER_VIDEO]: interest split per topic
+    predicted: dict[str, np.ndarray]  # like, comment, share, follow, finish, watch_fraction, skip
+
+
+def _value(rates: np.ndarray, x: np.ndarray, can_follow: np.ndarray, rp: RankingParams):
+    """Value of each video for a person with lift ``x``; also the predictions."""
+    e = np.exp(x)
+    p = {
+        "like": np.minimum(rates[:, _LIKE] * e, 1.0),
+        "comment": np.minimum(rates[:, _COMMENT] * e, 1.0),
+        "share": np.minimum(rates[:, _SHARE] * e, 1.0),
+        "follow": np.minimum(rates[:, _FOLLOW] * e, 1.0) * can_follow,
+        "finish": np.minimum(rates[:, _FULL] * e, 1.0),
+        "watch_fraction": np.minimum(rates[:, PRIOR_WATCH] * np.sqrt(e), 1.5),
+        "skip": np.minimum(rates[:, _SKIP] / e, 1.0),
+    }
+    v = (
+        rp.w_like * p["like"]
+        + rp.w_comment * p["comment"]
+        + rp.w_share * p["share"]
+        + rp.w_follow * p["follow"]
+        + rp.w_finish * p["finish"]
+        + rp.w_watch * p["watch_fraction"]
+        - rp.w_skip * p["skip"]
+    )
+    return v, p
+
+
+def observed_rates(world: World, ids: np.ndarray, priors: np.ndarray, prior_views: float) -> np.ndarray:
+    """Per-video rates from lifetime counters, smoothed toward the world's means."""
+    counts = world.video_counts[ids].astype(np.float64)
+    views = counts[:, _VIEW : _VIEW + 1]
+    rates = np.empty((len(ids), _N_SIG + 1), np.float64)
+    rates[:, : _N_SIG] = (counts + prior_views * priors[None, : _N_SIG]) / (views + prior_views)
+    dur = np.maximum(world.video_duration[ids].astype(np.float64), 1e-3)
+    watched = world.video_watch_seconds[ids] / dur
+    rates[:, PRIOR_WATCH] = (watched + prior_views * priors[PRIOR_WATCH]) / (views[:, 0] + prior_views)
+    return rates
+
+
+def score(
+    world: World,
+    rs: RankState,
+    person: PersonState,
+    ids: np.ndarray,
+    recent: np.ndarray | None = None,
+    *,
+    detail: bool = True,
+) -> Scored:
+    """Score ``ids`` for ``person``; ``recent`` = ids of the last videos shown (window).
+
+    ``detail=False`` (ranking) computes the same total without splitting the value
+    into its engagement / locality / interest parts (``parts`` then holds "value"
+    in their place, and ``interest_by_slot`` is zero)."""
+    rp = rs.rp
+    ids = np.asarray(ids, np.int64)
+    if rs._priors is None:
+        rs.refresh(world, force=True)
+    rates = observed_rates(world, ids, rs.priors, rp.prior_views)
+    creator = world.video_creator[ids]
+    can_follow = (~rs.followed[creator]).astype(np.float64)
+
+    # interest match per topic slot and locality
+    topics = world.video_topics[ids].astype(np.intp)
+    slot = world.video_topic_w[ids].astype(np.float64) * person.interests[topics].astype(np.float64)
+    x_int = rp.interest_beta * slot.sum(axis=1)
+    same_country = world.video_country[ids] == person.country
+    same_lang = world.video_language[ids] == person.language
+    local_mult = 1.0 + person.local_pref
+    x_loc = local_mult * (rp.country_beta * same_country + rp.language_beta * same_lang)
+
+    v_full, predicted = _value(rates, x_int + x_loc, can_follow, rp)
+    if detail:
+        v0, _ = _value(rates, np.zeros(len(ids)), can_follow, rp)
+        v_loc, _ = _value(rates, x_loc, can_follow, rp)
+        interest_total = v_full - v_loc
+        denom = slot.sum(axis=1)
+        safe = np.abs(denom) > 1e-9
+        share = np.where(safe[:, None], slot / np.where(safe, denom, 1.0)[:, None], 0.5)
+        interest_by_slot = share * interest_total[:, None]
+        parts: dict[str, np.ndarray] = {
+            "observed engagement": v0,
+            "interest": interest_total,
+            "same country / language": v_loc - v0,
+        }
+    else:
+        interest_by_slot = np.zeros_like(slot)
+        parts = {"value": v_full}
+    parts["followed creator"] = rp.followed_bonus * rs.followed[creator]
+    # trends: heat in [0, 1] relative to the world's hottest sound / topical hashtag
+    parts["trending sound"] = rp.trend_sound_bonus * trends.sound_heat(world)[world.video_sound[ids]]
+    tag_heat = np.append(trends.hashtag_heat(world), 0.0)  # tag -1 (padding) -> 0
+    parts["trending hashtag"] = rp.trend_tag_bonus * tag_heat[world.video_tags[ids]].max(axis=1)
+    views = world.video_counts[ids, _VIEW]
+    popularity = np.log1p(views) / max(rs._max_log_views, 1.0)
+    vetted = world.video_tier[ids] >= 1
+    parts["local popularity"] = rp.local_pop_bonus * (same_country & vetted) * np.minimum(popularity, 1.0)
+    parts["test pool"] = rp.test_pool_bonus * is_test_pool(world, rp, ids)
+    # diversity: penalise topics that already fill the recent window, by the knob
+    if recent is not None and len(recent) and person.knob > 0:
+        counts = np.zeros(world.n_topics, np.float64)
+        np.add.at(counts, world.video_topics[recent].astype(np.intp).ravel(), world.video_topic_w[recent].ravel())
+        window_share = counts / len(recent)
+        crowd = (world.video_topic_w[ids] * window_share[topics]).sum(axis=1)
+        parts["diversity adjustment"] = -rp.diversity_penalty * pressure(person.knob) * crowd
+    else:
+        parts["diversity adjustment"] = np.zeros(len(ids))
+    parts = {k: np.asarray(v, np.float64) for k, v in parts.items()}
+    total = np.zeros(len(ids))
+    for v in parts.values():  # ~9 named parts
+        total += v
+    return Scored(ids=ids, total=total, parts=parts, interest_by_slot=interest_by_slot, predicted=predicted)
+
+
+def is_test_pool(world: World, rp: RankingParams, ids: np.ndarray) -> np.ndarray:
+    """Tier-0, active videos with few views: a person shown one is among its first viewers."""
+    return (
+        (world.video_tier[ids] == 0)
+        & (world.video_status[ids] == _ACTIVE)
+        & (world.video_tier_counts[ids, _VIEW] < rp.first_viewer_views)
+    )
+
+
+# -- re-rank -------------------------------------------------------------------------------
+
+
+@dataclass
+class Pick:
+    video: int
+    score: float
+    explored: bool  # chosen by the exploration slot
+    explore_boost: float  # how far the slot lifted it over the best exploit pick
+
+
+def select(
+    world: World,
+    rs: RankState,
+    person: PersonState,
+    scored: Scored,
+    flags: np.ndarray,
+    recent: np.ndarray,
+    rng: np.random.Generator,
+    k: int = 1,
+) -> list[Pick]:
+    """Pick the next ``k`` videos in order under the re-rank rules.
+
+    Rules per slot: not the previous video's creator or sound; no topic above
+    ``topic_cap(knob)`` of the last ``window`` videos (relaxed only if nothing else
+    is left); with probability ``explore_rate(knob)`` the best exploration
+    candidate instead of the best overall. The loop runs ``k`` times over small
+    candidate arrays; there is no loop over videos.
+    """
+    rp = rs.rp
+    ids, total = scored.ids, scored.total.copy()
+    creator = world.video_creator[ids]
+    sound = world.video_sound[ids]
+    t0 = world.video_topics[ids, 0].astype(np.intp)
+    window = list(np.asarray(recent, np.int64)[-rp.window :])
+    taken = np.zeros(len(ids), bool)
+    picks: list[Pick] = []
+    limit = topic_limit(person.knob, rp.window)
+    eps = explore_rate(person.knob)
+    for _ in range(k):
+        ok = ~taken
+        if window:
+            last = window[-1]
+            ok &= (creator != world.video_creator[last]) & (sound != world.video_sound[last])
+            counts = np.bincount(world.video_topics[np.asarray(window, np.int64), 0], minlength=world.n_topics)
+            floor_ok = ok & ((counts[t0] + 1) <= limit)
+            if floor_ok.any():
+                ok = floor_ok
+        if not ok.any():
+            break
+        masked = np.where(ok, total, -np.inf)
+        best = int(np.argmax(masked))
+        explored, boost = False, 0.0
+        if eps > 0 and rng.random() < eps:
+            ex = ok & ((flags & SRC_EXPLORE) != 0)
+            if ex.any():
+                cand = int(np.argmax(np.where(ex, total, -np.inf)))
+                explored, boost = True, float(total[best] - total[cand])
+                best = cand
+        taken[best] = True
+        picks.append(Pick(int(ids[best]), float(total[best] + boost), explored, boost))
+        window = (window + [int(ids[best])])[-rp.window :]
+    return picks
+
+
+def rank(
+    world: World,
+    rs: RankState,
+    person: PersonState,
+    now: float,
+    rng: np.random.Generator,
+    k: int = 1,
+) -> tuple[np.ndarray, np.ndarray, list[Pick], Scored, np.ndarray]:
+    """The whole pipeline: ``(ids, scores)`` of the next ``k`` videos, plus the picks,
+    the scored candidates and their source bits (for explanations)."""
+    rs.calls += 1
+    cand, flags = candidates(world, rs, person, now, rng)
+    recent = np.asarray(person.history[-rs.rp.window :], np.int64)
+    if len(cand) < rs.rp.min_candidates:
+        # the pools are nearly dry for this person: add the back catalogue
+        extra, extra_flags = fallback_candidates(world, rs, rng)
+        cand, flags = _union(cand, flags, extra, extra_flags)
+    scored = score(world, rs, person, cand, recent, detail=False)
+    picks = select(world, rs, person, scored, flags, recent, rng, k)
+    if not picks and len(cand):
+        # every candidate broke the creator/sound rule: widen to everything allowed
+        extra, extra_flags = fallback_candidates(world, rs, rng)
+        cand, flags = _union(cand, flags, extra, extra_flags)
+        scored = score(world, rs, person, cand, recent, detail=False)
+        picks = select(world, rs, person, scored, flags, recent, rng, k)
+    ids = np.array([p.video for p in picks], np.int64)
+    scores = np.array([p.score for p in picks], np.float64)
+    return ids, scores, picks, scored, flags
+
+
+def _union(a: np.ndarray, fa: np.ndarray, b: np.ndarray, fb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.concatenate([a, b]).astype(np.int64)
+    flags = np.concatenate([fa, fb]).astype(np.uint8)
+    uniq, inv = np.unique(ids, return_inverse=True)
+    out = np.zeros(len(uniq), np.uint8)
+    np.bitwise_or.at(out, inv, flags)
+    return uniq, out
+
+
+def fallback_candidates(world: World, rs: RankState, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The back catalogue: a random sample of every allowed video, stalled ones
+    included (a worn-out or tiny world), with the exploration bit."""
+    n = world.n_videos
+    rs.grow(world)
+    base = np.arange(n, dtype=np.int64) if n <= 3_000 else np.unique(rng.integers(0, n, size=3_000))
+    base = base[~rs.seen[base] & ~rs.ni_video[base]]
+    if len(base) < 100 and n > 3_000:  # nearly everything seen: look at all of it
+        base = np.flatnonzero(~rs.seen[:n] & ~rs.ni_video[:n])
+    base = base[allowed(world, rs, base)]
+    sel = _sample(base, 600, rng)
+    return np.sort(sel), np.full(len(sel), SRC_EXPLORE, np.uint8)

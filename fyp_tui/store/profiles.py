@@ -1,0 +1,251 @@
+"""Profiles (the people using the app) and the Journal that makes their reactions durable.
+
+* :func:`get_or_create_profile` / :func:`load_person`: a profile row <-> the
+  engine's :class:`~fyp_tui.engine.viewer.PersonState`. The seen set is rebuilt
+  from the person's impression rows, so the per-reaction state stays small.
+* :class:`SqlJournal`: the store side of :class:`fyp_tui.engine.feed.Journal`.
+  ``record`` commits, in ONE transaction and before it returns, the interaction
+  row, the person's new state and the tier events the reaction caused. The
+  video's counters reach the ``video`` table with the next world checkpoint, so
+  the app must not pass these events to ``WorldStore.checkpoint`` again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
+from fyp_tui.engine.viewer import PersonState
+from fyp_tui.engine.world import World
+from fyp_tui.errors import StoreError, UsageError
+from fyp_tui.store.models import Interaction, Profile, TierEventRow
+
+_INTERACTION = Interaction.__table__
+_PROFILE = Profile.__table__
+_TIER_EVENT = TierEventRow.__table__
+
+
+def get_or_create_profile(*, session, name: str) -> Profile:
+    """The profile called ``name``, created (cold start, knob 0.3) if it does not exist."""
+    name = (name or "").strip()
+    if not name:
+        raise UsageError("a profile name must not be empty")
+    prof = session.execute(select(Profile).where(Profile.name == name)).scalars().first()
+    if prof is None:
+        prof = Profile(name=name)
+        session.add(prof)
+        session.commit()
+        session.refresh(prof)
+    return prof
+
+
+def find_profile(*, session, name: str) -> Profile | None:
+    return session.execute(select(Profile).where(Profile.name == name)).scalars().first()
+
+
+def load_person(*, session, profile: Profile, world: World) -> PersonState:
+    """The engine's view of ``profile``: learned state, follows, filters, history, and
+    every video it ever had an impression of (seen)."""
+    try:
+        state = json.loads(profile.state_json or "{}")
+    except json.JSONDecodeError:
+        raise StoreError(f"profile {profile.name!r} has a corrupt state (not JSON)") from None
+    if state:
+        person = PersonState.from_dict(state, n_topics=world.n_topics)
+    else:
+        person = PersonState.new(world, country=profile.country_id, language=profile.language_id, knob=profile.knob)
+    person.knob = float(profile.knob)
+    person.onboarded = bool(profile.onboarded or person.onboarded)
+    if profile.country_id is not None:
+        person.country = int(profile.country_id)
+    if profile.language_id is not None:
+        person.language = int(profile.language_id)
+    rows = session.execute(
+        select(Interaction.video_id).where(Interaction.profile_id == profile.id, Interaction.kind == "impression").distinct()
+    ).scalars()
+    person.seen |= {int(v) for v in rows}
+    n = world.n_videos
+    person.seen = {v for v in person.seen if 0 <= v < n}
+    person.history = [v for v in person.history if 0 <= v < n]
+    return person
+
+
+def save_person(*, session, profile_id: int, person: PersonState) -> None:
+    """Write the person's state into the profile row (commits)."""
+    session.execute(update(_PROFILE).where(_PROFILE.c.id == profile_id).values(**_profile_values(person.to_dict(seen=False))))
+    session.commit()
+
+
+def tier_event_rows(events: list[Event], *, profile_id: int | None = None) -> list[dict]:
+    """``tier_event`` rows for the Promoted / Stalled / Reignited events in ``events``."""
+    rows = []
+    for e in events:
+        if isinstance(e, Promoted):
+            rows.append(
+                dict(video_id=e.video, from_tier=e.from_tier, to_tier=e.to_tier, reason="promoted", sim_time=e.time,
+                     score=e.score, bar=e.bar, impressions=e.impressions, tipped_by=e.tipped_by,
+                     profile_id=e.profile if e.profile is not None else profile_id)
+            )  # fmt: skip
+        elif isinstance(e, Stalled):
+            rows.append(
+                dict(video_id=e.video, from_tier=e.tier, to_tier=None, reason=e.reason, sim_time=e.time,
+                     score=_finite(e.score), bar=e.bar, impressions=e.impressions, tipped_by=e.tipped_by,
+                     profile_id=e.profile if e.profile is not None else profile_id)
+            )  # fmt: skip
+        elif isinstance(e, Reignited):
+            rows.append(
+                dict(video_id=e.video, from_tier=e.tier, to_tier=e.tier, reason=f"reignited: {e.reason}",
+                     sim_time=e.time, score=0.0, bar=0.0, impressions=0, tipped_by=None, profile_id=None)
+            )  # fmt: skip
+    return rows
+
+
+def _finite(x: float) -> float:
+    return float(x) if x == x and abs(x) != float("inf") else 0.0
+
+
+def _profile_values(state: dict) -> dict:
+    return {
+        "state_json": json.dumps(state, separators=(",", ":")),
+        "knob": float(state.get("knob", 0.3)),
+        "onboarded": bool(state.get("onboarded", False)),
+        "country_id": state.get("country"),
+        "language_id": state.get("language"),
+    }
+
+
+_INTERACTION_COLS = ("profile_id", "video_id", "kind", "watch_seconds", "loops", "created_at", "sim_time")
+_PROFILE_COLS = ("state_json", "knob", "onboarded", "country_id", "language_id")
+_TIER_EVENT_COLS = ("video_id", "from_tier", "to_tier", "reason", "sim_time", "score", "bar", "impressions",
+                    "tipped_by", "profile_id")  # fmt: skip
+_SQL_INTERACTION = f"INSERT INTO interaction ({', '.join(_INTERACTION_COLS)}) VALUES ({', '.join('?' * len(_INTERACTION_COLS))})"
+_SQL_PROFILE = f"UPDATE profile SET {', '.join(f'{c} = ?' for c in _PROFILE_COLS)} WHERE id = ?"
+_SQL_TIER_EVENT = f"INSERT INTO tier_event ({', '.join(_TIER_EVENT_COLS)}) VALUES ({', '.join('?' * len(_TIER_EVENT_COLS))})"
+
+
+class SqlJournal:
+    """Commits a person's reactions to the store (see the module doc).
+
+    With ``world`` given, a reaction to a video the store has no row for yet (it
+    was uploaded after the last checkpoint) first writes the rows of every such
+    new video in the same transaction and marks them saved (``world.saved_videos``;
+    they stay dirty, so the next checkpoint updates their counters), so the
+    interaction's foreign key holds and nothing the person did waits for a
+    checkpoint. A video in a checkpoint still being written is waited for (up to
+    ``wait_seconds``). The caller holds the world lock (FeedSession calls do).
+    """
+
+    def __init__(self, engine: Engine, world: World | None = None, *, wait_seconds: float = 3.0) -> None:
+        self.engine = engine
+        self.world = world
+        self.wait_seconds = wait_seconds
+        # videos below this id had rows when the journal was made
+        self._known = int(world.saved_videos) if world is not None else 0
+        # statements built once (building a where-clause costs more than running it)
+        self._ins_interaction = insert(_INTERACTION)
+        self._upd_profile = update(_PROFILE).where(_PROFILE.c.id == bindparam("pid"))
+        self._ins_tier_event = insert(_TIER_EVENT)
+
+    def record(
+        self,
+        profile_id: int,
+        kind: str,
+        video: int,
+        watch_seconds: float,
+        loops: int,
+        sim_time: float,
+        person_state: dict,
+        events: list[Event],
+    ) -> None:
+        row = {
+            "profile_id": int(profile_id),
+            "video_id": int(video),
+            "kind": kind,
+            "watch_seconds": float(watch_seconds),
+            "loops": int(loops),
+            "created_at": datetime.now(timezone.utc),
+            "sim_time": float(sim_time),
+        }
+        tier_rows = tier_event_rows(events, profile_id=profile_id)
+        saved_to = None
+        prof = _profile_values(person_state)
+        try:
+            with self.engine.begin() as conn:
+                if self.world is not None and video >= self._known:
+                    saved_to = self._ensure_video(conn, int(video))
+                if conn.dialect.name == "sqlite":
+                    # the hot path: plain DBAPI statements on the same transaction
+                    row["created_at"] = row["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
+                    cur = conn.connection.dbapi_connection.cursor()
+                    try:
+                        cur.execute(_SQL_INTERACTION, tuple(row[c] for c in _INTERACTION_COLS))
+                        cur.execute(_SQL_PROFILE, (*(prof[c] for c in _PROFILE_COLS), int(profile_id)))
+                        if tier_rows:
+                            cur.executemany(_SQL_TIER_EVENT, [tuple(r[c] for c in _TIER_EVENT_COLS) for r in tier_rows])
+                    finally:
+                        cur.close()
+                else:
+                    conn.execute(self._ins_interaction, row)
+                    conn.execute(self._upd_profile, {"pid": int(profile_id), **prof})
+                    if tier_rows:
+                        conn.execute(self._ins_tier_event, tier_rows)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise StoreError(f"could not save your {kind.replace('_', ' ')}: {_one_line(exc)}") from None
+        if saved_to is not None:  # committed: those rows exist now (still dirty for the checkpoint)
+            self.world.saved_videos = max(int(self.world.saved_videos), saved_to)
+            self._known = max(self._known, saved_to)
+
+    def _ensure_video(self, conn, video: int) -> int | None:
+        """Make sure ``video`` has a row; return the new ``saved_videos`` if rows were written."""
+        from fyp_tui.store import io
+
+        world = self.world
+        lo, hi = int(world.saved_videos), int(world.n_videos)
+        if video >= lo:
+            # new since the last checkpoint: write every new video's row now
+            m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            cols = io.VIDEO_COLS
+            cur = conn.connection.dbapi_connection.cursor()
+            try:
+                cur.executemany(
+                    f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
+                    list(io._video_rows(world, lo, hi)),
+                )
+                cur.executemany(
+                    f"INSERT INTO video_hashtag (video_id, hashtag_id, position) VALUES ({m}, {m}, {m})",
+                    list(io._tag_rows(lo, world.video_tags[lo:hi])),
+                )
+            finally:
+                cur.close()
+            return hi
+        # saved by a checkpoint that may still be writing: wait for its row
+        deadline = time.monotonic() + self.wait_seconds
+        probe = text("SELECT 1 FROM video WHERE id = :v")
+        while True:
+            with self.engine.connect() as c2:
+                if c2.execute(probe, {"v": video}).first() is not None:
+                    self._known = max(self._known, video + 1)
+                    return None
+            if time.monotonic() > deadline:
+                return None  # the insert below reports the missing row
+            time.sleep(0.01)
+
+    def save_state(self, profile_id: int, person_state: dict) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self._upd_profile, {"pid": int(profile_id), **_profile_values(person_state)})
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not save your profile: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    msg = str(orig if orig is not None else exc).strip()
+    return msg.splitlines()[0] if msg else type(exc).__name__
