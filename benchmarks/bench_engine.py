@@ -32,18 +32,22 @@ def world_for(name: str, **overrides):
     return w, time.perf_counter() - t
 
 
-def measure(w, hours: float, warmup: float, threads: int | None = None) -> tuple[float, int, float]:
+def measure(w, hours: float, warmup: float, threads: int | None = None) -> tuple[float, int, float, float]:
     p = EngineParams.from_world(w)
     if threads is not None:
         p = dataclasses.replace(p, threads=threads)
     if warmup:
         simulate.run(w, p, 1, warmup)
+    c = time.process_time()
     r = simulate.run(w, p, 2, hours)
-    return r.impressions_per_second, r.impressions, r.wall_seconds
+    cpu = time.process_time() - c
+    return r.impressions_per_second, r.impressions, r.wall_seconds, cpu
 
 
-def line(label: str, ips: float, n: int, wall: float) -> None:
-    print(f"  {label:<38} {ips / 1e6:6.2f} M impressions/s  ({n:,} in {wall:.2f} s)")
+def line(label: str, ips: float, n: int, wall: float, cpu: float) -> None:
+    # CPU seconds of this process too: on a shared machine the wall figure includes
+    # time spent waiting for a core (with 1 thread, cpu ~ wall on an idle machine)
+    print(f"  {label:<38} {ips / 1e6:6.2f} M impressions/s  ({n:,} in {wall:.2f} s wall, {cpu:.2f} s cpu)")
 
 
 def main() -> None:
@@ -68,13 +72,11 @@ def main() -> None:
     print("\ncost vs audience size (demo, 20k videos, 6 h)")
     for n in (25_000, 100_000, 400_000):
         w, _ = world_for("demo", n_viewers=n)
-        ips, imp, wall = measure(w, 6.0, 6.0)
-        line(f"{n:>9,} viewers", ips, imp, wall)
+        line(f"{n:>9,} viewers", *measure(w, 6.0, 6.0))
     print("\ncost vs video count (demo, 100k viewers, 6 h)")
     for v in (5_000, 20_000, 80_000):
         w, _ = world_for("demo", n_videos=v)
-        ips, imp, wall = measure(w, 6.0, 6.0)
-        line(f"{v:>9,} seeded videos", ips, imp, wall)
+        line(f"{v:>9,} seeded videos", *measure(w, 6.0, 6.0))
 
     print("\ncheckpoint of the large world (after 1 simulated hour)")
     try:

@@ -79,3 +79,18 @@ def test_sample_viewers_follows_activity():
     c = np.bincount(v, minlength=3)
     assert c[0] == 0 and 60 < c[1] < 140 and 900 < c[2] < 1_100
     assert (np.diff(v) >= 0).all()
+
+
+def test_fast_poisson_counts_match_the_poisson_law():
+    """The tabulated sampler the simulation uses draws the same law as rng.poisson
+    (including the heavy users past its table) and is seeded."""
+    lam = np.repeat([0.05, 0.8, 3.0, 9.0, 40.0], 40_000)
+    s = audience.PoissonCounts(lam)
+    c = s.draw(np.random.default_rng(5)).reshape(5, -1)
+    for row, m in zip(c, (0.05, 0.8, 3.0, 9.0, 40.0)):
+        se = np.sqrt(m / row.size)
+        assert abs(row.mean() - m) < 5 * se and abs(row.var() / m - 1) < 0.05
+    assert abs((c[1] == 0).mean() - np.exp(-0.8)) < 0.01
+    assert (s.draw(np.random.default_rng(5)).reshape(5, -1) == c).all()
+    who, k = audience.sample_audience(np.random.default_rng(6), lam, 1.0, s)
+    assert (np.diff(who) > 0).all() and (k > 0).all()

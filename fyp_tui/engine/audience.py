@@ -100,13 +100,88 @@ def activity(world: World, impressions_per_viewer_hour: float | None = None) -> 
     return a
 
 
+_HUGE_LAM = 30.0
+
+
+class PoissonCounts:
+    """Draws one Poisson(``lam[i]``) count per viewer, fast, for a fixed ``lam``.
+
+    Inversion of one float32 uniform per viewer against the first ``K`` values of
+    each viewer's cumulative distribution, tabulated once (the audience's rates and
+    the step length stay fixed during a run); the few viewers past the table go on
+    by inversion from there. Exactly Poisson up to float32 rounding of the CDF
+    (about 1e-7), and several times cheaper than ``rng.poisson`` over a large audience.
+    """
+
+    K = 6
+
+    def __init__(self, lam: np.ndarray):
+        lam = np.asarray(lam, dtype=np.float64)
+        self.lam = lam
+        p = np.exp(-lam)
+        cdf = p.copy()
+        rows = []
+        for k in range(self.K):
+            rows.append(cdf.astype(np.float32))
+            p = p * lam / (k + 1)
+            cdf = cdf + p
+        self.cdf = np.stack(rows)  # [K, N]: P(count <= k)
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        n = len(self.lam)
+        u = rng.random(n, dtype=np.float32)
+        counts = np.zeros(n, np.int8)
+        for k in range(self.K):
+            counts += u > self.cdf[k]
+        counts = counts.astype(np.int32)
+        tail = np.flatnonzero(counts == self.K)
+        if len(tail):  # past the table: continue the inversion (few viewers, heavy users)
+            huge = self.lam[tail] > _HUGE_LAM
+            if huge.any():  # counts of at least K are then all but certain
+                counts[tail[huge]] = rng.poisson(self.lam[tail[huge]])
+                tail = tail[~huge]
+            lam = self.lam[tail]
+            uu = u[tail].astype(np.float64)
+            k = self.K - 1
+            pk = np.exp(-lam)
+            for i in range(1, k + 1):
+                pk = pk * lam / i
+            cdf = self.cdf[k][tail].astype(np.float64)
+            idx = np.arange(len(tail))
+            while len(idx):
+                k += 1
+                pk = pk * lam / k
+                cdf = cdf + pk
+                more = uu > cdf
+                counts[tail[idx[more]]] = k + 1
+                idx, pk, cdf, lam, uu = idx[more], pk[more], cdf[more], lam[more], uu[more]
+                if k > 50 * _HUGE_LAM:  # u within rounding of 1: stop
+                    break
+        return counts
+
+
+def sample_audience(
+    rng: np.random.Generator, rate: np.ndarray, dt: float, sampler: PoissonCounts | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who opens the app in the next ``dt`` hours, as ``(viewers, counts)``: the
+    viewers with at least one impression (sorted, int32) and how many each makes
+    (each viewer ~ Poisson(rate * dt) impressions). ``sampler`` (a
+    :class:`PoissonCounts` for ``rate * dt``) makes the draw faster."""
+    if sampler is None:
+        counts = rng.poisson(np.asarray(rate, dtype=np.float64) * dt)
+    else:
+        counts = sampler.draw(rng)
+    who = np.flatnonzero(counts).astype(np.int32)
+    return who, counts[who]
+
+
 def sample_viewers(rng: np.random.Generator, rate: np.ndarray, dt: float) -> np.ndarray:
     """Who opens the app in the next ``dt`` hours: each viewer ~ Poisson(rate * dt) impressions.
 
     Returned sorted by viewer (so per-viewer gathers are cache-friendly).
     """
-    counts = rng.poisson(rate * dt)
-    return np.repeat(np.arange(len(rate), dtype=np.int32), counts)
+    who, counts = sample_audience(rng, rate, dt)
+    return np.repeat(who, counts)
 
 
 def _large_screen(world: World) -> np.ndarray:
@@ -156,55 +231,111 @@ def _tables(world: World) -> dict:
     return hit
 
 
+def _index_dtype(size: int):
+    return np.int32 if size < 2**31 else np.int64
+
+
+def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
+    T = tb["T"]
+    it = _index_dtype(world.n_viewers * T)
+    base = viewers.astype(it)
+    base *= T
+    vt = world.video_topics
+    vw = world.video_topic_w
+    if vt.shape[1] == 2 and vt.flags.c_contiguous and vw.flags.c_contiguous:
+        # rows of two: gather each column from the flat arrays
+        i0 = videos.astype(_index_dtype(2 * len(vt)))
+        i0 *= 2
+        i1 = i0 + 1
+        t0, t1 = vt.reshape(-1).take(i0), vt.reshape(-1).take(i1)
+        w0, w1 = vw.reshape(-1).take(i0), vw.reshape(-1).take(i1)
+    else:
+        t0, t1 = vt[videos, 0], vt[videos, 1]
+        w0, w1 = vw[videos, 0], vw[videos, 1]
+    dense = tb["dense"]
+    a = dense.take(t0 + base).astype(np.float32)
+    a *= w0
+    b = dense.take(t1 + base).astype(np.float32)
+    b *= w1
+    a += b
+    return a
+
+
 def affinity(world: World, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
     """Hidden overlap of the viewers' and the videos' topic mixes, in [0, 1]:
     ``sum_j w_video[j] * w_viewer[topic_j]`` over the video's topics."""
-    tb = _tables(world)
-    base = viewers.astype(np.int64) * tb["T"]
-    vt = world.video_topics[videos]
-    vw = world.video_topic_w[videos]
-    a = tb["dense"][base + vt[:, 0]].astype(np.float32) * vw[:, 0]
-    a += tb["dense"][base + vt[:, 1]].astype(np.float32) * vw[:, 1]
-    return a
+    return _affinity(world, _tables(world), np.asarray(viewers), np.asarray(videos))
 
 
 def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray) -> Reactions:
     """Draw the reactions of ``viewers[i]`` to ``videos[i]`` from the hidden truth."""
+    f32 = np.float32
+    viewers, videos = np.asarray(viewers), np.asarray(videos)
     n = len(viewers)
     tb = _tables(world)
-    a = affinity(world, viewers, videos)
-    interest = np.float32(1.0) - np.exp(a * np.float32(-1.0 / AFFINITY_SCALE))
-    dur = world.video_duration[videos]
+    a = _affinity(world, tb, viewers, videos)
+    # interest = 1 - exp(-a / scale)
+    a *= f32(-1.0 / AFFINITY_SCALE)
+    interest = np.exp(a, out=a)
+    np.subtract(f32(1.0), interest, out=interest)
+    dur = world.video_duration.take(videos)
     L = tb["L"]
-    vidkey = (world.video_country[videos].astype(np.int32) * L + world.video_language[videos]) * 2 + (dur > LONG_VIDEO_SECONDS)
-    z = np.float32(Z_INTEREST) * interest
-    z += np.float32(Z_QUALITY) * world.video_quality[videos]
-    z += tb["match"][tb["vkey"][viewers] + vidkey]
-    z += np.float32(-Z_INTEREST * INTEREST_MID - Z_QUALITY * QUALITY_MID)
-    sig = np.float32(1.0) / (np.float32(1.0) + np.exp(-z))  # appeal in (0, 1): 0.5 at z = 0
+    vidkey = world.video_country.take(videos).astype(np.int32)
+    vidkey *= L
+    vidkey += world.video_language.take(videos)
+    vidkey *= 2
+    vidkey += dur > LONG_VIDEO_SECONDS
+    vidkey += tb["vkey"].take(viewers)
+    z = tb["match"].take(vidkey)
+    z += f32(-Z_INTEREST * INTEREST_MID - Z_QUALITY * QUALITY_MID)
+    q = world.video_quality.take(videos)
+    q *= f32(Z_QUALITY)
+    z += q
+    z += f32(Z_INTEREST) * interest
+    # appeal in (0, 1): 0.5 at z = 0
+    np.negative(z, out=z)
+    sig = np.exp(z, out=z)
+    sig += f32(1.0)
+    np.reciprocal(sig, out=sig)
 
-    inv = np.float32(1.0) - sig
-    p_skip = np.float32(SKIP_B) + np.float32(SKIP_A) * inv * inv
-    u0 = rng.random(n, dtype=np.float32)
+    u = rng.random((3, n), dtype=f32)  # skip, like, rare reaction
+    u0 = u[0]
+    inv = f32(1.0) - sig
+    p_skip = inv * inv
+    p_skip *= f32(SKIP_A)
+    p_skip += f32(SKIP_B)
     skip = u0 < p_skip
-    eps = rng.standard_normal(n, dtype=np.float32)
-    eps *= np.float32(WATCH_SIGMA)
-    eps += np.float32(WATCH_S) * sig
-    eps += np.float32(WATCH_MU - 0.5 * WATCH_S)
-    ratio = np.exp(eps)
-    ratio = np.where(skip, np.float32(SKIP_LO) + np.float32(SKIP_SPAN) * (u0 / p_skip), ratio)
-    full = ratio >= np.float32(1.0)
+    eps = rng.standard_normal(n, dtype=f32)
+    eps *= f32(WATCH_SIGMA)
+    eps += f32(WATCH_S) * sig
+    eps += f32(WATCH_MU - 0.5 * WATCH_S)
+    ratio = np.exp(eps, out=eps)
+    sk = np.flatnonzero(skip)
+    if len(sk):  # a swipe: a ratio in [SKIP_LO, SKIP_LO + SKIP_SPAN)
+        ratio[sk] = f32(SKIP_LO) + f32(SKIP_SPAN) * (u0[sk] / p_skip[sk])
+    full = ratio >= f32(1.0)
 
-    g = world.aud_like_prop[viewers] * sig * np.sqrt(sig)
-    p_like = np.float32(LIKE_BASE) * g * (np.float32(0.5) + np.minimum(ratio, np.float32(1.5)))
-    like = rng.random(n, dtype=np.float32) < p_like
+    g = np.sqrt(sig)
+    g *= sig
+    g *= world.aud_like_prop.take(viewers)
+    p_like = np.minimum(ratio, f32(1.5))
+    p_like += f32(0.5)
+    p_like *= g
+    p_like *= f32(LIKE_BASE)
+    like = u[1] < p_like
     like &= ~skip
 
-    u2 = rng.random(n, dtype=np.float32)
-    extra = _RARE_CODES[np.searchsorted(_RARE_CUM, u2 / g, side="right")]
-    ni = u2 < np.float32(NI_BASE) * (np.float32(1.5) - interest)
-    extra = np.where(skip, np.where(ni, np.int8(NOT_INTERESTED), np.int8(NONE)), extra).astype(np.int8)
-    return Reactions(ratio=ratio, skip=skip, full=full, like=like, extra=extra, watch_seconds=ratio * dur)
+    # one rarer reaction: u2 < g * cum[-1] for the few that react at all
+    u2 = u[2]
+    extra = np.zeros(n, np.int8)
+    rare = np.flatnonzero(u2 < g * _RARE_CUM[-1])
+    if len(rare):
+        extra[rare] = _RARE_CODES[np.searchsorted(_RARE_CUM, u2[rare] / g[rare], side="right")]
+    if len(sk):  # after a skip: "not interested" or nothing
+        ni = u2[sk] < f32(NI_BASE) * (f32(1.5) - interest[sk])
+        extra[sk] = np.where(ni, np.int8(NOT_INTERESTED), np.int8(NONE))
+    dur *= ratio
+    return Reactions(ratio=ratio, skip=skip, full=full, like=like, extra=extra, watch_seconds=dur)
 
 
 def scramble_hidden(world: World, rng: np.random.Generator) -> None:

@@ -192,19 +192,22 @@ def decide(
     profile: int | None = None,
 ) -> list[Event]:
     """Evaluate the tier decision of ``videos`` now, apply it and return the events."""
-    videos = np.unique(np.asarray(videos, dtype=np.int64))
+    videos = np.asarray(videos, dtype=np.int64).reshape(-1)
+    if len(videos) > 1 and not (videos[1:] > videos[:-1]).all():
+        videos = np.unique(videos)
     if len(videos) == 0:
         return []
     status = world.video_status[videos]
     live = (status == Status.ACTIVE) | (status == Status.TOP)
-    videos = videos[live]
+    if not live.all():
+        videos, status = videos[live], status[live]
     if len(videos) == 0:
         return []
     tier = world.video_tier[videos].astype(np.int64)
     counts = world.video_tier_counts[videos]
     score, lcb, ucb = score_counts(counts, params.weight_vector(), params.z)
     hot = heat(world, params, videos, now)
-    code = decide_codes(tier, world.video_status[videos], counts[:, VIEW], lcb, ucb, hot, params, world)
+    code = decide_codes(tier, status, counts[:, VIEW], lcb, ucb, hot, params, world)
     hit = np.flatnonzero(code != KEEP)
     if len(hit) == 0:
         return []
@@ -225,28 +228,17 @@ def decide(
     world.video_status[v[~prom]] = Status.STALLED
     world.video_dirty[v] = True
 
-    budgets = tier_budget(params, np.minimum(t + 1, params.top_tier))
-    events: list[Event] = []
-    for i in range(len(v)):  # one event per decision (decisions are few per step)
-        if c[i] == PROMOTE:
-            nb = int(budgets[i]) if t[i] + 1 < params.top_tier else 0
-            events.append(
-                Promoted(
-                    time=float(now), video=int(v[i]), from_tier=int(t[i]), to_tier=int(t[i]) + 1,
-                    score=float(lcb[hit[i]]), bar=float(bar[i]), impressions=int(views[i]), budget=nb,
-                    tipped_by=tipped_by, profile=profile,
-                )
-            )  # fmt: skip
-        else:
-            shown = ucb[hit[i]] if c[i] == STALL_SETTLED else score[hit[i]]
-            events.append(
-                Stalled(
-                    time=float(now), video=int(v[i]), tier=int(t[i]), score=float(shown),
-                    bar=float(bar[i]), impressions=int(views[i]), reason=_REASONS[int(c[i])],
-                    tipped_by=tipped_by, profile=profile,
-                )
-            )  # fmt: skip
-    return events
+    # one event per decision, built from plain Python lists (no numpy scalars per field)
+    budgets = np.where(t + 1 < params.top_tier, tier_budget(params, np.minimum(t + 1, params.top_tier)), 0)
+    shown = np.where(c == STALL_SETTLED, ucb[hit], np.where(prom, lcb[hit], score[hit]))
+    now = float(now)
+    rows = zip(c.tolist(), v.tolist(), t.tolist(), shown.tolist(), bar.tolist(), views.tolist(), budgets.tolist())
+    return [
+        Promoted(now, vi, ti, ti + 1, sc, ba, vw, bu, tipped_by, profile)
+        if ci == PROMOTE
+        else Stalled(now, vi, ti, sc, ba, vw, _REASONS[ci], tipped_by, profile)
+        for ci, vi, ti, sc, ba, vw, bu in rows
+    ]
 
 
 # -- counters -----------------------------------------------------------------------------
@@ -542,7 +534,8 @@ def _table(weight: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _topic_tables(topic: np.ndarray, weight: np.ndarray, T: int, rng: np.random.Generator):
     """One weighted table per topic, concatenated: (table, start[T], size[T])."""
-    order = np.argsort(topic, kind="stable")
+    # a stable sort of small ints is a radix sort (linear) in numpy
+    order = np.argsort(topic.astype(np.int16) if T < 2**15 else topic, kind="stable")
     ts = topic[order]
     ws = weight[order]
     W = np.bincount(ts, weights=ws, minlength=T)[:T]
@@ -617,6 +610,20 @@ def viewer_top_topics(world: World, params: EngineParams, k: int = 2) -> np.ndar
             b[rows, i] = -np.inf
     world.extra[TOP_KEY] = out
     world.extra[TOP_STAMP_KEY] = stamp
+    return out
+
+
+_TOPT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _top_topics_by_slot(world: World, params: EngineParams, k: int) -> np.ndarray:
+    """:func:`viewer_top_topics` transposed to ``[k, N]`` (one contiguous row per slot), cached."""
+    top = viewer_top_topics(world, params, k)
+    hit = _TOPT_CACHE.get(world)
+    if hit is not None and hit[0] is top:
+        return hit[1]
+    out = np.ascontiguousarray(top.T)
+    _TOPT_CACHE[world] = (top, out)
     return out
 
 
@@ -712,6 +719,10 @@ def _viewer_keys_all(world: World, K: int) -> np.ndarray:
     return keys
 
 
+def _index_dtype(size: int):
+    return np.int32 if size < 2**31 else np.int64
+
+
 def serve(
     world: World,
     params: EngineParams,
@@ -739,49 +750,64 @@ def serve(
     cf = params.control_fraction if control_fraction is None else control_fraction
     k = params.candidates
     n_int = min(params.interest_candidates, k) if len(pool.topic_table) else 0
-    T = world.aud_pref.shape[1]
+    N, T = world.aud_pref.shape
     if bonus is None:
         bonus = match_bonus(world, params)
     btab, K = bonus
-    base = viewers.astype(np.int64) * T
-    vkey = _viewer_keys_all(world, K)[viewers]
+    it = _index_dtype(N * T)
+    viewers = np.asarray(viewers)
+    base = viewers.astype(it)
+    base *= T
+    vkey = _viewer_keys_all(world, K).take(viewers)
     pref = world.aud_pref.reshape(-1)
+    key = pool.key.astype(np.int32, copy=False)
+    f32 = np.float32
     best = best_s = None
     if n_int:
-        topT = np.ascontiguousarray(viewer_top_topics(world, params, n_int).T)
+        topT = _top_topics_by_slot(world, params, n_int)
         cap = np.bincount(pool.topic, weights=pool.weight, minlength=T)[:T]
+        tsize = pool.topic_size.astype(np.float64)
+        tstart = pool.topic_start.astype(np.int32)
+        tlast = np.clip(pool.topic_start + pool.topic_size - 1, 0, len(pool.topic_table) - 1).astype(np.int32)
     for j in range(k):  # k is a small constant: a loop over candidate slots, not over videos
         if j < n_int:
-            t = topT[j][viewers]
+            t = topT[j].take(viewers)
             asked = np.bincount(t, minlength=T)[:T]
             with np.errstate(divide="ignore", invalid="ignore"):
-                q = np.where(asked > 0, np.minimum(1.0, TOPIC_SLACK * cap / asked), 1.0).astype(np.float32)
-            q[pool.topic_size == 0] = 0.0
-            qt = q[t]
-            u = rng.random(n, dtype=np.float32)
-            use = u < qt
-            size = pool.topic_size[t]
-            off = np.minimum((u / np.maximum(qt, np.float32(1e-30)) * size).astype(np.int64), np.maximum(size - 1, 0))
-            idx = np.minimum(pool.topic_start[t] + off, len(pool.topic_table) - 1)
-            cj = pool.topic_table[idx]
-            s = pref[base + t].astype(np.float32)
-            s += btab[vkey + pool.key[cj]]
-            s[~use] = -np.inf
+                q = np.where(asked > 0, np.minimum(1.0, TOPIC_SLACK * cap / asked), 1.0)
+                q[tsize == 0] = 0.0
+                # a used slot (u < q) takes entry floor(u / q * size) of its topic's segment
+                scale = np.where(q > 0, tsize / q, 0.0).astype(f32)
+            u = rng.random(n, dtype=f32)
+            use = u < q.astype(f32).take(t)
+            u *= scale.take(t)
+            np.minimum(u, f32(2**30), out=u)  # unused slots (u >= q) may land far out
+            idx = u.astype(np.int32)
+            idx += tstart.take(t)
+            np.minimum(idx, tlast.take(t), out=idx)
+            cj = pool.topic_table.take(idx)
+            t = t.astype(it)
+            t += base
+            s = pref.take(t).astype(f32)
+            s += btab.take(vkey + key.take(cj))
+            np.copyto(s, f32(-np.inf), where=~use)
         else:
-            cj = pool.table[rng.integers(0, len(pool.table), size=n, dtype=np.int32)]
-            s = pref[base + pool.topic[cj]].astype(np.float32)
-            s += btab[vkey + pool.key[cj]]
+            cj = pool.table.take(rng.integers(0, len(pool.table), size=n, dtype=np.int32))
+            t = pool.topic.take(cj).astype(it)
+            t += base
+            s = pref.take(t).astype(f32)
+            s += btab.take(vkey + key.take(cj))
         if best is None:
             best, best_s = cj, s
         else:
             better = s > best_s
-            best = np.where(better, cj, best)
-            best_s = np.where(better, s, best_s)
-    if np.isneginf(best_s).any():  # every slot was thin (only when candidates == interest_candidates)
-        lost = np.isneginf(best_s)
+            np.copyto(best, cj, where=better)
+            np.maximum(best_s, s, out=best_s)
+    lost = np.isneginf(best_s)
+    if lost.any():  # every slot was thin (only when candidates == interest_candidates)
         best[lost] = pool.table[rng.integers(0, len(pool.table), size=int(lost.sum()))]
-    control = rng.random(n, dtype=np.float32) < cf
-    nc = int(control.sum())
+    control = rng.random(n, dtype=f32) < cf
+    nc = int(np.count_nonzero(control))
     if nc:
         best[control] = pool.open_idx[rng.integers(0, len(pool.open_idx), size=nc)]
     return best, control

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -85,8 +86,33 @@ class StepResult:
 # -- the step -----------------------------------------------------------------------------
 
 
+_RATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _rate(world: World, params: EngineParams) -> np.ndarray:
-    return audience.activity(world, params.impressions_per_viewer_hour)
+    """Impressions per simulated hour of each viewer (cached: activity is fixed after seeding)."""
+    stamp = (id(world.aud_activity), len(world.aud_activity), params.impressions_per_viewer_hour)
+    hit = _RATE_CACHE.get(world)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    rate = audience.activity(world, params.impressions_per_viewer_hour)
+    _RATE_CACHE[world] = (stamp, rate)
+    _SAMPLER_CACHE.pop(world, None)
+    return rate
+
+
+_SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _sampler(world: World, params: EngineParams, dt: float) -> audience.PoissonCounts:
+    """The audience's impression-count sampler for steps of ``dt`` hours (``run`` keeps dt fixed)."""
+    rate = _rate(world, params)
+    hit = _SAMPLER_CACHE.get(world)
+    if hit is not None and hit[0] is rate and hit[1] == dt:
+        return hit[2]
+    sampler = audience.PoissonCounts(rate * dt)
+    _SAMPLER_CACHE[world] = (rate, dt, sampler)
+    return sampler
 
 
 def _slice_counts(mask: np.ndarray | None, r: audience.Reactions) -> SliceCounts:
@@ -104,16 +130,23 @@ def _slice_counts(mask: np.ndarray | None, r: audience.Reactions) -> SliceCounts
     )
 
 
+_BITS = np.arange(8)
+#: combination code (full | like << 1 | skip << 2) -> counts of VIEW, FULL_WATCH, LIKE, SKIP
+_CODE_TO_SIGNALS = np.stack([np.ones(8), _BITS & 1, (_BITS >> 1) & 1, (_BITS >> 2) & 1], axis=1).astype(np.int64)
+_CODE_COLUMNS = np.array([Signal.VIEW, Signal.FULL_WATCH, Signal.LIKE, Signal.SKIP])
+
+
 def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarray, np.ndarray]:
     """Per pool entry: counter deltas ``[P, N_SIGNALS]`` and watch seconds."""
-    code = r.full.view(np.int8) + (r.like.view(np.int8) << 1) + (r.skip.view(np.int8) << 2)
-    combo = np.bincount(chosen.astype(np.int64) * 8 + code, minlength=P * 8).reshape(P, 8)
+    it = np.int32 if P * 8 < 2**31 else np.int64
+    code = chosen.astype(it)
+    code <<= 3
+    code |= r.full.view(np.int8)
+    code |= r.like.view(np.int8) << 1
+    code |= r.skip.view(np.int8) << 2
+    combo = np.bincount(code, minlength=P * 8).reshape(P, 8)
     delta = np.zeros((P, N_SIGNALS), np.int64)
-    delta[:, Signal.VIEW] = combo.sum(axis=1)
-    bits = np.arange(8)
-    delta[:, Signal.FULL_WATCH] = combo[:, (bits & 1) > 0].sum(axis=1)
-    delta[:, Signal.LIKE] = combo[:, (bits & 2) > 0].sum(axis=1)
-    delta[:, Signal.SKIP] = combo[:, (bits & 4) > 0].sum(axis=1)
+    delta[:, _CODE_COLUMNS] = combo @ _CODE_TO_SIGNALS
     rare = np.flatnonzero(r.extra)
     if len(rare):
         ex = r.extra[rare].astype(np.int64)
@@ -130,10 +163,17 @@ def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.n
     if not world.aud_pref.flags.c_contiguous:
         world.aud_pref = np.ascontiguousarray(world.aud_pref)
     pref = world.aud_pref.reshape(-1)
-    idx = viewers.astype(np.int64) * world.aud_pref.shape[1] + topics
-    y = np.float32(0.6) * r.full + np.float32(0.4) * r.like
-    old = pref[idx].astype(np.float32)
-    pref[idx] = old + np.float32(params.learning_rate) * (y - old)
+    T = world.aud_pref.shape[1]
+    idx = viewers.astype(np.int32 if pref.size < 2**31 else np.int64)
+    idx *= T
+    idx += topics
+    lr = np.float32(params.learning_rate)
+    y = r.full * np.float32(0.6 * lr)
+    y += r.like * np.float32(0.4 * lr)
+    old = pref.take(idx).astype(np.float32)
+    old *= np.float32(1.0) - lr
+    old += y  # old + lr * (y - old)
+    pref[idx] = old
 
 
 _EXECUTOR: list = []
@@ -264,7 +304,8 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     trends.decay(world, params, dt)
 
     # -- serve ------------------------------------------------------------------------------
-    viewers = audience.sample_viewers(rng, _rate(world, params), dt)
+    who, per_viewer = audience.sample_audience(rng, _rate(world, params), dt, _sampler(world, params, dt))
+    viewers = np.repeat(who, per_viewer)
     supply = len(viewers) * (1.0 - params.control_fraction)
     pool = pools.build_pool(world, params, rng, mid, sh, hh, dt=dt, supply=supply)
     capacity = float(pool.weight.sum())
