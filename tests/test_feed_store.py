@@ -125,3 +125,27 @@ def test_a_reaction_to_a_video_newer_than_the_checkpoint(opened):
     assert fresh_count(url, "SELECT likes FROM video WHERE id = :v", v=new) == likes
     n_tags = int((world.video_tags[new] >= 0).sum())
     assert fresh_count(url, "SELECT COUNT(*) FROM video_hashtag WHERE video_id = :v", v=new) == n_tags
+
+
+def test_the_journal_checkpoints_the_wal_in_the_background(opened):
+    import time
+
+    store, world, _person, pid = opened
+    url = str(store.engine.url)
+    j = SqlJournal(store.engine, world)
+    j.checkpoint_every = 4
+    for i in range(9):
+        j.record(pid, "impression", i, 3.0, 0, 1.0, {"knob": 0.3}, [])
+    cp = j._checkpointer
+    assert cp is not None
+    deadline = time.monotonic() + 10.0
+    while cp.runs < 1 and time.monotonic() < deadline:  # the thread was poked at commits 4 and 8
+        time.sleep(0.01)
+    assert cp.runs >= 1
+    # the commit path never checkpoints below the safety limit; the pool's connections keep SQLite's default
+    assert j._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == SqlJournal.safety_autocheckpoint
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    assert fresh_count(url, "SELECT COUNT(*) FROM interaction WHERE profile_id = :p", p=pid) == 9
+    j.close()
+    assert not cp._thread.is_alive() and j._conn is None

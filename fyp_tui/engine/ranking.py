@@ -33,6 +33,7 @@ does not move.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +109,7 @@ class RankingParams:
     trending_k: int = 10  # top sounds / hashtags counted as trending
     first_viewer_views: int = 50  # tier-0 video with fewer views: a test-pool video
     refresh_every: int = 250  # recompute world-wide priors / popular list every N calls
+    trend_every: int = 20  # recompute the trending lists at least every N calls
     min_candidates: int = 60  # fewer from the sources: add the back catalogue
     test_scan: int = 3000  # the test pool is sought among the newest max(this, n/20) uploads
 
@@ -116,7 +118,7 @@ def pressure(knob: float) -> float:
     """How hard the re-rank pushes diversity: ``knob ** 2.5``, so the default knob
     (0.3, pressure 0.05) behaves like the platform and the upper half of the knob
     breaks echo chambers (0.5 -> 0.18, 0.8 -> 0.57, 1 -> 1)."""
-    return float(np.clip(knob, 0.0, 1.0)) ** 2.5
+    return min(max(float(knob), 0.0), 1.0) ** 2.5  # plain floats: called per ranking
 
 
 def explore_rate(knob: float) -> float:
@@ -131,7 +133,7 @@ def topic_cap(knob: float) -> float:
 
 def topic_limit(knob: float, window: int) -> int:
     """Most videos of one main topic allowed in a window of ``window`` videos."""
-    return max(1, int(np.floor(topic_cap(knob) * window + 1e-9)))
+    return max(1, math.floor(topic_cap(knob) * window + 1e-9))
 
 
 # -- per-session state kept in arrays ------------------------------------------------------
@@ -226,6 +228,15 @@ class RankState:
         self._popular: np.ndarray | None = None
         self._vetted = np.zeros(0, np.int64)  # vetted live videos when last refreshed
         self._max_log_views = 1.0
+        # per-topic candidate pools, valid while no video is uploaded (key: n_videos)
+        self._topic_pools: dict[int, np.ndarray] = {}
+        self._topic_pools_n = -1
+        # trending sounds / hashtags and their videos, refreshed when the clock moves
+        # or every ``trend_every`` calls (the person's own engagement nudges trends a little)
+        self._trend_key: tuple[float, int] | None = None
+        self._trending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # topical hashtags (1.0) vs generic ones (0.0); one extra 0 slot for tag -1 (padding)
+        self.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
         self.sync(world, person)
 
     def grow(self, world: World) -> None:
@@ -267,6 +278,32 @@ class RankState:
         if self._index is None or self._index.stale(world):
             self._index = VideoIndex(world)
         return self._index
+
+    def topic_pool(self, world: World, topic: int) -> np.ndarray:
+        """Ids of the videos whose main topic is ``topic`` (cached until the next upload)."""
+        if self._topic_pools_n != world.n_videos:
+            self._topic_pools.clear()
+            self._topic_pools_n = world.n_videos
+        pool = self._topic_pools.get(topic)
+        if pool is None:
+            pool = self._topic_pools[topic] = self.index(world).by_topic(world, topic)
+        return pool
+
+    def trending(self, world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(sounds, hashtags, videos)``: the trending sounds and hashtags and the videos
+        carrying them, recomputed when the clock moves, a video is uploaded, or every
+        ``trend_every`` calls."""
+        rp = self.rp
+        key = (float(world.clock), int(world.n_videos))
+        if self._trending is None or key != self._trend_key or self.calls % rp.trend_every == 0:
+            idx = self.index(world)
+            ts = trends.trending_sounds(world, rp.trending_k)
+            th = trends.trending_hashtags(world, rp.trending_k)
+            pool = np.concatenate([idx.by_sound(world, ts) if len(ts) else np.zeros(0, np.int64),
+                                   idx.by_tag(world, th) if len(th) else np.zeros(0, np.int64)])  # fmt: skip
+            self._trending = (ts, th, pool)
+            self._trend_key = key
+        return self._trending
 
     def refresh(self, world: World, force: bool = False) -> None:
         """World-wide priors and the popular list, each recomputed every
@@ -362,7 +399,8 @@ def candidates(
     slice of the newest uploads, or a random draw), oversamples, and keeps what is
     live and unseen; no step scans every video. Already seen, not-interested
     videos, creators and sounds, and muted hashtags are removed here, so nothing
-    downstream can bring them back.
+    downstream can bring them back. The sampled sources are filtered together in
+    one pass (:class:`_Draws`), not one small pass each.
     """
     rp = rs.rp
     n = world.n_videos
@@ -378,19 +416,12 @@ def candidates(
             keep &= status[sel] != _STALLED
         return sel[keep]
 
-    def take(pool: np.ndarray, k: int, over: int = 3, vetted: bool = False, extra=None) -> np.ndarray:
-        sel = fresh(_sample(pool, k * over, rng))
-        if vetted:
-            sel = sel[tier[sel] >= 1]
-        if extra is not None:
-            sel = sel[extra(sel)]
-        return sel[:k]
-
     def add(sel: np.ndarray, bit: int) -> None:
         if len(sel):
             ids.append(sel)
             flags.append(bit)
 
+    draws = _Draws(rng)
     # test pool: tier 0, few views -> the person is one of the first viewers.
     # Ids follow upload time, so these are among the newest uploads.
     lo = max(0, n - max(rp.test_scan, n // 20))
@@ -410,7 +441,20 @@ def candidates(
         weight = person.interests[top].astype(np.float64)
         quota = np.ceil(rp.n_interest * weight / weight.sum()).astype(np.int64)
         for topic, q in zip(top.tolist(), quota.tolist()):  # at most 5 topics, not videos
-            add(take(idx.by_topic(world, topic), int(q)), SRC_INTEREST)
+            draws.take(rs.topic_pool(world, topic), int(q), SRC_INTEREST)
+    # trending sounds and hashtags
+    _ts, _th, pool = rs.trending(world)
+    if len(pool):
+        draws.take(pool, rp.n_trending, SRC_TRENDING)
+    # vetted content from the person's country (the vetted list is refreshed periodically)
+    rs.refresh(world)
+    vetted = rs._vetted
+    draws.take(vetted, rp.n_local, SRC_LOCAL, over=6, vetted=True, rule=_LOCAL)
+    # exploration: vetted videos outside the person's top topics
+    draws.take(vetted, rp.n_explore, SRC_EXPLORE, over=3, vetted=True, rule=_OUTSIDE)
+    drawn = draws.filter(world, rs, person, topic_mask)
+    for sel, bit in zip(drawn, draws.bits):
+        add(sel, bit)
     # followed creators' new uploads (even stalled ones: followers still see them)
     if person.follows:
         sel = fresh(idx.by_creator(world, sorted(person.follows)), live=False)
@@ -418,38 +462,92 @@ def candidates(
         if len(sel) > rp.n_followed:
             sel = sel[np.argsort(-world.video_upload_time[sel], kind="stable")[: rp.n_followed]]
         add(sel, SRC_FOLLOWED)
-    # trending sounds and hashtags
-    ts = trends.trending_sounds(world, rp.trending_k)
-    th = trends.trending_hashtags(world, rp.trending_k)
-    if len(ts) or len(th):
-        pool = np.concatenate([idx.by_sound(world, ts) if len(ts) else np.zeros(0, np.int64),
-                               idx.by_tag(world, th) if len(th) else np.zeros(0, np.int64)])  # fmt: skip
-        add(take(pool, rp.n_trending), SRC_TRENDING)
-    # vetted content from the person's country (the vetted list is refreshed periodically)
-    rs.refresh(world)
-    vetted = rs._vetted
-    local = lambda sel: world.video_country[sel] == person.country  # noqa: E731
-    add(take(vetted, rp.n_local, over=6, vetted=True, extra=local), SRC_LOCAL)
     # popular vetted videos (what a cold start begins with)
     pop = rs._popular
     if pop is not None and len(pop):
         add(fresh(pop)[: rp.n_popular], SRC_POPULAR)
-    # exploration: vetted videos outside the person's top topics (anything, when none)
-    outside = lambda sel: ~topic_mask[world.video_topics[sel, 0]]  # noqa: E731
-    explore = take(vetted, rp.n_explore, over=3, vetted=True, extra=outside)
-    if not len(explore):
+    if not len(drawn[-1]):  # no vetted video outside the top topics: anything outside them
         everything = np.arange(n, dtype=np.int64) if n <= 3000 else rng.integers(0, n, size=3000)
-        explore = take(everything, rp.n_explore, over=1, extra=outside)
-    add(explore, SRC_EXPLORE)
+        sel = fresh(_sample(everything, rp.n_explore, rng))
+        add(sel[~topic_mask[world.video_topics[sel, 0]]][: rp.n_explore], SRC_EXPLORE)
 
     if not ids:
         return np.zeros(0, np.int64), np.zeros(0, np.uint8)
-    uniq = np.unique(np.concatenate(ids).astype(np.int64))
-    out_flags = np.zeros(len(uniq), np.uint8)
-    for sel, bit in zip(ids, flags):  # one pass per source (7), not per video
-        out_flags[np.searchsorted(uniq, sel)] |= np.uint8(bit)
-    keep = allowed(world, rs, uniq)
-    return uniq[keep], out_flags[keep]
+    every = np.concatenate(ids).astype(np.int64, copy=False)
+    bits = np.repeat(np.array(flags, np.uint8), [len(x) for x in ids])
+    keep = allowed(world, rs, every)
+    return _merge(every[keep], bits[keep])
+
+
+#: extra rules of a sampled source (see :class:`_Draws`)
+_ANY, _LOCAL, _OUTSIDE = 0, 1, 2
+
+
+class _Draws:
+    """Random draws from several sources, filtered in one pass.
+
+    ``take(pool, k, bit, over, vetted, rule)`` draws ``k * over`` ids from ``pool``
+    now (so the ``rng`` stream is the same as drawing and filtering one source
+    at a time); ``filter`` then keeps, for every source, its first ``k`` draws that
+    are unseen, not marked not interested, live, vetted if asked, and pass its
+    rule (``_LOCAL``: the person's country; ``_OUTSIDE``: main topic outside the
+    person's top topics).
+    """
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.samples: list[np.ndarray] = []
+        self.k: list[int] = []
+        self.bits: list[int] = []
+        self.vetted: list[bool] = []
+        self.rules: list[int] = []
+
+    def take(self, pool: np.ndarray, k: int, bit: int, *, over: int = 3, vetted: bool = False, rule: int = _ANY) -> None:
+        self.samples.append(_sample(pool, k * over, self.rng))
+        self.k.append(k)
+        self.bits.append(bit)
+        self.vetted.append(vetted)
+        self.rules.append(rule)
+
+    def filter(self, world: World, rs: RankState, person: PersonState, topic_mask: np.ndarray) -> list[np.ndarray]:
+        """The kept ids of each source, in the order taken."""
+        if not self.samples:
+            return []
+        lens = np.array([len(x) for x in self.samples], np.int64)
+        sel = np.concatenate(self.samples).astype(np.int64, copy=False)
+        seg = np.repeat(np.arange(len(lens)), lens)
+        # live first (most draws from a topic are stalled videos), then the other
+        # rules only on the live draws: fewer random reads of the world's columns
+        pos = np.flatnonzero(world.video_status[sel] != _STALLED)
+        live, live_seg = sel[pos], seg[pos]
+        ok = ~rs.seen[live] & ~rs.ni_video[live]
+        vetted = np.array(self.vetted)
+        if vetted.any():
+            ok &= ~vetted[live_seg] | (world.video_tier[live] >= 1)
+        rules = np.array(self.rules)
+        if (rules == _LOCAL).any():
+            ok &= (rules[live_seg] != _LOCAL) | (world.video_country[live] == person.country)
+        if (rules == _OUTSIDE).any():
+            ok &= (rules[live_seg] != _OUTSIDE) | ~topic_mask[world.video_topics[live, 0]]
+        keep = np.zeros(len(sel), bool)
+        keep[pos[ok]] = True
+        # the first k kept of each source: rank of each kept draw within its source
+        kept_before = np.concatenate(([0], np.cumsum(keep)))  # kept draws before position i
+        bounds = np.cumsum(lens)[:-1]
+        seg_start = np.concatenate(([0], bounds))
+        rank_in_seg = kept_before[:-1] - kept_before[seg_start][seg]
+        keep &= rank_in_seg < np.array(self.k, np.int64)[seg]
+        return [s[m] for s, m in zip(np.split(sel, bounds), np.split(keep, bounds))]
+
+
+def _merge(ids: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique sorted ``ids`` with the OR of the ``bits`` of their repeats."""
+    if not len(ids):
+        return np.zeros(0, np.int64), np.zeros(0, np.uint8)
+    order = np.argsort(ids)  # the OR does not care which repeat comes first
+    ids, bits = ids[order], bits[order]
+    start = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    return ids[start], np.bitwise_or.reduceat(bits, start)
 
 
 def sources_of(world: World, rs: RankState, person: PersonState, ids: np.ndarray, now: float) -> np.ndarray:
@@ -480,13 +578,15 @@ def sources_of(world: World, rs: RankState, person: PersonState, ids: np.ndarray
 
 def allowed(world: World, rs: RankState, ids: np.ndarray) -> np.ndarray:
     """Mask of ``ids`` the person may be shown: not seen, nothing marked not interested."""
-    return ~(
-        rs.seen[ids]
-        | rs.ni_video[ids]
-        | rs.ni_creator[world.video_creator[ids]]
-        | rs.ni_sound[world.video_sound[ids]]
-        | rs.muted[world.video_tags[ids]].any(axis=1)
-    )
+    out = ~(rs.seen[ids] | rs.ni_video[ids])
+    # each filter the person has not used yet costs one small any() instead of a gather
+    if rs.ni_creator.any():
+        out &= ~rs.ni_creator[world.video_creator[ids]]
+    if rs.ni_sound.any():
+        out &= ~rs.ni_sound[world.video_sound[ids]]
+    if rs.muted.any():
+        out &= ~rs.muted[world.video_tags[ids].T].any(axis=0)
+    return out
 
 
 # -- the value model ---------------------------------------------------------------------
@@ -602,9 +702,20 @@ def score(
         parts = {"value": v_full}
     parts["followed creator"] = rp.followed_bonus * rs.followed[creator]
     # trends: heat in [0, 1] relative to the world's hottest sound / topical hashtag
-    parts["trending sound"] = rp.trend_sound_bonus * trends.sound_heat(world)[world.video_sound[ids]]
-    tag_heat = np.append(trends.hashtag_heat(world), 0.0)  # tag -1 (padding) -> 0
-    parts["trending hashtag"] = rp.trend_tag_bonus * tag_heat[world.video_tags[ids]].max(axis=1)
+    # (the same values as trends.sound_heat / hashtag_heat, computed for the candidates only)
+    st = world.sound_trend
+    m = float(st.max()) if len(st) else 0.0
+    parts["trending sound"] = rp.trend_sound_bonus * (st[world.video_sound[ids]] / m if m > 0 else np.zeros(len(ids)))
+    # topical hashtags' trend, generic ones 0, and a last 0 that tag -1 (padding) reads
+    if len(rs.topical) != world.n_hashtags + 1:
+        rs.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
+    ht = np.append(world.hashtag_trend * rs.topical[:-1], 0.0)
+    m = float(ht.max())
+    if m > 0:
+        # gathered slot-major: the max runs down TOPICS slots, not along each short row
+        parts["trending hashtag"] = rp.trend_tag_bonus * (ht[world.video_tags[ids].T].max(axis=0) / m)
+    else:
+        parts["trending hashtag"] = np.zeros(len(ids))
     views = world.video_counts[ids, _VIEW]
     popularity = np.log1p(views) / max(rs._max_log_views, 1.0)
     vetted = world.video_tier[ids] >= 1
@@ -612,8 +723,8 @@ def score(
     parts["test pool"] = rp.test_pool_bonus * is_test_pool(world, rp, ids)
     # diversity: penalise topics that already fill the recent window, by the knob
     if recent is not None and len(recent) and person.knob > 0:
-        counts = np.zeros(world.n_topics, np.float64)
-        np.add.at(counts, world.video_topics[recent].astype(np.intp).ravel(), world.video_topic_w[recent].ravel())
+        counts = np.bincount(world.video_topics[recent].astype(np.intp).ravel(),
+                             weights=world.video_topic_w[recent].ravel(), minlength=world.n_topics)  # fmt: skip
         window_share = counts / len(recent)
         crowd = (world.video_topic_w[ids] * window_share[topics]).sum(axis=1)
         parts["diversity adjustment"] = -rp.diversity_penalty * pressure(person.knob) * crowd

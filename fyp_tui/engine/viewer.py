@@ -179,13 +179,13 @@ class PersonState:
         """JSON-safe form. ``seen=False`` leaves out the seen set (the store rebuilds it
         from the person's impression rows), which keeps a per-reaction save small."""
         d = {
-            "interests": [round(float(x), 5) for x in self.interests],
+            "interests": np.round(self.interests.astype(np.float64), 5).tolist(),
             "follows": sorted(self.follows),
             "ni_videos": sorted(self.ni_videos),
             "ni_creators": sorted(self.ni_creators),
             "ni_sounds": sorted(self.ni_sounds),
             "muted_hashtags": sorted(self.muted_hashtags),
-            "history": [int(v) for v in self.history[-HISTORY_KEPT:]],
+            "history": list(map(int, self.history[-HISTORY_KEPT:])),
             "liked": sorted(self.liked),
             "favourites": sorted(self.favourites),
             "knob": float(self.knob),

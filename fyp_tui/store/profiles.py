@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -140,7 +141,23 @@ class SqlJournal:
     interaction's foreign key holds and nothing the person did waits for a
     checkpoint. A video in a checkpoint still being written is waited for (up to
     ``wait_seconds``). The caller holds the world lock (FeedSession calls do).
+
+    On SQLite the journal keeps one connection of its own (no pool checkout or ORM
+    transaction per reaction) with the WAL auto-checkpoint pushed out to a safety
+    limit; instead, every ``checkpoint_every`` commits a background thread runs a
+    PASSIVE WAL checkpoint on its own connection (it copies pages and fsyncs the
+    database while the person keeps scrolling; it never blocks a commit). Each
+    reaction is still committed before ``record`` returns, with the durability
+    ``make_engine`` sets for every connection (WAL, ``synchronous=NORMAL``: safe
+    if the app dies; the fsync happens at checkpoints). ``close()`` releases the
+    journal's connections; one never closed is released when collected.
     """
+
+    #: commits between background WAL checkpoints (a reaction writes ~3-4 WAL pages)
+    checkpoint_every = 100
+    #: the journal's own connection checkpoints inline only past this many WAL pages
+    #: (only if the background checkpoints cannot keep up, e.g. a reader holds them off)
+    safety_autocheckpoint = 20_000
 
     def __init__(self, engine: Engine, world: World | None = None, *, wait_seconds: float = 3.0) -> None:
         self.engine = engine
@@ -152,6 +169,9 @@ class SqlJournal:
         self._ins_interaction = insert(_INTERACTION)
         self._upd_profile = update(_PROFILE).where(_PROFILE.c.id == bindparam("pid"))
         self._ins_tier_event = insert(_TIER_EVENT)
+        self._conn = None  # the journal's own DBAPI connection (SQLite), made on first use
+        self._checkpointer: _Checkpointer | None = None
+        self._commits = 0
 
     def record(
         self,
@@ -174,8 +194,11 @@ class SqlJournal:
             "sim_time": float(sim_time),
         }
         tier_rows = tier_event_rows(events, profile_id=profile_id)
-        saved_to = None
         prof = _profile_values(person_state)
+        if self.engine.dialect.name == "sqlite" and (self.world is None or video < self._known):
+            self._record_fast(kind, row, prof, int(profile_id), tier_rows)
+            return
+        saved_to = None
         try:
             with self.engine.begin() as conn:
                 if self.world is not None and video >= self._known:
@@ -201,6 +224,64 @@ class SqlJournal:
         if saved_to is not None:  # committed: those rows exist now (still dirty for the checkpoint)
             self.world.saved_videos = max(int(self.world.saved_videos), saved_to)
             self._known = max(self._known, saved_to)
+
+    def _record_fast(self, kind: str, row: dict, prof: dict, profile_id: int, tier_rows: list[dict]) -> None:
+        """The hot path (SQLite, a video the store has a row for): plain DBAPI
+        statements in one transaction on the journal's own connection."""
+        row["created_at"] = row["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
+        try:
+            conn = self._connection()
+            cur = conn.cursor()
+            try:  # the driver opens the transaction at the first INSERT
+                cur.execute(_SQL_INTERACTION, tuple(row[c] for c in _INTERACTION_COLS))
+                cur.execute(_SQL_PROFILE, (*(prof[c] for c in _PROFILE_COLS), profile_id))
+                if tier_rows:
+                    cur.executemany(_SQL_TIER_EVENT, [tuple(r[c] for c in _TIER_EVENT_COLS) for r in tier_rows])
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cur.close()
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise StoreError(f"could not save your {kind.replace('_', ' ')}: {_one_line(exc)}") from None
+        self._commits += 1
+        if self._commits % self.checkpoint_every == 0:
+            if self._checkpointer is None:
+                self._checkpointer = _Checkpointer(self.engine)
+            self._checkpointer.poke()
+
+    def _connection(self):
+        if self._conn is None:
+            fairy = self.engine.raw_connection()  # the engine's connect event set the pragmas
+            dbapi = fairy.driver_connection
+            fairy.detach()  # its own settings below never reach the pool's other users
+            cur = dbapi.cursor()
+            try:
+                cur.execute(f"PRAGMA wal_autocheckpoint={int(self.safety_autocheckpoint)}")
+            finally:
+                cur.close()
+            self._fairy, self._conn = fairy, dbapi
+        return self._conn
+
+    def close(self) -> None:
+        """Release the journal's connections (and stop its checkpoint thread)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        if self._conn is not None:
+            conn, fairy = self._conn, self._fairy
+            self._conn = self._fairy = None
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+            del fairy
+
+    def __del__(self) -> None:  # a journal nobody closed must not leave its thread behind
+        cp = getattr(self, "_checkpointer", None)
+        if cp is not None:
+            cp.stop(wait=False)
 
     def _ensure_video(self, conn, video: int) -> int | None:
         """Make sure ``video`` has a row; return the new ``saved_videos`` if rows were written."""
@@ -243,6 +324,55 @@ class SqlJournal:
                 conn.execute(self._upd_profile, {"pid": int(profile_id), **_profile_values(person_state)})
         except SQLAlchemyError as exc:
             raise StoreError(f"could not save your profile: {_one_line(exc)}") from None
+
+
+class _Checkpointer:
+    """A daemon thread that runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own
+    connection when poked: the WAL's pages reach the database file (and the fsync
+    happens) off the person's path. PASSIVE never waits for, nor blocks, a writer."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._wake = threading.Event()
+        self._stopping = False
+        self.runs = 0
+        self._thread = threading.Thread(target=self._loop, name="fyp-tui-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self, wait: bool = True) -> None:
+        self._stopping = True
+        self._wake.set()
+        if wait and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+
+    def _loop(self) -> None:
+        conn = None
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    if conn is None:
+                        conn = self.engine.raw_connection()
+                    cur = conn.driver_connection.cursor()
+                    try:
+                        cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    finally:
+                        cur.close()
+                    self.runs += 1
+                except (SQLAlchemyError, sqlite3.Error):
+                    pass  # best effort: the next poke (or any connection's auto-checkpoint) tries again
+        finally:
+            if conn is not None:
+                try:
+                    conn.close()
+                except (SQLAlchemyError, sqlite3.Error):
+                    pass
 
 
 def _one_line(exc: BaseException) -> str:
