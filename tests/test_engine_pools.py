@@ -203,3 +203,60 @@ def test_targeting_beats_random_on_learned_preference(tiny_world):
     pref = w.aud_pref.astype(np.float32)[viewers, pool.topic[chosen]]
     assert 0.01 < control.mean() < 0.06
     assert pref[~control].mean() > 2 * pref[control].mean()
+
+
+# -- video-centric serving (what the step uses) ------------------------------------------------
+
+
+def test_allocate_never_exceeds_a_budget_or_the_supply(tiny_world):
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    sh, hh = np.zeros(w.n_sounds), np.zeros(w.n_hashtags)
+    for supply, ctrl in ((50, 5), (5_000, 200), (10**6, 30_000)):
+        rng = np.random.default_rng(supply)
+        al = pools.allocate(w, p, rng, 0.0, sh, hh, dt=1.0, n_targeted=supply, n_control=ctrl)
+        nt = len(al.slot) - al.n_control
+        assert nt <= supply and al.n_control + al.dropped_control == ctrl
+        got = np.bincount(al.slot, minlength=len(al.ids))
+        tier = w.video_tier[al.ids].astype(np.int64)
+        bounded = tier < p.top_tier
+        left = pools.tier_budget(p, tier) - w.video_tier_counts[al.ids, Signal.VIEW]
+        assert (got[bounded] <= left[bounded]).all()
+        # targeted slots come out grouped by (topic, language), as match_viewers' slot_blocks expect
+        key = al.topic[al.slot[:nt]].astype(np.int64) * len(w.language_codes) + w.video_language[al.ids[al.slot[:nt]]]
+        assert (np.diff(key) >= 0).all()
+
+
+def test_systematic_counts_keep_the_mean_and_the_total():
+    rng = np.random.default_rng(3)
+    x = rng.random(1_000) * 3
+    c = pools.systematic_counts(x, rng)
+    assert ((c == np.floor(x)) | (c == np.ceil(x))).all()
+    assert abs(c.sum() - x.sum()) <= 1
+    mean = np.mean([pools.systematic_counts(x, np.random.default_rng(i)) for i in range(400)], axis=0)
+    assert np.abs(mean - x).max() < 0.15
+
+
+def test_match_viewers_uses_each_slot_once_and_targets_learned_topics(tiny_world):
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    rng = np.random.default_rng(4)
+    for n, S in ((4_000, 4_000), (4_000, 2_500), (2_500, 4_000), (1, 1), (5, 0)):
+        viewers = np.sort(rng.integers(0, w.n_viewers, n)).astype(np.int32)
+        vids = rng.integers(0, w.n_videos, S)
+        topic = w.video_topics[vids, 0].astype(np.int32)
+        pick = pools.match_viewers(w, p, rng, viewers, vids, topic)
+        used = pick[pick >= 0]
+        assert len(used) == min(n, S) and len(np.unique(used)) == len(used)
+    # the pairs beat a random pairing on the platform's learned preference and language
+    pref = w.aud_pref.astype(np.float32)
+    viewers = np.sort(rng.integers(0, w.n_viewers, 20_000)).astype(np.int32)
+    vids = rng.integers(0, w.n_videos, 20_000)
+    topic = w.video_topics[vids, 0].astype(np.int32)
+    pick = pools.match_viewers(w, p, rng, viewers, vids, topic)
+    ok = pick >= 0
+    matched = pref[viewers[ok], topic[pick[ok]]].mean()
+    shuffled = pref[viewers, rng.permutation(topic)].mean()
+    assert matched > 1.5 * shuffled
+    same_lang = (w.aud_language[viewers[ok]] == w.video_language[vids[pick[ok]]]).mean()
+    assert same_lang > (w.aud_language[viewers] == w.video_language[rng.permutation(vids)]).mean()

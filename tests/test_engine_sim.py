@@ -31,6 +31,11 @@ def test_recommender_never_reads_hidden_truth(tiny_world):
     chosen, _ = pools.serve(w, p, rng, pool, viewers)
     pools.enforce_budgets(pool, rng, chosen)
     assert pools.build_catalogue(w, p, rng, w.clock) is not None
+    al = pools.allocate(w, p, rng, w.clock, sh, hh, dt=1.0, n_targeted=8_000, n_control=200)
+    cat = pools.catalogue_allocation(w, p, rng, w.clock, 1_000)
+    slots = al.slot[: len(al.slot) - al.n_control]
+    assert len(slots) > 0 and cat is not None
+    pools.match_viewers(w, p, rng, viewers, al.ids[slots], al.topic[slots])
     live = np.flatnonzero(w.video_status[: w.n_videos] != Status.STALLED)
     pools.decide(w, p, live, w.clock + 1)
     pools.tier_score(w, p, live)

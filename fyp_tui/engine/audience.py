@@ -231,6 +231,27 @@ def _tables(world: World) -> dict:
     return hit
 
 
+def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per video: its (country, language, long) key and its appeal's quality term
+    ``Z_QUALITY (quality - QUALITY_MID) - Z_INTEREST INTEREST_MID``; extended as videos are uploaded."""
+    n = world.n_videos
+    have = tb.get("vid_n", 0)
+    if have > n or tb.get("vid_q") is not world.video_quality:
+        have = 0
+    if have < n:
+        sl = slice(have, n)
+        L = tb["L"]
+        key = world.video_country[sl].astype(np.int32) * L + world.video_language[sl]
+        key = key * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
+        base = world.video_quality[sl].astype(np.float32) * np.float32(Z_QUALITY)
+        base += np.float32(-Z_INTEREST * INTEREST_MID - Z_QUALITY * QUALITY_MID)
+        if have:
+            key = np.concatenate([tb["vid_key"][:have], key.astype(np.int32)])
+            base = np.concatenate([tb["vid_base"][:have], base])
+        tb["vid_key"], tb["vid_base"], tb["vid_n"], tb["vid_q"] = key.astype(np.int32), base, n, world.video_quality
+    return tb["vid_key"], tb["vid_base"]
+
+
 def _index_dtype(size: int):
     return np.int32 if size < 2**31 else np.int64
 
@@ -279,18 +300,11 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     interest = np.exp(a, out=a)
     np.subtract(f32(1.0), interest, out=interest)
     dur = world.video_duration.take(videos)
-    L = tb["L"]
-    vidkey = world.video_country.take(videos).astype(np.int32)
-    vidkey *= L
-    vidkey += world.video_language.take(videos)
-    vidkey *= 2
-    vidkey += dur > LONG_VIDEO_SECONDS
+    vkey, vbase = _video_tables(world, tb)
+    vidkey = vkey.take(videos)
     vidkey += tb["vkey"].take(viewers)
     z = tb["match"].take(vidkey)
-    z += f32(-Z_INTEREST * INTEREST_MID - Z_QUALITY * QUALITY_MID)
-    q = world.video_quality.take(videos)
-    q *= f32(Z_QUALITY)
-    z += q
+    z += vbase.take(videos)
     z += f32(Z_INTEREST) * interest
     # appeal in (0, 1): 0.5 at z = 0
     np.negative(z, out=z)

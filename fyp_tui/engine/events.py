@@ -1,6 +1,8 @@
 """Domain events: what the engine tells the shells happened.
 
-Events are small frozen dataclasses. The engine returns them from each step or
+Events are small slotted dataclasses, treated as immutable (not ``frozen=True``:
+a frozen dataclass's ``__init__`` costs several times more, and a simulation step
+that decides a backlog of videos builds tens of thousands of events). The engine returns them from each step or
 reaction; the store persists tier decisions as ``tier_event`` rows; the app shows
 them in its event strip. ``tipped_by`` names the person's reaction ("share",
 "like", ...) when that reaction is what tipped the decision, else ``None``.
@@ -11,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     time: float  # simulated hours
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Promoted(Event):
     video: int
     from_tier: int
@@ -29,7 +31,7 @@ class Promoted(Event):
     profile: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stalled(Event):
     video: int
     tier: int
@@ -41,32 +43,32 @@ class Stalled(Event):
     profile: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reignited(Event):
     video: int
     tier: int
     reason: str  # e.g. "trending sound"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TrendingSound(Event):
     sound: int
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TrendingHashtag(Event):
     hashtag: int
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Milestone(Event):
     video: int
     views: int  # the round number just crossed: 1k, 10k, 100k, 1M ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Uploaded(Event):
     video: int
     creator: int

@@ -95,16 +95,24 @@ class EngineParams:
     # -- serving --------------------------------------------------------------------------
     #: share of impressions served uniformly at random from all live videos
     control_fraction: float = 0.03
-    #: candidate videos drawn from the pools per targeted impression (best one is kept)
+    #: candidate videos drawn per impression by the impression-first ``pools.serve``
+    #: (best one is kept; the simulation step serves video first, see pools)
     candidates: int = 3
     #: of which this many come from the viewer's top learned topics (the rest: whole pool)
     interest_candidates: int = 2
-    #: the platform refreshes each viewer's top topics from aud_pref this often
-    pref_refresh_hours: float = 6.0
+    #: the simulation step gives each targeted impression a video of the viewer's top
+    #: learned topic, or of the second one with this probability (the second topic is
+    #: always the fallback when the first has no slot left; 0 matches the calibration
+    #: of the earlier best-of-3-candidates serving)
+    second_topic_share: float = 0.0
+    #: the platform refreshes each viewer's top topics from aud_pref this often (a
+    #: daily model refresh; the refresh reads the whole [viewers, topics] matrix)
+    pref_refresh_hours: float = 24.0
     #: worker threads of one step (a fixed number, not the machine's core count, so a
     #: run gives the same result everywhere; 1: single-threaded)
     threads: int = 1
-    #: impressions drawn past a budget are re-served from what is left, up to this many passes
+    #: unused since the step serves video first (no impression is drawn past a
+    #: budget any more); accepted so older scenario files still load
     serve_passes: int = 3
     #: a video asks for its tier's budget over fill_hours * fill_growth^tier hours
     fill_hours: float = 1.0
@@ -270,7 +278,7 @@ _NON_NEGATIVE = {
     "trend_boost", "reignite_rate", "reignite_cooldown_hours", "upload_scale",
     "trending_k", "reignite_heat", "interest_candidates",
 }  # fmt: skip
-_UNIT = {"control_fraction", "early_fraction", "fade_floor", "learning_rate"}
+_UNIT = {"second_topic_share", "control_fraction", "early_fraction", "fade_floor", "learning_rate"}
 _INTS = {"threads", "serve_passes", "interest_candidates", "min_sample", "reference_viewers", "min_budget", "candidates", "trending_k", "step_impressions", "first_milestone"}
 
 

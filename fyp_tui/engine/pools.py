@@ -31,11 +31,24 @@ pools spend their budget over longer), times its heat, ``1 + trend_boost * trend
 heat`` and ``1 + creator_boost * reach`` (followers see new uploads). When the
 step's impressions cannot meet all demand, lower tiers are served first
 (:func:`waterfill`): every new video gets its test audience, bigger pools share
-what is left. :class:`Pool` holds these weights and O(1) sampling tables. :func:`serve` gives each impression either a uniformly
-random live video (the control slice) or the best of ``candidates`` draws from the
-pool, scored by ``aud_pref[viewer, topic]`` plus weak country, language and device
-terms. :func:`enforce_budgets` then drops impressions past a tier's remaining
-budget, so budgets are never exceeded.
+what is left.
+
+The simulation step serves **video first** (:func:`allocate`, :func:`match_viewers`):
+the control slice goes to uniformly random live videos; then each live video gets
+its demand share of the targeted impressions as whole slots, capped by what is left
+of its tier budget (so no budget is ever exceeded and nothing is re-served); what
+the pools cannot absorb goes to stalled videos (:func:`catalogue_allocation`,
+lifetime counters only). Viewers are then matched to the slots by the platform's
+observable estimate: each impression asks for the viewer's top learned topic
+(``aud_pref``, refreshed every ``pref_refresh_hours``; the second one with
+``second_topic_share``), in the viewer's language first (the weak country/language
+terms), then any language, then the viewer's other top topic, then anything left.
+
+:class:`Pool`, :func:`build_pool`, :func:`serve` (the best of ``candidates`` weighted
+draws per impression, scored by ``aud_pref[viewer, topic]`` plus weak country,
+language and device terms), :func:`enforce_budgets` and :func:`build_catalogue` are
+the earlier impression-first serving, kept for callers that pick videos for a given
+batch of viewers.
 """
 
 from __future__ import annotations
@@ -204,9 +217,17 @@ def decide(
     if len(videos) == 0:
         return []
     tier = world.video_tier[videos].astype(np.int64)
+    hot = heat(world, params, videos, now)
+    # only videos with enough views for a decision, or faded, can change: score those
+    budget = tier_budget(params, tier)
+    early_n = np.minimum(np.maximum(params.min_sample, np.ceil(params.early_fraction * budget)), budget)
+    can = (world.video_tier_counts[videos, VIEW] >= early_n) | (hot < params.fade_floor)
+    if not can.all():
+        videos, status, tier, hot = videos[can], status[can], tier[can], hot[can]
+        if len(videos) == 0:
+            return []
     counts = world.video_tier_counts[videos]
     score, lcb, ucb = score_counts(counts, params.weight_vector(), params.z)
-    hot = heat(world, params, videos, now)
     code = decide_codes(tier, status, counts[:, VIEW], lcb, ucb, hot, params, world)
     hit = np.flatnonzero(code != KEEP)
     if len(hit) == 0:
@@ -844,3 +865,265 @@ def enforce_budgets(pool: Pool, rng: np.random.Generator, chosen: np.ndarray) ->
         rank = np.arange(len(sv)) - start
         keep[i2[order[rank >= pool.remaining[sv]]]] = False
     return keep
+
+
+# -- video-centric serving (what the simulation step uses) ---------------------------------
+#
+# The step decides first how many impressions each live video gets (its demand share
+# from :func:`waterfill`, capped by its remaining tier budget: never an overshoot, no
+# re-serve pass), then picks viewers for those impression slots from the step's
+# audience, by the platform's observable estimate: each viewer impression asks for
+# one of the viewer's top learned topics (``aud_pref``, refreshed periodically) and
+# is matched to a slot of a video of that topic, in the viewer's language first
+# (the weak country/language terms), then any language, then the viewer's other top
+# topic; what is left is paired at random. The control slice stays uniformly random.
+
+
+@dataclass
+class Allocation:
+    """Impression slots of one step: pool entry per slot and the control mask."""
+
+    ids: np.ndarray  # int64 video ids of the pool entries
+    topic: np.ndarray  # int32 main topic per entry
+    slot: np.ndarray  # int32 entry per slot (targeted slots first, then control)
+    n_control: int  # the last n_control slots are the control slice
+    dropped_control: int  # control impressions that found no budget left
+
+
+def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Integer counts with mean ``x`` (systematic sampling: one uniform), each
+    ``floor(x[i])`` or ``ceil(x[i])``, adding up to ``round(sum(x))`` (give or take one)."""
+    if len(x) == 0:
+        return np.zeros(0, np.int64)
+    c = np.floor(np.cumsum(x) + rng.random()).astype(np.int64)
+    return np.diff(c, prepend=np.int64(0))
+
+
+def allocate(
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    now: float,
+    sound_heat: np.ndarray,
+    tag_heat: np.ndarray,
+    *,
+    dt: float,
+    n_targeted: int,
+    n_control: int,
+) -> Allocation:
+    """How many impressions each live video gets this step (observable state only).
+
+    ``n_control`` control impressions go to uniformly random live videos with budget
+    left (those past a budget are dropped); the ``n_targeted`` others are shared by
+    :func:`waterfill` over the videos' demand, capped by what is left of each budget,
+    and rounded stochastically (never past the remaining budget, never more slots
+    than ``n_targeted``).
+    """
+    n = world.n_videos
+    st = world.video_status[:n]
+    ids = np.flatnonzero((st == Status.ACTIVE) | (st == Status.TOP))
+    tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
+    bounded = tier < params.top_tier
+    remaining = tier_budget(params, tier) - np.where(bounded, world.video_tier_counts[ids, VIEW], 0)
+    open_ = remaining > 0
+    ids, remaining, tier, bounded = ids[open_], remaining[open_], tier[open_], bounded[open_]
+    topic = world.video_topics[ids, 0].astype(np.int32)
+    P = len(ids)
+    empty = np.zeros(0, np.int32)
+    if P == 0:
+        return Allocation(ids, topic, empty, 0, n_control)
+    # control slice: uniform over open entries, thinned where a budget would overflow
+    ctrl = rng.integers(0, P, size=n_control).astype(np.int32)
+    got = np.bincount(ctrl, minlength=P)
+    dropped = 0
+    over = got > remaining
+    if over.any():
+        keep = _within(ctrl, remaining, rng)
+        dropped = int(len(ctrl) - keep.sum())
+        ctrl = ctrl[keep]
+        got = np.bincount(ctrl, minlength=P)
+    left = remaining - got
+    # targeted: demand share, capped by the budget left
+    want = serving_demand(world, params, ids, left, now, dt, sound_heat, tag_heat)
+    cap = np.where(bounded, left.astype(np.float64), np.inf)
+    with np.errstate(invalid="ignore"):
+        w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, cap, world.video_tier_entered[ids])
+    w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
+    alloc = systematic_counts(w, rng)
+    np.minimum(alloc, np.where(bounded, left, np.iinfo(np.int64).max), out=alloc)
+    np.maximum(alloc, 0, out=alloc)
+    # entries in (topic, language) order: the slots come out grouped for match_viewers
+    order = _group_sort(world, topic, ids)
+    ids, topic, alloc = ids[order], topic[order], alloc[order]
+    where = np.empty(P, np.int32)
+    where[order] = np.arange(P, dtype=np.int32)
+    slot = np.repeat(np.arange(P, dtype=np.int32), alloc)
+    if len(slot) > n_targeted:  # rounding overshot the supply: drop random slots
+        slot = np.sort(rng.choice(slot, size=n_targeted, replace=False)) if n_targeted else empty
+    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped)
+
+
+def _within(chosen: np.ndarray, remaining: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mask keeping, per entry, at most ``remaining`` of the impressions (a random subset)."""
+    perm = rng.permutation(len(chosen))
+    c = chosen[perm]
+    order = np.argsort(c, kind="stable")
+    sc = c[order]
+    rank = np.arange(len(sc)) - np.searchsorted(sc, sc, side="left")
+    keep = np.empty(len(chosen), bool)
+    keep[perm[order]] = rank < remaining[sc]
+    return keep
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, vectorised."""
+    lengths = np.maximum(lengths, 0)
+    tot = int(lengths.sum())
+    if tot == 0:
+        return np.zeros(0, np.intp)
+    shift = starts - (np.cumsum(lengths) - lengths)
+    out = np.repeat(shift.astype(np.intp), lengths)
+    out += np.arange(tot, dtype=np.intp)
+    return out
+
+
+def _windows(count: np.ndarray, m: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Per group of a group-sorted array (``count[g]`` entries each): a cyclic window of
+    ``m[g]`` entries at a random offset, and the rest; as positions ``(taken, left)``,
+    both in group order (``taken`` also in window order within a group)."""
+    start = np.cumsum(count) - count
+    off = np.where(m < count, np.floor(rng.random(len(count)) * count), 0).astype(np.int64)
+    end = off + m  # window [off, end) of [0, count), wrapping past count
+    head = np.minimum(end, count) - off
+    wrap = end - count  # > 0: the window goes on at 0
+    taken = _ranges(
+        np.stack([start + off, start], axis=1).reshape(-1),
+        np.stack([head, wrap], axis=1).reshape(-1),
+    )
+    # the rest: [max(wrap, 0), off) and [end, count) (empty when wrapped)
+    left = _ranges(
+        np.stack([start + np.maximum(wrap, 0), start + end], axis=1).reshape(-1),
+        np.stack([off - np.maximum(wrap, 0), count - end], axis=1).reshape(-1),
+    )
+    return taken, left
+
+
+def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
+    """Match two group-sorted sequences group by group (``cv``, ``cs`` entries per group):
+    ``min`` pairs per group; returns (viewer positions, slot positions, viewer
+    leftovers, slot leftovers, matches per group)."""
+    m = np.minimum(cv, cs)
+    tv, lv = _windows(cv, m, rng)
+    ts, ls = _windows(cs, m, rng)
+    return tv, ts, lv, ls, m
+
+
+def match_viewers(
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    viewers: np.ndarray,
+    slot_video: np.ndarray,
+    slot_topic: np.ndarray,
+    slot_blocks: tuple[int, ...] | None = None,
+) -> np.ndarray:
+    """Give each viewer impression one of the slots (or -1: none left), by the platform's
+    estimate of interests (see the section comment); returns the slot index per impression.
+
+    Each slot is used at most once; as many impressions as slots are matched.
+    ``slot_blocks``: lengths of consecutive runs of slots each already in (topic,
+    language) order (as :func:`allocate` and :func:`catalogue_allocation` make them),
+    which saves a sort.
+    """
+    n, S = len(viewers), len(slot_video)
+    out = np.full(n, -1, np.int64)
+    if n == 0 or S == 0:
+        return out
+    N, T = world.aud_pref.shape
+    k = min(2, T)
+    topT = _top_topics_by_slot(world, params, k)
+    L = max(len(world.language_codes), 1)
+    G = T * L
+    gt = np.int16 if G < 2**15 else np.int32
+    mixed = k > 1 and params.second_topic_share > 0
+    second = rng.random(n, dtype=np.float32) < np.float32(params.second_topic_share) if mixed else None
+    want = topT[0].take(viewers).astype(gt)
+    if mixed:
+        np.copyto(want, topT[1].take(viewers), where=second, casting="unsafe")
+    gv = want * gt(L)
+    gv += world.aud_language.take(viewers).astype(gt)
+    gs = slot_topic.astype(gt) * gt(L)
+    gs += world.video_language.take(slot_video).astype(gt)
+    ov = np.argsort(gv, kind="stable")
+    cv = np.bincount(gv, minlength=G)[:G]
+    if slot_blocks is None or sum(slot_blocks) != S:
+        os_ = np.argsort(gs, kind="stable")
+        cs = np.bincount(gs, minlength=G)[:G]
+    else:  # merge the sorted runs group by group
+        starts, lens, off = [], [], 0
+        for b in slot_blocks:
+            c = np.bincount(gs[off : off + b], minlength=G)[:G]
+            starts.append(off + np.cumsum(c) - c)
+            lens.append(c)
+            off += b
+        os_ = _ranges(np.stack(starts, axis=1).reshape(-1), np.stack(lens, axis=1).reshape(-1))
+        cs = np.sum(lens, axis=0)
+    # level 0: topic and language; level 1: topic (leftovers stay in group order)
+    for level in range(2):
+        tv, ts, lv, ls, m = _pair_counts(cv, cs, rng)
+        out[ov.take(tv)] = os_.take(ts)
+        ov, os_ = ov.take(lv), os_.take(ls)
+        if len(ov) == 0 or len(os_) == 0:
+            return out
+        cv, cs = cv - m, cs - m
+        if level == 0:
+            cv, cs = cv.reshape(T, L).sum(axis=1), cs.reshape(T, L).sum(axis=1)
+    # level 2: the viewer's other top topic (slots stay sorted by topic)
+    if k > 1:
+        who = viewers.take(ov)
+        a = topT[1].take(who).astype(gt)
+        if mixed:
+            np.copyto(a, topT[0].take(who), where=second.take(ov), casting="unsafe")
+        o2 = np.argsort(a, kind="stable")
+        ov = ov.take(o2)
+        tv, ts, lv, ls, m = _pair_counts(np.bincount(a, minlength=T)[:T], cs, rng)
+        out[ov.take(tv)] = os_.take(ts)
+        ov, os_ = ov.take(lv), os_.take(ls)
+    # what is left: at random
+    m = min(len(ov), len(os_))
+    if m:
+        v_pick = ov if m == len(ov) else rng.choice(ov, size=m, replace=False)
+        out[v_pick] = rng.permutation(os_)[:m]
+    return out
+
+
+def catalogue_allocation(
+    world: World, params: EngineParams, rng: np.random.Generator, now: float, k: int
+) -> Allocation | None:
+    """``k`` impression slots over the stalled videos (the catalogue), each drawn with
+    probability proportional to the catalogue weight of :func:`build_catalogue`."""
+    n = world.n_videos
+    ids = np.flatnonzero(world.video_status[:n] == Status.STALLED)
+    if len(ids) == 0 or k <= 0:
+        return None
+    age = np.maximum(now - world.video_upload_time[ids], 0.0)
+    w = np.exp2(-age / params.half_life_hours)
+    w *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+    total = w.sum()
+    if not total > 0:
+        return None
+    c = systematic_counts(w * (k / total), rng)
+    hit = c > 0  # only the videos that get a slot (keeps the step's per-entry tables small)
+    ids, c = ids[hit], c[hit]
+    topic = world.video_topics[ids, 0].astype(np.int32)
+    order = _group_sort(world, topic, ids)  # slots grouped by (topic, language)
+    ids, c, topic = ids[order], c[order], topic[order]
+    slot = np.repeat(np.arange(len(ids), dtype=np.int32), c)
+    return Allocation(ids, topic, slot, 0, 0)
+
+
+def _group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Order of entries by (topic, language): the group key of :func:`match_viewers`."""
+    L = max(len(world.language_codes), 1)
+    key = topic.astype(np.int64) * L + world.video_language[ids]
+    return np.argsort(key.astype(np.int16) if max(world.n_topics, 1) * L < 2**15 else key, kind="stable")

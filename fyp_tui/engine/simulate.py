@@ -2,11 +2,15 @@
 
 ``step(world, params, rng, dt_hours)`` is a state transition of the world:
 
-1. the pools are built from observable state (live videos, serving weights);
-2. viewers open the app (Poisson by activity), each impression gets a video:
-   the control slice a uniformly random live video, the rest the best of a few
-   weighted draws from the pools (:func:`fyp_tui.engine.pools.serve`); impressions
-   past a tier's remaining budget are dropped;
+1. viewers open the app (Poisson by activity); a control slice of their
+   impressions goes to uniformly random live videos;
+2. the pools decide how many impressions each live video gets
+   (:func:`fyp_tui.engine.pools.allocate`: its demand share, capped by what is left
+   of its tier budget, so budgets are never exceeded and nothing is re-served);
+   what the pools cannot absorb goes to stalled videos (the catalogue, lifetime
+   counters only); viewers are matched to those impression slots by the
+   platform's observable estimate of their interests
+   (:func:`fyp_tui.engine.pools.match_viewers`);
 3. the audience reacts, drawn from the hidden truth (:mod:`fyp_tui.engine.audience`);
 4. counters, the platform's learned viewer preferences (``aud_pref``), creator
    followers and the sound/hashtag trends are updated;
@@ -202,17 +206,6 @@ def _chunks(params: EngineParams, n: int) -> int:
 PARALLEL_MIN = 50_000
 
 
-def serve_chunked(world: World, params: EngineParams, rng: np.random.Generator, pool: pools.Pool, viewers: np.ndarray, **kw):
-    """:func:`pools.serve` over ``viewers`` cut into ``params.threads`` chunks served in parallel."""
-    k = _chunks(params, len(viewers))
-    if k == 1:
-        return pools.serve(world, params, rng, pool, viewers, **kw)
-    bounds = np.linspace(0, len(viewers), k + 1).astype(np.int64)
-    jobs = [(world, params, r, pool, viewers[a:b]) for r, a, b in zip(rng.spawn(k), bounds[:-1], bounds[1:])]
-    out = _parallel(lambda *j: pools.serve(*j, **kw), jobs)
-    return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
-
-
 def react_chunked(world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray):
     """:func:`audience.react` in ``params.threads`` parallel chunks, joined back in order."""
     k = _chunks(params, len(viewers))
@@ -224,61 +217,6 @@ def react_chunked(world: World, params: EngineParams, rng: np.random.Generator, 
     return audience.Reactions(
         **{f: np.concatenate([getattr(p, f) for p in parts]) for f in ("ratio", "skip", "full", "like", "extra", "watch_seconds")}
     )
-
-
-def serve_all(
-    world: World, params: EngineParams, rng: np.random.Generator, pool: pools.Pool, viewers: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Serve every impression, re-serving those past a budget from what is left.
-
-    Returns ``(viewers, pool index, control mask, pending viewers)``; at most
-    ``serve_passes`` passes; the pending ones are left for the catalogue.
-    """
-    vs, cs, ks = [], [], []
-    pending = viewers
-    for i in range(params.serve_passes):
-        if i:
-            pool.take(np.bincount(cs[-1], minlength=len(pool)), rng)
-        chosen, control = serve_chunked(world, params, rng, pool, pending)
-        if len(chosen) == 0:
-            break
-        keep = pools.enforce_budgets(pool, rng, chosen)
-        if keep.all():
-            vs.append(pending), cs.append(chosen), ks.append(control)
-            pending = pending[:0]
-            break
-        vs.append(pending[keep]), cs.append(chosen[keep]), ks.append(control[keep])
-        pending = pending[~keep]
-    if not vs:
-        return viewers[:0], np.zeros(0, np.int32), np.zeros(0, bool), viewers
-    if len(vs) == 1:
-        return vs[0], cs[0], ks[0], pending
-    return np.concatenate(vs), np.concatenate(cs), np.concatenate(ks), pending
-
-
-def _serve_catalogue(
-    world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, now: float, t1: float, res: StepResult
-) -> None:
-    """Serve what the pools could not absorb from stalled videos (lifetime counters only)."""
-    cat = pools.build_catalogue(world, params, rng, now)
-    if cat is None:
-        res.dropped += len(viewers)
-        return
-    chosen, _ = serve_chunked(world, params, rng, cat, viewers, control_fraction=0.0)
-    if len(chosen) == 0:
-        res.dropped += len(viewers)
-        return
-    r = react_chunked(world, params, rng, viewers, cat.ids[chosen])
-    delta, watch = _count(len(cat), chosen, r)
-    touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
-    ids = cat.ids[touched]
-    before = world.video_counts[ids, Signal.VIEW].copy()
-    pools.apply_counts(world, ids, delta[touched], watch[touched], tier=False)
-    _learn(world, params, viewers, cat.topic[chosen], r)
-    _followers(world, ids, delta[touched, Signal.FOLLOW])
-    trends.add_engagement(world, params, ids, delta[touched])
-    res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
-    res.catalogue = len(chosen)
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
@@ -306,52 +244,79 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     # -- serve ------------------------------------------------------------------------------
     who, per_viewer = audience.sample_audience(rng, _rate(world, params), dt, _sampler(world, params, dt))
     viewers = np.repeat(who, per_viewer)
-    supply = len(viewers) * (1.0 - params.control_fraction)
-    pool = pools.build_pool(world, params, rng, mid, sh, hh, dt=dt, supply=supply)
-    capacity = float(pool.weight.sum())
-    direct = viewers[:0]
-    if capacity < supply and len(viewers):
-        # every live video is near its budget: send the rest straight to the catalogue
-        to_pool = rng.random(len(viewers)) < capacity / supply
-        viewers, direct = viewers[to_pool], viewers[~to_pool]
-    viewers, chosen, control, pending = serve_all(world, params, rng, pool, viewers)
-    if len(direct):
-        pending = np.concatenate([pending, direct])
-    if len(pending):
-        _serve_catalogue(world, params, rng, pending, mid, t1, res)
+    n_all = len(viewers)
+    control = rng.random(n_all, dtype=np.float32) < np.float32(params.control_fraction)
+    cviewers, tviewers = viewers[control], viewers[~control]
+    al = pools.allocate(
+        world, params, rng, mid, sh, hh, dt=dt, n_targeted=len(tviewers), n_control=len(cviewers)
+    )
+    nt = len(al.slot) - al.n_control  # targeted slots
+    P = len(al.ids)
+    ids_all, topic_all, slots = al.ids, al.topic, al.slot[:nt]
+    if al.dropped_control:  # control impressions past every budget join the targeted ones
+        keep = len(cviewers) - al.dropped_control
+        tviewers = np.sort(np.concatenate([tviewers, cviewers[keep:]]))
+        cviewers = cviewers[:keep]
+    n_cat = len(tviewers) - nt
+    # the pools' slots first (the best-matched viewers go to videos being judged) ...
+    pick = pools.match_viewers(world, params, rng, tviewers, al.ids.take(slots), al.topic.take(slots), (nt,))
+    if n_cat > 0:  # ... then what the pools cannot absorb: stalled videos (the catalogue)
+        cat = pools.catalogue_allocation(world, params, rng, mid, n_cat)
+        rest = np.flatnonzero(pick < 0)
+        if cat is not None and len(rest):
+            ids_all = np.concatenate([al.ids, cat.ids])
+            topic_all = np.concatenate([al.topic, cat.topic])
+            pick2 = pools.match_viewers(
+                world, params, rng, tviewers[rest], cat.ids.take(cat.slot), cat.topic.take(cat.slot), (len(cat.slot),)
+            )
+            ok = pick2 >= 0
+            pick[rest[ok]] = len(slots) + pick2[ok]
+            slots = np.concatenate([slots, cat.slot + np.int32(P)])
+    got = pick >= 0
+    res.dropped += int(len(got) - np.count_nonzero(got))
+    # impressions: targeted and catalogue in viewer order, then the control slice
+    viewers = np.concatenate([tviewers[got], cviewers])
+    chosen = np.concatenate([slots.take(pick[got]), al.slot[nt:]])
+    n_ctrl = len(cviewers)
     if len(chosen):
-        videos = pool.ids[chosen]
+        videos = ids_all[chosen]
 
         # -- react (hidden truth) -------------------------------------------------------------
         r = react_chunked(world, params, rng, viewers, videos)
 
         # -- count ------------------------------------------------------------------------------
-        P = len(pool)
-        delta, watch = _count(P, chosen, r)
+        delta, watch = _count(len(ids_all), chosen, r)
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
-        ids = pool.ids[touched]
+        ids = ids_all[touched]
         before = world.video_counts[ids, Signal.VIEW].copy()
-        pools.apply_counts(world, ids, delta[touched], watch[touched])
-        _learn(world, params, viewers, pool.topic[chosen], r)
+        pooled = touched < P  # catalogue views count in lifetime counters only
+        pools.apply_counts(world, ids[pooled], delta[touched[pooled]], watch[touched[pooled]])
+        if not pooled.all():
+            cat_rows = touched[~pooled]
+            pools.apply_counts(world, ids[~pooled], delta[cat_rows], watch[cat_rows], tier=False)
+        _learn(world, params, viewers, topic_all[chosen], r)
         _followers(world, ids, delta[touched, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, delta[touched])
         res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
 
-        ctrl = np.flatnonzero(control)
+        res.catalogue = int(np.count_nonzero(chosen >= P))
+        ctrl = np.arange(len(chosen) - n_ctrl, len(chosen))
+        catm = np.flatnonzero(chosen[: len(chosen) - n_ctrl] >= P) if res.catalogue else None
         allc = _slice_counts(None, r)
         rand = _slice_counts(ctrl, r)
+        catc = _slice_counts(catm, r) if catm is not None else SliceCounts()
         targ = SliceCounts(
-            impressions=allc.impressions - rand.impressions,
-            completions=allc.completions - rand.completions,
-            likes=allc.likes - rand.likes,
-            shares=allc.shares - rand.shares,
-            follows=allc.follows - rand.follows,
-            watch_ratio_sum=allc.watch_ratio_sum - rand.watch_ratio_sum,
+            impressions=allc.impressions - rand.impressions - catc.impressions,
+            completions=allc.completions - rand.completions - catc.completions,
+            likes=allc.likes - rand.likes - catc.likes,
+            shares=allc.shares - rand.shares - catc.shares,
+            follows=allc.follows - rand.follows - catc.follows,
+            watch_ratio_sum=allc.watch_ratio_sum - rand.watch_ratio_sum - catc.watch_ratio_sum,
         )
         res.slices["random"].add(rand)
         res.slices["targeted"].add(targ)
 
-    res.impressions = len(chosen) + res.catalogue
+    res.impressions = len(chosen)
 
     # -- decide -----------------------------------------------------------------------------
     world.clock = t1
