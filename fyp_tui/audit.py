@@ -44,6 +44,7 @@ LAST = 50  # videos in the *_last_50 figures
 
 _TOPIC_LISTS = ("linger", "like", "share", "follow", "not_interested")
 BOT_KEYS = ("name", "videos", "country", "language", *_TOPIC_LISTS, "watch_seconds", "knob")
+MAX_VIDEOS = 100_000  # per bot; also the bound of ``fyp-tui audit --videos``
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,12 @@ def default_bots_path() -> Path:
 
 def load_bots(path: str | Path | None = None) -> list[BotSpec]:
     """Read and check a bot file (None: the built-in default bots)."""
-    p = Path(path) if path is not None else default_bots_path()
-    label = p.name
+    if path is not None and not str(path).strip():
+        raise UsageError("--bots is empty")
+    p = Path(path).expanduser() if path is not None else default_bots_path()
+    label = p.name or str(p)
+    if p.is_dir():
+        raise UsageError(f"bot file {path} is a directory")
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -107,6 +112,7 @@ def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
         name = b.get("name")
         if not isinstance(name, str) or not name.strip():
             raise UsageError(f"{where}: name must be a non-empty string")
+        name = name.strip()
         where = f"{label}: bot {name!r}"
         if name in names:
             raise UsageError(f"{where}: name used twice")
@@ -114,8 +120,8 @@ def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
         kw: dict = {"name": name}
         if "videos" in b:
             v = b["videos"]
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise UsageError(f"{where}: videos must be an integer >= 1, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_VIDEOS:
+                raise UsageError(f"{where}: videos must be an integer >= 1 and <= {MAX_VIDEOS:,}, got {v!r}")
             kw["videos"] = v
         for key in ("country", "language"):
             if key in b:

@@ -19,3 +19,13 @@ class StoreError(FypError):
 
 class WorldLockedError(FypError):
     """Another process already owns this world's simulation."""
+
+
+class Interrupted(BaseException):
+    """A command got SIGINT, SIGTERM or SIGHUP. Raised by the CLI's signal handler and
+    not an ``Exception``, so it unwinds like KeyboardInterrupt (``finally`` blocks,
+    transaction rollbacks, temp-file removal) and ends as one line and exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -8,12 +8,16 @@ stderr and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from fyp_tui import __version__
-from fyp_tui.errors import FypError
+from fyp_tui.errors import FypError, Interrupted
+
+#: set to 1 to get the Python traceback of an unexpected error instead of one line
+DEBUG_ENV = "FYP_TUI_DEBUG"
 
 DB_HELP = "SQLAlchemy URL or path of the world database [env: FYP_TUI_DB; default: a file in the user data dir]."
 
@@ -30,10 +34,60 @@ def db_option(f):
 def cli(ctx: click.Context, db: str | None, profile: str) -> None:
     """A terminal For You feed. With no command, open the app (seeding a demo world on first run)."""
     if ctx.invoked_subcommand is not None:
+        _trap_signals(ctx)
         return
     from fyp_tui.cli.app import run_app
 
     run_app(db=db, profile=profile)
+
+
+def _trap_signals(ctx: click.Context) -> None:
+    """For a command (not the app, which handles its keys itself): SIGINT, SIGTERM and
+    SIGHUP raise :class:`Interrupted`, so a killed ``seed`` removes its temp file and
+    a killed ``simulate`` rolls back, then exit with one line. Restored on close."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous: dict[int, object] = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            old = signal.getsignal(sig)
+            if old is signal.SIG_IGN:  # nohup, or a background job: keep ignoring it
+                continue
+            signal.signal(sig, handler)
+            previous[sig] = old
+        except (ValueError, OSError):  # pragma: no cover - not the main thread / not supported
+            continue
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            try:
+                signal.signal(sig, old)  # type: ignore[arg-type]
+            except (ValueError, OSError, TypeError):  # pragma: no cover
+                pass
+
+    ctx.call_on_close(restore)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"fyp-tui: {message}", err=True)
+    sys.exit(code)
+
+
+def _line(exc: BaseException | str) -> str:
+    """The first line of a message (a message is one line; a stray newline must not
+    turn it into two)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,16 +97,30 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="fyp-tui", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("fyp-tui: aborted", err=True)
-        sys.exit(130)
+        _fail("aborted", 130)
     except click.ClickException as exc:
-        click.echo(f"fyp-tui: error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(f"error: {_line(exc.format_message())}", exc.exit_code)
     except FypError as exc:
-        click.echo(f"fyp-tui: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(f"error: {_line(exc)}", exc.exit_code)
+    except Interrupted as exc:
+        _fail("interrupted", 128 + exc.signum)
     except KeyboardInterrupt:
-        click.echo("fyp-tui: interrupted", err=True)
-        sys.exit(130)
+        _fail("interrupted", 130)
+    except BrokenPipeError:  # stdout closed early (`fyp-tui export videos | head`)
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:  # pragma: no cover
+            pass
+        sys.exit(1)
+    except MemoryError:
+        _fail("error: out of memory (try a smaller scenario or fewer hours)", 1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _fail(
+            f"internal error: {type(exc).__name__}: {_line(exc)} "
+            f"(a bug in fyp-tui; set {DEBUG_ENV}=1 for the traceback)",
+            70,
+        )
     if isinstance(rv, int) and rv:
         sys.exit(rv)

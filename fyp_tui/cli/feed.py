@@ -9,6 +9,9 @@ import click
 from fyp_tui.cli import cli, db_option
 from fyp_tui.errors import UsageError
 
+#: same bound as a bot file's ``videos`` (fyp_tui.audit.MAX_VIDEOS; not imported: keeps --help fast)
+MAX_BOT_VIDEOS = 100_000
+
 
 def _parent(ctx: click.Context, key: str):
     parent = ctx.parent
@@ -69,8 +72,9 @@ def _json_default(o):
 @cli.command("audit")
 @click.option("--bots", "bots_file", metavar="FILE", default=None,
               help="Bot file (TOML, see the README) [default: the built-in bots].")  # fmt: skip
-@click.option("--videos", type=click.IntRange(min=1), default=None, help="Videos per bot (overrides each bot's own).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bots' feed sessions.")
+@click.option("--videos", type=click.IntRange(min=1, max=MAX_BOT_VIDEOS), default=None,
+              help="Videos per bot (overrides each bot's own).")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bots' feed sessions.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context

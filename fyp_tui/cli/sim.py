@@ -107,9 +107,23 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
+class Hours(click.FloatRange):
+    """A FloatRange that also refuses NaN (``nan`` passes every comparison-based bound)."""
+
+    name = "hours"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import math
+
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a number of hours", param, ctx)
+        return rv
+
+
 @cli.command("simulate")
 @db_option
-@click.option("--hours", "hours", type=click.FloatRange(min=0, min_open=True, max=24 * 365), default=24.0,
+@click.option("--hours", "hours", type=Hours(min=0, min_open=True, max=24 * 365), default=24.0,
               show_default=True, metavar="H", help="Simulated hours to advance the clock by.")
 @click.option("--seed", "seed", type=click.IntRange(0, 2**63 - 1), default=None, metavar="N",
               help="Random seed of the run [default: the world's seed].")
@@ -145,38 +159,48 @@ ORDER BY v.id
 def export_rows(db: str | None) -> Iterator[dict]:
     """Every video of the world as a dict of :data:`EXPORT_COLUMNS` (hidden quality included)."""
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     from fyp_tui.engine.world import Status
+    from fyp_tui.errors import StoreError
+    from fyp_tui.store.db import _one_line
     from fyp_tui.store.io import WorldStore
 
     names = {int(s): s.name.lower() for s in Status}
     with WorldStore.open(db, lock=False) as store:
-        with store.engine.connect() as conn:
-            for row in conn.execute(text(_EXPORT_SQL)):
-                (vid, handle, topic, tier, status, views, likes, shares, favs, comments,
-                 follows, skips, ni, full, watch, duration, upload, quality) = row  # fmt: skip
-                n = max(int(views), 1)
-                yield {
-                    "video_id": int(vid),
-                    "creator": handle,
-                    "topic": topic,
-                    "tier": int(tier),
-                    "status": names.get(int(status), str(status)),
-                    "views": int(views),
-                    "likes": int(likes),
-                    "shares": int(shares),
-                    "favourites": int(favs),
-                    "comments": int(comments),
-                    "follows": int(follows),
-                    "skips": int(skips),
-                    "not_interested": int(ni),
-                    "completion_rate": round(int(full) / n, 6),
-                    "mean_watch_ratio": round(float(watch) / (n * float(duration)), 6) if duration else 0.0,
-                    "watch_seconds": round(float(watch), 3),
-                    "duration": float(duration),
-                    "upload_time": round(float(upload), 6),
-                    "quality": round(float(quality), 6),
-                }
+        try:
+            yield from _export_rows(store, names, text)
+        except (DBAPIError, TypeError, ValueError) as exc:
+            raise StoreError(f"{store.where} is corrupt or unreadable: {_one_line(exc)}") from None
+
+
+def _export_rows(store, names: dict[int, str], text) -> Iterator[dict]:
+    with store.engine.connect() as conn:
+        for row in conn.execute(text(_EXPORT_SQL)):
+            (vid, handle, topic, tier, status, views, likes, shares, favs, comments,
+             follows, skips, ni, full, watch, duration, upload, quality) = row  # fmt: skip
+            n = max(int(views), 1)
+            yield {
+                "video_id": int(vid),
+                "creator": handle,
+                "topic": topic,
+                "tier": int(tier),
+                "status": names.get(int(status), str(status)),
+                "views": int(views),
+                "likes": int(likes),
+                "shares": int(shares),
+                "favourites": int(favs),
+                "comments": int(comments),
+                "follows": int(follows),
+                "skips": int(skips),
+                "not_interested": int(ni),
+                "completion_rate": round(int(full) / n, 6),
+                "mean_watch_ratio": round(float(watch) / (n * float(duration)), 6) if duration else 0.0,
+                "watch_seconds": round(float(watch), 3),
+                "duration": float(duration),
+                "upload_time": round(float(upload), 6),
+                "quality": round(float(quality), 6),
+            }
 
 
 @cli.group("export")

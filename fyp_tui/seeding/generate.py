@@ -106,8 +106,11 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
     # -- videos --------------------------------------------------------------------------
     V = w["n_videos"]
     arrays = empty_video_arrays(V, T)
+    # who posted the history: creators in proportion to their upload rates (all
+    # alike when the scenario stops uploads with upload_pace = 0)
     up_p = creator_upload_rate.astype(np.float64)
-    video_creator = r_videos.choice(C, size=V, p=up_p / up_p.sum()).astype(np.int32)
+    up_p = up_p / up_p.sum() if up_p.sum() > 0 else None
+    video_creator = r_videos.choice(C, size=V, p=up_p).astype(np.int32)
     upload_time = np.sort(r_videos.uniform(-history_h, 0.0, V))
     t1 = np.where(
         r_videos.random(V) < w["creator_focus"],

@@ -129,6 +129,8 @@ def _read(name_or_path: str) -> tuple[str, str, str | None]:
     p = Path(name_or_path).expanduser()
     looks_like_path = name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path
     if looks_like_path or p.is_file():
+        if p.is_dir():
+            raise UsageError(f"scenario file {name_or_path} is a directory")
         if not p.is_file():
             raise UsageError(f"scenario file not found: {name_or_path}")
         try:
@@ -249,8 +251,9 @@ def _check(name: str, spec: Key, value: Any, label: str) -> Any:
             raise fail("a list of strings")
         return list(value)
     if spec.kind == "float_list":
-        if not isinstance(value, list) or not all(_is_num(v) and v >= 0 for v in value):
-            raise fail("a list of numbers >= 0")
+        hi = spec.hi if spec.hi is not None else 1e12  # keeps the sum finite (1e308 + 1e308 = inf)
+        if not isinstance(value, list) or not all(_is_num(v) and 0 <= v <= hi for v in value):
+            raise fail(f"a list of numbers between 0 and {_num(hi)}")
         return [float(v) for v in value]
     raise AssertionError(spec.kind)
 

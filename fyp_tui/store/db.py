@@ -142,18 +142,58 @@ def check_world(engine: Engine, url: str) -> dict[str, Any]:
             missing = sorted(set(SQLModel.metadata.tables) - names)
             if missing:
                 raise StoreError(f"{where} is not a complete fyp-tui world (missing tables: {', '.join(missing)})")
+            _check_columns(conn, where)
             meta = dict(row)
     except StoreError:
         raise
     except (DBAPIError, sqlite3.DatabaseError) as exc:
+        if _cannot_open(exc):
+            raise StoreError(f"cannot open {where}: {_one_line(exc)} (check the file's and its directory's permissions)") from None
         raise StoreError(f"{where} is corrupt or not a SQLite database ({_one_line(exc)})") from None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read {where}: {_one_line(exc)}") from None
     try:
         meta["settings"] = json.loads(meta.get("settings_json") or "{}")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, TypeError):
         raise StoreError(f"{where} is corrupt (world_meta.settings_json is not JSON)") from None
+    _check_meta(meta, where)
     return meta
+
+
+def _cannot_open(exc: BaseException) -> bool:
+    return "unable to open database file" in str(getattr(exc, "orig", exc))
+
+
+def _check_columns(conn: Any, where: str) -> None:
+    """Every column of every table this build writes must be there (a hand-edited or
+    half-migrated file otherwise fails later, in the middle of a command)."""
+    from sqlmodel import SQLModel
+
+    insp = inspect(conn)
+    for name, table in sorted(SQLModel.metadata.tables.items()):
+        have = {c["name"] for c in insp.get_columns(name)}
+        lost = [c.name for c in table.columns if c.name not in have]
+        if lost:
+            raise StoreError(f"{where} is not a complete fyp-tui world (table {name} lacks column {lost[0]})")
+
+
+def _check_meta(meta: dict[str, Any], where: str) -> None:
+    """The world_meta row's values have the types and ranges the program relies on."""
+    import math
+
+    def bad(what: str) -> StoreError:
+        return StoreError(f"{where} is corrupt (world_meta.{what})")
+
+    if not isinstance(meta["settings"], dict):
+        raise bad("settings_json is not a JSON object")
+    clock = meta.get("clock")
+    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock) or clock < 0:
+        raise bad(f"clock is {clock!r}, not a number of hours >= 0")
+    seed = meta.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise bad(f"seed is {seed!r}, not an integer >= 0")
+    if not isinstance(meta.get("scenario"), str):
+        raise bad(f"scenario is {meta.get('scenario')!r}, not a name")
 
 
 #: schema_version -> function(conn) upgrading it by one; none yet (version 1 is the first).

@@ -458,8 +458,7 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
     with WorldLock(url):
         path = sqlite_path(url)
         if path is not None:
-            if path.is_dir():
-                raise StoreError(f"{path} is a directory, not a database file")
+            _refuse_special(path)
             if path.exists() and not force:
                 _refuse_existing(url, lambda: make_engine(url))
         elif not force:
@@ -492,9 +491,35 @@ def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
     )
 
 
-def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report) -> None:
+def _refuse_special(path: Path) -> None:
+    """A world is a regular file: never replace a directory, device, FIFO or socket
+    (``--force --db /dev/null`` run as root would otherwise replace /dev/null)."""
     if path.is_dir():
         raise StoreError(f"{path} is a directory, not a database file")
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path} is not a regular file; refusing to replace it with a world")
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files of seeds that were killed (SIGKILL, power loss) before they could
+    clean up. Called with the world lock held, so no live seed is writing one."""
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith((".tmp", ".tmp-journal")):
+            middle = name[len(prefix):].split(".", 1)[0]
+            if middle.isdigit():
+                try:
+                    (path.parent / name).unlink()
+                except OSError:
+                    pass
+
+
+def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report) -> None:
+    _refuse_special(path)
     if path.exists() and not force:
         _refuse_existing(url, lambda: make_engine(url))
     try:
@@ -502,6 +527,7 @@ def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report
     except OSError as exc:
         raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _remove_stale_temps(path)
     _unlink(tmp, tmp.with_name(tmp.name + "-journal"))
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)
@@ -611,6 +637,79 @@ def _fsync_dir(d: Path) -> None:
 
 
 # =========================================================================================
+# sanity of a loaded world
+# =========================================================================================
+def world_problem(world: World) -> str | None:
+    """What makes a loaded world unusable (ids out of range, negative counters, NaNs,
+    a tier the ladder lacks ...), or None. Vectorised: a few ms even for ``large``.
+
+    The engine indexes arrays with these values, so a hand-edited or damaged file
+    would otherwise end in an IndexError deep in a simulation step.
+    """
+    n = world.n_videos
+    T, C, S, H = world.n_topics, world.n_creators, world.n_sounds, world.n_hashtags
+    K, L, D, N = len(world.country_codes), len(world.language_codes), len(world.device_names), world.n_viewers
+
+    def out_of(a: np.ndarray, lo: int, hi: int) -> bool:  # any value outside [lo, hi)
+        return a.size > 0 and (int(a.min()) < lo or int(a.max()) >= hi)
+
+    def not_finite(a: np.ndarray, lo: float | None = None) -> bool:
+        if a.size == 0:
+            return False
+        if a.dtype == np.float16:  # exponent bits all ones: inf or nan (no float16 maths)
+            if ((a.view(np.uint16) & 0x7C00) == 0x7C00).any():
+                return True
+            return lo is not None and bool((a < lo).any())
+        if not np.isfinite(a).all():
+            return True
+        return lo is not None and float(a.min()) < lo
+
+    if T == 0:
+        return "no topics"
+    if len(world.video_captions) < n:
+        return "fewer captions than videos"
+    checks: list[tuple[str, bool]] = [
+        ("video.creator_id", out_of(world.video_creator[:n], 0, C)),
+        ("video.sound_id", out_of(world.video_sound[:n], 0, S)),
+        ("video.topic_id", out_of(world.video_topics[:n], 0, T)),
+        ("video.language_id", out_of(world.video_language[:n], 0, L)),
+        ("video.country_id", out_of(world.video_country[:n], 0, K)),
+        ("video_hashtag.hashtag_id", out_of(world.video_tags[:n], -1, H)),
+        ("video.profile_id", out_of(world.video_profile[:n], -1, 2**31 - 1)),
+        ("video.status", out_of(world.video_status[:n], 0, 3)),
+        ("video counters", bool(n) and int(min(world.video_counts[:n].min(), world.video_tier_counts[:n].min())) < 0),
+        ("video.duration", not_finite(world.video_duration[:n], 0.0) or bool(n and (world.video_duration[:n] <= 0).any())),
+        ("video.quality", not_finite(world.video_quality[:n])),
+        ("video.topic_weight", not_finite(world.video_topic_w[:n], 0.0)),
+        ("video.upload_time", not_finite(world.video_upload_time[:n])),
+        ("video.tier_entered", not_finite(world.video_tier_entered[:n])),
+        ("video.watch_seconds", not_finite(world.video_watch_seconds[:n], 0.0) or not_finite(world.video_tier_watch_seconds[:n], 0.0)),
+        ("creator ids", out_of(world.creator_country, 0, K) or out_of(world.creator_language, 0, L) or out_of(world.creator_topic, 0, T)),
+        ("creator.follower_count", bool(C) and int(world.creator_followers.min()) < 0),
+        ("creator.upload_rate", not_finite(world.creator_upload_rate, 0.0) or not_finite(world.creator_skill)),
+        ("sound.trend", not_finite(world.sound_trend)),
+        ("hashtag", not_finite(world.hashtag_trend) or out_of(world.hashtag_topic, -1, T)),
+        ("audience ids", out_of(world.aud_country, 0, K) or out_of(world.aud_language, 0, L) or out_of(world.aud_device, 0, D)),
+        ("audience.interests", out_of(world.aud_topics, 0, T) or not_finite(world.aud_topic_w, 0.0)),
+        ("audience.activity", not_finite(world.aud_activity, 0.0) or not_finite(world.aud_like_prop)),
+        ("aud_pref", not_finite(world.aud_pref)),
+    ]
+    for what, broken in checks:
+        if broken:
+            return f"{what} out of range"
+    if n:
+        from fyp_tui.engine.params import EngineParams
+
+        try:
+            top = len(EngineParams.from_dict((world.extra or {}).get("engine", {}) or {}).ladder)
+        except Exception as exc:  # noqa: BLE001 - any failure means the stored settings are bad
+            return f"bad engine settings: {_one_line(exc)}"
+        if out_of(world.video_tier[:n], 0, top + 1):
+            return "video.tier out of range"
+    return None
+
+
+# =========================================================================================
 # an open world
 # =========================================================================================
 @dataclass
@@ -640,6 +739,20 @@ class Snapshot:
         world.saved_videos = min(world.saved_videos, self.saved_before)
 
 
+def _probe_writable(engine: Engine, url: str) -> None:
+    """Whoever takes the world lock means to write: find out now, not after an hour of
+    simulation (a no-op UPDATE, rolled back; nothing reaches the file)."""
+    try:
+        with engine.connect() as conn:
+            tx = conn.begin()
+            try:
+                conn.exec_driver_sql("UPDATE world_meta SET id = id WHERE id = 1")
+            finally:
+                tx.rollback()
+    except (DBAPIError, sqlite3.DatabaseError) as exc:
+        raise StoreError(f"cannot write to {describe(url)}: {_one_line(exc)}") from None
+
+
 class WorldStore:
     """An open world database: schema checked, process lock held (unless ``lock=False``)."""
 
@@ -666,6 +779,8 @@ class WorldStore:
                 raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
             engine = make_engine(url)
             meta = check_world(engine, url)
+            if lock:
+                _probe_writable(engine, url)
         except BaseException:
             if engine is not None:
                 engine.dispose()
@@ -717,12 +832,19 @@ class WorldStore:
 
     def group_counts(self, table: str, column: str) -> dict:
         """``{value: rows}`` of ``SELECT column, COUNT(*) ... GROUP BY column``."""
-        with self.engine.connect() as conn:
-            return {v: int(n) for v, n in _select(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")}
+        try:
+            with self.engine.connect() as conn:
+                rows = _select(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")
+            return {v: int(n) for v, n in rows}
+        except (DBAPIError, sqlite3.DatabaseError, TypeError, ValueError) as exc:
+            raise self._fail("reading", exc) from None
 
     def names(self, table: str, column: str) -> list[str]:
-        with self.engine.connect() as conn:
-            return [r[0] for r in _select(conn, f"SELECT {column} FROM {table} ORDER BY id")]
+        try:
+            with self.engine.connect() as conn:
+                return [str(r[0]) for r in _select(conn, f"SELECT {column} FROM {table} ORDER BY id")]
+        except (DBAPIError, sqlite3.DatabaseError) as exc:
+            raise self._fail("reading", exc) from None
 
     # -- load ------------------------------------------------------------------------
     def load(self, *, use_mirror: bool = True) -> World:
@@ -743,8 +865,11 @@ class WorldStore:
                     raw.rollback()
         except StoreError:
             raise
-        except (DBAPIError, sqlite3.DatabaseError, ValueError, KeyError, IndexError, TypeError) as exc:
+        except (DBAPIError, sqlite3.DatabaseError, ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
             raise StoreError(f"{self.where} is corrupt or unreadable: {_one_line(exc)}") from None
+        problem = world_problem(world)
+        if problem:
+            raise StoreError(f"{self.where} is corrupt ({problem})")
         self._remember(world)
         return world
 
@@ -863,8 +988,11 @@ class WorldStore:
             arrays["video_country"][:] = c["country_id"]
             arrays["video_upload_time"][:] = c["upload_time"]
             arrays["video_quality"][:] = c["quality"]
-            arrays["video_tier"][:] = c["tier"]
-            arrays["video_status"][:] = c["status"]
+            for col in ("tier", "status"):
+                v = np.asarray(c[col], np.int64)
+                if len(v) and (v.min() < -128 or v.max() > 127):
+                    raise StoreError(f"{self.where} is corrupt (video.{col} out of range)")
+                arrays[f"video_{col}"][:] = v
             arrays["video_tier_entered"][:] = c["tier_entered"]
             arrays["video_watch_seconds"][:] = c["watch_seconds"]
             arrays["video_tier_watch_seconds"][:] = c["tier_watch_seconds"]
