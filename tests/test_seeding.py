@@ -257,3 +257,13 @@ def test_engine_table_reaches_the_world(tmp_path):
     sc = load_scenario(str(p))
     w = build_world(sc, 1)
     assert w.extra["engine"] == {key: value}
+
+
+def test_a_scenario_implying_a_flood_of_uploads_is_refused():
+    from fyp_tui.errors import UsageError
+    from fyp_tui.seeding.scenario import validate_world
+
+    with pytest.raises(UsageError, match=r"world\.upload_pace .* uploads per simulated hour"):
+        validate_world({"n_videos": 20_000, "history_days": 0.01, "upload_pace": 1000})
+    # the built-in large world stays well inside the limit
+    validate_world({"n_videos": 200_000, "history_days": 7.0, "upload_pace": 1.0})

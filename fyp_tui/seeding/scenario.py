@@ -190,6 +190,10 @@ def _bounds(key: Key) -> str:
     return ""
 
 
+#: Simulated uploads per simulated hour a world may imply (large: about 1,200).
+MAX_UPLOADS_PER_HOUR = 100_000
+
+
 def validate_world(world_in: dict, *, label: str = "scenario") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in world_in.items():
@@ -227,6 +231,13 @@ def validate_world(world_in: dict, *, label: str = "scenario") -> dict[str, Any]
         raise bad("duration_min", f"({out['duration_min']:g}) must not exceed world.duration_max ({out['duration_max']:g})")
     if not out["duration_min"] <= out["duration_median"] <= out["duration_max"]:
         raise bad("duration_median", "must lie between world.duration_min and world.duration_max")
+    uploads_per_hour = out["n_videos"] / (out["history_days"] * 24.0) * out["upload_pace"]
+    if uploads_per_hour > MAX_UPLOADS_PER_HOUR:
+        raise bad(
+            "upload_pace",
+            f"with world.n_videos and world.history_days means {uploads_per_hour:,.0f} uploads per "
+            f"simulated hour; at most {MAX_UPLOADS_PER_HOUR:,} are allowed",
+        )
     return out
 
 
