@@ -23,6 +23,11 @@ A bot file is TOML (see the README, "Bot files")::
     knob = 0.3            # (extra) the echo-chamber knob of the bot's profile
 
 A video is "about" a topic when that is its main topic.
+
+Every bot is checked against the world before any runs: a bot file naming a
+topic, country or language the world lacks is one UsageError. The built-in bots
+are fitted to the world instead (:func:`fit_default_bots`). A bot whose feed runs
+dry stops there and is reported with what it saw (``ran_out``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import math
 import tomllib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -144,6 +149,145 @@ def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
     return bots
 
 
+# -- fitting bots to a world ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedBot:
+    """A bot with its names turned into the world's ids (checked before any bot runs)."""
+
+    spec: BotSpec
+    topics: dict[str, frozenset[int]]  # each of _TOPIC_LISTS -> topic ids
+    targets: frozenset[int]
+    country: int | None
+    language: int | None
+
+
+def _index(names: list[str], value: str, what: str, where: str) -> int:
+    low = [n.lower() for n in names]
+    if value.lower() not in low:
+        raise UsageError(f"{where}: unknown {what} {value!r} (this world has: {', '.join(names)})")
+    return low.index(value.lower())
+
+
+def resolve_bots(world, bots: list[BotSpec], *, label: str | None = None) -> list[ResolvedBot]:
+    """Check every bot's topics, country and language against ``world`` (all bots,
+    before any runs); UsageError names the first the world lacks."""
+    out = []
+    for bot in bots:
+        where = f"{label}: bot {bot.name!r}" if label else f"bot {bot.name!r}"
+        topics = {k: frozenset(_index(world.topic_names, t, "topic", where) for t in getattr(bot, k)) for k in _TOPIC_LISTS}
+        country = _index(world.country_codes, bot.country, "country", where) if bot.country else None
+        language = _index(world.language_codes, bot.language, "language", where) if bot.language else None
+        targets = frozenset(_index(world.topic_names, t, "topic", where) for t in bot.targets)
+        out.append(ResolvedBot(bot, topics, targets, country, language))
+    return out
+
+
+def _ranked(counts: np.ndarray) -> list[int]:
+    """Ids with a count > 0, most common first (ties: lower id first)."""
+    ids = np.flatnonzero(counts > 0)
+    return [int(i) for i in ids[np.argsort(-counts[ids], kind="stable")]]
+
+
+def _present(codes: list[str], counts: np.ndarray, code: str) -> bool:
+    """``code`` is one of ``codes`` and has viewers or videos."""
+    return code in codes and counts[codes.index(code)] > 0
+
+
+def _most_common(values: np.ndarray, n: int) -> int:
+    return int(np.bincount(values.astype(np.int64), minlength=n).argmax()) if len(values) else 0
+
+
+def fit_default_bots(world, bots: list[BotSpec] | None = None) -> tuple[list[BotSpec], list[str]]:
+    """The built-in bots fitted to ``world`` (instead of failing on it), and notes
+    saying what changed.
+
+    * A topic the world lacks (or that is no video's main topic) is replaced by the
+      world's most common main topic not already used by another built-in bot (all
+      used: the most common); the topic's name in the bot's name follows.
+    * The bot in another country keeps its country and language when the world has
+      both; otherwise it takes the most common country after the default one (the
+      audience's most common) whose language differs from the default language
+      (none differs: simply the second most common country) and that country's
+      most common language. A world with one country skips it.
+    """
+    bots = load_bots(None) if bots is None else bots
+    n = world.n_videos
+    topic_counts = np.bincount(world.video_topics[:n, 0].astype(np.int64), minlength=world.n_topics)
+    by_topic = _ranked(topic_counts)
+    low_topics = [t.lower() for t in world.topic_names]
+
+    def has_topic(name: str) -> bool:
+        return name.lower() in low_topics and topic_counts[low_topics.index(name.lower())] > 0
+
+    used = {t.lower() for b in bots for t in (*b.targets, *b.not_interested) if has_topic(t)}
+    swap: dict[str, str] = {}
+    for b in bots:
+        for t in (*b.targets, *b.not_interested):
+            if has_topic(t) or t in swap:
+                continue
+            free = [i for i in by_topic if low_topics[i] not in used] or by_topic or list(range(world.n_topics))
+            new = world.topic_names[free[0]]
+            used.add(new.lower())
+            swap[t] = new
+
+    n_c = len(world.country_codes)
+    n_l = len(world.language_codes)
+    c_counts = np.bincount(world.aud_country.astype(np.int64), minlength=n_c)[:n_c] * (n + 1)
+    c_counts = c_counts + np.bincount(world.video_country[:n].astype(np.int64), minlength=n_c)[:n_c]
+    l_counts = np.bincount(world.aud_language.astype(np.int64), minlength=n_l)[:n_l] * (n + 1)
+    l_counts = l_counts + np.bincount(world.video_language[:n].astype(np.int64), minlength=n_l)[:n_l]
+    countries = _ranked(c_counts)
+    home_country = _most_common(world.aud_country, n_c) if world.n_viewers else 0
+    home_language = _most_common(world.aud_language, n_l) if world.n_viewers else 0
+
+    def language_of(c: int) -> int:
+        aud = world.aud_language[world.aud_country == c]
+        if len(aud):
+            return _most_common(aud, n_l)
+        vids = world.video_language[:n][world.video_country[:n] == c]
+        return _most_common(vids, n_l) if len(vids) else home_language
+
+    out: list[BotSpec] = []
+    notes: list[str] = []
+    for b in bots:
+        name = b.name
+        changes: dict = {}
+        for key in _TOPIC_LISTS:
+            topics = getattr(b, key)
+            if any(t in swap for t in topics):
+                changes[key] = tuple(swap.get(t, t) for t in topics)
+                for t in topics:
+                    if t in swap:
+                        name = name.replace(t, swap[t])
+                        notes.append(f"bot {b.name!r}: this world has no {t!r} videos; {swap[t]!r} instead")
+        if b.country or b.language:
+            ok_c = b.country is None or _present(world.country_codes, c_counts, b.country)
+            ok_l = b.language is None or _present(world.language_codes, l_counts, b.language)
+            if not (ok_c and ok_l):
+                others = [c for c in countries if c != home_country]
+                if not others:
+                    notes.append(f"bot {b.name!r} skipped: this world has one country")
+                    continue
+                c = next((c for c in others if language_of(c) != home_language), others[0])
+                code, lang = world.country_codes[c], world.language_codes[language_of(c)]
+                changes["country"], changes["language"] = code, lang
+                name = f"{code.lower()}-viewer"
+                notes.append(
+                    f"bot {b.name!r}: this world has no {b.country or ''}{'/' if b.country and b.language else ''}"
+                    f"{b.language or ''} audience; {code}/{lang} instead"
+                )
+        if name != b.name:
+            taken = {x.name for x in out} | {x.name for x in bots if x is not b}
+            base, i = name, 2
+            while name in taken:
+                name, i = f"{base}-{i}", i + 1
+            changes["name"] = name
+        out.append(replace(b, **changes) if changes else b)
+    return out, notes
+
+
 # -- running --------------------------------------------------------------------------------
 
 
@@ -157,6 +301,8 @@ class BotResult:
     entropy_last_50: float
     topics_last_50: dict[str, int]
     countries_last_50: dict[str, int]
+    videos_requested: int | None = None  # how many it was to scroll (None: as many as seen)
+    ran_out: bool = False  # its feed had nothing left to recommend before then
     shown: list[int] = field(default_factory=list, repr=False)  # video ids, in order
 
     def to_dict(self) -> dict:
@@ -169,47 +315,55 @@ class BotResult:
             "entropy_last_50": self.entropy_last_50,
             "topics_last_50": self.topics_last_50,
             "countries_last_50": self.countries_last_50,
+            "videos_requested": self.videos if self.videos_requested is None else self.videos_requested,
+            "ran_out": self.ran_out,
         }
 
 
 @dataclass
 class AuditReport:
     bots: list[BotResult]
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"bots": [b.to_dict() for b in self.bots]}
+        return {"bots": [b.to_dict() for b in self.bots], "notes": list(self.notes)}
 
 
-def _index(names: list[str], value: str, what: str, where: str) -> int:
-    low = [n.lower() for n in names]
-    if value.lower() not in low:
-        raise UsageError(f"{where}: unknown {what} {value!r} (this world has: {', '.join(names)})")
-    return low.index(value.lower())
-
-
-def run_bot(world, params, bot: BotSpec, rng: np.random.Generator, *, videos: int | None = None, profile_id: int = -1):
+def run_bot(
+    world,
+    params,
+    bot: BotSpec | ResolvedBot,
+    rng: np.random.Generator,
+    *,
+    videos: int | None = None,
+    profile_id: int = -1,
+) -> BotResult:
     """Drive one bot through ``videos`` (default: its own count) on ``world`` (mutated:
-    pass a copy). Returns its :class:`BotResult`."""
+    pass a copy). Returns its :class:`BotResult`; a feed that runs dry ends the bot
+    early (``ran_out``, ``videos`` = the number it saw)."""
     from fyp_tui.engine.feed import FeedSession
     from fyp_tui.engine.viewer import PersonState
 
-    where = f"bot {bot.name!r}"
-    topic_sets = {k: {_index(world.topic_names, t, "topic", where) for t in getattr(bot, k)} for k in _TOPIC_LISTS}
-    country = _index(world.country_codes, bot.country, "country", where) if bot.country else None
-    language = _index(world.language_codes, bot.language, "language", where) if bot.language else None
-    person = PersonState.new(world, country=country, language=language, knob=bot.knob)
+    r = bot if isinstance(bot, ResolvedBot) else resolve_bots(world, [bot])[0]
+    spec, topic_sets = r.spec, r.topics
+    person = PersonState.new(world, country=r.country, language=r.language, knob=spec.knob)
     session = FeedSession(world, params, person, profile_id, rng, journal=None)
     engaged = topic_sets["linger"] | topic_sets["like"] | topic_sets["share"] | topic_sets["follow"]
-    n = int(videos if videos is not None else bot.videos)
+    n = int(videos if videos is not None else spec.videos)
     shown: list[int] = []
+    ran_out = False
     for _ in range(n):
-        v = session.next()
+        try:
+            v = session.next()
+        except UsageError:  # "nothing left to recommend": every video seen or filtered out
+            ran_out = True
+            break
         shown.append(v)
         t = int(world.video_topics[v, 0])
         d = float(world.video_duration[v])
         if t in topic_sets["not_interested"]:
             session.react(v, "not_interested_video")
-            session.watched(v, min(bot.watch_seconds, d), 0)
+            session.watched(v, min(spec.watch_seconds, d), 0)
         elif t in engaged:
             for kind in ("like", "share", "follow"):
                 if t in topic_sets[kind]:
@@ -219,9 +373,11 @@ def run_bot(world, params, bot: BotSpec, rng: np.random.Generator, *, videos: in
             else:
                 session.watched(v, d, 0)
         else:
-            session.watched(v, min(bot.watch_seconds, d), 0)
-    targets = {_index(world.topic_names, t, "topic", where) for t in bot.targets}
-    return summarize(world, bot.name, shown, targets)
+            session.watched(v, min(spec.watch_seconds, d), 0)
+    result = summarize(world, spec.name, shown, set(r.targets))
+    result.videos_requested = n
+    result.ran_out = ran_out
+    return result
 
 
 def summarize(world, name: str, shown: list[int], targets: set[int]) -> BotResult:
@@ -258,27 +414,36 @@ def summarize(world, name: str, shown: list[int], targets: set[int]) -> BotResul
 
 def run_audit(
     world,
-    bots: list[BotSpec],
+    bots: list[BotSpec] | None = None,
     *,
     params=None,
     videos: int | None = None,
     seed: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
+    label: str | None = None,
 ) -> AuditReport:
-    """Run every bot on its own copy of ``world`` (which is left unchanged)."""
+    """Run every bot on its own copy of ``world`` (which is left unchanged).
+
+    ``bots=None``: the built-in bots, fitted to the world (:func:`fit_default_bots`;
+    the report's notes say what changed). Every bot is checked against the world
+    before any runs (``label``, e.g. the bot file's name, prefixes the message)."""
     from fyp_tui.engine.params import EngineParams
 
+    notes: list[str] = []
+    if bots is None:
+        bots, notes = fit_default_bots(world)
+    resolved = resolve_bots(world, bots, label=label)
     if params is None:
         params = EngineParams.from_world(world)
-    streams = np.random.SeedSequence(seed).spawn(len(bots))
+    streams = np.random.SeedSequence(seed).spawn(len(resolved))
     results = []
-    for i, (bot, ss) in enumerate(zip(bots, streams)):
+    for i, (bot, ss) in enumerate(zip(resolved, streams)):
         if progress is not None:
-            progress(bot.name, i, len(bots))
+            progress(bot.spec.name, i, len(resolved))
         results.append(run_bot(world.copy(), params, bot, np.random.default_rng(ss), videos=videos, profile_id=-(i + 1)))
     if progress is not None:
-        progress("done", len(bots), len(bots))
-    return AuditReport(results)
+        progress("done", len(resolved), len(resolved))
+    return AuditReport(results, notes)
 
 
 def format_report(report: AuditReport) -> str:
@@ -290,12 +455,16 @@ def format_report(report: AuditReport) -> str:
             f"50% at {b.videos_to_50 if b.videos_to_50 is not None else '-'}, "
             f"80% at {b.videos_to_80 if b.videos_to_80 is not None else '-'}"
         )
-        lines.append(f"{b.name} ({b.videos} videos)")
+        if b.ran_out:
+            lines.append(f"{b.name} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)")
+        else:
+            lines.append(f"{b.name} ({b.videos} videos)")
         lines.append(f"  target share per {WINDOW}: {share or '-'}")
         lines.append(f"  target share reached: {reach}")
         top = ", ".join(f"{k} {v}" for k, v in list(b.topics_last_50.items())[:6])
         lines.append(f"  last {LAST}: entropy {b.entropy_last_50:.2f} bits; topics {top}")
         lines.append("  countries: " + ", ".join(f"{k} {v}" for k, v in b.countries_last_50.items()))
+    lines.extend(f"note: {n}" for n in report.notes)
     return "\n".join(lines)
 
 

@@ -84,7 +84,11 @@ def audit_cmd(ctx: click.Context, bots_file: str | None, videos: int | None, see
     from fyp_tui.audit import format_report, load_bots, run_audit
     from fyp_tui.store.io import WorldStore
 
-    bots = load_bots(bots_file)
+    from pathlib import Path
+
+    # the built-in bots (None) are fitted to the world; a bot file is checked against it
+    bots = load_bots(bots_file) if bots_file is not None else None
+    label = (Path(bots_file).name or bots_file) if bots_file is not None else None
     db = db if db is not None else _parent(ctx, "db")
     with WorldStore.open(db, lock=False) as store:
         world = store.load()
@@ -93,7 +97,7 @@ def audit_cmd(ctx: click.Context, bots_file: str | None, videos: int | None, see
         if label != "done":
             click.echo(f"audit: bot {done + 1}/{total}: {label}", err=True)
 
-    report = run_audit(world, bots, videos=videos, seed=seed, progress=None if as_json else progress)
+    report = run_audit(world, bots, videos=videos, seed=seed, progress=None if as_json else progress, label=label)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

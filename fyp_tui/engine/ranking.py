@@ -766,6 +766,8 @@ def select(
     recent: np.ndarray,
     rng: np.random.Generator,
     k: int = 1,
+    *,
+    last_resort: bool = False,
 ) -> list[Pick]:
     """Pick the next ``k`` videos in order under the re-rank rules.
 
@@ -774,6 +776,10 @@ def select(
     is left); with probability ``explore_rate(knob)`` the best exploration
     candidate instead of the best overall. The loop runs ``k`` times over small
     candidate arrays; there is no loop over videos.
+
+    ``last_resort``: when every allowed video left shares the previous video's
+    sound or creator (a small world, or one sound everywhere), let the sound rule
+    give way first, then the creator rule, rather than run the feed dry.
     """
     rp = rs.rp
     ids, total = scored.ids, scored.total.copy()
@@ -789,7 +795,12 @@ def select(
         ok = ~taken
         if window:
             last = window[-1]
-            ok &= (creator != world.video_creator[last]) & (sound != world.video_sound[last])
+            other_creator = creator != world.video_creator[last]
+            other_sound = sound != world.video_sound[last]
+            strict = ok & other_creator & other_sound
+            if last_resort and not strict.any():
+                strict = ok & other_creator if (ok & other_creator).any() else ok
+            ok = strict
             counts = np.bincount(world.video_topics[np.asarray(window, np.int64), 0], minlength=world.n_topics)
             floor_ok = ok & ((counts[t0] + 1) <= limit)
             if floor_ok.any():
@@ -836,6 +847,8 @@ def rank(
         cand, flags = _union(cand, flags, extra, extra_flags)
         scored = score(world, rs, person, cand, recent, detail=False)
         picks = select(world, rs, person, scored, flags, recent, rng, k)
+    if not picks and len(cand):
+        picks = select(world, rs, person, scored, flags, recent, rng, k, last_resort=True)
     ids = np.array([p.video for p in picks], np.int64)
     scores = np.array([p.score for p in picks], np.float64)
     return ids, scores, picks, scored, flags
