@@ -282,3 +282,27 @@ def test_a_world_with_uploads_stopped_seeds_and_simulates(tmp_path):
     out, err = sim.communicate(timeout=60)
     assert sim.returncode == 0, err
     assert json.loads(out)["uploads"] == 0
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "locked"])
+def test_the_app_on_a_world_it_cannot_open_is_one_line_before_textual_starts(tiny_db, damage):
+    """Plain `fyp-tui` must not take over the terminal for a world it cannot open."""
+    from fyp_tui.store.db import WorldLock, resolve_url
+
+    holder = None
+    if damage == "corrupt":
+        Path(tiny_db).write_bytes(b"this is not a database" * 100)
+    else:
+        holder = WorldLock(resolve_url(tiny_db))
+        holder.acquire()
+    try:
+        p = _spawn("--db", tiny_db, cwd=Path(tiny_db).parent)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if holder is not None:
+            holder.release()
+    assert p.returncode == 1
+    assert b"\x1b[?1049h" not in out  # never switched to the alternate screen
+    lines = err.decode().strip().splitlines()
+    assert lines[-1].startswith("fyp-tui: error: ") and ("corrupt" in lines[-1] or "in use" in lines[-1])
+    assert "Traceback" not in err.decode()

@@ -1,0 +1,76 @@
+"""``fyp-tui`` with no command: open the app, seeding the demo world on first run."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+FIRST_RUN_SCENARIO = "demo"
+
+
+def run_app(*, db: str | None, profile: str) -> None:
+    """Open the app on the world at ``db``; if there is none yet, seed ``demo`` first."""
+    # Something on screen at once: Python and Textual take a moment to start.
+    click.echo("fyp-tui: opening the world…", err=True)
+    from fyp_tui.store.db import resolve_url
+
+    url = resolve_url(db)
+    if not world_exists(url):
+        seed_first_world(url)
+
+    from fyp_tui.tui import make_app
+
+    app = make_app(url, profile)
+    # a world that cannot be opened (locked by another process, damaged, newer) ends
+    # here as one line and a non-zero exit, before the terminal is taken over
+    try:
+        app.service.check_store()
+    except BaseException:
+        app.service.close()
+        raise
+    app.run()
+    if app.failed:
+        # the app showed it already; leave it in the terminal too, as one line
+        click.echo(f"fyp-tui: error: {app.failed}", err=True)
+        sys.exit(1)
+
+
+def world_exists(url: str) -> bool:
+    """True if a world (or at least a file) is at ``url``; non-SQLite URLs are assumed seeded."""
+    from fyp_tui.store.db import sqlite_path
+
+    path = sqlite_path(url)
+    if path is None:
+        return True
+    return path.is_file() and path.stat().st_size > 0
+
+
+def seed_first_world(url: str) -> None:
+    """Build and save the ``demo`` world with a progress display (first run)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fyp_tui.seeding.generate import build_world
+    from fyp_tui.seeding.scenario import load_scenario
+    from fyp_tui.store.db import describe
+    from fyp_tui.store.io import save_new_world
+
+    console = Console(stderr=True)
+    scenario = load_scenario(FIRST_RUN_SCENARIO)
+    console.print(f"First run: seeding the [b]{scenario.name}[/b] world at {describe(url)} — {scenario.description}")
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        build = progress.add_task("building the world", total=1)
+        save = progress.add_task("writing the database", total=1)
+
+        def on_build(label: str, done: int, total: int) -> None:
+            progress.update(build, description=label[:28], completed=done, total=max(total, 1))
+
+        def on_save(label: str, done: int, total: int) -> None:
+            progress.update(save, description=label[:28], completed=done, total=max(total, 1))
+
+        world = build_world(scenario, scenario.seed, progress=on_build)
+        progress.update(build, description="world built", completed=1, total=1)
+        save_new_world(url, world, progress=on_save)
+        progress.update(save, description="database written", completed=1, total=1)

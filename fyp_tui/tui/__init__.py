@@ -1,0 +1,52 @@
+"""The Textual app (``fyp-tui`` with no command): feed, profile, studio, world.
+
+Frame pacing: Textual repaints at most ``TEXTUAL_FPS`` times a second and only
+when something changed. The app asks for 120 (unless the environment says
+otherwise) so a key press waits at most ~8 ms for the frame that shows its
+result; idle cost is unchanged, since nothing repaints when nothing changes.
+This must run before Textual is imported, hence here.
+"""
+
+import os
+
+os.environ.setdefault("TEXTUAL_FPS", "120")
+
+from typing import TYPE_CHECKING, Callable  # noqa: E402
+
+if TYPE_CHECKING:
+    from fyp_tui.tui.app import FypApp
+
+
+def make_app(
+    db: str | None,
+    profile: str = "me",
+    *,
+    frozen: bool = False,
+    clock: Callable[[], float] | None = None,
+    theme: str | None = None,
+    pace: float | None = None,
+    seed: int | None = None,
+) -> "FypApp":
+    """The one app factory (CLI, tests, benchmark).
+
+    Opening the world starts first, in a thread, and Textual is imported after:
+    the database read overlaps the app's own start-up. ``frozen`` (tests and
+    snapshots): no timers run, the animation shows one fixed frame and the clock
+    moves only when a test moves it. ``seed`` makes the feed's and the
+    simulation's random draws reproducible.
+    """
+    import time
+
+    from fyp_tui.tui.service import WorldService
+
+    service = WorldService(db, profile, seed=seed, frozen=frozen)
+    service.preload()
+    from fyp_tui.tui.app import DARK, DEFAULT_PACE, FypApp
+
+    return FypApp(
+        service,
+        frozen=frozen,
+        clock=clock or time.monotonic,
+        theme=theme or DARK,
+        pace=DEFAULT_PACE if pace is None else pace,
+    )

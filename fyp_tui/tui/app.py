@@ -1,0 +1,354 @@
+"""The Textual app: one feed, a live world behind it.
+
+The app owns a :class:`~fyp_tui.tui.service.WorldService` (the only thing that
+touches the World) and runs its slow parts in thread workers: loading the world,
+each simulation tick, each checkpoint write. Workers post small messages back;
+nothing in a worker touches a widget or a reactive.
+
+``fyp_tui.tui.make_app`` is the one factory used by the CLI, the tests and the benchmark.
+``frozen=True`` (tests, snapshots) starts no timers, so the clock, the animation
+frame and the counters stay where they are unless a test moves them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from fyp_tui.tui.messages import CheckpointDone, SnapshotReady, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
+from fyp_tui.tui.screens.base import FypScreen
+from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
+from fyp_tui.tui.screens.feed import FeedScreen
+from fyp_tui.tui.screens.onboarding import OnboardingScreen
+from fyp_tui.tui.screens.profile import ProfileScreen
+from fyp_tui.tui.screens.studio import StudioScreen
+from fyp_tui.tui.screens.world import WorldScreen
+from fyp_tui.tui.service import WorldService, describe_error
+
+#: Simulated minutes per real second the pace keys step through.
+PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 240.0)
+DEFAULT_PACE = 10.0
+#: Real seconds between two simulation ticks.
+TICK_SECONDS = 0.5
+#: A tick waits until the person has not pressed a key for this long (input first:
+#: a step holds the GIL for tens of milliseconds on demo) ...
+INPUT_QUIET = 0.35
+#: ... but never longer than this; the simulated time is not lost, only batched.
+MAX_DEFER = 2.0
+#: Real seconds between two checkpoints while the app runs.
+CHECKPOINT_SECONDS = 60.0
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class FypApp(App[None]):
+    """fyp-tui: a For You feed over a simulated world."""
+
+    CSS_PATH = "fyp.tcss"
+    TITLE = "fyp-tui"
+    MODES = {"feed": FeedScreen, "profile": ProfileScreen, "studio": StudioScreen, "world": WorldScreen}
+    DEFAULT_MODE = "feed"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (70, "-normal"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
+        Binding("1", "show('feed')", "Feed", id="app.screen.feed", show=False, tooltip="The For You feed"),
+        Binding("2", "show('profile')", "Profile", id="app.screen.profile", show=False, tooltip="Your learned interests and the echo-chamber meter"),
+        Binding("3", "show('studio')", "Studio", id="app.screen.studio", show=False, tooltip="Post a video and follow its climb"),
+        Binding("4", "show('world')", "World", id="app.screen.world", show=False, tooltip="Tier funnel, trends, top videos"),
+        Binding("p", "toggle_world", "Pause world", id="app.world.pause", show=False, tooltip="Pause or resume the simulated clock"),
+        Binding("plus,equals_sign", "faster", "Faster", id="app.world.faster", show=False, tooltip="Run the simulated clock faster"),
+        Binding("minus", "slower", "Slower", id="app.world.slower", show=False, tooltip="Run the simulated clock slower"),
+        Binding("t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between the light and the dark theme"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Save the world and quit"),
+    ]
+
+    sim_clock: reactive[float] = reactive(0.0)
+    pace: reactive[float] = reactive(DEFAULT_PACE)
+    world_paused: reactive[bool] = reactive(False)
+    world_status: reactive[str] = reactive("loading the world…")
+
+    def __init__(
+        self,
+        service: WorldService,
+        *,
+        frozen: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        theme: str = DARK,
+        pace: float = DEFAULT_PACE,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.frozen = frozen
+        self.clock = clock  # monotonic seconds; tests pass a fake one
+        self.ready = False
+        self.failed: str | None = None
+        self.theme = theme
+        self.pace = pace
+        self.latencies: list[float] = []  # key press -> new card on screen, seconds
+        self.first_card_at: float | None = None
+        self._key_time: float | None = None
+        self._stepping = False
+        self._last_step = clock()
+        self._last_input = -1e9
+        self._quitting = False
+        self._saved = False
+        self._tick_timer = None
+        self._checkpoint_timer = None
+        self.mode_screens: dict[str, FypScreen] = {}
+
+    # -- start-up -------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.load_world()
+        if not self.frozen:
+            self._tick_timer = self.set_interval(TICK_SECONDS, self._tick, pause=True)
+            self._checkpoint_timer = self.set_interval(CHECKPOINT_SECONDS, self.checkpoint, pause=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load_world(self) -> None:
+        try:
+            info = self.service.wait_open()
+        except Exception as exc:  # shown to the person, never a traceback
+            title, message = describe_error(exc)
+            self.post_message(WorldFailed(message, title))
+            return
+        self.post_message(WorldLoaded(info.clock, info.needs_onboarding))
+
+    def on_world_loaded(self, message: WorldLoaded) -> None:
+        self.ready = True
+        self.sim_clock = message.clock
+        self.world_status = ""
+        if self._tick_timer is not None:
+            self._tick_timer.resume()
+            self._checkpoint_timer.resume()
+        for screen in self._mode_screens():
+            screen.world_ready()
+        if message.needs_onboarding:
+            self.push_screen(OnboardingScreen(self.service.topic_names()), self._onboarded)
+        else:
+            self._feed().start()
+
+    def _onboarded(self, topics: list[int] | None) -> None:
+        feed = self._feed()
+        feed.request("settings", self.service.onboard, list(topics or []))
+        feed.start()
+
+    def on_world_failed(self, message: WorldFailed) -> None:
+        self.failed = message.message
+        self.world_status = "no world"
+        self.push_screen(ErrorScreen(message.title, message.message))
+
+    # -- the clock ----------------------------------------------------------------
+    def _tick(self) -> None:
+        now = self.clock()
+        if not self.ready or self.world_paused or self._quitting:
+            self._last_step = now  # a pause is not simulated later
+            return
+        if self._stepping:
+            return
+        since = now - self._last_step
+        if now - self._last_input < INPUT_QUIET and since < MAX_DEFER:
+            return
+        self._last_step = now
+        self._stepping = True
+        self.advance(self.pace * min(since, MAX_DEFER) / 60.0)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="step")
+    def advance(self, hours: float) -> None:
+        """One simulation tick in a thread; the result comes back as a message."""
+        try:
+            outcome = self.service.advance(hours)
+        except Exception as exc:
+            self.post_message(StepFailed(describe_error(exc)[1]))
+            return
+        self.post_message(WorldAdvanced(outcome.clock, outcome.items, hours))
+
+    def on_step_failed(self, message: StepFailed) -> None:
+        self._stepping = False
+        self.world_paused = True
+        self.notify(f"{message.message} (the clock is paused; p to try again)", title="The simulation stopped", severity="error", timeout=10)
+
+    def on_world_advanced(self, message: WorldAdvanced) -> None:
+        self._stepping = False
+        self.sim_clock = message.clock
+        feed = self._feed()
+        feed.world_advanced(message.items)
+        if self.screen is not feed and isinstance(self.screen, FypScreen):
+            self.screen.world_advanced(message.items)
+
+    def fast_forward(self, hours: float) -> None:
+        """Run the world ``hours`` ahead now, in the step worker (the studio's +1 h)."""
+        if not self.ready or self._stepping:
+            self.notify("The world is busy; try again in a moment.", timeout=2)
+            return
+        self._stepping = True
+        self.advance(hours)
+
+    def step_hours(self, hours: float) -> None:
+        """Advance the world now, on this thread (tests and the studio's "fast forward")."""
+        outcome = self.service.advance(hours)
+        self.post_message(WorldAdvanced(outcome.clock, outcome.items, hours))
+
+    def action_toggle_world(self) -> None:
+        self.world_paused = not self.world_paused
+
+    def action_faster(self) -> None:
+        bigger = [p for p in PACES if p > self.pace]
+        self.pace = bigger[0] if bigger else PACES[-1]
+        self.world_paused = False
+
+    def action_slower(self) -> None:
+        smaller = [p for p in PACES if p < self.pace]
+        self.pace = smaller[-1] if smaller else PACES[0]
+
+    # -- checkpoints ----------------------------------------------------------------
+    def checkpoint(self, final: bool = False) -> None:
+        """Copy the world out on the feed queue (after what the person did), then write it."""
+        if not self.ready or self.failed:
+            if final:
+                self._finish()
+            return
+
+        def captured(future) -> None:
+            error = future.exception()
+            if error is not None:
+                self.post_message(CheckpointDone(describe_error(error)[1], final))
+            else:
+                self.post_message(SnapshotReady(future.result(), final))
+
+        self.service.submit(self.service.checkpoint_capture).add_done_callback(captured)
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.write_checkpoint(message.snapshot, message.final)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="checkpoint")
+    def write_checkpoint(self, snap: object, final: bool = False) -> None:
+        try:
+            self.service.write(snap)
+        except Exception as exc:
+            _title, message = describe_error(exc)
+            self.post_message(CheckpointDone(message, final))
+            return
+        self.post_message(CheckpointDone(None, final))
+
+    def on_checkpoint_done(self, message: CheckpointDone) -> None:
+        if message.error and message.final:
+            # stay open so the person reads it; q again quits (the world resumes from
+            # its last checkpoint; reactions are already saved)
+            self.world_status = "not saved"
+            self.notify(f"{message.error}. Press q again to quit anyway.", title="The world was not saved", severity="error", timeout=30)
+            return
+        if message.error:
+            self.notify(message.error, title="The world was not saved", severity="error", timeout=8)
+        if message.final:
+            self._saved = True
+            self._finish()
+
+    async def action_quit(self) -> None:
+        """Leave the card (its watch time counts), save the world, then exit."""
+        if self._quitting or not self.ready or self.failed:
+            self._finish()
+            return
+        self._quitting = True
+        self.world_status = "saving the world…"
+        try:
+            self._feed().leave_card()
+        except Exception as exc:
+            self.show_error(exc)
+        self.checkpoint(final=True)
+
+    def _finish(self) -> None:
+        try:
+            self.service.close()
+        except Exception:
+            pass
+        self.exit()
+
+    # -- screens ----------------------------------------------------------------------
+    def _feed(self) -> FeedScreen:
+        return self.mode_screens["feed"]  # the default mode: mounted first
+
+    def register_screen(self, screen: FypScreen) -> None:
+        self.mode_screens[screen.MODE] = screen
+
+    def _mode_screens(self) -> list[FypScreen]:
+        return list(self.mode_screens.values())
+
+    def action_show(self, mode: str) -> None:
+        if self.current_mode != mode:
+            if self.current_mode == "feed":
+                self._feed().hidden()
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_rows()))
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, what, where) for every binding: built from the classes, so a keymap shows."""
+        rows = []
+        for where, owner in (("feed", FeedScreen), ("profile", ProfileScreen), ("studio", StudioScreen), ("anywhere", FypApp)):
+            for b in owner.BINDINGS:
+                if isinstance(b, Binding) and b.id:
+                    keys = self._keymap.get(b.id, b.key)
+                    rows.append((keys, b.tooltip or b.description, where))
+        return rows
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK
+
+    # -- errors -----------------------------------------------------------------------
+    def show_error(self, exc: BaseException) -> None:
+        title, message = describe_error(exc)
+        self.notify(message, title=title, severity="error", timeout=8)
+
+    # -- command palette ------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if isinstance(screen, FypScreen):
+            for title, help_text, action in screen.palette_commands():
+                yield SystemCommand(title, help_text, partial(screen.run_action, action))
+        for mode, title in (("feed", "For You feed"), ("profile", "Profile"), ("studio", "Creator studio"), ("world", "World")):
+            yield SystemCommand(f"Go to: {title}", f"Show the {title.lower()} screen", partial(self.action_show, mode))
+        yield SystemCommand("Pause or resume the world", "Stop or restart the simulated clock (p)", self.action_toggle_world)
+        yield SystemCommand("Faster clock", "More simulated minutes per second (+)", self.action_faster)
+        yield SystemCommand("Slower clock", "Fewer simulated minutes per second (-)", self.action_slower)
+        yield SystemCommand("Light or dark theme", "Switch the theme (t)", self.action_toggle_theme)
+        yield SystemCommand("Help", "Every key (?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    # -- latency probe ---------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._key_time = event.time
+            self._last_input = self.clock()
+        elif isinstance(event, (events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self._key_time = None
+            self._last_input = self.clock()
+        await super().on_event(event)
+
+    def take_key_time(self) -> float | None:
+        """Time of the key press being handled (for the latency probe), once."""
+        t, self._key_time = self._key_time, None
+        return t
+
+    def on_unmount(self) -> None:
+        """A last resort when the app ends without a finished quit (an exception, a
+        test ending early): write what is left, synchronously, then release the lock."""
+        try:
+            if self.ready and not self.failed and not self._saved:
+                self.service.final_save()
+        except Exception:
+            pass  # reactions are committed as they happen; the world resumes from its last checkpoint
+        try:
+            self.service.close()
+        except Exception:
+            pass
+
+
+__all__ = ["FypApp"]

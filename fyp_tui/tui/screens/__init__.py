@@ -1,0 +1,1 @@
+"""The app's screens: feed, profile, studio, world, and the dialogs."""

@@ -1,0 +1,47 @@
+"""What every top-level screen of the app shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from fyp_tui.tui.views import StripItem
+
+if TYPE_CHECKING:
+    from fyp_tui.tui.app import FypApp
+    from fyp_tui.tui.service import WorldService
+
+
+class FypScreen(Screen):
+    """A mode's base screen: registers with the app, hears about the world."""
+
+    MODE: ClassVar[str] = ""
+
+    @property
+    def fyp(self) -> FypApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def service(self) -> WorldService:
+        return self.fyp.service
+
+    def on_mount(self) -> None:
+        self.fyp.register_screen(self)
+        if self.fyp.ready:
+            self.world_ready()
+
+    def world_ready(self) -> None:
+        """The world is loaded (called once, or at mount if it already was)."""
+
+    def world_advanced(self, items: list[StripItem]) -> None:
+        """A simulation tick finished while this screen is showing."""
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(title, help, action) for the command palette: one per binding with an id."""
+        out = []
+        for b in self.BINDINGS:
+            if isinstance(b, Binding) and b.id and b.description:
+                out.append((b.description, f"{b.tooltip} ({self.app.get_key_display(b)})", b.action))
+        return out

@@ -1,0 +1,122 @@
+"""Modal dialogs: help, not-interested choice, confirmation, errors."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, built from the bindings (so a keymap change shows here)."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box", classes="dialog"):
+            yield Static(Content.assemble(("Keys", "bold $accent")), classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(self._table(), id="help-table")
+            yield Static(
+                Content.assemble(
+                    ("Mouse: ", "bold"),
+                    ("wheel = next/previous, double-click the video = like, every action is a button. ", "$text-muted"),
+                    ("ctrl+p", "bold"),
+                    (" opens the command palette.", "$text-muted"),
+                ),
+                classes="dialog-note",
+            )
+            yield Button("Close", id="help-close", variant="primary", compact=True, action="screen.dismiss")
+
+    def _table(self) -> Content:
+        lines = []
+        where_prev = None
+        for keys, what, where in self.rows:
+            if where != where_prev:
+                if where_prev is not None:
+                    lines.append(Content(""))
+                lines.append(Content.assemble((where.capitalize(), "bold $text-secondary")))
+                where_prev = where
+            shown = ", ".join(k.replace("question_mark", "?").replace("equals_sign", "=").replace("plus", "+").replace("minus", "-") for k in keys.split(","))
+            lines.append(Content.assemble((f"  {shown:<14}", "bold $accent"), (what, "$foreground")))
+        return Content("\n").join(lines)
+
+
+class NotInterestedScreen(ModalScreen[str | None]):
+    """Not interested in what: this video, this creator or this sound."""
+
+    BINDINGS = [
+        Binding("v", "pick('not_interested_video')", "This video", id="ni.video", tooltip="Hide this video"),
+        Binding("c", "pick('not_interested_creator')", "This creator", id="ni.creator", tooltip="Show less of this creator"),
+        Binding("o", "pick('not_interested_sound')", "This sound", id="ni.sound", tooltip="Show less with this sound"),
+        Binding("escape,n", "pick('')", "Cancel", id="ni.cancel", tooltip="Keep watching"),
+    ]
+
+    def __init__(self, handle: str, sound: str) -> None:
+        super().__init__()
+        self.handle = handle
+        self.sound = sound
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ni-box", classes="dialog"):
+            yield Static(Content.assemble(("Not interested in…", "bold $accent")), classes="dialog-title")
+            yield Button("v  This video", id="ni-video", compact=True, action="screen.pick('not_interested_video')")
+            yield Button(f"c  @{self.handle[:22]}", id="ni-creator", compact=True, action="screen.pick('not_interested_creator')")
+            yield Button(f"o  ♫ {self.sound[:22]}", id="ni-sound", compact=True, action="screen.pick('not_interested_sound')")
+            yield Button("esc  Cancel", id="ni-cancel", compact=True, variant="default", action="screen.pick('')")
+
+    def action_pick(self, kind: str) -> None:
+        self.dismiss(kind or None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Confirm"),
+        Binding("escape,n", "answer(False)", "No", id="confirm.no", tooltip="Cancel"),
+    ]
+
+    def __init__(self, title: str, text: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="dialog"):
+            yield Static(Content.assemble((self.title_text, "bold $accent")), classes="dialog-title")
+            yield Static(self.text, classes="dialog-note")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"y  {self.yes}", id="confirm-yes", variant="warning", compact=True, action="screen.answer(True)")
+                yield Button("n  Cancel", id="confirm-no", compact=True, action="screen.answer(False)")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ErrorScreen(ModalScreen[None]):
+    """A problem the app cannot work around (the world is locked, the database is bad)."""
+
+    BINDINGS = [
+        Binding("q,escape", "app.quit", "Quit", id="error.quit", tooltip="Quit fyp-tui"),
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-box", classes="dialog"):
+            yield Static(Content.assemble(("✕ ", "bold $error"), (self.title_text, "bold $error")), classes="dialog-title")
+            yield Static(self.message, id="error-message", classes="dialog-note")
+            yield Static(Content.assemble(("Nothing you did is lost: reactions are saved as you make them.", "$text-muted")), classes="dialog-note")
+            yield Button("q  Quit", id="error-quit", variant="error", compact=True, action="app.quit")

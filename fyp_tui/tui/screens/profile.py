@@ -1,0 +1,148 @@
+"""Profile: learned interests, the echo-chamber meter and knob, follows, likes, Refresh."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Footer, Sparkline, Static
+
+from fyp_tui.tui import fmt
+from fyp_tui.tui.screens.base import FypScreen
+from fyp_tui.tui.screens.dialogs import ConfirmScreen
+from fyp_tui.tui.views import ProfileData, StripItem
+from fyp_tui.tui.widgets.header import AppHeader
+
+KNOB_STEP = 0.1
+
+
+def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
+    shown = [t for t in p.topics if abs(t[1]) > 1e-3][:rows]
+    if not shown:
+        return Content.assemble(("No learned interests yet: watch, like and share, and they appear here.", "$text-muted"))
+    peak = max(abs(v) for _n, v in shown) or 1.0
+    name_w = min(max(len(n) for n, _v in shown), 16)
+    bar_w = max(width - name_w - 9, 4)
+    lines = []
+    for name, v in shown:
+        style = "$accent" if v >= 0 else "$error"
+        lines.append(Content.assemble((name[:name_w].ljust(name_w), "$foreground"), " ", (fmt.bar(abs(v) / peak, bar_w), style), (f" {v:+.2f}", "$text-muted")))
+    return Content("\n").join(lines)
+
+
+def echo_content(p: ProfileData, width: int) -> Content:
+    bar_w = max(width - 24, 6)
+    if p.diversity < 0.35:
+        verdict, style = "echo chamber", "bold $error"
+    elif p.diversity < 0.6:
+        verdict, style = "narrowing", "bold $warning"
+    else:
+        verdict, style = "varied", "bold $success"
+    return Content("\n").join(
+        [
+            Content.assemble(("Topic diversity ", "$text-muted"), (fmt.bar(p.diversity, bar_w), "$text-secondary"), (f" {p.diversity * 100:3.0f}% ", "$foreground"), (verdict, style)),
+            Content.assemble(("Echo-chamber knob ", "$text-muted"), (fmt.bar(p.knob, max(bar_w - 2, 4)), "$accent"), (f" {p.knob:.1f}", "$foreground")),
+        ]
+    )
+
+
+def list_content(title: str, items: tuple[str, ...], empty: str) -> Content:
+    head = Content.assemble((title, "bold $text-secondary"), (f"  {len(items)}", "$text-muted"))
+    if not items:
+        return Content("\n").join([head, Content.assemble((f"  {empty}", "$text-muted"))])
+    return Content("\n").join([head, *(Content.assemble(("  " + i, "$foreground")) for i in items[:10])])
+
+
+class ProfileScreen(FypScreen):
+    MODE = "profile"
+    BINDINGS = [
+        Binding("r", "refresh_interests", "Refresh", id="profile.refresh", tooltip="Reset your learned interests (asks first)"),
+        Binding("left_square_bracket", "knob(-1)", "Knob -", id="profile.knob_down", tooltip="Turn the echo-chamber knob down: more of the same"),
+        Binding("right_square_bracket", "knob(1)", "Knob +", id="profile.knob_up", tooltip="Turn the echo-chamber knob up: more exploration"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: ProfileData | None = None
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader("profile", id="header")
+        with VerticalScroll(id="profile-body"):
+            yield Static("", id="profile-title", classes="section-title")
+            with Horizontal(id="profile-top"):
+                with Vertical(id="profile-interests", classes="box"):
+                    yield Static("Learned interests", classes="box-title")
+                    yield Static("", id="interests")
+                with Vertical(id="profile-echo", classes="box"):
+                    yield Static("Echo chamber (last 50 videos)", classes="box-title")
+                    yield Static("", id="echo")
+                    yield Sparkline([], id="echo-chart")
+                    with Horizontal(classes="button-row"):
+                        yield Button("◀ same", id="knob-down", compact=True, action="screen.knob(-1)", tooltip="More of the same ([)")
+                        yield Button("explore ▶", id="knob-up", compact=True, action="screen.knob(1)", tooltip="More exploration (])")
+                        yield Button("↺ Refresh", id="refresh", compact=True, variant="warning", action="screen.refresh_interests", tooltip="Reset learned interests (r)")
+            with Horizontal(id="profile-lists"):
+                yield Static("", id="follows", classes="box")
+                yield Static("", id="liked", classes="box")
+                yield Static("", id="favourites", classes="box")
+        yield Footer()
+
+    def world_ready(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.fyp.ready:
+            self.reload()
+
+    def world_advanced(self, items: list[StripItem]) -> None:
+        pass  # the profile changes with the person's actions, not the clock
+
+    def reload(self) -> None:
+        p = self.data = self.service.profile()
+        self.query_one("#profile-title", Static).update(
+            Content.assemble(("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted"))
+        )
+        self._render_parts()
+        chart = self.query_one("#echo-chart", Sparkline)
+        chart.data = list(p.diversity_series)
+        chart.display = len(p.diversity_series) >= 5
+        self.query_one("#follows", Static).update(list_content("Following", p.follows, "nobody yet (f on a card)"))
+        self.query_one("#liked", Static).update(list_content("Liked", p.liked, "nothing yet (l on a card)"))
+        self.query_one("#favourites", Static).update(list_content("Favourites", p.favourited, "nothing yet (b on a card)"))
+
+    def _render_parts(self) -> None:
+        if self.data is None:
+            return
+        inter = self.query_one("#interests", Static)
+        inter.update(interests_content(self.data, inter.size.width or 36))
+        echo = self.query_one("#echo", Static)
+        echo.update(echo_content(self.data, echo.size.width or 36))
+
+    def on_resize(self) -> None:
+        self._render_parts()
+
+    def action_knob(self, direction: int) -> None:
+        if self.data is None:
+            return
+        try:
+            self.service.set_knob(self.data.knob + KNOB_STEP * direction)
+        except Exception as exc:
+            self.fyp.show_error(exc)
+        self.reload()
+
+    def action_refresh_interests(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                try:
+                    self.service.refresh_interests()
+                except Exception as exc:
+                    self.fyp.show_error(exc)
+                    return
+                self.notify("Learned interests reset. Follows and filters stay.", title="Refreshed", timeout=3)
+                self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen("Refresh your feed?", "This forgets the interests the feed has learned. Follows, likes and not-interested filters stay.", "Refresh"),
+            answered,
+        )

@@ -1,0 +1,193 @@
+"""Creator studio: post a video and follow it live as the audience meets it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Sparkline, Static
+from textual.widgets.option_list import Option
+
+from fyp_tui.tui import fmt
+from fyp_tui.tui.screens.base import FypScreen
+from fyp_tui.tui.views import PostedVideo, StripItem
+from fyp_tui.tui.widgets.header import AppHeader
+from fyp_tui.tui.widgets.side import step_line
+
+DURATION_MIN, DURATION_MAX = 5, 180
+
+
+def posted_line(v: PostedVideo) -> Content:
+    if v.status == "stalled":
+        mark, style = "■", "$error"
+    elif v.status == "top":
+        mark, style = "★", "$success"
+    else:
+        mark, style = "●", "$accent"
+    return Content.assemble(
+        (f"{mark} t{v.tier} ", f"bold {style}"),
+        (f"{fmt.count(v.views):>5} ", "$foreground"),
+        (v.caption[:40], "$text-muted"),
+    )
+
+
+def detail_content(v: PostedVideo, width: int) -> Content:
+    lines: list[Content] = [
+        Content.assemble((v.caption[: max(width, 10)], "bold $foreground")),
+        Content.assemble(
+            (f"tier {v.tier} · {v.status}", "$accent"),
+            (f" · {fmt.count(v.views)} views", "$text-muted"),
+        ),
+    ]
+    if v.budget and v.status == "active":
+        frac = v.tier_views / v.budget
+        lines.append(Content.assemble(("budget ", "$text-muted"), (fmt.bar(frac, max(width - 22, 4)), "$accent"), (f" {v.tier_views}/{v.budget}", "$text-muted")))
+    if v.status == "active" and v.tier_views == 0:
+        lines.append(Content.assemble(("no views in this tier yet: its test audience meets it as the clock runs", "$text-muted")))
+    elif v.status == "active":
+        gap = v.score - v.bar
+        style = "$success" if gap >= 0 else "$warning"
+        lines.append(Content.assemble(("score ", "$text-muted"), (f"{v.score:.3f}", style), (" vs bar ", "$text-muted"), (f"{v.bar:.3f}", "$foreground")))
+    for step in v.steps:
+        lines.extend(c.rstrip() for c in step_line(step, width))
+    if v.rates:
+        bar_w = max(width - 20, 4)
+        for name, rate in v.rates:
+            lines.append(Content.assemble((name[:10].ljust(10), "$foreground"), (fmt.bar(rate, bar_w), "$text-secondary"), (f" {rate * 100:5.1f}%", "$text-muted")))
+    return Content("\n").join(lines)
+
+
+class StudioScreen(FypScreen):
+    MODE = "studio"
+    BINDINGS = [
+        Binding("ctrl+r", "post", "Post", id="studio.post", tooltip="Post the video (also the Post button)"),
+        Binding("ctrl+f", "fast_forward", "+1 h", id="studio.fast_forward", tooltip="Run the world one simulated hour ahead now"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.videos: list[PostedVideo] = []
+        self.selected: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader("studio", id="header")
+        with Horizontal(id="studio-body"):
+            with VerticalScroll(id="studio-form", classes="box"):
+                yield Static("Post a video", classes="box-title")
+                with Grid(id="studio-grid"):
+                    yield Label("Caption")
+                    yield Input(placeholder="what is it about?", id="caption", compact=True, max_length=150)
+                    yield Label("Hashtags")
+                    yield Input(placeholder="#tag #tag", id="hashtags", compact=True)
+                    yield Label("Sound")
+                    yield Select([], id="sound", compact=True, allow_blank=True, prompt="pick a sound")
+                    yield Label("Seconds")
+                    yield Input("20", id="duration", compact=True, type="integer", max_length=3)
+                    yield Label("Topic")
+                    yield Select([], id="topic", compact=True, allow_blank=True, prompt="pick a topic")
+                with Horizontal(classes="button-row"):
+                    yield Button("Post ⏎", id="post", variant="primary", compact=True, action="screen.post", tooltip="Post it (ctrl+r)")
+                    yield Button("» +1 h", id="fast-forward", compact=True, action="screen.fast_forward", tooltip="Run the world one simulated hour ahead (ctrl+f)")
+                yield Static("", id="studio-error")
+            with Vertical(id="studio-mine", classes="box"):
+                yield Static("Your videos", classes="box-title")
+                yield OptionList(id="my-videos")
+                with VerticalScroll(id="studio-detail-scroll"):
+                    yield Static("", id="studio-detail")
+                    yield Sparkline([], id="studio-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.fyp.frozen:
+            for box in self.query(Input):
+                box.cursor_blink = False  # snapshots: a steady cursor
+
+    def world_ready(self) -> None:
+        topics = self.service.topic_names()
+        self.query_one("#topic", Select).set_options([(name, i) for i, name in enumerate(topics)])
+        self.query_one("#sound", Select).set_options(
+            [((f"↑ {s.title}" if s.trending else s.title)[:48], s.sound) for s in self.service.studio_sounds()]
+        )
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.fyp.ready:
+            self.reload()
+
+    def world_advanced(self, items: list[StripItem]) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.videos = self.service.my_videos()
+        ol = self.query_one("#my-videos", OptionList)
+        keep = self.selected
+        ol.clear_options()
+        if not self.videos:
+            ol.add_option(Option(Content.assemble(("Nothing posted yet.", "$text-muted")), disabled=True))
+        else:
+            ol.add_options([Option(posted_line(v), id=str(v.video)) for v in self.videos])
+            ids = [v.video for v in self.videos]
+            self.selected = keep if keep in ids else ids[0]
+            ol.highlighted = ids.index(self.selected)
+        self._show_detail()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id is not None:
+            self.selected = int(event.option.id)
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        detail = self.query_one("#studio-detail", Static)
+        chart = self.query_one("#studio-chart", Sparkline)
+        v = next((v for v in self.videos if v.video == self.selected), None)
+        if v is None:
+            detail.update(Content.assemble(("Post a video on the left: it enters tier 0 at once and meets its test audience as the clock runs.", "$text-muted")))
+            chart.display = False
+            return
+        detail.update(detail_content(v, detail.size.width or 36))
+        chart.data = list(v.views_series)
+        chart.display = len(v.views_series) >= 3
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_post()
+
+    def _error(self, text: str) -> None:
+        self.query_one("#studio-error", Static).update(Content.assemble(("✕ " + text, "bold $error")) if text else "")
+
+    def action_post(self) -> None:
+        caption = self.query_one("#caption", Input).value.strip()
+        tags_text = self.query_one("#hashtags", Input).value
+        sound = self.query_one("#sound", Select).value
+        topic = self.query_one("#topic", Select).value
+        duration_text = self.query_one("#duration", Input).value.strip()
+        if not caption:
+            return self._error("Write a caption.")
+        if sound == Select.NULL:
+            return self._error("Pick a sound.")
+        if topic == Select.NULL:
+            return self._error("Pick a topic.")
+        try:
+            duration = int(duration_text)
+        except ValueError:
+            return self._error(f"Seconds must be a whole number ({DURATION_MIN}-{DURATION_MAX}).")
+        if not DURATION_MIN <= duration <= DURATION_MAX:
+            return self._error(f"Seconds must be between {DURATION_MIN} and {DURATION_MAX}.")
+        tags, unknown = self.service.hashtag_ids(tags_text)
+        if unknown:
+            return self._error("Unknown hashtag" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join("#" + u for u in unknown[:4]))
+        try:
+            video, items = self.service.post_video(caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic))
+        except Exception as exc:
+            self.fyp.show_error(exc)
+            return
+        self._error("")
+        self.query_one("#caption", Input).value = ""
+        self.query_one("#hashtags", Input).value = ""
+        self.selected = video
+        self.fyp.mode_screens["feed"].add_items(items)
+        self.notify("Your video is live: its test audience meets it as the clock runs.", title="Posted", timeout=4)
+        self.reload()
+
+    def action_fast_forward(self) -> None:
+        self.fyp.fast_forward(1.0)

@@ -1,0 +1,196 @@
+"""Plain, immutable view data the service hands to widgets.
+
+Widgets render these and never touch the World: the service copies what a
+screen needs out of the engine (under its lock when the copy must be
+consistent) and the widgets format it. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CardData:
+    """One video as the feed card shows it."""
+
+    video: int
+    creator: int
+    handle: str
+    display_name: str
+    caption: str
+    hashtags: tuple[str, ...]
+    sound: int
+    sound_title: str
+    sound_artist: str
+    sound_trending: bool
+    topic: int
+    topic_name: str
+    duration: float  # seconds
+    following: bool = False
+    liked: bool = False
+    favourited: bool = False
+    shared: bool = False
+    first_viewer: bool = False
+    mine: bool = False  # posted by this person from the studio
+    position: int = 0  # index in the session's history (0 = first card)
+    reshown: bool = False  # came back with "previous"
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Live counters of one video (lifetime) and where it stands on the ladder."""
+
+    views: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    favourites: int = 0
+    tier: int = 0
+    status: str = "active"  # active | stalled | top
+    tier_views: int = 0
+    budget: int = 0  # budget of the current tier (0: unbounded)
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    name: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class WhyData:
+    """"Why this video": the ranking score's named contributions and the tier."""
+
+    video: int
+    score: float
+    contributions: tuple[Contribution, ...]
+    source: str  # candidate source: "test pool", "followed creator", ...
+    tier: int
+    status: str
+    tier_views: int
+    budget: int
+    tier_score: float  # lower confidence bound of the tier score
+    bar: float  # promotion bar of this tier
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TierStep:
+    """One rung of a video's climb."""
+
+    tier: int
+    outcome: str  # "promoted", "stalled: below bar", "in progress", ...
+    impressions: int
+    budget: int
+    score: float
+    bar: float
+    time: float  # simulated hours when decided (or now)
+    tipped_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadData:
+    video: int
+    steps: tuple[TierStep, ...]
+    rates: tuple[tuple[str, float], ...]  # signal name -> rate in the current tier
+    views_series: tuple[float, ...]  # views sampled over simulated time (this session)
+    series_span: float  # simulated hours the series covers
+    views: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileData:
+    name: str
+    topics: tuple[tuple[str, float], ...]  # learned interest per topic
+    diversity: float  # 0..1 over the last 50 videos
+    diversity_series: tuple[float, ...]
+    knob: float
+    follows: tuple[str, ...]
+    liked: tuple[str, ...]
+    favourited: tuple[str, ...]
+    seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PostedVideo:
+    video: int
+    caption: str
+    tier: int
+    status: str
+    views: int
+    tier_views: int
+    budget: int
+    score: float
+    bar: float
+    rates: tuple[tuple[str, float], ...] = ()
+    steps: tuple[TierStep, ...] = ()
+    views_series: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SoundChoice:
+    sound: int
+    title: str
+    artist: str
+    trending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorldData:
+    clock: float
+    funnel: tuple[tuple[int, int, int], ...]  # (tier, active videos, stalled videos)
+    top: int  # videos past the last budgeted tier
+    trending_sounds: tuple[str, ...]
+    trending_hashtags: tuple[str, ...]
+    top_videos: tuple[tuple[int, str, str, int, int], ...]  # (id, handle, caption, tier, views)
+    n_videos: int = 0
+    n_viewers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StripItem:
+    """One line of the event strip."""
+
+    time: float
+    text: str
+    mine: bool = False  # tipped by the person, or about their own video
+    kind: str = "info"  # promoted | stalled | trending | milestone | info
+
+
+@dataclass(slots=True)
+class Playback:
+    """Watch time of the card on screen: on-screen seconds while focused, and play position.
+
+    Timestamps come from an injected monotonic clock, so tests can drive it.
+    """
+
+    duration: float
+    watch: float = 0.0  # seconds on screen while the app had focus
+    played: float = 0.0  # seconds of playback (stops while paused)
+    _watch_since: float | None = None
+    _play_since: float | None = None
+
+    def update(self, now: float, *, visible: bool, playing: bool) -> None:
+        """Close the running intervals at ``now`` and open the ones that apply."""
+        if self._watch_since is not None:
+            self.watch += max(0.0, now - self._watch_since)
+        if self._play_since is not None:
+            self.played += max(0.0, now - self._play_since)
+        self._watch_since = now if visible else None
+        self._play_since = now if (visible and playing) else None
+
+    def position(self, now: float) -> float:
+        """Seconds played so far, including the running interval."""
+        extra = 0.0 if self._play_since is None else max(0.0, now - self._play_since)
+        return self.played + extra
+
+    def watched(self, now: float) -> float:
+        extra = 0.0 if self._watch_since is None else max(0.0, now - self._watch_since)
+        return self.watch + extra
+
+    def loops(self, now: float) -> int:
+        """Completed plays of the whole video."""
+        if self.duration <= 0:
+            return 0
+        return int(self.position(now) // self.duration)

@@ -1,0 +1,188 @@
+"""The side panel: "Why this video" and "Spread", as two tabs."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Sparkline, Static, TabbedContent, TabPane
+
+from fyp_tui.tui import fmt
+from fyp_tui.tui.views import SpreadData, TierStep, WhyData
+
+Part = "str | tuple[str, str]"
+
+
+def _line(*parts) -> Content:
+    return Content.assemble(*parts, end="\n")
+
+
+def budget_line(tier_views: int, budget: int, width: int) -> list[Content]:
+    if budget <= 0:
+        return [_line(("  site-wide: ", "$text-muted"), (f"{fmt.count(tier_views)} views in this tier", "$foreground"))]
+    frac = tier_views / budget if budget else 0.0
+    w = max(width - 8, 6)
+    return [
+        _line(("  budget ", "$text-muted"), (f"{fmt.count(tier_views)} / {fmt.count(budget)} views", "$foreground")),
+        _line("  ", (fmt.bar(frac, w), "$accent"), (f" {min(frac, 1) * 100:3.0f}%", "$text-muted")),
+    ]
+
+
+def bar_verdict(score: float, bar: float, status: str, views: int = 1) -> Content:
+    if status == "stalled":
+        return _line(("  stalled: out of the pools", "bold $error"))
+    if status == "top":
+        return _line(("  past the last tier: served site-wide", "bold $success"))
+    if views <= 0:
+        return _line(("  no views in this tier yet", "$text-muted"))
+    gap = score - bar
+    if gap >= 0:
+        return _line(("  ▲ above the bar by ", "$success"), (f"{gap:.3f}", "bold $success"))
+    return _line(("  ▼ below the bar by ", "$warning"), (f"{-gap:.3f}", "bold $warning"))
+
+
+def why_content(why: WhyData | None, width: int) -> Content:
+    if why is None:
+        return Content("No video yet.")
+    lines: list[Content] = [
+        _line(("Score ", "$text-muted"), (f"{why.score:+.3f}", "bold $foreground"), ("  from ", "$text-muted"), (why.source, "bold $accent")),
+        _line(),
+    ]
+    contribs = sorted(why.contributions, key=lambda c: -abs(c.value))
+    name_w = min(max((len(c.name) for c in contribs), default=8), max(width // 2, 10))
+    bar_w = max(width - name_w - 10, 4)
+    peak = max((abs(c.value) for c in contribs), default=1.0) or 1.0
+    for c in contribs:
+        style = "$success" if c.value >= 0 else "$error"
+        lines.append(
+            _line(
+                (c.name[:name_w].ljust(name_w), "$foreground"),
+                " ",
+                (fmt.bar(abs(c.value) / peak, bar_w), style),
+                (f" {c.value:+.2f}", "$text-muted"),
+            )
+        )
+    lines.append(_line())
+    lines.append(_line(("Ladder ", "$text-muted"), (fmt.tier_name(why.tier), "bold $foreground"), (f"  ({why.status})", "$text-muted")))
+    lines.extend(budget_line(why.tier_views, why.budget, width))
+    lines.append(_line(("  tier score ", "$text-muted"), (f"{why.tier_score:.3f}", "$foreground"), ("  bar ", "$text-muted"), (f"{why.bar:.3f}", "$foreground")))
+    lines.append(bar_verdict(why.tier_score, why.bar, why.status, why.tier_views))
+    for note in why.notes:
+        lines.append(_line(("· " + note, "$text-muted")))
+    return Content("").join(lines).rstrip()
+
+
+def step_line(step: TierStep, width: int) -> list[Content]:
+    if step.outcome == "promoted":
+        mark, style = "▲", "$success"
+    elif step.outcome.startswith("stalled"):
+        mark, style = "■", "$error"
+    else:
+        mark, style = "●", "$accent"
+    head = _line(
+        (f"{mark} {fmt.tier_name(step.tier)} ", f"bold {style}"),
+        (step.outcome, style),
+        (f"  {fmt.sim_clock(step.time)}", "$text-muted"),
+    )
+    budget = f"/{fmt.count(step.budget)}" if step.budget else ""
+    body = _line(
+        ("   ", ""),
+        (f"{fmt.count(step.impressions)}{budget} views", "$foreground"),
+        ("  score ", "$text-muted"),
+        (f"{step.score:.3f}", "$foreground"),
+        (" vs bar ", "$text-muted"),
+        (f"{step.bar:.3f}", "$foreground"),
+    )
+    out = [head, body]
+    if step.tipped_by:
+        out.append(_line(("   ★ your " + step.tipped_by + " tipped it", "bold $warning")))
+    return out
+
+
+def spread_content(spread: SpreadData | None, width: int) -> Content:
+    if spread is None:
+        return Content("No video yet.")
+    lines: list[Content] = [_line(("Climb ", "$text-muted"), (f"{fmt.count(spread.views)} views so far", "bold $foreground"))]
+    for step in spread.steps:
+        lines.extend(step_line(step, width))
+    if spread.rates:
+        lines.append(_line())
+        lines.append(_line(("Rates in this tier", "$text-muted")))
+        bar_w = max(width - 20, 4)
+        for name, rate in spread.rates:
+            lines.append(_line((name[:10].ljust(10), "$foreground"), (fmt.bar(rate, bar_w), "$text-secondary"), (f" {rate * 100:5.1f}%", "$text-muted")))
+    return Content("").join(lines).rstrip()
+
+
+class WhyView(Static):
+    """Renders :class:`WhyData`; re-renders when resized (bars follow the width)."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__("", **kw)
+        self.data: WhyData | None = None
+
+    def show(self, why: WhyData | None) -> None:
+        self.data = why
+        self.update(why_content(why, self._width()))
+
+    def _width(self) -> int:
+        return self.size.width or 34
+
+    def on_resize(self) -> None:
+        self.update(why_content(self.data, self._width()))
+
+
+class SpreadView(Vertical):
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.data: SpreadData | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="spread-text")
+        yield Static("", id="spread-caption")
+        yield Sparkline([], id="spread-chart")
+
+    def show(self, spread: SpreadData | None) -> None:
+        self.data = spread
+        text = self.query_one("#spread-text", Static)
+        text.update(spread_content(spread, text.size.width or 34))
+        cap = self.query_one("#spread-caption", Static)
+        chart = self.query_one("#spread-chart", Sparkline)
+        if spread is not None and len(spread.views_series) >= 2:
+            cap.update(Content.assemble(("Views over ", "$text-muted"), (fmt.span(spread.series_span), "$foreground"), (" of simulated time", "$text-muted")))
+            chart.data = list(spread.views_series)
+            chart.display = True
+        else:
+            cap.update(Content.assemble(("Views chart: fills in as the clock runs", "$text-muted")))
+            chart.data = []
+            chart.display = False
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            text = self.query_one("#spread-text", Static)
+            text.update(spread_content(self.data, text.size.width or 34))
+
+
+class SidePanel(Vertical):
+    """Two tabs about the current video; the screen fills them through :meth:`show`."""
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="tab-why", id="side-tabs"):
+            with TabPane("Why this video", id="tab-why"):
+                with VerticalScroll():
+                    yield WhyView(id="why")
+            with TabPane("Spread", id="tab-spread"):
+                with VerticalScroll():
+                    yield SpreadView(id="spread")
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def switch_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "tab-spread" if tabs.active == "tab-why" else "tab-why"
+
+    def show(self, why: WhyData | None, spread: SpreadData | None) -> None:
+        self.query_one(WhyView).show(why)
+        self.query_one(SpreadView).show(spread)
