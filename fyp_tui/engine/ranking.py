@@ -366,7 +366,8 @@ def world_priors(world: World) -> np.ndarray:
     if n == 0:
         return base
     k = PRIOR_PSEUDO_VIEWS
-    totals = world.video_counts[:n].sum(axis=0, dtype=np.float64)
+    # einsum: ~3x faster than sum(axis=0) over the 9 short columns; integer sums, exact
+    totals = np.einsum("ij->j", world.video_counts[:n]).astype(np.float64)
     views = totals[Signal.VIEW]
     out = base.copy()
     out[: len(Signal)] = (totals + k * base[: len(Signal)]) / (views + k)
@@ -537,7 +538,10 @@ class _Draws:
         seg_start = np.concatenate(([0], bounds))
         rank_in_seg = kept_before[:-1] - kept_before[seg_start][seg]
         keep &= rank_in_seg < np.array(self.k, np.int64)[seg]
-        return [s[m] for s, m in zip(np.split(sel, bounds), np.split(keep, bounds))]
+        # plain slices per source (np.split costs ~10x more for these few segments)
+        ends = bounds.tolist() + [len(sel)]
+        starts = [0] + ends[:-1]
+        return [sel[a:b][keep[a:b]] for a, b in zip(starts, ends)]
 
 
 def _merge(ids: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -642,10 +646,12 @@ def _value(rates: np.ndarray, x: np.ndarray, can_follow: np.ndarray, rp: Ranking
 
 def observed_rates(world: World, ids: np.ndarray, priors: np.ndarray, prior_views: float) -> np.ndarray:
     """Per-video rates from lifetime counters, smoothed toward the world's means."""
-    counts = world.video_counts[ids].astype(np.float64)
-    views = counts[:, _VIEW : _VIEW + 1]
+    counts = np.take(world.video_counts, ids, axis=0).astype(np.float64)  # take: cheaper than a fancy gather
+    views = counts[:, _VIEW : _VIEW + 1].copy()
     rates = np.empty((len(ids), _N_SIG + 1), np.float64)
-    rates[:, : _N_SIG] = (counts + prior_views * priors[None, : _N_SIG]) / (views + prior_views)
+    # the same two operations as (counts + prior) / (views + prior), without temporaries
+    np.add(counts, prior_views * priors[None, : _N_SIG], out=counts)
+    np.divide(counts, views + prior_views, out=rates[:, : _N_SIG])
     dur = np.maximum(world.video_duration[ids].astype(np.float64), 1e-3)
     watched = world.video_watch_seconds[ids] / dur
     rates[:, PRIOR_WATCH] = (watched + prior_views * priors[PRIOR_WATCH]) / (views[:, 0] + prior_views)
@@ -676,7 +682,8 @@ def score(
 
     # interest match per topic slot and locality
     topics = world.video_topics[ids].astype(np.intp)
-    slot = world.video_topic_w[ids].astype(np.float64) * person.interests[topics].astype(np.float64)
+    topic_w = world.video_topic_w[ids]  # gathered once: the diversity term reads it too
+    slot = topic_w.astype(np.float64) * person.interests[topics].astype(np.float64)
     x_int = rp.interest_beta * slot.sum(axis=1)
     same_country = world.video_country[ids] == person.country
     same_lang = world.video_language[ids] == person.language
@@ -712,8 +719,13 @@ def score(
     ht = np.append(world.hashtag_trend * rs.topical[:-1], 0.0)
     m = float(ht.max())
     if m > 0:
-        # gathered slot-major: the max runs down TOPICS slots, not along each short row
-        parts["trending hashtag"] = rp.trend_tag_bonus * (ht[world.video_tags[ids].T].max(axis=0) / m)
+        # one gather per tag slot, folded with maximum (a 2-D fancy gather + max over
+        # the short rows costs ~3x more; max is exact, so the values are the same)
+        tags = world.video_tags[ids]
+        heat = ht[tags[:, 0]]
+        for j in range(1, tags.shape[1]):  # TAGS_PER_VIDEO slots, not videos
+            np.maximum(heat, ht[tags[:, j]], out=heat)
+        parts["trending hashtag"] = rp.trend_tag_bonus * (heat / m)
     else:
         parts["trending hashtag"] = np.zeros(len(ids))
     views = world.video_counts[ids, _VIEW]
@@ -726,7 +738,7 @@ def score(
         counts = np.bincount(world.video_topics[recent].astype(np.intp).ravel(),
                              weights=world.video_topic_w[recent].ravel(), minlength=world.n_topics)  # fmt: skip
         window_share = counts / len(recent)
-        crowd = (world.video_topic_w[ids] * window_share[topics]).sum(axis=1)
+        crowd = (topic_w * window_share[topics]).sum(axis=1)
         parts["diversity adjustment"] = -rp.diversity_penalty * pressure(person.knob) * crowd
     else:
         parts["diversity adjustment"] = np.zeros(len(ids))
