@@ -481,14 +481,15 @@ class WorldService:
         budget = e.budget or 0
         bar = e.bar if e.bar is not None and math.isfinite(e.bar) else 0.0
         lcb = e.tier_lcb if math.isfinite(e.tier_lcb) else 0.0
-        notes = list(e.notes)
+        # the panel shows the status on its own line: keep notes that add something
+        notes = [n for n in e.notes if not (e.status == "stalled" and n.startswith("stalled"))]
         if e.explored:
             notes.insert(0, "picked by the exploration slot")
         return WhyData(
             video=video,
             score=float(e.score),
             contributions=tuple(Contribution(c.name, float(c.value)) for c in e.contributions),
-            source=", ".join(e.sources) if e.sources else "not a candidate now",
+            source=", ".join(e.sources) if e.sources else "an earlier pick",
             tier=int(e.tier),
             status=e.status,
             tier_views=int(e.impressions_in_tier),
