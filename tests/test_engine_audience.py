@@ -94,3 +94,6 @@ def test_fast_poisson_counts_match_the_poisson_law():
     assert (s.draw(np.random.default_rng(5)).reshape(5, -1) == c).all()
     who, k = audience.sample_audience(np.random.default_rng(6), lam, 1.0, s)
     assert (np.diff(who) > 0).all() and (k > 0).all()
+    # the (viewers, counts) form the step uses is the same draw
+    full = s.draw(np.random.default_rng(6))
+    assert (who == np.flatnonzero(full)).all() and (k == full[who]).all()

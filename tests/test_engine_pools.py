@@ -121,6 +121,21 @@ def test_decide_applies_one_step_and_emits_events(tiny_world):
     assert pools.decide(w, P, np.array([v]), now=1.0) == []
 
 
+def test_decide_mixed_events_follow_video_order_and_carry_the_tip(tiny_world):
+    w = tiny_world
+    good, bad = [2, 5], [3, 7]
+    for v in good:
+        w.video_tier_counts[v] = counts(100, full=90, like=50, share=20, fav=10)
+    for v in bad:
+        w.video_tier_counts[v] = counts(30, full=0, like=0, skip=28)
+    w.video_tier_entered[[2, 3, 5, 7]] = 0.0
+    ev = pools.decide(w, P, np.array([7, 2, 5, 3]), now=1.0, tipped_by="share", profile=4)
+    assert [e.video for e in ev] == [2, 3, 5, 7]
+    assert [type(e) for e in ev] == [Promoted, Stalled, Promoted, Stalled]
+    assert all(e.tipped_by == "share" and e.profile == 4 and type(e.video) is int for e in ev)
+    assert "below bar" in ev[1].reason and ev[0].to_tier == ev[0].from_tier + 1
+
+
 def test_bars_adapt_towards_the_target_share(tiny_world):
     p = EngineParams(ladder=(100, 1000, 5000), bars=(0.3, 0.4, 0.5), promote_share=0.25, bar_step=0.01)
     w = tiny_world

@@ -128,36 +128,51 @@ class PoissonCounts:
         self.cdf = np.stack(rows)  # [K, N]: P(count <= k)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
+        who, c = self.draw_nonzero(rng)
+        counts = np.zeros(len(self.lam), np.int32)
+        counts[who] = c
+        return counts
+
+    def draw_nonzero(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """The same draw as ``(viewers with a count > 0 (sorted int32), their counts)``."""
         n = len(self.lam)
         u = rng.random(n, dtype=np.float32)
-        counts = np.zeros(n, np.int8)
-        for k in range(self.K):
-            counts += u > self.cdf[k]
-        counts = counts.astype(np.int32)
-        tail = np.flatnonzero(counts == self.K)
+        # most viewers make no impression: the first comparison settles them
+        who = np.flatnonzero(u > self.cdf[0]).astype(np.int32)
+        uw = u.take(who)
+        c = np.ones(len(who), np.int8)
+        for k in range(1, self.K):
+            c += uw > self.cdf[k].take(who)
+        c = c.astype(np.int32)
+        tail = np.flatnonzero(c == self.K)
         if len(tail):  # past the table: continue the inversion (few viewers, heavy users)
-            huge = self.lam[tail] > _HUGE_LAM
+            rows = who.take(tail)
+            lam_t = self.lam[rows]
+            huge = lam_t > _HUGE_LAM
             if huge.any():  # counts of at least K are then all but certain
-                counts[tail[huge]] = rng.poisson(self.lam[tail[huge]])
-                tail = tail[~huge]
-            lam = self.lam[tail]
-            uu = u[tail].astype(np.float64)
-            k = self.K - 1
-            pk = np.exp(-lam)
-            for i in range(1, k + 1):
-                pk = pk * lam / i
-            cdf = self.cdf[k][tail].astype(np.float64)
-            idx = np.arange(len(tail))
-            while len(idx):
-                k += 1
-                pk = pk * lam / k
-                cdf = cdf + pk
-                more = uu > cdf
-                counts[tail[idx[more]]] = k + 1
-                idx, pk, cdf, lam, uu = idx[more], pk[more], cdf[more], lam[more], uu[more]
-                if k > 50 * _HUGE_LAM:  # u within rounding of 1: stop
-                    break
-        return counts
+                c[tail[huge]] = rng.poisson(lam_t[huge])
+                tail, rows, lam_t = tail[~huge], rows[~huge], lam_t[~huge]
+            if len(tail):
+                lam = lam_t
+                uu = uw[tail].astype(np.float64)
+                k = self.K - 1
+                pk = np.exp(-lam)
+                for i in range(1, k + 1):
+                    pk = pk * lam / i
+                cdf = self.cdf[k][rows].astype(np.float64)
+                extra = np.zeros(len(tail), np.int32)
+                while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
+                    k += 1
+                    pk = pk * lam / k
+                    cdf = cdf + pk
+                    more = uu > cdf
+                    if not more.any():
+                        break
+                    extra += more
+                    if k > 50 * _HUGE_LAM:  # u within rounding of 1: stop
+                        break
+                c[tail] += extra
+        return who, c
 
 
 def sample_audience(
@@ -167,10 +182,9 @@ def sample_audience(
     viewers with at least one impression (sorted, int32) and how many each makes
     (each viewer ~ Poisson(rate * dt) impressions). ``sampler`` (a
     :class:`PoissonCounts` for ``rate * dt``) makes the draw faster."""
-    if sampler is None:
-        counts = rng.poisson(np.asarray(rate, dtype=np.float64) * dt)
-    else:
-        counts = sampler.draw(rng)
+    if sampler is not None:
+        return sampler.draw_nonzero(rng)
+    counts = rng.poisson(np.asarray(rate, dtype=np.float64) * dt)
     who = np.flatnonzero(counts).astype(np.int32)
     return who, counts[who]
 
@@ -245,10 +259,22 @@ def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray]:
         key = key * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
         base = world.video_quality[sl].astype(np.float32) * np.float32(Z_QUALITY)
         base += np.float32(-Z_INTEREST * INTEREST_MID - Z_QUALITY * QUALITY_MID)
+        vt, vw = world.video_topics, world.video_topic_w
+        pt = pw = None
+        if vt.shape[1] == 2 and tb["T"] < 2**15 and (have == 0 or tb.get("vid_pt") is not None):
+            t = vt[sl].astype(np.int32)
+            if (t >= 0).all():  # a video's two topics in one int32, its two weights in one complex64
+                pt = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)
+                pw = np.empty(n - have, np.complex64)
+                pw.real, pw.imag = vw[sl, 0], vw[sl, 1]
         if have:
             key = np.concatenate([tb["vid_key"][:have], key.astype(np.int32)])
             base = np.concatenate([tb["vid_base"][:have], base])
+            if pt is not None:
+                pt = np.concatenate([tb["vid_pt"][:have], pt])
+                pw = np.concatenate([tb["vid_pw"][:have], pw])
         tb["vid_key"], tb["vid_base"], tb["vid_n"], tb["vid_q"] = key.astype(np.int32), base, n, world.video_quality
+        tb["vid_pt"], tb["vid_pw"] = pt, pw
     return tb["vid_key"], tb["vid_base"]
 
 
@@ -263,7 +289,15 @@ def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -
     base *= T
     vt = world.video_topics
     vw = world.video_topic_w
-    if vt.shape[1] == 2 and vt.flags.c_contiguous and vw.flags.c_contiguous:
+    _video_tables(world, tb)
+    pt = tb.get("vid_pt")
+    if pt is not None:  # one gather for both topics, one for both weights
+        t0 = pt.take(videos)
+        t1 = t0 >> 16
+        t0 &= np.int32(0xFFFF)
+        pw = tb["vid_pw"].take(videos)
+        w0, w1 = pw.real, pw.imag
+    elif vt.shape[1] == 2 and vt.flags.c_contiguous and vw.flags.c_contiguous:
         # rows of two: gather each column from the flat arrays
         i0 = videos.astype(_index_dtype(2 * len(vt)))
         i0 *= 2

@@ -177,7 +177,7 @@ def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.n
     old = pref.take(idx).astype(np.float32)
     old *= np.float32(1.0) - lr
     old += y  # old + lr * (y - old)
-    pref[idx] = old
+    pref[idx] = old.astype(pref.dtype)  # (cast first: a cheaper scatter)
 
 
 _EXECUTOR: list = []
@@ -378,10 +378,11 @@ def _captions(world: World, rng: np.random.Generator, tags: np.ndarray) -> list[
     picks = rng.integers(0, len(words), (m, 8))
     names = world.hashtag_names
     out = []
-    for i in range(m):  # strings: one caption per new upload (uploads are few per step)
-        text = " ".join(words[w] for w in picks[i, : n_words[i]])
+    # strings: one caption per new upload, from plain lists (no numpy scalars per word)
+    for row, k, trow in zip(picks.tolist(), n_words.tolist(), tags.tolist()):
+        text = " ".join([words[w] for w in row[:k]])
         text = text[:1].upper() + text[1:]
-        tag_text = " ".join("#" + names[t] for t in tags[i] if t >= 0)
+        tag_text = " ".join(["#" + names[t] for t in trow if t >= 0])
         out.append(f"{text} {tag_text}".strip())
     return out
 
