@@ -197,29 +197,6 @@ def test_waterfill_serves_lower_tiers_first_and_caps_spare_supply():
     assert (spare[:3] <= cap[:3] + 1e-9).all() and (spare >= want).all()
 
 
-def test_enforce_budgets_never_exceeds_remaining(tiny_world):
-    rng = np.random.default_rng(1)
-    p = EngineParams.from_world(tiny_world)
-    pool = pools.build_pool(tiny_world, p, rng, 0.0, np.zeros(tiny_world.n_sounds), np.zeros(tiny_world.n_hashtags))
-    chosen = rng.integers(0, len(pool), 50 * len(pool)).astype(np.int32)
-    keep = pools.enforce_budgets(pool, rng, chosen)
-    got = np.bincount(chosen[keep], minlength=len(pool))
-    assert (got <= pool.remaining).all()
-    assert keep.sum() > 0.8 * min(len(chosen), pool.remaining.sum())
-
-
-def test_targeting_beats_random_on_learned_preference(tiny_world):
-    rng = np.random.default_rng(2)
-    w = tiny_world
-    p = EngineParams.from_world(w)
-    pool = pools.build_pool(w, p, rng, 0.0, np.zeros(w.n_sounds), np.zeros(w.n_hashtags), supply=1e9)
-    viewers = np.sort(rng.integers(0, w.n_viewers, 20_000)).astype(np.int32)
-    chosen, control = pools.serve(w, p, rng, pool, viewers)
-    pref = w.aud_pref.astype(np.float32)[viewers, pool.topic[chosen]]
-    assert 0.01 < control.mean() < 0.06
-    assert pref[~control].mean() > 2 * pref[control].mean()
-
-
 # -- video-centric serving (what the step uses) ------------------------------------------------
 
 

@@ -26,11 +26,7 @@ def test_recommender_never_reads_hidden_truth(tiny_world):
         setattr(w, name, None)  # any read now raises
     rng = np.random.default_rng(0)
     sh, hh = trends.sound_heat(w), trends.hashtag_heat(w)
-    pool = pools.build_pool(w, p, rng, w.clock, sh, hh, dt=1.0, supply=10_000)
     viewers = np.sort(rng.integers(0, w.n_viewers, 5_000)).astype(np.int32)
-    chosen, _ = pools.serve(w, p, rng, pool, viewers)
-    pools.enforce_budgets(pool, rng, chosen)
-    assert pools.build_catalogue(w, p, rng, w.clock) is not None
     al = pools.allocate(w, p, rng, w.clock, sh, hh, dt=1.0, n_targeted=8_000, n_control=200)
     cat = pools.catalogue_allocation(w, p, rng, w.clock, 1_000)
     slots = al.slot[: len(al.slot) - al.n_control]

@@ -95,10 +95,9 @@ class EngineParams:
     # -- serving --------------------------------------------------------------------------
     #: share of impressions served uniformly at random from all live videos
     control_fraction: float = 0.03
-    #: candidate videos drawn per impression by the impression-first ``pools.serve``
-    #: (best one is kept; the simulation step serves video first, see pools)
+    #: unused since the step serves video first (they sized the earlier best-of-N
+    #: candidates per impression); accepted so older scenario files still load
     candidates: int = 3
-    #: of which this many come from the viewer's top learned topics (the rest: whole pool)
     interest_candidates: int = 2
     #: the simulation step gives each targeted impression a video of the viewer's top
     #: learned topic, or of the second one with this probability (the second topic is

@@ -44,11 +44,6 @@ observable estimate: each impression asks for the viewer's top learned topic
 ``second_topic_share``), in the viewer's language first (the weak country/language
 terms), then any language, then the viewer's other top topic, then anything left.
 
-:class:`Pool`, :func:`build_pool`, :func:`serve` (the best of ``candidates`` weighted
-draws per impression, scored by ``aud_pref[viewer, topic]`` plus weak country,
-language and device terms), :func:`enforce_budgets` and :func:`build_catalogue` are
-the earlier impression-first serving, kept for callers that pick videos for a given
-batch of viewers.
 """
 
 from __future__ import annotations
@@ -65,10 +60,6 @@ from fyp_tui.engine.world import N_SIGNALS, Signal, Status, World
 
 VIEW = int(Signal.VIEW)
 
-#: devices on which people watch on a big screen (they favour longer videos)
-LARGE_SCREEN = ("web", "desktop", "tablet", "tv")
-#: a "long" video for the device term, seconds
-LONG_VIDEO_SECONDS = 45.0
 
 
 # -- the score --------------------------------------------------------------------------
@@ -429,38 +420,6 @@ def creator_reach(world: World) -> np.ndarray:
     return (np.log10(1.0 + world.creator_followers.astype(np.float64)) / 7.0).astype(np.float32)
 
 
-@dataclass
-class Pool:
-    """The live videos of one step with their serving weights and sampling tables."""
-
-    ids: np.ndarray  # int64 live video ids
-    weight: np.ndarray  # float64 serving weight
-    table: np.ndarray  # int32 indices into ids, each ~ weight / sum(weight) of the entries
-    topic: np.ndarray  # int32 main topic per pool entry
-    key: np.ndarray  # int32 (country, language, long) key per pool entry
-    remaining: np.ndarray  # int64 impressions left in the tier (int64 max for TOP)
-    topic_table: np.ndarray  # int32 indices into ids, grouped by main topic, ~ weight within the topic
-    topic_start: np.ndarray  # int64 [T] start of each topic's segment in topic_table
-    topic_size: np.ndarray  # int64 [T] length of each topic's segment (0: no live video)
-    open_idx: np.ndarray  # int32 entries with budget left (the control slice draws from these)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def take(self, served: np.ndarray, rng: np.random.Generator) -> None:
-        """Spend ``served`` impressions per entry; entries with no budget left leave the tables."""
-        self.remaining = self.remaining - served
-        full = self.remaining <= 0
-        if not full.any():
-            return
-        self.weight = np.where(full, 0.0, self.weight)
-        self.table = _table(self.weight, rng)
-        self.topic_table, self.topic_start, self.topic_size = _topic_tables(
-            self.topic, self.weight, len(self.topic_start), rng
-        )
-        self.open_idx = np.flatnonzero(~full).astype(np.int32)
-
-
 def fill_hours(params: EngineParams) -> np.ndarray:
     """Hours in which each tier (site-wide last) aims to spend its budget: bigger pools take longer."""
     return params.fill_hours * params.fill_growth ** np.arange(params.top_tier + 1, dtype=np.float64)
@@ -554,80 +513,9 @@ def waterfill(
     return np.minimum(cap, want * s_)
 
 
-TABLE_FACTOR = 8
 #: spare supply fills a video only up to this share of its remaining budget in one
 #: step (the draws are random: aiming at the budget itself would overshoot half the time)
 CAP_SHARE = 0.9
-
-
-def _counts(weight: np.ndarray, m: np.ndarray | float, total: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
-    """Stochastic rounding of ``weight * m / total`` (unbiased table sizes)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expect = np.where(total > 0, weight * (m / total), 0.0)
-    return np.floor(expect + rng.random(len(weight))).astype(np.int64)
-
-
-def _table(weight: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Indices repeated ~proportionally to weight: a draw is one uniform index, O(1)."""
-    total = weight.sum()
-    if len(weight) == 0 or total <= 0:
-        return np.zeros(0, np.int32)
-    counts = _counts(weight, max(4096, TABLE_FACTOR * len(weight)), total, rng)
-    if counts.sum() == 0:
-        counts[np.argmax(weight)] = 1
-    return np.repeat(np.arange(len(weight), dtype=np.int32), counts)
-
-
-def _topic_tables(topic: np.ndarray, weight: np.ndarray, T: int, rng: np.random.Generator):
-    """One weighted table per topic, concatenated: (table, start[T], size[T])."""
-    # a stable sort of small ints is a radix sort (linear) in numpy
-    order = np.argsort(topic.astype(np.int16) if T < 2**15 else topic, kind="stable")
-    ts = topic[order]
-    ws = weight[order]
-    W = np.bincount(ts, weights=ws, minlength=T)[:T]
-    Pt = np.bincount(ts, minlength=T)[:T]
-    m = np.where(Pt > 0, np.maximum(TABLE_FACTOR * Pt, 256), 0)
-    counts = _counts(ws, m[ts].astype(np.float64), W[ts], rng)
-    table = np.repeat(order.astype(np.int32), counts)
-    size = np.bincount(ts, weights=counts, minlength=T)[:T].astype(np.int64)
-    start = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
-    return table, start, size
-
-
-def _device_large(world: World) -> np.ndarray:
-    return np.array([any(k in d.lower() for k in LARGE_SCREEN) for d in world.device_names] or [False], dtype=np.int32)
-
-
-def viewer_keys(world: World, viewers: np.ndarray) -> np.ndarray:
-    """Key (country, language, big screen) of each viewer, for :func:`match_bonus` lookups."""
-    L = max(len(world.language_codes), 1)
-    large = _device_large(world)
-    c = world.aud_country[viewers].astype(np.int32)
-    lang = world.aud_language[viewers].astype(np.int32)
-    return (c * L + lang) * 2 + large[world.aud_device[viewers]]
-
-
-def video_keys(world: World, ids: np.ndarray) -> np.ndarray:
-    L = max(len(world.language_codes), 1)
-    c = world.video_country[ids].astype(np.int32)
-    lang = world.video_language[ids].astype(np.int32)
-    long = (world.video_duration[ids] > LONG_VIDEO_SECONDS).astype(np.int32)
-    return (c * L + lang) * 2 + long
-
-
-def match_bonus(world: World, params: EngineParams) -> tuple[np.ndarray, int]:
-    """Table ``[viewer key * K + video key]`` of the weak country/language/device terms."""
-    C = max(len(world.country_codes), 1)
-    L = max(len(world.language_codes), 1)
-    K = C * L * 2
-    k = np.arange(K)
-    cc, ll, bb = k // (2 * L), (k // 2) % L, k % 2
-    b = (
-        params.country_bonus * (cc[:, None] == cc[None, :])
-        + params.language_bonus * (ll[:, None] == ll[None, :])
-        + params.device_bonus * (bb[:, None] == bb[None, :])
-    )
-    return b.astype(np.float32).reshape(-1), K
 
 
 # The platform's periodic "model refresh": each viewer's top learned topics,
@@ -687,235 +575,13 @@ def _viewer_groups(world: World, topT: np.ndarray, L: int, gt) -> np.ndarray:
     return g
 
 
-def build_pool(
-    world: World,
-    params: EngineParams,
-    rng: np.random.Generator,
-    now: float,
-    sound_heat: np.ndarray,
-    tag_heat: np.ndarray,
-    *,
-    dt: float = 1.0,
-    supply: float | None = None,
-) -> Pool:
-    """The step's live videos (ACTIVE or TOP, budget left) with weights and tables.
-
-    ``supply`` is the number of targeted impressions of the step (None: plenty).
-    """
-    n = world.n_videos
-    st = world.video_status[:n]
-    ids = np.flatnonzero((st == Status.ACTIVE) | (st == Status.TOP))
-    tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
-    remaining = tier_budget(params, tier) - np.where(tier < params.top_tier, world.video_tier_counts[ids, VIEW], 0)
-    open_ = remaining > 0
-    ids, remaining, tier = ids[open_], remaining[open_], tier[open_]
-    want = serving_demand(world, params, ids, remaining, now, dt, sound_heat, tag_heat)
-    cap = np.where(tier < params.top_tier, CAP_SHARE * remaining, np.inf)
-    queue = world.video_tier_entered[ids]
-    w = want if supply is None else waterfill(tier, want, float(supply), params.top_tier + 1, cap, queue)
-    topic = world.video_topics[ids, 0].astype(np.int32)
-    ttable, tstart, tsize = _topic_tables(topic, w, max(world.n_topics, 1), rng)
-    return Pool(
-        ids=ids,
-        weight=w,
-        table=_table(w, rng),
-        topic=topic,
-        key=video_keys(world, ids),
-        remaining=remaining,
-        topic_table=ttable,
-        topic_start=tstart,
-        topic_size=tsize,
-        open_idx=np.arange(len(ids), dtype=np.int32),
-    )
-
-
-def build_catalogue(world: World, params: EngineParams, rng: np.random.Generator, now: float) -> Pool | None:
-    """Stalled videos, still reachable through their creators and followers.
-
-    Serves the impressions the pools cannot absorb (every live video at its
-    budget). Weight: ``(1 + creator_boost * reach) x 2^(-age / half_life)``, age
-    since upload; no budget. Catalogue views count in lifetime counters only, never
-    in a tier's counters (a stalled video is not being judged).
-    """
-    n = world.n_videos
-    ids = np.flatnonzero(world.video_status[:n] == Status.STALLED)
-    if len(ids) == 0:
-        return None
-    age = np.maximum(now - world.video_upload_time[ids], 0.0)
-    w = np.exp2(-age / params.half_life_hours)
-    w *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
-    if not (w > 0).any():
-        return None
-    topic = world.video_topics[ids, 0].astype(np.int32)
-    ttable, tstart, tsize = _topic_tables(topic, w, max(world.n_topics, 1), rng)
-    return Pool(
-        ids=ids,
-        weight=w,
-        table=_table(w, rng),
-        topic=topic,
-        key=video_keys(world, ids),
-        remaining=np.full(len(ids), np.iinfo(np.int64).max),
-        topic_table=ttable,
-        topic_start=tstart,
-        topic_size=tsize,
-        open_idx=np.arange(len(ids), dtype=np.int32),
-    )
-
-
-#: a topic slot is used only where the topic's live videos can take this many times
-#: the impressions asking for it (else most of them would be re-served)
 TOPIC_SLACK = 4.0
 
 _VKEY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _viewer_keys_all(world: World, K: int) -> np.ndarray:
-    """``viewer_keys * K`` for every viewer (demographics are fixed after seeding; cached)."""
-    hit = _VKEY_CACHE.get(world)
-    if hit is not None and hit[0] == K and len(hit[1]) == world.n_viewers:
-        return hit[1]
-    keys = (viewer_keys(world, np.arange(world.n_viewers)) * K).astype(np.int32)
-    _VKEY_CACHE[world] = (K, keys)
-    return keys
-
-
 def _index_dtype(size: int):
     return np.int32 if size < 2**31 else np.int64
-
-
-def serve(
-    world: World,
-    params: EngineParams,
-    rng: np.random.Generator,
-    pool: Pool,
-    viewers: np.ndarray,
-    bonus: tuple[np.ndarray, int] | None = None,
-    control_fraction: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pick a video for each impression: ``(pool index per impression, control mask)``.
-
-    A ``control_fraction`` slice gets a uniformly random live video. Every other
-    impression draws ``candidates`` videos: one from each of the viewer's
-    ``interest_candidates`` top learned topics (weighted within the topic), the
-    rest from the whole pool (weighted); the one with the highest learned
-    preference ``aud_pref[viewer, topic]`` plus the weak country, language and
-    device terms is served. Where a topic's pool is thin for the number of viewers
-    asking for it, its slot is used only sometimes (so a small topic is not
-    drained in one step).
-    """
-    n = len(viewers)
-    P = len(pool)
-    if P == 0 or n == 0 or len(pool.table) == 0 or len(pool.open_idx) == 0:
-        return np.zeros(0, np.int32), np.zeros(0, bool)
-    cf = params.control_fraction if control_fraction is None else control_fraction
-    k = params.candidates
-    n_int = min(params.interest_candidates, k) if len(pool.topic_table) else 0
-    N, T = world.aud_pref.shape
-    if bonus is None:
-        bonus = match_bonus(world, params)
-    btab, K = bonus
-    it = _index_dtype(N * T)
-    viewers = np.asarray(viewers)
-    base = viewers.astype(it)
-    base *= T
-    vkey = _viewer_keys_all(world, K).take(viewers)
-    pref = world.aud_pref.reshape(-1)
-    key = pool.key.astype(np.int32, copy=False)
-    f32 = np.float32
-    best = best_s = None
-    if n_int:
-        topT = _top_topics_by_slot(world, params, n_int)
-        cap = np.bincount(pool.topic, weights=pool.weight, minlength=T)[:T]
-        tsize = pool.topic_size.astype(np.float64)
-        tstart = pool.topic_start.astype(np.int32)
-        tlast = np.clip(pool.topic_start + pool.topic_size - 1, 0, len(pool.topic_table) - 1).astype(np.int32)
-    for j in range(k):  # k is a small constant: a loop over candidate slots, not over videos
-        if j < n_int:
-            t = topT[j].take(viewers)
-            asked = np.bincount(t, minlength=T)[:T]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                q = np.where(asked > 0, np.minimum(1.0, TOPIC_SLACK * cap / asked), 1.0)
-                q[tsize == 0] = 0.0
-                # a used slot (u < q) takes entry floor(u / q * size) of its topic's segment
-                scale = np.where(q > 0, tsize / q, 0.0).astype(f32)
-            u = rng.random(n, dtype=f32)
-            use = u < q.astype(f32).take(t)
-            u *= scale.take(t)
-            np.minimum(u, f32(2**30), out=u)  # unused slots (u >= q) may land far out
-            idx = u.astype(np.int32)
-            idx += tstart.take(t)
-            np.minimum(idx, tlast.take(t), out=idx)
-            cj = pool.topic_table.take(idx)
-            t = t.astype(it)
-            t += base
-            s = pref.take(t).astype(f32)
-            s += btab.take(vkey + key.take(cj))
-            np.copyto(s, f32(-np.inf), where=~use)
-        else:
-            cj = pool.table.take(rng.integers(0, len(pool.table), size=n, dtype=np.int32))
-            t = pool.topic.take(cj).astype(it)
-            t += base
-            s = pref.take(t).astype(f32)
-            s += btab.take(vkey + key.take(cj))
-        if best is None:
-            best, best_s = cj, s
-        else:
-            better = s > best_s
-            np.copyto(best, cj, where=better)
-            np.maximum(best_s, s, out=best_s)
-    lost = np.isneginf(best_s)
-    if lost.any():  # every slot was thin (only when candidates == interest_candidates)
-        best[lost] = pool.table[rng.integers(0, len(pool.table), size=int(lost.sum()))]
-    control = rng.random(n, dtype=f32) < cf
-    nc = int(np.count_nonzero(control))
-    if nc:
-        best[control] = pool.open_idx[rng.integers(0, len(pool.open_idx), size=nc)]
-    return best, control
-
-
-def enforce_budgets(pool: Pool, rng: np.random.Generator, chosen: np.ndarray) -> np.ndarray:
-    """Mask of impressions kept so that no video gets more than its remaining budget.
-
-    Where a video drew more impressions than it has left, each of them is kept
-    with probability ``0.95 * left / drawn``; if that still overshoots, the extra
-    ones (last drawn first) are dropped. Dropped impressions are re-served.
-    """
-    keep = np.ones(len(chosen), bool)
-    if len(chosen) == 0:
-        return keep
-    got = np.bincount(chosen, minlength=len(pool))
-    over = got > pool.remaining
-    if not over.any():
-        return keep
-    idx = np.flatnonzero(over[chosen])
-    vids = chosen[idx]
-    p = (0.95 * pool.remaining[vids] / got[vids]).astype(np.float32)
-    thin = rng.random(len(idx), dtype=np.float32) < p
-    keep[idx[~thin]] = False
-    idx, vids = idx[thin], vids[thin]
-    got2 = np.bincount(vids, minlength=len(pool))
-    over2 = got2 > pool.remaining
-    if over2.any():
-        sel = np.flatnonzero(over2[vids])
-        i2, v2 = idx[sel], vids[sel]
-        order = np.argsort(v2, kind="stable")
-        sv = v2[order]
-        start = np.searchsorted(sv, sv, side="left")
-        rank = np.arange(len(sv)) - start
-        keep[i2[order[rank >= pool.remaining[sv]]]] = False
-    return keep
-
-
-# -- video-centric serving (what the simulation step uses) ---------------------------------
-#
-# The step decides first how many impressions each live video gets (its demand share
-# from :func:`waterfill`, capped by its remaining tier budget: never an overshoot, no
-# re-serve pass), then picks viewers for those impression slots from the step's
-# audience, by the platform's observable estimate: each viewer impression asks for
-# one of the viewer's top learned topics (``aud_pref``, refreshed periodically) and
-# is matched to a slot of a video of that topic, in the viewer's language first
-# (the weak country/language terms), then any language, then the viewer's other top
-# topic; what is left is paired at random. The control slice stays uniformly random.
 
 
 @dataclass
@@ -1142,7 +808,9 @@ def catalogue_allocation(
     world: World, params: EngineParams, rng: np.random.Generator, now: float, k: int
 ) -> Allocation | None:
     """``k`` impression slots over the stalled videos (the catalogue), each drawn with
-    probability proportional to the catalogue weight of :func:`build_catalogue`."""
+    probability proportional to its catalogue weight: ``(1 + creator_boost * reach) x
+    2^(-age / half_life)``, age since upload. Catalogue views count in lifetime
+    counters only, never in a tier's (a stalled video is not being judged)."""
     n = world.n_videos
     ids = np.flatnonzero(world.video_status[:n] == Status.STALLED)
     if len(ids) == 0 or k <= 0:
