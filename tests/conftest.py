@@ -103,3 +103,20 @@ def assert_same_world():
         assert not diffs, f"worlds differ in: {', '.join(diffs)}"
 
     return check
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``fyp-tui ARGS`` in-process: ``(exit code, stdout, stderr)``."""
+    from fyp_tui.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -142,7 +142,6 @@ def test_summary_figures(tiny_world):
 # -- fitting the built-in bots to a world; checking bot files first; running dry -----------
 
 
-
 def _small_world(seed: int = 1, **world):
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import parse_scenario
@@ -213,34 +212,22 @@ def test_a_bot_file_naming_what_the_world_lacks_fails_before_any_bot_runs(monkey
         assert calls == [] and ran == []
 
 
-def _cli(capsys, *args: str) -> tuple[int, str, str]:
-    from fyp_tui.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_cli_audit_default_bots_on_a_world_without_germany(tmp_path, capsys):
+def test_cli_audit_default_bots_on_a_world_without_germany(tmp_path, run_cli):
     from fyp_tui.store.io import save_new_world
 
     db = str(tmp_path / "w.db")
     save_new_world(db, _small_world(countries=["US"]))
-    code, out, err = _cli(capsys, "audit", "--db", db, "--videos", "26", "--json")
+    code, out, err = run_cli("audit", "--db", db, "--videos", "26", "--json")
     assert code == 0, err
     d = json.loads(out)
     assert [b["name"] for b in d["bots"]] == ["cooking-lurker", "dance-liker", "comedy-follower", "control"]
     assert d["notes"] == ["bot 'german-viewer' skipped: this world has one country"]
-    code, out, err = _cli(capsys, "audit", "--db", db, "--videos", "3")
+    code, out, err = run_cli("audit", "--db", db, "--videos", "3")
     assert code == 0 and out.strip().endswith("note: bot 'german-viewer' skipped: this world has one country")
     # a bot file naming Germany: one line, nothing run
     bots = tmp_path / "bots.toml"
     bots.write_text('[[bot]]\nname = "ctl"\n[[bot]]\nname = "de"\ncountry = "DE"\n')
-    code, out, err = _cli(capsys, "audit", "--db", db, "--bots", str(bots))
+    code, out, err = run_cli("audit", "--db", db, "--bots", str(bots))
     assert code == 2 and out == ""
     assert err.strip().splitlines() == ["fyp-tui: error: bots.toml: bot 'de': unknown country 'DE' (this world has: US)"]
 

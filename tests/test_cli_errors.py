@@ -18,16 +18,6 @@ import pytest
 from fyp_tui.cli import main
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def one_line(err: str, prefix: str = "fyp-tui: error: ") -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
@@ -56,9 +46,9 @@ NO_MIRROR = "DELETE FROM engine_state WHERE name LIKE 'mirror:%'"
 
 
 # -- bad numbers on the command line -------------------------------------------------------
-def test_simulate_hours_nan_is_refused_and_the_world_untouched(capsys, tiny_db):
+def test_simulate_hours_nan_is_refused_and_the_world_untouched(run_cli, tiny_db):
     before = meta(tiny_db)
-    code, _, err = run(capsys, "simulate", "-q", "--hours", "nan", "--db", tiny_db)
+    code, _, err = run_cli("simulate", "-q", "--hours", "nan", "--db", tiny_db)
     assert code == 2
     assert "--hours" in one_line(err)
     assert meta(tiny_db) == before
@@ -71,80 +61,80 @@ def test_simulate_hours_nan_is_refused_and_the_world_untouched(capsys, tiny_db):
         (("--videos", "99999999999999"), "--videos"),
     ],
 )
-def test_audit_bad_numbers(capsys, tiny_db, args, needle):
-    code, _, err = run(capsys, "audit", *args, "--db", tiny_db)
+def test_audit_bad_numbers(run_cli, tiny_db, args, needle):
+    code, _, err = run_cli("audit", *args, "--db", tiny_db)
     assert code == 2
     assert needle in one_line(err)
 
 
-def test_bot_file_with_a_huge_video_count(capsys, tiny_db, tmp_path):
+def test_bot_file_with_a_huge_video_count(run_cli, tiny_db, tmp_path):
     bots = tmp_path / "bots.toml"
     bots.write_text('[[bot]]\nname = "b"\nvideos = 99999999999999999\n')
-    code, _, err = run(capsys, "audit", "--bots", str(bots), "--db", tiny_db)
+    code, _, err = run_cli("audit", "--bots", str(bots), "--db", tiny_db)
     assert code == 2
     assert "videos must be an integer" in one_line(err)
 
 
-def test_bot_names_differing_only_in_spaces_are_duplicates(capsys, tiny_db, tmp_path):
+def test_bot_names_differing_only_in_spaces_are_duplicates(run_cli, tiny_db, tmp_path):
     bots = tmp_path / "bots.toml"
     bots.write_text('[[bot]]\nname = "a"\nvideos = 3\n[[bot]]\nname = "a "\nvideos = 3\n')
-    code, _, err = run(capsys, "audit", "--bots", str(bots), "--db", tiny_db)
+    code, _, err = run_cli("audit", "--bots", str(bots), "--db", tiny_db)
     assert code == 2
     assert "name used twice" in one_line(err)
 
 
-def test_bots_option_empty_or_a_directory(capsys, tiny_db, tmp_path):
-    code, _, err = run(capsys, "audit", "--bots", "", "--db", tiny_db)
+def test_bots_option_empty_or_a_directory(run_cli, tiny_db, tmp_path):
+    code, _, err = run_cli("audit", "--bots", "", "--db", tiny_db)
     assert code == 2 and "--bots is empty" in one_line(err)
-    code, _, err = run(capsys, "audit", "--bots", str(tmp_path), "--db", tiny_db)
+    code, _, err = run_cli("audit", "--bots", str(tmp_path), "--db", tiny_db)
     assert code == 2 and "is a directory" in one_line(err)
 
 
 # -- scenario files ---------------------------------------------------------------------------
-def test_scenario_weights_whose_sum_overflows(capsys, tmp_path):
+def test_scenario_weights_whose_sum_overflows(run_cli, tmp_path):
     sc = tmp_path / "big.toml"
     sc.write_text('[world]\nn_videos = 50\nn_viewers = 50\ndevice_weights = [1e308, 1e308, 1]\n')
     db = tmp_path / "w.db"
-    code, _, err = run(capsys, "seed", "-q", "--scenario", str(sc), "--db", str(db))
+    code, _, err = run_cli("seed", "-q", "--scenario", str(sc), "--db", str(db))
     assert code == 2
     assert "world.device_weights" in one_line(err)
     assert not db.exists()
 
 
-def test_scenario_path_that_is_a_directory(capsys, tmp_path):
+def test_scenario_path_that_is_a_directory(run_cli, tmp_path):
     d = tmp_path / "dir.toml"
     d.mkdir()
-    code, _, err = run(capsys, "seed", "-q", "--scenario", str(d), "--db", str(tmp_path / "w.db"))
+    code, _, err = run_cli("seed", "-q", "--scenario", str(d), "--db", str(tmp_path / "w.db"))
     assert code == 2
     assert "is a directory" in one_line(err)
 
 
 # -- where a world is written -------------------------------------------------------------------
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs mkfifo")
-def test_seed_force_never_replaces_a_special_file(capsys, tmp_path):
+def test_seed_force_never_replaces_a_special_file(run_cli, tmp_path):
     # run as root, `--force --db /dev/null` used to replace /dev/null with a world
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    code, _, err = run(capsys, "seed", "-q", "--force", "--scenario", "tiny", "--db", str(fifo))
+    code, _, err = run_cli("seed", "-q", "--force", "--scenario", "tiny", "--db", str(fifo))
     assert code == 1
     assert "not a regular file" in one_line(err)
     assert fifo.exists() and not fifo.is_file()
 
 
-def test_seed_removes_temp_files_of_a_killed_seed(capsys, tmp_path):
+def test_seed_removes_temp_files_of_a_killed_seed(run_cli, tmp_path):
     stale = tmp_path / ".w.db.999999.tmp"
     stale.write_bytes(b"half a world")
     other = tmp_path / ".other.db.999999.tmp"  # another world's: left alone
     other.write_bytes(b"x")
-    code, _, err = run(capsys, "seed", "-q", "--scenario", "tiny", "--db", str(tmp_path / "w.db"))
+    code, _, err = run_cli("seed", "-q", "--scenario", "tiny", "--db", str(tmp_path / "w.db"))
     assert code == 0, err
     assert not stale.exists() and other.exists()
 
 
-def test_simulate_on_a_read_only_world_fails_before_simulating(capsys, tiny_db):
+def test_simulate_on_a_read_only_world_fails_before_simulating(run_cli, tiny_db):
     before = meta(tiny_db)
     url = f"sqlite:///file:{tiny_db}?mode=ro&uri=true"
-    code, _, err = run(capsys, "simulate", "-q", "--hours", "1", "--db", url)
+    code, _, err = run_cli("simulate", "-q", "--hours", "1", "--db", url)
     assert code == 1
     # refused when opened, not after the whole simulation at checkpoint time
     assert one_line(err).startswith("fyp-tui: error: cannot write to ")
@@ -173,12 +163,12 @@ CORRUPT = {
 
 
 @pytest.mark.parametrize("case", sorted(set(CORRUPT) - {"clock_text"}))  # clock_text: info's bug only
-def test_damaged_world_is_one_line_for_every_command(capsys, tiny_db, case):
+def test_damaged_world_is_one_line_for_every_command(run_cli, tiny_db, case):
     edit(tiny_db, *CORRUPT[case])
     with sqlite3.connect(tiny_db) as c:
         rows_before = c.execute("SELECT COUNT(*), COALESCE(SUM(views), 0) FROM video").fetchone() if case != "column_dropped" else None
     for argv in (("simulate", "-q", "--hours", "1"), ("explain", "1"), ("audit", "--videos", "3")):
-        code, _, err = run(capsys, *argv, "--db", tiny_db)
+        code, _, err = run_cli(*argv, "--db", tiny_db)
         assert code == 1, (argv, err)
         line = one_line(err)
         assert "corrupt" in line or "not a complete fyp-tui world" in line, line
@@ -188,16 +178,16 @@ def test_damaged_world_is_one_line_for_every_command(capsys, tiny_db, case):
 
 
 @pytest.mark.parametrize("case", ["settings_not_object", "clock_infinite", "clock_text", "column_dropped"])
-def test_damaged_world_info_and_export_are_one_line(capsys, tiny_db, case):
+def test_damaged_world_info_and_export_are_one_line(run_cli, tiny_db, case):
     edit(tiny_db, *CORRUPT[case])
     for argv in (("info",), ("info", "--json"), ("export", "videos")):
-        code, out, err = run(capsys, *argv, "--db", tiny_db)
+        code, out, err = run_cli(*argv, "--db", tiny_db)
         assert code == 1, (argv, err)
         one_line(err)
 
 
 # -- the last line of defence -----------------------------------------------------------------
-def test_an_unexpected_exception_is_one_line_not_a_traceback(capsys, tiny_db, monkeypatch):
+def test_an_unexpected_exception_is_one_line_not_a_traceback(run_cli, tiny_db, monkeypatch):
     import fyp_tui.cli.world as world_cli
 
     def boom(db):
@@ -205,7 +195,7 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(capsys, tiny_db, mo
 
     monkeypatch.setattr(world_cli, "world_info", boom)
     monkeypatch.delenv("FYP_TUI_DEBUG", raising=False)
-    code, _, err = run(capsys, "info", "--db", tiny_db)
+    code, _, err = run_cli("info", "--db", tiny_db)
     assert code == 70
     line = one_line(err, prefix="fyp-tui: internal error: ")
     assert "RuntimeError: something nobody foresaw" in line and "FYP_TUI_DEBUG" in line

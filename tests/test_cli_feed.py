@@ -6,27 +6,16 @@ import json
 
 import pytest
 
-from fyp_tui.cli import main
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_explain_prints_contributions_and_tier(capsys, tiny_db):
-    code, out, err = run(capsys, "explain", "5", "--db", tiny_db)
+def test_explain_prints_contributions_and_tier(run_cli, tiny_db):
+    code, out, err = run_cli("explain", "5", "--db", tiny_db)
     assert code == 0, err
     assert "observed engagement" in out and "tier 0" in out and "impressions" in out
 
 
-def test_explain_json(capsys, tiny_db):
-    code, out, err = run(capsys, "--db", tiny_db, "explain", "7", "--json", "--profile", "ann")
+def test_explain_json(run_cli, tiny_db):
+    code, out, err = run_cli("--db", tiny_db, "explain", "7", "--json", "--profile", "ann")
     assert code == 0, err
     d = json.loads(out)
     assert d["video"] == 7 and d["profile"] == "ann" and d["profile_exists"] is False
@@ -48,18 +37,18 @@ def test_explain_json(capsys, tiny_db):
         (("audit", "--videos", "0"), 2, "--videos"),
     ],
 )
-def test_errors_are_one_line(capsys, tiny_db, args, code, needle):
-    got, out, err = run(capsys, *args, "--db", tiny_db)
+def test_errors_are_one_line(run_cli, tiny_db, args, code, needle):
+    got, out, err = run_cli(*args, "--db", tiny_db)
     assert got == code
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_missing_world_is_one_line(capsys, tmp_path):
-    got, _out, err = run(capsys, "audit", "--db", str(tmp_path / "none.db"))
+def test_missing_world_is_one_line(run_cli, tmp_path):
+    got, _out, err = run_cli("audit", "--db", str(tmp_path / "none.db"))
     assert got != 0 and "no world" in err and len(err.strip().splitlines()) == 1
 
 
-def test_audit_json_and_the_world_is_unchanged(capsys, tiny_db, tmp_path):
+def test_audit_json_and_the_world_is_unchanged(run_cli, tiny_db, tmp_path):
     from sqlalchemy import text
 
     from fyp_tui.store.db import make_engine
@@ -76,7 +65,7 @@ def test_audit_json_and_the_world_is_unchanged(capsys, tiny_db, tmp_path):
     before = snapshot()
     bots = tmp_path / "bots.toml"
     bots.write_text('[[bot]]\nname = "dancer"\nvideos = 50\nlinger = ["dance"]\n[[bot]]\nname = "ctl"\n')
-    code, out, err = run(capsys, "audit", "--db", tiny_db, "--bots", str(bots), "--videos", "30", "--json")
+    code, out, err = run_cli("audit", "--db", tiny_db, "--bots", str(bots), "--videos", "30", "--json")
     assert code == 0, err
     d = json.loads(out)
     assert [b["name"] for b in d["bots"]] == ["dancer", "ctl"]
@@ -84,7 +73,7 @@ def test_audit_json_and_the_world_is_unchanged(capsys, tiny_db, tmp_path):
     assert snapshot() == before
 
 
-def test_audit_text_with_default_bots(capsys, tiny_db):
-    code, out, err = run(capsys, "audit", "--db", tiny_db, "--videos", "25")
+def test_audit_text_with_default_bots(run_cli, tiny_db):
+    code, out, err = run_cli("audit", "--db", tiny_db, "--videos", "25")
     assert code == 0, err
     assert "cooking-lurker" in out and "control" in out and "entropy" in out
