@@ -164,15 +164,19 @@ class SpreadView(Vertical):
 
 
 class SidePanel(Vertical):
-    """Two tabs about the current video; the screen fills them through :meth:`show`."""
+    """Two tabs about the current video; the screen fills them through :meth:`show`.
+
+    Its scroll areas never take focus: the feed's keys (arrows included) stay with
+    the feed, and the panel scrolls with the mouse wheel.
+    """
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-why", id="side-tabs"):
             with TabPane("Why this video", id="tab-why"):
-                with VerticalScroll():
+                with VerticalScroll(can_focus=False):
                     yield WhyView(id="why")
             with TabPane("Spread", id="tab-spread"):
-                with VerticalScroll():
+                with VerticalScroll(can_focus=False):
                     yield SpreadView(id="spread")
 
     @property
