@@ -367,6 +367,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         option_list = studio.query_one(OptionList)
         assert option_list.option_count == 1
         await app.action_quit()
+        await until(pilot, lambda: app._exit, "exit")
     assert rows(tiny_db, "SELECT COUNT(*) FROM video WHERE profile_id IS NOT NULL")[0][0] == 1
 
 

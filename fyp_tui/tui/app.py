@@ -225,17 +225,15 @@ class FypApp(App[None]):
         self.service.submit(self.service.checkpoint_capture).add_done_callback(captured)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self.write_checkpoint(message.snapshot, message.final)
+        """Write it on the service's checkpoint writer: in capture order, one at a time,
+        so the final save lands after (and never under) a periodic one still writing."""
+        final = message.final
 
-    @work(thread=True, exclusive=False, exit_on_error=False, group="checkpoint")
-    def write_checkpoint(self, snap: object, final: bool = False) -> None:
-        try:
-            self.service.write(snap)
-        except Exception as exc:
-            _title, message = describe_error(exc)
-            self.post_message(CheckpointDone(message, final))
-            return
-        self.post_message(CheckpointDone(None, final))
+        def written(future) -> None:
+            error = future.exception()
+            self.post_message(CheckpointDone(describe_error(error)[1] if error is not None else None, final))
+
+        self.service.submit_write(message.snapshot).add_done_callback(written)
 
     def on_checkpoint_done(self, message: CheckpointDone) -> None:
         if message.error and message.final:

@@ -157,6 +157,9 @@ class WorldService:
         self.start_clock = 0.0
         self.closed = False
         self._queue: ThreadPoolExecutor | None = None
+        # checkpoint writes, one at a time in the order they were captured: a later
+        # snapshot never lands before an earlier one, and the final write waits for all
+        self._writer: ThreadPoolExecutor | None = None
         self._opening: Future | None = None
         # set once WorldStore.open has succeeded or failed: the CLI waits on it so a
         # locked, corrupt or newer world ends as one line before Textual starts
@@ -247,6 +250,8 @@ class WorldService:
                 pass
         if self._queue is not None:
             self._queue.shutdown(wait=True, cancel_futures=False)
+        if self._writer is not None:
+            self._writer.shutdown(wait=True, cancel_futures=False)
         if self.store is not None:
             self.store.close()
 
@@ -262,12 +267,19 @@ class WorldService:
             return self.store.capture(self.world, events)
 
     def final_save(self) -> None:
-        """Checkpoint now, on this thread, after everything queued (the app is ending)."""
+        """Checkpoint now and wait for it, after everything queued and every checkpoint
+        write still in flight (the app is ending)."""
         if self.store is None or self.closed:
             return
         if self._queue is not None:
             self._queue.submit(lambda: None).result()
-        self.write(self.capture())
+        self.submit_write(self.capture()).result()
+
+    def submit_write(self, snap: Any) -> Future:
+        """:meth:`write` on the checkpoint writer thread, after every earlier write."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fyp-checkpoint")
+        return self._writer.submit(self.write, snap)
 
     def write(self, snap: Any) -> None:
         """Write a captured checkpoint in one transaction (in a worker thread).
