@@ -153,6 +153,31 @@ async def test_j_and_k_scroll_forward_and_back(app):
         assert feed.card.video == seen[-3]
 
 
+async def test_fast_presses_are_not_dropped(app):
+    """Keys pressed while a request is out (a held key, a quick double tap) each count."""
+    async with app.run_test(size=SIZE) as pilot:
+        feed = await open_feed(pilot)
+        seen = [feed.card.video]
+        for _ in range(4):
+            await pilot.press("j")
+            await drain(pilot)
+            seen.append(feed.card.video)
+        # two backs in the same tick: the second arrives while the first is still out
+        feed.action_previous()
+        feed.action_previous()
+        assert feed.busy, "the first back is still on the queue"
+        await drain(pilot)
+        assert feed.card.video == seen[-3]
+        # three forwards in a row walk the history the same way
+        feed.action_next()
+        feed.action_next()
+        feed.action_next()
+        await drain(pilot)
+        await until(pilot, lambda: not feed.busy, "the last forward")
+        await drain(pilot)
+        assert feed.card.video != seen[-1] and feed.card.video not in seen, "past the end: a new video"
+
+
 async def test_mouse_wheel_swipes_and_double_click_likes(app, tiny_db, clock):
     from textual import events
 

@@ -16,6 +16,7 @@ or the app frozen.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -43,6 +44,7 @@ PANEL_SECONDS = 1.0
 WHEEL_GAP = 0.25  # seconds between two wheel swipes
 FROZEN_T = 1.3  # the frame a frozen app shows
 MAX_BACK = 100  # cards kept to go back to without asking the queue
+MAX_PENDING = 8  # j/k presses kept while a request is out (a held key repeats fast)
 NAVIGATION = {"next", "previous"}
 REACTIONS = {"like", "share", "favourite", "follow", "not_interested"}
 
@@ -71,7 +73,8 @@ class FeedScreen(FypScreen):
         self.muted = False
         self.started = False
         self.busy = False  # a forward/back request is out: navigation waits for it
-        self._queued_next = False
+        # j/k presses made while busy, replayed in order when the request is answered
+        self._pending: deque[str] = deque(maxlen=MAX_PENDING)
         self._back: list[CardData] = []  # cards shown before this one, to go back at once
         self._visible = True
         self._last_wheel = -1e9
@@ -118,7 +121,7 @@ class FeedScreen(FypScreen):
         if reply.error is not None:
             if reply.kind in ("forward", "back", "begin"):
                 self.busy = False
-                self._queued_next = False
+                self._pending.clear()
             if reply.kind == "panel":
                 self._panel_busy = False
                 return
@@ -132,6 +135,7 @@ class FeedScreen(FypScreen):
     def _reply_begin(self, reply: FeedReply) -> None:
         self.busy = False
         self.show(reply.result, None)  # type: ignore[arg-type]
+        self._replay_pending()
 
     def _reply_forward(self, reply: FeedReply) -> None:
         card, items = reply.result  # type: ignore[misc]
@@ -144,9 +148,7 @@ class FeedScreen(FypScreen):
             return
         self._remember()
         self.show(card, reply.key_time)
-        if self._queued_next:
-            self._queued_next = False
-            self.action_next()
+        self._replay_pending()
 
     def _reply_back(self, reply: FeedReply) -> None:
         card, items = reply.result  # type: ignore[misc]
@@ -155,16 +157,25 @@ class FeedScreen(FypScreen):
         if reply.video is not None:  # already shown from the back stack
             if card is not None and card.video != reply.video:
                 self._back.clear()  # out of step (cannot happen in one session): trust the session
+                self._pending.clear()
                 self.show(card)
             elif card is not None and self.card is not None and card.video == self.card.video:
                 self.card = replace(card, reshown=True)
+            self._replay_pending()
             return
         if card is None:
+            self._pending.clear()
             self.notify("This is the first video of the session.", timeout=2)
             if self.card is not None and self.playback is None:
                 self._restart_playback()
             return
         self.show(card, reply.key_time)
+        self._replay_pending()
+
+    def _replay_pending(self) -> None:
+        """Run the next j/k press that came in while a request was out."""
+        if self._pending and not self.busy:
+            getattr(self, f"action_{self._pending.popleft()}")()
 
     def _reply_settings(self, reply: FeedReply) -> None:
         pass
@@ -363,7 +374,7 @@ class FeedScreen(FypScreen):
         if not self.started:
             return
         if self.busy:
-            self._queued_next = True
+            self._pending.append("next")
             return
         key_time = self.fyp.take_key_time()
         left = self.leaving()
@@ -379,7 +390,10 @@ class FeedScreen(FypScreen):
             self.request("forward", self.service.forward, left, key_time=key_time)
 
     def action_previous(self) -> None:
-        if self.card is None or self.busy:
+        if self.card is None:
+            return
+        if self.busy:
+            self._pending.append("previous")
             return
         key_time = self.fyp.take_key_time()
         left = self.leaving()
