@@ -343,7 +343,7 @@ async def test_side_panel_shows_why_and_spread(app):
         assert side.active_tab == "tab-spread"
         spread = feed.query_one(SpreadView)
         assert spread.data is not None and spread.data.video == feed.card.video
-        assert "tier 0" in str(feed.query_one("#spread-text", Static).content)
+        assert "tier 0" in str(spread.query_one("#spread-text").content)
         # the panel follows the card
         await pilot.press("j")
         await drain(pilot)

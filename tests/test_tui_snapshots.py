@@ -62,7 +62,7 @@ def test_feed(snap_compare, tiny_db, size):
 # 120x40 only: at 80x24 the explanation overflows its scroll area, and where that
 # area's scrollbar lands after the panel's layout settles varied with timing (a flaky
 # picture); the pilot tests check the panel's contents at 80x24.
-@pytest.mark.parametrize("size", [(120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_side_panel_why(snap_compare, tiny_db, size):
     async def run_before(pilot):
         await to_feed(pilot)

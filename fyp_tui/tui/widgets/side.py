@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Sparkline, Static, TabbedContent, TabPane
 
 from fyp_tui.tui import fmt
@@ -114,22 +119,40 @@ def spread_content(spread: SpreadData | None, width: int) -> Content:
     return Content("").join(lines).rstrip()
 
 
-class WhyView(Static):
-    """Renders :class:`WhyData`; re-renders when resized (bars follow the width)."""
+class FittedText(Widget):
+    """Text drawn to the widget's width (bars span it): built from ``data`` by
+    ``build(data, width)`` for the width layout gives it, both when layout asks for
+    its height and when it renders, so the height and the picture always agree
+    (building it once ahead, at a width guessed before layout, did not)."""
+
+    DEFAULT_CSS = "FittedText { height: auto; }"
+
+    def __init__(self, build: Callable[[Any, int], Content], **kw) -> None:
+        super().__init__(**kw)
+        self._build = build
+        self.data: Any = None
+
+    def show(self, data: Any) -> None:
+        self.data = data
+        self.refresh(layout=True)
+
+    @property
+    def content(self) -> Content:
+        """What is drawn now."""
+        return self._build(self.data, self.content_size.width or 34)
+
+    def render(self) -> Content:
+        return self.content
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._build(self.data, width).get_height(self.styles, width) if width else 0
+
+
+class WhyView(FittedText):
+    """Renders :class:`WhyData`."""
 
     def __init__(self, **kw) -> None:
-        super().__init__("", **kw)
-        self.data: WhyData | None = None
-
-    def show(self, why: WhyData | None) -> None:
-        self.data = why
-        self.update(why_content(why, self._width()))
-
-    def _width(self) -> int:
-        return self.size.width or 34
-
-    def on_resize(self) -> None:
-        self.update(why_content(self.data, self._width()))
+        super().__init__(why_content, **kw)
 
 
 class SpreadView(Vertical):
@@ -138,14 +161,13 @@ class SpreadView(Vertical):
         self.data: SpreadData | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="spread-text")
+        yield FittedText(spread_content, id="spread-text")
         yield Static("", id="spread-caption")
         yield Sparkline([], id="spread-chart")
 
     def show(self, spread: SpreadData | None) -> None:
         self.data = spread
-        text = self.query_one("#spread-text", Static)
-        text.update(spread_content(spread, text.size.width or 34))
+        self.query_one("#spread-text", FittedText).show(spread)
         cap = self.query_one("#spread-caption", Static)
         chart = self.query_one("#spread-chart", Sparkline)
         if spread is not None and len(spread.views_series) >= 2:
@@ -156,11 +178,6 @@ class SpreadView(Vertical):
             cap.update(Content.assemble(("Views chart: fills in as the clock runs", "$text-muted")))
             chart.data = []
             chart.display = False
-
-    def on_resize(self) -> None:
-        if self.data is not None:
-            text = self.query_one("#spread-text", Static)
-            text.update(spread_content(self.data, text.size.width or 34))
 
 
 class SidePanel(Vertical):
