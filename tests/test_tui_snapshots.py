@@ -59,9 +59,8 @@ def test_feed(snap_compare, tiny_db, size):
     assert snap_compare(snap_app(tiny_db), terminal_size=size, run_before=to_feed)
 
 
-# 120x40 only: at 80x24 the explanation overflows its scroll area, and where that
-# area's scrollbar lands after the panel's layout settles varied with timing (a flaky
-# picture); the pilot tests check the panel's contents at 80x24.
+# At 80x24 the explanation overflows its scroll area: the scrollbar is in the picture
+# (its thumb was flaky while the text was built before layout; see FittedText).
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_side_panel_why(snap_compare, tiny_db, size):
     async def run_before(pilot):
