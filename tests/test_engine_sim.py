@@ -150,3 +150,37 @@ def test_trending_lists_exclude_generic_tags(tiny_world):
     assert len(tags) > 0 and (tiny_world.hashtag_topic[tags] >= 0).all()
     s = trends.trending_sounds(tiny_world, 5)
     assert (np.diff(tiny_world.sound_trend[s]) <= 0).all()
+
+
+def test_control_slice_is_a_poisson_share_of_each_viewers_rate(tiny_world):
+    """The control impressions (drawn apart from the targeted ones: Poisson splitting)
+    are about control_fraction of the traffic, sorted by viewer, picked by activity."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    rate = simulate._rate(w, p)
+    v = simulate._control_viewers(w, p, np.random.default_rng(7), 200.0)
+    expected = p.control_fraction * rate.sum() * 200.0
+    assert abs(len(v) - expected) < 5 * np.sqrt(expected)
+    assert (np.diff(v) >= 0).all() and v.dtype == np.int32
+    c = np.bincount(v, minlength=w.n_viewers)
+    assert np.corrcoef(c, rate)[0, 1] > 0.8
+    again = simulate._control_viewers(w, p, np.random.default_rng(7), 200.0)
+    assert (again == v).all()
+
+
+def test_learning_table_is_the_direct_float_update(tiny_world, monkeypatch):
+    """aud_pref's update through the float16 lookup table equals the float32 arithmetic."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    rng = np.random.default_rng(8)
+    viewers = np.sort(rng.integers(0, w.n_viewers, 20_000)).astype(np.int32)
+    videos = rng.integers(0, w.n_videos, 20_000)
+    r = audience.react(w, rng, viewers, videos)
+    topics = w.video_topics[videos, 0].astype(np.int32)
+    a, b = w.copy(), w.copy()
+    simulate._learn(a, p, viewers, topics, r)
+    monkeypatch.setattr(simulate, "_learn_table", lambda lr, dtype: None)
+    simulate._learn(b, p, viewers, topics, r)
+    assert a.aud_pref.dtype == np.float16
+    assert (a.aud_pref.view(np.uint16) == b.aud_pref.view(np.uint16)).all()
+    assert not (a.aud_pref == w.aud_pref).all()

@@ -534,14 +534,22 @@ def viewer_top_topics(world: World, params: EngineParams, k: int = 2) -> np.ndar
     if isinstance(hit, np.ndarray) and world.extra.get(TOP_STAMP_KEY) == stamp and hit.shape == (N, k):
         return hit
     out = np.zeros((N, k), np.int16)
+    pref = world.aud_pref
     chunk = 65_536
-    for lo in range(0, N, chunk):  # chunks of viewers bound the float32 copy's memory
-        b = world.aud_pref[lo : lo + chunk].astype(np.float32)
+    for lo in range(0, N, chunk):  # chunks of viewers bound the copy's memory
+        if pref.dtype == np.float16:
+            # float16 compared by its bits: a monotone int16 key (no float conversion)
+            b = pref[lo : lo + chunk].view(np.int16)
+            b = b ^ ((b >> 15) & np.int16(0x7FFF))
+            low = np.iinfo(np.int16).min
+        else:
+            b = pref[lo : lo + chunk].astype(np.float32)
+            low = -np.inf
         rows = np.arange(len(b))
         for j in range(k):
             i = b.argmax(axis=1)
             out[lo : lo + chunk, j] = i
-            b[rows, i] = -np.inf
+            b[rows, i] = low
     world.extra[TOP_KEY] = out
     world.extra[TOP_STAMP_KEY] = stamp
     return out
@@ -680,13 +688,32 @@ def _within(chosen: np.ndarray, remaining: np.ndarray, rng: np.random.Generator)
     return keep
 
 
+_ARANGE: list[np.ndarray] = [np.arange(0, dtype=np.int32)]
+
+
+def _arange32(n: int) -> np.ndarray:
+    """``arange(n)`` as int32, a read-only view of a cached buffer (no fill per call)."""
+    buf = _ARANGE[0]
+    if len(buf) < n:
+        buf = np.arange(max(n, 2 * len(buf)), dtype=np.int32)
+        buf.flags.writeable = False
+        _ARANGE[0] = buf
+    return buf[:n]
+
+
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, vectorised."""
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, vectorised
+    (int32 when the values fit, else intp)."""
     lengths = np.maximum(lengths, 0)
     tot = int(lengths.sum())
     if tot == 0:
-        return np.zeros(0, np.intp)
+        return np.zeros(0, np.int32)
     shift = starts - (np.cumsum(lengths) - lengths)
+    hi = int(np.max(starts + lengths)) if len(starts) else 0
+    if tot < 2**31 and hi < 2**31 and int(shift.min()) > -(2**31):
+        out = np.repeat(shift.astype(np.int32), lengths)
+        out += _arange32(tot)
+        return out
     out = np.repeat(shift.astype(np.intp), lengths)
     out += np.arange(tot, dtype=np.intp)
     return out
@@ -723,6 +750,14 @@ def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
     return tv, ts, lv, ls, m
 
 
+def _stable_order(key: np.ndarray, n_keys: int) -> np.ndarray:
+    """``argsort(key, kind="stable")`` (a radix sort; on one byte when the keys fit)."""
+    if n_keys <= 256 and key.dtype != np.uint8:
+        key = key.astype(np.uint8)
+    o = np.argsort(key, kind="stable")
+    return o.astype(np.int32) if len(o) < 2**31 else o
+
+
 def match_viewers(
     world: World,
     params: EngineParams,
@@ -731,9 +766,16 @@ def match_viewers(
     slot_video: np.ndarray,
     slot_topic: np.ndarray,
     slot_blocks: tuple[int, ...] | None = None,
+    *,
+    slot_group: np.ndarray | None = None,
 ) -> np.ndarray:
     """Give each viewer impression one of the slots (or -1: none left), by the platform's
-    estimate of interests (see the section comment); returns the slot index per impression.
+    estimate of interests (see the section comment); returns the slot index per impression
+    (int32 when the slots' count allows).
+
+    ``slot_group``: each slot's group key ``topic * n_languages + video language`` if
+    the caller has it (:func:`entry_groups` per pool entry, gathered per slot), in
+    place of reading it from ``slot_video`` / ``slot_topic``.
 
     Each slot is used at most once; as many impressions as slots are matched.
     ``slot_blocks``: lengths of consecutive runs of slots each already in (topic,
@@ -741,7 +783,7 @@ def match_viewers(
     which saves a sort.
     """
     n, S = len(viewers), len(slot_video)
-    out = np.full(n, -1, np.int64)
+    out = np.full(n, -1, _index_dtype(max(n, S)))
     if n == 0 or S == 0:
         return out
     N, T = world.aud_pref.shape
@@ -759,12 +801,15 @@ def match_viewers(
         gv += world.aud_language.take(viewers).astype(gt)
     else:  # each viewer's (top topic, language) group, tabulated once per refresh of the estimate
         gv = _viewer_groups(world, topT, L, gt).take(viewers)
-    gs = slot_topic.astype(gt) * gt(L)
-    gs += world.video_language.take(slot_video).astype(gt)
-    ov = np.argsort(gv, kind="stable")
+    if slot_group is not None:
+        gs = slot_group.astype(gt, copy=False)
+    else:
+        gs = slot_topic.astype(gt) * gt(L)
+        gs += world.video_language.take(slot_video).astype(gt)
+    ov = _stable_order(gv, G)
     cv = np.bincount(gv, minlength=G)[:G]
     if slot_blocks is None or sum(slot_blocks) != S:
-        os_ = np.argsort(gs, kind="stable")
+        os_ = _stable_order(gs, G)
         cs = np.bincount(gs, minlength=G)[:G]
     else:  # merge the sorted runs group by group
         starts, lens, off = [], [], 0
@@ -791,7 +836,7 @@ def match_viewers(
         a = topT[1].take(who).astype(gt)
         if mixed:
             np.copyto(a, topT[0].take(who), where=second.take(ov), casting="unsafe")
-        o2 = np.argsort(a, kind="stable")
+        o2 = _stable_order(a, T)
         ov = ov.take(o2)
         tv, ts, lv, ls, m = _pair_counts(np.bincount(a, minlength=T)[:T], cs, rng)
         out[ov.take(tv)] = os_.take(ts)
@@ -802,6 +847,15 @@ def match_viewers(
         v_pick = ov if m == len(ov) else rng.choice(ov, size=m, replace=False)
         out[v_pick] = rng.permutation(os_)[:m]
     return out
+
+
+def entry_groups(world: World, ids: np.ndarray, topic: np.ndarray) -> np.ndarray:
+    """Per pool entry: its group key of :func:`match_viewers`, ``topic * L + language`` (int16 or int32)."""
+    L = max(len(world.language_codes), 1)
+    gt = np.int16 if max(world.aud_pref.shape[1], 1) * L < 2**15 else np.int32
+    g = topic.astype(gt) * gt(L)
+    g += world.video_language.take(ids).astype(gt)
+    return g
 
 
 def catalogue_allocation(

@@ -108,15 +108,42 @@ def _rate(world: World, params: EngineParams) -> np.ndarray:
 _SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _sampler(world: World, params: EngineParams, dt: float) -> audience.PoissonCounts:
-    """The audience's impression-count sampler for steps of ``dt`` hours (``run`` keeps dt fixed)."""
+def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) -> audience.PoissonCounts:
+    """The audience's impression-count sampler for steps of ``dt`` hours, for ``share``
+    of each viewer's rate (``run`` keeps dt fixed)."""
     rate = _rate(world, params)
     hit = _SAMPLER_CACHE.get(world)
-    if hit is not None and hit[0] is rate and hit[1] == dt:
+    if hit is not None and hit[0] is rate and hit[1] == (dt, share):
         return hit[2]
-    sampler = audience.PoissonCounts(rate * dt)
-    _SAMPLER_CACHE[world] = (rate, dt, sampler)
+    sampler = audience.PoissonCounts(rate * (dt * share))
+    _SAMPLER_CACHE[world] = (rate, (dt, share), sampler)
     return sampler
+
+
+_CUMRATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _control_viewers(world: World, params: EngineParams, rng: np.random.Generator, dt: float) -> np.ndarray:
+    """The control slice's impressions, as sorted viewer ids: each viewer makes
+    Poisson(``control_fraction`` x rate x dt) of them, independent of its targeted ones
+    (Poisson splitting: the same law as marking each impression control with
+    probability ``control_fraction``), drawn as a Poisson total picked by rate."""
+    rate = _rate(world, params)
+    hit = _CUMRATE_CACHE.get(world)
+    if hit is None or hit[0] is not rate:
+        hit = (rate, np.cumsum(rate))
+        _CUMRATE_CACHE[world] = hit
+    cum = hit[1]
+    total = float(cum[-1]) if len(cum) else 0.0
+    if not total > 0 or params.control_fraction <= 0:
+        return np.zeros(0, np.int32)
+    k = int(rng.poisson(params.control_fraction * total * dt))
+    u = rng.random(k)
+    u.sort()  # sorted keys: a cheaper search, and the viewers come out sorted
+    u *= total
+    who = np.searchsorted(cum, u, side="right")
+    np.minimum(who, len(cum) - 1, out=who)
+    return who.astype(np.int32)
 
 
 def _slice_counts(mask: np.ndarray | None, r: audience.Reactions) -> SliceCounts:
@@ -134,12 +161,6 @@ def _slice_counts(mask: np.ndarray | None, r: audience.Reactions) -> SliceCounts
     )
 
 
-_BITS = np.arange(8)
-#: combination code (full | like << 1 | skip << 2) -> counts of VIEW, FULL_WATCH, LIKE, SKIP
-_CODE_TO_SIGNALS = np.stack([np.ones(8), _BITS & 1, (_BITS >> 1) & 1, (_BITS >> 2) & 1], axis=1).astype(np.int64)
-_CODE_COLUMNS = np.array([Signal.VIEW, Signal.FULL_WATCH, Signal.LIKE, Signal.SKIP])
-
-
 def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarray, np.ndarray]:
     """Per pool entry: counter deltas ``[P, N_SIGNALS]`` and watch seconds."""
     it = np.int32 if P * 8 < 2**31 else np.int64
@@ -148,20 +169,50 @@ def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarra
     code |= r.full.view(np.int8)
     code |= r.like.view(np.int8) << 1
     code |= r.skip.view(np.int8) << 2
-    combo = np.bincount(code, minlength=P * 8).reshape(P, 8)
+    # one count per (entry, full | like << 1 | skip << 2), then sums over the bits
+    # (column adds: no integer matmul, which is slow, nor a BLAS call, which may spin threads)
+    c = np.bincount(code, minlength=P * 8).reshape(P, 8)
+    q = c[:, 0::2] + c[:, 1::2]  # by like | skip << 1
     delta = np.zeros((P, N_SIGNALS), np.int64)
-    delta[:, _CODE_COLUMNS] = combo @ _CODE_TO_SIGNALS
+    delta[:, Signal.LIKE] = q[:, 1] + q[:, 3]
+    delta[:, Signal.SKIP] = q[:, 2] + q[:, 3]
+    delta[:, Signal.VIEW] = q[:, 0] + q[:, 2] + delta[:, Signal.LIKE]
+    delta[:, Signal.FULL_WATCH] = c[:, 1] + c[:, 3] + c[:, 5] + c[:, 7]
     rare = np.flatnonzero(r.extra)
     if len(rare):
-        ex = r.extra[rare].astype(np.int64)
-        rc = np.bincount(chosen[rare].astype(np.int64) * 6 + ex, minlength=P * 6).reshape(P, 6)
-        delta[:, EXTRA_SIGNAL[1:]] += rc[:, 1:]
+        flat = chosen.take(rare).astype(np.int64) * N_SIGNALS + EXTRA_SIGNAL.take(r.extra.take(rare))
+        delta.reshape(-1)[:] += np.bincount(flat, minlength=P * N_SIGNALS)
     watch = np.bincount(chosen, weights=r.watch_seconds, minlength=P)
     return delta, watch
 
 
+_LEARN_TABLES: dict = {}
+
+
+def _learn_table(lr: float, dtype) -> np.ndarray | None:
+    """For a float16 ``aud_pref``: the update of :func:`_learn` as a table over every
+    float16 bit pattern ``b`` and outcome ``code = full + 2 like``:
+    ``table[code << 16 | b] = f16(f32(b) (1 - lr) + y[code])``, the same float32
+    arithmetic as the direct update (so the same result), with no float conversion
+    per impression (two gathers instead)."""
+    if np.dtype(dtype) != np.float16:
+        return None
+    hit = _LEARN_TABLES.get(lr)
+    if hit is None:
+        f32 = np.float32
+        lr32 = f32(lr)
+        old = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(f32)
+        full, like = np.array([0, 1, 0, 1], f32), np.array([0, 0, 1, 1], f32)
+        y = full * f32(0.6 * lr) + like * f32(0.4 * lr)
+        with np.errstate(invalid="ignore", over="ignore"):  # (inf and nan patterns map to themselves)
+            new = old[None, :] * (f32(1.0) - lr32) + y[:, None]
+        hit = _LEARN_TABLES[lr] = new.astype(np.float16).view(np.uint16).reshape(-1)
+    return hit
+
+
 def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.ndarray, r: audience.Reactions) -> None:
-    """Online update of the platform's estimate ``aud_pref[viewer, topic]`` from engagement."""
+    """Online update of the platform's estimate ``aud_pref[viewer, topic]`` from engagement:
+    ``pref += lr * (y - pref)``, ``y = 0.6 [watched to the end] + 0.4 [liked]``."""
     if params.learning_rate <= 0 or len(viewers) == 0:
         return
     if not world.aud_pref.flags.c_contiguous:
@@ -171,6 +222,16 @@ def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.n
     idx = viewers.astype(np.int32 if pref.size < 2**31 else np.int64)
     idx *= T
     idx += topics
+    table = _learn_table(float(params.learning_rate), pref.dtype)
+    if table is not None:
+        bits = pref.view(np.uint16)
+        key = r.like.view(np.int8).astype(np.int32)
+        key += key
+        key += r.full.view(np.int8)
+        key <<= 16
+        key |= bits.take(idx)
+        bits[idx] = table.take(key)
+        return
     lr = np.float32(params.learning_rate)
     y = r.full * np.float32(0.6 * lr)
     y += r.like * np.float32(0.4 * lr)
@@ -242,11 +303,10 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     trends.decay(world, params, dt)
 
     # -- serve ------------------------------------------------------------------------------
-    who, per_viewer = audience.sample_audience(rng, _rate(world, params), dt, _sampler(world, params, dt))
-    viewers = np.repeat(who, per_viewer)
-    n_all = len(viewers)
-    control = rng.random(n_all, dtype=np.float32) < np.float32(params.control_fraction)
-    cviewers, tviewers = viewers[control], viewers[~control]
+    cf = float(params.control_fraction)
+    who, per_viewer = audience.sample_audience(rng, _rate(world, params), dt * (1.0 - cf), _sampler(world, params, dt, 1.0 - cf))
+    tviewers = np.repeat(who, per_viewer)
+    cviewers = _control_viewers(world, params, rng, dt)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=len(tviewers), n_control=len(cviewers)
     )
@@ -259,7 +319,9 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
         cviewers = cviewers[:keep]
     n_cat = len(tviewers) - nt
     # the pools' slots first (the best-matched viewers go to videos being judged) ...
-    pick = pools.match_viewers(world, params, rng, tviewers, al.ids.take(slots), al.topic.take(slots), (nt,))
+    pick = pools.match_viewers(
+        world, params, rng, tviewers, slots, slots, (nt,), slot_group=pools.entry_groups(world, al.ids, al.topic).take(slots)
+    )
     if n_cat > 0:  # ... then what the pools cannot absorb: stalled videos (the catalogue)
         cat = pools.catalogue_allocation(world, params, rng, mid, n_cat)
         rest = np.flatnonzero(pick < 0)
@@ -267,19 +329,23 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
             ids_all = np.concatenate([al.ids, cat.ids])
             topic_all = np.concatenate([al.topic, cat.topic])
             pick2 = pools.match_viewers(
-                world, params, rng, tviewers[rest], cat.ids.take(cat.slot), cat.topic.take(cat.slot), (len(cat.slot),)
+                world, params, rng, tviewers[rest], cat.slot, cat.slot, (len(cat.slot),),
+                slot_group=pools.entry_groups(world, cat.ids, cat.topic).take(cat.slot),
             )
             ok = pick2 >= 0
             pick[rest[ok]] = len(slots) + pick2[ok]
             slots = np.concatenate([slots, cat.slot + np.int32(P)])
     got = pick >= 0
-    res.dropped += int(len(got) - np.count_nonzero(got))
+    n_got = int(np.count_nonzero(got))
+    res.dropped += int(len(got) - n_got)
+    if n_got < len(got):
+        tviewers, pick = tviewers[got], pick[got]
     # impressions: targeted and catalogue in viewer order, then the control slice
-    viewers = np.concatenate([tviewers[got], cviewers])
-    chosen = np.concatenate([slots.take(pick[got]), al.slot[nt:]])
+    viewers = np.concatenate([tviewers, cviewers])
+    chosen = np.concatenate([slots.take(pick), al.slot[nt:]])
     n_ctrl = len(cviewers)
     if len(chosen):
-        videos = ids_all[chosen]
+        videos = ids_all.astype(np.int32).take(chosen) if world.n_videos < 2**31 else ids_all.take(chosen)
 
         # -- react (hidden truth) -------------------------------------------------------------
         r = react_chunked(world, params, rng, viewers, videos)
