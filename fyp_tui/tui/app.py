@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from fyp_tui.tui.messages import CheckpointDone, SnapshotReady, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
+from fyp_tui.tui.messages import CheckpointDone, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
 from fyp_tui.tui.screens.feed import FeedScreen
@@ -215,25 +215,21 @@ class FypApp(App[None]):
                 self._finish()
             return
 
-        def captured(future) -> None:
-            error = future.exception()
-            if error is not None:
-                self.post_message(CheckpointDone(describe_error(error)[1], final))
-            else:
-                self.post_message(SnapshotReady(future.result(), final))
-
-        self.service.submit(self.service.checkpoint_capture).add_done_callback(captured)
-
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        """Write it on the service's checkpoint writer: in capture order, one at a time,
-        so the final save lands after (and never under) a periodic one still writing."""
-        final = message.final
-
         def written(future) -> None:
             error = future.exception()
             self.post_message(CheckpointDone(describe_error(error)[1] if error is not None else None, final))
 
-        self.service.submit_write(message.snapshot).add_done_callback(written)
+        def captured(future) -> None:
+            error = future.exception()
+            if error is not None:
+                self.post_message(CheckpointDone(describe_error(error)[1], final))
+                return
+            # straight to the service's writer, from the feed queue's thread: writes run
+            # one at a time in capture order (the final save lands after, never under, a
+            # periodic one), and none waits in the message queue when the app ends
+            self.service.submit_write(future.result()).add_done_callback(written)
+
+        self.service.submit(self.service.checkpoint_capture).add_done_callback(captured)
 
     def on_checkpoint_done(self, message: CheckpointDone) -> None:
         if message.error and message.final:

@@ -46,14 +46,6 @@ class WorldAdvanced(Message):
 
 
 @dataclass
-class SnapshotReady(Message):
-    """The checkpoint's copy-out is done (on the feed queue); write it next."""
-
-    snapshot: object
-    final: bool = False
-
-
-@dataclass
 class CheckpointDone(Message):
     """A checkpoint write finished (``error`` set when it failed)."""
 
