@@ -45,3 +45,68 @@ def test_cli_help_does_not_import_the_app() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "LOADED="
+
+
+#: what the app must not load before its first card is on screen (SQLAlchemy and the
+#: SQLModel tables come just after, for the first reaction and checkpoint)
+NOT_BEFORE_FIRST_CARD = ("sqlalchemy", "sqlmodel", "pydantic", "faker", "fyp_tui.store.models", "fyp_tui.store.profiles")
+
+LAUNCH = """
+import asyncio, sys
+from fyp_tui.tui import make_app
+from fyp_tui.tui.app import FypApp
+
+FypApp.warm_up = lambda self: None  # by design it starts once the first card is on screen
+app = make_app(sys.argv[1], "p", frozen=True, seed=1)
+loaded = []
+
+async def pilot(p):
+    while app.first_card_at is None:
+        await asyncio.sleep(0.01)
+    loaded.extend(m for m in sys.argv[3].split(",") if m in sys.modules)
+    loaded.append("card:" + type(app.screen).__name__)
+    await app.action_quit()
+
+app.run(headless=True, auto_pilot=pilot, size=(100, 32))
+with open(sys.argv[2], "w") as fh:
+    fh.write(",".join(loaded))
+"""
+
+
+def test_the_app_reaches_its_first_card_without_sqlalchemy_sqlmodel_or_faker(tiny_db, tmp_path) -> None:
+    """The launch path reads the world through the stdlib sqlite3 (issue 5: first card < 1.5 s)."""
+    from fyp_tui.store.io import WorldStore
+    from fyp_tui.store.models import Profile
+
+    with WorldStore.open(tiny_db) as store, store.session() as s:  # a returning, onboarded person
+        s.add(Profile(name="p", onboarded=True))
+        s.commit()
+    out = tmp_path / "loaded.txt"
+    subprocess.run(
+        [sys.executable, "-c", LAUNCH, tiny_db, str(out), ",".join(NOT_BEFORE_FIRST_CARD)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert out.read_text() == "card:FeedScreen"
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    code = (
+        "import sys\n"
+        "from fyp_tui.cli import main\n"
+        "try:\n    main(['seed', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED=' + ','.join(m for m in ('fyp_tui.cli.app', 'fyp_tui.cli.feed', 'fyp_tui.cli.sim', "
+        "'fyp_tui.cli.world', 'sqlalchemy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "LOADED=fyp_tui.cli.world"
+
+
+def test_command_modules_lists_every_command() -> None:
+    import importlib
+
+    from fyp_tui.cli import COMMAND_MODULES, cli
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(f"fyp_tui.cli.{module}")
+    registered = {name: cmd.callback.__module__.rsplit(".", 1)[-1] for name, cmd in cli.commands.items()}
+    assert registered == COMMAND_MODULES

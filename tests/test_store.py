@@ -353,3 +353,134 @@ def test_rows_written_between_checkpoints_then_checkpointed(tiny_db, assert_same
         again = store.load()
         assert store.loaded_from["video"] == "mirror"
     assert_same_world(world, again)
+
+
+# -- the light open path: stdlib sqlite3, no SQLAlchemy / SQLModel until needed ------------
+def test_schema_mirror_matches_the_models():
+    """store.schema.TABLE_COLUMNS (what the checks on open read) mirrors the SQLModel tables."""
+    from sqlmodel import SQLModel
+
+    from fyp_tui.store import models  # noqa: F401  (register the tables)
+    from fyp_tui.store.schema import TABLE_COLUMNS
+
+    actual = {name: tuple(c.name for c in table.columns) for name, table in sorted(SQLModel.metadata.tables.items())}
+    assert TABLE_COLUMNS == actual, "update fyp_tui/store/schema.py: TABLE_COLUMNS = " + repr(actual)
+    assert models.SCHEMA_VERSION == dbmod.SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////tmp/a b/c.db", "sqlite:///rel/x.db", "sqlite:////tmp/%41.db", "sqlite:////tmp/ü.db",
+        "sqlite:////tmp/x.db?mode=ro", "sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite+pysqlite:////tmp/x.db",
+        "sqlite:////tmp/a#b.db", "sqlite:////tmp/a:b.db", "sqlite:///file:x.db?uri=true", "postgresql://u:p@h/db",
+    ],
+)  # fmt: skip
+def test_sqlite_path_without_sqlalchemy_agrees_with_it(url):
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    db = u.database
+    expected = None if u.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:") else Path(db).expanduser()
+    assert dbmod.sqlite_path(url) == expected
+    plain = dbmod._plain_sqlite(url)
+    assert plain is None or plain == expected
+
+
+def test_open_reads_through_the_stdlib_and_makes_the_engine_on_first_use(tiny_db):
+    with WorldStore.open(tiny_db) as store:
+        assert store._engine is None and store._reader is not None
+        world = store.load()
+        assert store._engine is None  # loading a world needs no SQLAlchemy engine
+        assert store.counts()["video"] == world.n_videos
+        engine = store.engine
+        assert store.engine is engine and engine.dialect.name == "sqlite"
+        store.checkpoint(world)  # writes go through the engine
+    assert store._engine is None and store._reader is None
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (None, None),
+        ("ALTER TABLE video DROP COLUMN tier_likes", "table video lacks column tier_likes"),
+        ("DROP TABLE tier_event", "missing tables: tier_event"),
+        (f"UPDATE world_meta SET schema_version = {SCHEMA_VERSION + 1}", "newer than this fyp-tui"),
+        ("UPDATE world_meta SET schema_version = 0", "cannot migrate"),
+        ("UPDATE world_meta SET app = 'other'", "no fyp-tui meta row"),
+        ("UPDATE world_meta SET settings_json = '[1'", "settings_json is not JSON"),
+        ("UPDATE world_meta SET clock = -1", "clock is -1"),
+    ],
+)
+def test_check_world_reads_the_same_through_sqlalchemy_and_the_stdlib(tiny_db, damage, message):
+    if damage:
+        _sql(tiny_db, damage)
+    url = dbmod.resolve_url(tiny_db)
+    engine = dbmod.make_engine(url)
+    conn = dbmod.connect_sqlite(dbmod.sqlite_path(url), url)
+    try:
+        results = []
+        for source in (engine, conn):
+            try:
+                results.append(dbmod.check_world(source, url))
+            except StoreError as exc:
+                results.append(str(exc))
+    finally:
+        conn.close()
+        engine.dispose()
+    assert results[0] == results[1]
+    if message is None:
+        assert results[0]["scenario"] == "tiny" and results[0]["schema_version"] == SCHEMA_VERSION
+    else:
+        assert message in results[0]
+
+
+def test_load_person_without_the_orm_matches_store_profiles(tiny_db):
+    from fyp_tui.store.models import Interaction, Profile
+    from fyp_tui.store.profiles import get_or_create_profile, load_person
+
+    with WorldStore.open(tiny_db) as store:
+        world = store.load()
+        assert store.load_person("me", world) is None  # no such profile yet
+        with store.session() as s:
+            get_or_create_profile(session=s, name="fresh")  # cold start: state "{}"
+            me = Profile(name="me", knob=0.55, onboarded=True, country_id=1, language_id=0)
+            s.add(me)
+            s.commit()
+            state = load_person(session=s, profile=me, world=world)
+            state.follows = {2, 3}
+            state.liked = {4}
+            state.history = [1, 4, 10**6]  # an id past the end is dropped on load
+            state.interests[1] = 0.75
+            me.state_json = json.dumps(state.to_dict(seen=False))
+            for v in (1, 4, 4):
+                s.add(Interaction(profile_id=me.id, video_id=v, kind="impression"))
+            s.add(Interaction(profile_id=me.id, video_id=7, kind="like"))
+            s.commit()
+            expected = {}
+            for name in ("me", "fresh"):
+                prof = get_or_create_profile(session=s, name=name)
+                expected[name] = (prof.id, load_person(session=s, profile=prof, world=world))
+        for name, (want_id, want) in expected.items():
+            got_id, person = store.load_person(name, world)
+            assert got_id == want_id
+            assert person.to_dict() == want.to_dict(), name
+            assert np.array_equal(person.interests, want.interests)
+        assert expected["me"][1].seen == {1, 4} and expected["me"][1].history == [1, 4]
+
+
+def test_tier_history_reads_the_tier_events(tiny_db):
+    with WorldStore.open(tiny_db) as store:
+        world = store.load()
+        store.checkpoint(world, [
+            Promoted(time=2.0, video=3, from_tier=0, to_tier=1, score=0.5, bar=0.4, impressions=100, budget=1000,
+                     tipped_by="share", profile=None),
+            Stalled(time=5.0, video=3, tier=1, score=0.1, bar=0.4, impressions=50, reason="below bar"),
+            Stalled(time=1.0, video=4, tier=0, score=0.1, bar=0.4, impressions=50, reason="below bar"),
+        ])  # fmt: skip
+        assert store.tier_history(3, 10.0) == [
+            (0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share"),
+            (1, None, "below bar", 50, 0.1, 0.4, 5.0, None),
+        ]
+        assert store.tier_history(3, 4.0) == [(0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share")]
+        assert store.tier_history(99, 10.0) == []

@@ -1,13 +1,16 @@
 """The ``fyp-tui`` command line.
 
 Each command group lives in its own module and registers itself on :data:`cli`;
-heavy imports (textual, sqlmodel, faker) happen inside the commands, so
+a module is imported only when one of its commands runs (:data:`COMMAND_MODULES`;
+``--help`` imports them all), and heavy imports (textual, sqlmodel, faker) happen
+inside the commands, so ``fyp-tui`` opens the app without loading the others and
 ``fyp-tui --help`` stays fast. Every error a person can cause ends as one line on
 stderr and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -22,11 +25,38 @@ DEBUG_ENV = "FYP_TUI_DEBUG"
 DB_HELP = "SQLAlchemy URL or path of the world database [env: FYP_TUI_DB; default: a file in the user data dir]."
 
 
+#: command name -> the module under fyp_tui.cli that registers it (a test checks it)
+COMMAND_MODULES = {
+    "audit": "feed",
+    "explain": "feed",
+    "export": "sim",
+    "simulate": "sim",
+    "info": "world",
+    "seed": "world",
+}
+
+
 def db_option(f):
     return click.option("--db", "db", metavar="URL", envvar="FYP_TUI_DB", default=None, help=DB_HELP)(f)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands' modules are imported when a command is looked up."""
+
+    def _load(self, name: str) -> None:
+        module = COMMAND_MODULES.get(name)
+        if module is not None and name not in self.commands:
+            importlib.import_module(f"fyp_tui.cli.{module}")  # registers its commands on cli
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
 @click.option("--profile", default="me", show_default=True, help="Name of the person using the feed.")
 @click.version_option(__version__, prog_name="fyp-tui")
@@ -92,8 +122,6 @@ def _line(exc: BaseException | str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every expected failure into one line."""
-    from fyp_tui.cli import app, feed, sim, world  # noqa: F401  (register commands)
-
     try:
         rv = cli.main(args=argv, prog_name="fyp-tui", standalone_mode=False)
     except click.exceptions.Abort:

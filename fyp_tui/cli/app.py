@@ -54,8 +54,9 @@ def seed_first_world(url: str) -> None:
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
     from fyp_tui.store.db import describe
-    from fyp_tui.store.io import save_new_world
+    from fyp_tui.store.io import ensure_can_create, save_new_world
 
+    ensure_can_create(url)  # a directory or a device there: say so before building anything
     console = Console(stderr=True)
     scenario = load_scenario(FIRST_RUN_SCENARIO)
     console.print(f"First run: seeding the [b]{scenario.name}[/b] world at {describe(url)} — {scenario.description}")

@@ -4,6 +4,11 @@ One :func:`make_engine` for the whole program; nothing connects at import time.
 SQLite connections get ``foreign_keys=ON``, ``journal_mode=WAL``,
 ``synchronous=NORMAL`` and a ``busy_timeout`` through a ``connect`` event, so every
 pooled connection (worker threads included) behaves the same.
+
+Importing this module does not import SQLAlchemy (a quarter of a second): opening
+a SQLite world on the app's way to its first card goes through
+:func:`connect_sqlite` (the stdlib driver, the same pragmas) and
+:func:`check_world`, and SQLAlchemy loads when something first needs an engine.
 """
 
 from __future__ import annotations
@@ -11,17 +16,31 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from fyp_tui import config
 from fyp_tui.errors import StoreError, UsageError, WorldLockedError
+from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+def db_errors() -> tuple[type[BaseException], ...]:
+    """``(DBAPIError, sqlite3.DatabaseError)`` for an ``except`` clause, without importing
+    SQLAlchemy: while it is not loaded, none of its errors can be raised."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return (sqlite3.DatabaseError,) if exc is None else (exc.DBAPIError, sqlite3.DatabaseError)
+
+
+def sqlalchemy_errors() -> tuple[type[BaseException], ...]:
+    """``(SQLAlchemyError,)`` if SQLAlchemy is loaded, else ``()`` (an ``except`` that matches nothing)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return () if exc is None else (exc.SQLAlchemyError,)
 
 
 # -- URLs ---------------------------------------------------------------------------------
@@ -39,16 +58,41 @@ def resolve_url(db: str | None) -> str:
     if not db:
         raise UsageError("--db is empty")
     if "://" in db:
-        try:
-            make_url(db)
-        except ArgumentError as exc:
-            raise UsageError(f"--db: not a valid database URL: {db} ({exc})") from None
+        if _plain_sqlite(db) is None:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(db)
+            except ArgumentError as exc:
+                raise UsageError(f"--db: not a valid database URL: {db} ({exc})") from None
         return db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
+_PLAIN_SQLITE = "sqlite:///"
+
+
+def _plain_sqlite(url: str) -> Path | None:
+    """The file of a plain ``sqlite:///<path>`` URL (no driver, query or %-escapes),
+    read without SQLAlchemy; None for any other URL (:func:`sqlite_path` asks
+    SQLAlchemy then). What :func:`resolve_url` makes of a path is always plain,
+    unless the path holds a ``?`` or a ``%``."""
+    if not url.startswith(_PLAIN_SQLITE):
+        return None
+    db = url[len(_PLAIN_SQLITE):]
+    if not db or db == ":memory:" or db.startswith("file:") or "?" in db or "%" in db:
+        return None
+    return Path(db).expanduser()
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL; None for in-memory SQLite or other databases."""
+    plain = _plain_sqlite(url)
+    if plain is not None:
+        return plain
+    from sqlalchemy.engine import make_url
+
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
         return None
@@ -63,6 +107,8 @@ def describe(url: str) -> str:
     p = sqlite_path(url)
     if p is not None:
         return str(p)
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -84,6 +130,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     For a SQLite file the parent directory is created (the file itself is created
     by SQLite on the first write).
     """
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     url = resolve_url(url) if url is None or "://" not in url else url
     path = sqlite_path(url)
     if path is not None:
@@ -107,50 +156,96 @@ def _one_line(exc: BaseException) -> str:
 
 
 # -- schema check -------------------------------------------------------------------------
-def check_world(engine: Engine, url: str) -> dict[str, Any]:
+def connect_sqlite(path: Path, url: str) -> sqlite3.Connection:
+    """A stdlib connection to the world file at ``path`` with :func:`make_engine`'s
+    pragmas: what opening a world reads through before SQLAlchemy is loaded.
+
+    Usable from any thread (the caller serialises its use). A file that cannot be
+    opened, or is not SQLite: :class:`StoreError` with one line.
+    """
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    except sqlite3.DatabaseError as exc:
+        raise _read_error(exc, describe(url)) from None
+    try:
+        _sqlite_pragmas(conn, None)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _read_error(exc, describe(url)) from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+class _SqliteCatalog:
+    """Tables, columns and the meta row, over a stdlib SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.dbapi = conn
+
+    def tables(self) -> set[str]:
+        rows = self.dbapi.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {r[0] for r in rows}
+
+    def columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.dbapi.execute(f'PRAGMA table_info("{table}")').fetchall()}
+
+    def meta_row(self) -> dict[str, Any] | None:
+        cur = self.dbapi.execute("SELECT * FROM world_meta WHERE id = 1")
+        try:
+            row = cur.fetchone()
+            return None if row is None else dict(zip((d[0] for d in cur.description), row))
+        finally:
+            cur.close()
+
+
+class _EngineCatalog:
+    """The same, over a SQLAlchemy connection (any database)."""
+
+    def __init__(self, conn: Any) -> None:
+        from sqlalchemy import inspect
+
+        self.conn = conn
+        self.dbapi = conn.connection.dbapi_connection
+        self._insp = inspect(conn)
+
+    def tables(self) -> set[str]:
+        return set(self._insp.get_table_names())
+
+    def columns(self, table: str) -> set[str]:
+        return {c["name"] for c in self._insp.get_columns(table)}
+
+    def meta_row(self) -> dict[str, Any] | None:
+        from sqlalchemy import text
+
+        row = self.conn.execute(text("SELECT * FROM world_meta WHERE id = 1")).mappings().first()
+        return None if row is None else dict(row)
+
+
+def check_world(source: Engine | sqlite3.Connection, url: str) -> dict[str, Any]:
     """Refuse anything but a complete fyp-tui world this build can read; return its meta row.
 
-    Missing file, not SQLite / corrupt, not a fyp-tui database, missing tables,
-    schema newer than this build: :class:`StoreError` with one line.
+    ``source``: the world's SQLAlchemy engine, or a stdlib connection from
+    :func:`connect_sqlite`. Missing file, not SQLite / corrupt, not a fyp-tui
+    database, missing tables or columns, schema newer than this build:
+    :class:`StoreError` with one line.
     """
-    from sqlmodel import SQLModel
-
-    from fyp_tui.store import models
-
     where = describe(url)
     path = sqlite_path(url)
     if path is not None and not path.is_file():
         raise StoreError(f"no world at {where} (run `fyp-tui seed` to create one)")
     try:
-        with engine.connect() as conn:
-            names = set(inspect(conn).get_table_names())
-            if "world_meta" not in names:
-                raise StoreError(f"{where} is not a fyp-tui world (no world_meta table)")
-            row = conn.execute(text("SELECT * FROM world_meta WHERE id = 1")).mappings().first()
-            if row is None or row.get("app") != "fyp-tui":
-                raise StoreError(f"{where} is not a fyp-tui world (no fyp-tui meta row)")
-            version = row.get("schema_version")
-            if not isinstance(version, int):
-                raise StoreError(f"{where} is not a fyp-tui world (bad schema version {version!r})")
-            if version > models.SCHEMA_VERSION:
-                raise StoreError(
-                    f"{where} has schema version {version}, newer than this fyp-tui reads "
-                    f"({models.SCHEMA_VERSION}); upgrade fyp-tui"
-                )
-            if version < models.SCHEMA_VERSION:
-                migrate(conn, version)  # raises StoreError when no migration exists
-            missing = sorted(set(SQLModel.metadata.tables) - names)
-            if missing:
-                raise StoreError(f"{where} is not a complete fyp-tui world (missing tables: {', '.join(missing)})")
-            _check_columns(conn, where)
-            meta = dict(row)
+        if isinstance(source, sqlite3.Connection):
+            meta = _check_catalog(_SqliteCatalog(source), where)
+        else:
+            with source.connect() as conn:
+                meta = _check_catalog(_EngineCatalog(conn), where)
     except StoreError:
         raise
-    except (DBAPIError, sqlite3.DatabaseError) as exc:
-        if _cannot_open(exc):
-            raise StoreError(f"cannot open {where}: {_one_line(exc)} (check the file's and its directory's permissions)") from None
-        raise StoreError(f"{where} is corrupt or not a SQLite database ({_one_line(exc)})") from None
-    except SQLAlchemyError as exc:
+    except db_errors() as exc:
+        raise _read_error(exc, where) from None
+    except sqlalchemy_errors() as exc:
         raise StoreError(f"cannot read {where}: {_one_line(exc)}") from None
     try:
         meta["settings"] = json.loads(meta.get("settings_json") or "{}")
@@ -160,21 +255,45 @@ def check_world(engine: Engine, url: str) -> dict[str, Any]:
     return meta
 
 
-def _cannot_open(exc: BaseException) -> bool:
-    return "unable to open database file" in str(getattr(exc, "orig", exc))
-
-
-def _check_columns(conn: Any, where: str) -> None:
-    """Every column of every table this build writes must be there (a hand-edited or
-    half-migrated file otherwise fails later, in the middle of a command)."""
-    from sqlmodel import SQLModel
-
-    insp = inspect(conn)
-    for name, table in sorted(SQLModel.metadata.tables.items()):
-        have = {c["name"] for c in insp.get_columns(name)}
-        lost = [c.name for c in table.columns if c.name not in have]
+def _check_catalog(cat: _SqliteCatalog | _EngineCatalog, where: str) -> dict[str, Any]:
+    names = cat.tables()
+    if "world_meta" not in names:
+        raise StoreError(f"{where} is not a fyp-tui world (no world_meta table)")
+    row = cat.meta_row()
+    if row is None or row.get("app") != "fyp-tui":
+        raise StoreError(f"{where} is not a fyp-tui world (no fyp-tui meta row)")
+    version = row.get("schema_version")
+    if not isinstance(version, int):
+        raise StoreError(f"{where} is not a fyp-tui world (bad schema version {version!r})")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where} has schema version {version}, newer than this fyp-tui reads "
+            f"({SCHEMA_VERSION}); upgrade fyp-tui"
+        )
+    if version < SCHEMA_VERSION:
+        migrate(cat.dbapi, version)  # raises StoreError when no migration exists
+    missing = sorted(set(TABLE_COLUMNS) - names)
+    if missing:
+        raise StoreError(f"{where} is not a complete fyp-tui world (missing tables: {', '.join(missing)})")
+    # every column of every table this build writes must be there (a hand-edited or
+    # half-migrated file otherwise fails later, in the middle of a command)
+    for name, columns in sorted(TABLE_COLUMNS.items()):
+        have = cat.columns(name)
+        lost = [c for c in columns if c not in have]
         if lost:
             raise StoreError(f"{where} is not a complete fyp-tui world (table {name} lacks column {lost[0]})")
+    return dict(row)
+
+
+def _read_error(exc: BaseException, where: str) -> StoreError:
+    """A database error met while opening or checking a world, as one line."""
+    if _cannot_open(exc):
+        return StoreError(f"cannot open {where}: {_one_line(exc)} (check the file's and its directory's permissions)")
+    return StoreError(f"{where} is corrupt or not a SQLite database ({_one_line(exc)})")
+
+
+def _cannot_open(exc: BaseException) -> bool:
+    return "unable to open database file" in str(getattr(exc, "orig", exc))
 
 
 def _check_meta(meta: dict[str, Any], where: str) -> None:
@@ -196,18 +315,17 @@ def _check_meta(meta: dict[str, Any], where: str) -> None:
         raise bad(f"scenario is {meta.get('scenario')!r}, not a name")
 
 
-#: schema_version -> function(conn) upgrading it by one; none yet (version 1 is the first).
+#: schema_version -> function(dbapi_connection) upgrading it by one, committing its
+#: own work; none yet (version 1 is the first).
 MIGRATIONS: dict[int, Any] = {}
 
 
-def migrate(conn: Any, version: int) -> None:
-    from fyp_tui.store.models import SCHEMA_VERSION
-
+def migrate(dbapi_conn: Any, version: int) -> None:
     while version < SCHEMA_VERSION:
         step = MIGRATIONS.get(version)
         if step is None:
             raise StoreError(f"world has schema version {version}, which this fyp-tui cannot migrate (reseed it)")
-        step(conn)
+        step(dbapi_conn)
         version += 1
 
 
@@ -218,7 +336,7 @@ def quick_check(engine: Engine, url: str) -> None:
     try:
         with engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
-    except (DBAPIError, sqlite3.DatabaseError) as exc:
+    except db_errors() as exc:
         raise StoreError(f"{describe(url)} is corrupt ({_one_line(exc)})") from None
     if rows != ["ok"]:
         raise StoreError(f"{describe(url)} is corrupt ({rows[0] if rows else 'quick_check failed'})")

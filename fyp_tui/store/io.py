@@ -34,14 +34,13 @@ import json
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
 from fyp_tui.engine.world import (
@@ -53,7 +52,25 @@ from fyp_tui.engine.world import (
     empty_video_arrays,
 )
 from fyp_tui.errors import StoreError
-from fyp_tui.store.db import WorldLock, _one_line, check_world, describe, make_engine, resolve_url, sqlite_path
+from fyp_tui.store.db import (
+    WorldLock,
+    _one_line,
+    _plain_sqlite,
+    check_world,
+    connect_sqlite,
+    db_errors,
+    describe,
+    make_engine,
+    resolve_url,
+    sqlalchemy_errors,
+    sqlite_path,
+)
+from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from fyp_tui.engine.viewer import PersonState
 
 Progress = Callable[[str, int, int], None]
 
@@ -337,8 +354,6 @@ def _settings(world: World) -> dict:
 
 def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) -> None:
     """Insert every row of ``world`` (tables must exist and be empty)."""
-    from fyp_tui.store.models import SCHEMA_VERSION
-
     extra = world.extra
     n = world.n_videos
     _insert(conn, "topic", ("id", "name"), enumerate(world.topic_names))
@@ -463,6 +478,7 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
                 _refuse_existing(url, lambda: make_engine(url))
         elif not force:
             from sqlalchemy import inspect
+            from sqlalchemy.exc import SQLAlchemyError
 
             engine = make_engine(url)
             try:
@@ -562,6 +578,7 @@ def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report
 
 def _save_other(url: str, world: World, *, force: bool, report) -> None:
     from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import SQLModel
 
     from fyp_tui.store import models  # noqa: F401  (register tables)
@@ -739,26 +756,85 @@ class Snapshot:
         world.saved_videos = min(world.saved_videos, self.saved_before)
 
 
-def _probe_writable(engine: Engine, url: str) -> None:
+def _probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
     """Whoever takes the world lock means to write: find out now, not after an hour of
     simulation (a no-op UPDATE, rolled back; nothing reaches the file)."""
     try:
-        with engine.connect() as conn:
+        if isinstance(source, sqlite3.Connection):
+            try:
+                source.execute("UPDATE world_meta SET id = id WHERE id = 1")
+            finally:
+                source.rollback()
+            return
+        with source.connect() as conn:
             tx = conn.begin()
             try:
                 conn.exec_driver_sql("UPDATE world_meta SET id = id WHERE id = 1")
             finally:
                 tx.rollback()
-    except (DBAPIError, sqlite3.DatabaseError) as exc:
+    except db_errors() as exc:
         raise StoreError(f"cannot write to {describe(url)}: {_one_line(exc)}") from None
 
 
-class WorldStore:
-    """An open world database: schema checked, process lock held (unless ``lock=False``)."""
+@dataclass(frozen=True)
+class ProfileRow:
+    """A ``profile`` row, read without the ORM (the fields :func:`person_from_profile` uses)."""
 
-    def __init__(self, url: str, engine: Engine, meta: dict, lock: WorldLock | None) -> None:
+    id: int
+    name: str
+    state_json: str
+    knob: float
+    onboarded: bool
+    country_id: int | None
+    language_id: int | None
+
+
+def person_from_profile(profile: Any, seen: Iterable[int], world: World) -> PersonState:
+    """The engine's view of a profile row (a :class:`ProfileRow` or the SQLModel
+    ``Profile``) and the videos it had an impression of (``seen``): learned state,
+    follows, filters, history. Both the stdlib read path (:meth:`WorldStore.load_person`)
+    and the ORM one (``store.profiles.load_person``) build the person here."""
+    from fyp_tui.engine.viewer import PersonState
+
+    try:
+        state = json.loads(profile.state_json or "{}")
+    except json.JSONDecodeError:
+        raise StoreError(f"profile {profile.name!r} has a corrupt state (not JSON)") from None
+    if state:
+        person = PersonState.from_dict(state, n_topics=world.n_topics)
+    else:
+        person = PersonState.new(world, country=profile.country_id, language=profile.language_id, knob=profile.knob)
+    person.knob = float(profile.knob)
+    person.onboarded = bool(profile.onboarded or person.onboarded)
+    if profile.country_id is not None:
+        person.country = int(profile.country_id)
+    if profile.language_id is not None:
+        person.language = int(profile.language_id)
+    person.seen |= {int(v) for v in seen}
+    n = world.n_videos
+    person.seen = {v for v in person.seen if 0 <= v < n}
+    person.history = [v for v in person.history if 0 <= v < n]
+    return person
+
+
+class WorldStore:
+    """An open world database: schema checked, process lock held (unless ``lock=False``).
+
+    A SQLite world given by a plain ``sqlite:///<path>`` URL is opened, checked and
+    read (:meth:`load`, the profile, the summaries) through a stdlib connection,
+    so the app reaches its first card without loading SQLAlchemy; :attr:`engine`
+    is made on first use (checkpoints, the person's journal, the ORM session).
+    """
+
+    def __init__(
+        self, url: str, engine: Engine | None, meta: dict, lock: WorldLock | None, *, reader: sqlite3.Connection | None = None
+    ) -> None:
         self.url = url
-        self.engine = engine
+        self._engine = engine
+        self._engine_lock = threading.Lock()
+        # the stdlib connection open() checked the world on (SQLite), kept for reads
+        self._reader = reader
+        self._reader_lock = threading.Lock()
         self.meta = meta
         self._lock = lock
         self._write_lock = threading.Lock()
@@ -772,25 +848,50 @@ class WorldStore:
     def open(cls, url: str | None = None, *, lock: bool = True) -> WorldStore:
         url = resolve_url(url)
         world_lock = WorldLock(url).acquire() if lock else None
-        engine = None
+        source: Any = None
         try:
             path = sqlite_path(url)
             if path is not None and not path.is_file():
                 raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
-            engine = make_engine(url)
-            meta = check_world(engine, url)
+            if path is not None and _plain_sqlite(url) is not None:
+                source = connect_sqlite(path, url)
+            else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
+                source = make_engine(url)
+            meta = check_world(source, url)
             if lock:
-                _probe_writable(engine, url)
+                _probe_writable(source, url)
         except BaseException:
-            if engine is not None:
-                engine.dispose()
+            if isinstance(source, sqlite3.Connection):
+                source.close()
+            elif source is not None:
+                source.dispose()
             if world_lock is not None:
                 world_lock.release()
             raise
-        return cls(url, engine, meta, world_lock)
+        if isinstance(source, sqlite3.Connection):
+            return cls(url, None, meta, world_lock, reader=source)
+        return cls(url, source, meta, world_lock)
+
+    @property
+    def engine(self) -> Engine:
+        """The world's SQLAlchemy engine, made (and SQLAlchemy imported) on first use."""
+        engine = self._engine
+        if engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = make_engine(self.url)
+                engine = self._engine
+        return engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        with self._engine_lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
+        with self._reader_lock:
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -814,36 +915,109 @@ class WorldStore:
 
         return Session(self.engine)
 
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A connection for a burst of reads (the bulk helpers' kind: ``_select`` ...):
+        the stdlib one :meth:`open` made, one at a time, else one from the engine."""
+        with self._reader_lock:
+            if self._reader is not None:
+                yield _RawConn(self._reader)
+                return
+        with self.engine.connect() as conn:
+            yield conn
+
     def _fail(self, what: str, exc: BaseException) -> StoreError:
         return StoreError(f"{what} {self.where} failed: {_one_line(exc)}")
 
     # -- summary ---------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        from sqlmodel import SQLModel
-
         out: dict[str, int] = {}
         try:
-            with self.engine.connect() as conn:
-                for name in sorted(SQLModel.metadata.tables):
+            with self._reading() as conn:
+                for name in sorted(TABLE_COLUMNS):
                     out[name] = int(_select(conn, f"SELECT COUNT(*) FROM {name}")[0][0])
-        except (DBAPIError, sqlite3.DatabaseError) as exc:
+        except db_errors() as exc:
             raise self._fail("reading", exc) from None
         return out
 
     def group_counts(self, table: str, column: str) -> dict:
         """``{value: rows}`` of ``SELECT column, COUNT(*) ... GROUP BY column``."""
         try:
-            with self.engine.connect() as conn:
+            with self._reading() as conn:
                 rows = _select(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")
             return {v: int(n) for v, n in rows}
-        except (DBAPIError, sqlite3.DatabaseError, TypeError, ValueError) as exc:
+        except (*db_errors(), TypeError, ValueError) as exc:
             raise self._fail("reading", exc) from None
 
     def names(self, table: str, column: str) -> list[str]:
         try:
-            with self.engine.connect() as conn:
+            with self._reading() as conn:
                 return [str(r[0]) for r in _select(conn, f"SELECT {column} FROM {table} ORDER BY id")]
-        except (DBAPIError, sqlite3.DatabaseError) as exc:
+        except db_errors() as exc:
+            raise self._fail("reading", exc) from None
+
+    # -- profiles (reads only; creating one and the journal live in store.profiles) --
+    def find_profile(self, name: str) -> ProfileRow | None:
+        """The ``profile`` row called ``name``, or None (plain SQL, no ORM)."""
+        try:
+            with self._reading() as conn:
+                m = _marker(conn)
+                cur = _cursor(conn)
+                try:
+                    cur.execute(
+                        "SELECT id, name, state_json, knob, onboarded, country_id, language_id FROM profile "
+                        f"WHERE name = {m}", (name,),
+                    )  # fmt: skip
+                    row = cur.fetchone()
+                finally:
+                    cur.close()
+        except db_errors() as exc:
+            raise self._fail("reading", exc) from None
+        if row is None:
+            return None
+        pid, name, state_json, knob, onboarded, country, language = row
+        return ProfileRow(int(pid), name, state_json or "{}", float(knob), bool(onboarded), country, language)
+
+    def load_person(self, name: str, world: World) -> tuple[int, PersonState] | None:
+        """(profile id, the engine's view of it) for the profile ``name``, as
+        ``store.profiles.load_person`` builds it but without the ORM (this is on the
+        app's way to its first card); None if there is no such profile yet."""
+        profile = self.find_profile(name)
+        if profile is None:
+            return None
+        try:
+            with self._reading() as conn:
+                m = _marker(conn)
+                cur = _cursor(conn)
+                try:
+                    cur.execute(
+                        f"SELECT DISTINCT video_id FROM interaction WHERE profile_id = {m} AND kind = 'impression'",
+                        (profile.id,),
+                    )
+                    seen = [r[0] for r in cur.fetchall()]
+                finally:
+                    cur.close()
+        except db_errors() as exc:
+            raise self._fail("reading", exc) from None
+        return profile.id, person_from_profile(profile, seen, world)
+
+    def tier_history(self, video_id: int, until: float) -> list[tuple]:
+        """The ``tier_event`` rows of a video up to simulated time ``until``, oldest first:
+        ``(from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by)``."""
+        try:
+            with self._reading() as conn:
+                m = _marker(conn)
+                cur = _cursor(conn)
+                try:
+                    cur.execute(
+                        "SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by FROM tier_event "
+                        f"WHERE video_id = {m} AND sim_time <= {m} ORDER BY sim_time, id",
+                        (int(video_id), float(until)),
+                    )
+                    return [tuple(r) for r in cur.fetchall()]
+                finally:
+                    cur.close()
+        except db_errors() as exc:
             raise self._fail("reading", exc) from None
 
     # -- load ------------------------------------------------------------------------
@@ -855,7 +1029,7 @@ class WorldStore:
         result); ``use_mirror=False`` forces the rows.
         """
         try:
-            with self.engine.connect() as conn:
+            with self._reading() as conn:
                 raw = conn.connection.dbapi_connection
                 if conn.dialect.name == "sqlite":
                     raw.execute("BEGIN")  # one snapshot for all the SELECTs below
@@ -865,7 +1039,7 @@ class WorldStore:
                     raw.rollback()
         except StoreError:
             raise
-        except (DBAPIError, sqlite3.DatabaseError, ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
+        except (*db_errors(), ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
             raise StoreError(f"{self.where} is corrupt or unreadable: {_one_line(exc)}") from None
         problem = world_problem(world)
         if problem:
@@ -1077,7 +1251,7 @@ class WorldStore:
             try:
                 with self.engine.begin() as conn:
                     self._write(conn, snap)
-            except (DBAPIError, sqlite3.DatabaseError) as exc:
+            except db_errors() as exc:
                 raise self._fail("checkpoint of", exc) from None
             self._last = {
                 "sound_trend": snap.sound_trend,
@@ -1145,8 +1319,8 @@ class WorldStore:
         """
         if world is not None and 0 <= video_id < world.n_videos:
             return video_detail_from_world(world, video_id)
-        m = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
+            m = _marker(conn)
             cur = _cursor(conn)
             try:
                 cur.execute(

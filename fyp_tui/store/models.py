@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 
 from sqlmodel import Field, SQLModel
 
-#: Bump on every change to the tables below; ``store.db`` refuses newer files.
-SCHEMA_VERSION = 1
+# Bump SCHEMA_VERSION on every change to the tables below (``store.db`` refuses newer
+# files), and update the name mirror next to it (a test prints the new one).
+from fyp_tui.store.schema import SCHEMA_VERSION  # noqa: F401  (re-exported)
 
 
 def utcnow() -> datetime:

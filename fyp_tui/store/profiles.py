@@ -26,6 +26,7 @@ from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
 from fyp_tui.engine.viewer import PersonState
 from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError, UsageError
+from fyp_tui.store.io import person_from_profile
 from fyp_tui.store.models import Interaction, Profile, TierEventRow
 
 _INTERACTION = Interaction.__table__
@@ -54,28 +55,10 @@ def find_profile(*, session, name: str) -> Profile | None:
 def load_person(*, session, profile: Profile, world: World) -> PersonState:
     """The engine's view of ``profile``: learned state, follows, filters, history, and
     every video it ever had an impression of (seen)."""
-    try:
-        state = json.loads(profile.state_json or "{}")
-    except json.JSONDecodeError:
-        raise StoreError(f"profile {profile.name!r} has a corrupt state (not JSON)") from None
-    if state:
-        person = PersonState.from_dict(state, n_topics=world.n_topics)
-    else:
-        person = PersonState.new(world, country=profile.country_id, language=profile.language_id, knob=profile.knob)
-    person.knob = float(profile.knob)
-    person.onboarded = bool(profile.onboarded or person.onboarded)
-    if profile.country_id is not None:
-        person.country = int(profile.country_id)
-    if profile.language_id is not None:
-        person.language = int(profile.language_id)
     rows = session.execute(
         select(Interaction.video_id).where(Interaction.profile_id == profile.id, Interaction.kind == "impression").distinct()
     ).scalars()
-    person.seen |= {int(v) for v in rows}
-    n = world.n_videos
-    person.seen = {v for v in person.seen if 0 <= v < n}
-    person.history = [v for v in person.history if 0 <= v < n]
-    return person
+    return person_from_profile(profile, rows, world)
 
 
 def save_person(*, session, profile_id: int, person: PersonState) -> None:

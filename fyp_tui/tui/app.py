@@ -92,7 +92,7 @@ class FypApp(App[None]):
         self.theme = theme
         self.pace = pace
         self.latencies: list[float] = []  # key press -> new card on screen, seconds
-        self.first_card_at: float | None = None
+        self._first_card_at: float | None = None
         self._key_time: float | None = None
         self._stepping = False
         self._last_step = clock()
@@ -104,6 +104,27 @@ class FypApp(App[None]):
         self.mode_screens: dict[str, FypScreen] = {}
 
     # -- start-up -------------------------------------------------------------------
+    @property
+    def first_card_at(self) -> float | None:
+        """When the first card was on screen (the feed sets it after that refresh), or None."""
+        return self._first_card_at
+
+    @first_card_at.setter
+    def first_card_at(self, at: float | None) -> None:
+        first = self._first_card_at is None and at is not None
+        self._first_card_at = at
+        if first:
+            self.warm_up()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
+    def warm_up(self) -> None:
+        """Once the first card is on screen: load what the first reaction and the first
+        checkpoint need (the journal, SQLAlchemy), kept off the way to that card."""
+        try:
+            self.service.warm_up()
+        except Exception:
+            pass  # not fatal: the journal is made on first use then, and reports its own errors
+
     def on_mount(self) -> None:
         self.load_world()
         if not self.frozen:

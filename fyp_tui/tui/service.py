@@ -128,6 +128,41 @@ class RetryingJournal:
         self.flush()
 
 
+class LazyJournal:
+    """The store's ``SqlJournal``, made on first use.
+
+    Importing it loads SQLAlchemy and the SQLModel tables (half a second of CPU),
+    which the first card does not need: :meth:`WorldService.warm_up` makes it just
+    after that card is on screen, and a reaction before then makes it itself.
+    :meth:`WorldService.capture` makes it before the first checkpoint capture (which
+    moves ``world.saved_videos`` ahead of the rows), so the journal always starts
+    from the videos the file had when the world was opened.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._inner: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._make()
+        return self._inner
+
+    def record(self, *args: Any) -> None:
+        self.get().record(*args)
+
+    def save_state(self, profile_id: int, person_state: dict) -> None:
+        self.get().save_state(profile_id, person_state)
+
+    def close(self) -> None:
+        """Release the journal's connections, if it was ever made."""
+        if self._inner is not None:
+            self._inner.close()
+
+
 class WorldService:
     """Owns the World, its lock, EngineParams, the FeedSession and the WorldStore."""
 
@@ -199,12 +234,15 @@ class WorldService:
         return self._opening.result()
 
     def open(self) -> OpenInfo:
-        """Load the world and the person's feed (runs in a worker thread)."""
+        """Load the world and the person's feed (runs in a worker thread).
+
+        On the way to the first card: no SQLAlchemy, no SQLModel (a SQLite world is
+        read through the stdlib driver); the journal comes later (:class:`LazyJournal`).
+        """
         from fyp_tui.engine.feed import FeedSession
         from fyp_tui.engine.params import EngineParams
         from fyp_tui.store.db import resolve_url
         from fyp_tui.store.io import WorldStore
-        from fyp_tui.store.profiles import SqlJournal, get_or_create_profile, load_person
 
         try:
             self.url = resolve_url(self.db)
@@ -217,13 +255,23 @@ class WorldService:
         try:
             world = store.load()
             params = EngineParams.from_world(world)
-            with store.session() as s:
-                profile = get_or_create_profile(session=s, name=self.profile_name)
-                profile_id = int(profile.id)
-                person = load_person(session=s, profile=profile, world=world)
+            found = store.load_person(self.profile_name, world)
+            if found is None:  # a new profile: created through the ORM (the onboarding screen comes next)
+                from fyp_tui.store.profiles import get_or_create_profile, load_person
+
+                with store.session() as s:
+                    profile = get_or_create_profile(session=s, name=self.profile_name)
+                    found = int(profile.id), load_person(session=s, profile=profile, world=world)
+            profile_id, person = found
             seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
             feed_rng, sim_rng = (np.random.default_rng(s) for s in np.random.SeedSequence([seed, world.seed, profile_id]).spawn(2))
-            journal = RetryingJournal(SqlJournal(store.engine, world))
+
+            def make_journal() -> Any:
+                from fyp_tui.store.profiles import SqlJournal
+
+                return SqlJournal(store.engine, world)
+
+            journal = RetryingJournal(LazyJournal(make_journal))
             session = FeedSession(world, params, person, profile_id, feed_rng, journal)
         except BaseException:
             store.close()
@@ -237,6 +285,17 @@ class WorldService:
             for v in np.flatnonzero(world.video_profile[: world.n_videos] == profile_id):
                 self._track(int(v))
         return OpenInfo(clock=float(world.clock), needs_onboarding=not person.onboarded)
+
+    def warm_up(self) -> None:
+        """Load what the first reaction and the first checkpoint need (SQLAlchemy, the
+        engine, the journal) now, in a worker thread, once the first card is on screen."""
+        if self.closed or self.journal is None:
+            return
+        import fyp_tui.store.profiles  # noqa: F401  (the slow imports, outside the lock)
+
+        with self.lock:
+            if not self.closed:
+                self.journal.inner.get()
 
     def close(self) -> None:
         """Release the world lock (the app checkpoints before)."""
@@ -252,6 +311,11 @@ class WorldService:
             self._queue.shutdown(wait=True, cancel_futures=False)
         if self._writer is not None:
             self._writer.shutdown(wait=True, cancel_futures=False)
+        if self.journal is not None:
+            try:
+                self.journal.inner.close()  # its own connection and WAL-checkpoint thread
+            except Exception:
+                pass  # releasing the world lock below matters more
         if self.store is not None:
             self.store.close()
 
@@ -263,6 +327,8 @@ class WorldService:
                     self.journal.flush()
                 except FypError:
                     pass  # still failing: kept for the next try; the world checkpoint goes on
+            if self.journal is not None:
+                self.journal.inner.get()  # see LazyJournal: made before the first capture
             events, self._pending = self._pending, []
             return self.store.capture(self.world, events)
 
@@ -565,23 +631,13 @@ class WorldService:
         got = self._db_tier_rows.get(video)
         if got is not None:
             return got
-        from sqlmodel import select
-
-        from fyp_tui.store.models import TierEventRow
-
         steps: list[TierStep] = []
         try:
-            with self.store.session() as s:
-                rows = s.exec(
-                    select(TierEventRow)
-                    .where(TierEventRow.video_id == video, TierEventRow.sim_time <= self.start_clock)
-                    .order_by(TierEventRow.sim_time, TierEventRow.id)
-                ).all()
-            for r in rows:
-                outcome = "promoted" if r.to_tier is not None and r.reason == "promoted" else (
-                    f"stalled: {r.reason}" if r.to_tier is None else r.reason
+            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in self.store.tier_history(video, self.start_clock):
+                outcome = "promoted" if to_tier is not None and reason == "promoted" else (
+                    f"stalled: {reason}" if to_tier is None else reason
                 )
-                steps.append(TierStep(r.from_tier, outcome, r.impressions, self._budget(r.from_tier), r.score, r.bar, r.sim_time, r.tipped_by))
+                steps.append(TierStep(from_tier, outcome, impressions, self._budget(from_tier), score, bar, sim_time, tipped_by))
         except Exception:
             steps = []  # the panel is informative; a read failure must not break the feed
         self._db_tier_rows[video] = steps
