@@ -1,6 +1,6 @@
 """Engine speed: simulated impressions per second, and how the cost grows.
 
-    python benchmarks/bench_engine.py            # demo + large + scaling + large checkpoint
+    python benchmarks/bench_engine.py            # demo + record latency + large + scaling + checkpoint
     python benchmarks/bench_engine.py --quick    # demo only, shorter runs
 
 Prints figures; asserts nothing (tests never time anything). Worlds are built in
@@ -64,6 +64,41 @@ def line(label: str, cpu_rate: float, wall_rate: float, n: int, wall: float, cpu
     )
 
 
+def record_latency(w) -> None:
+    """``pools.record`` per call (the person's impression or like, as the feed sends them),
+    on a copy of the demo world after a 12 h warm-up: median of one call on each of
+    up to 300 live videos still short of a decision, best of 3 rounds."""
+    import statistics
+
+    import numpy as np
+
+    from fyp_tui.engine import pools
+    from fyp_tui.engine.world import N_SIGNALS, Signal, Status
+
+    w = w.copy()
+    p = EngineParams.from_world(w).for_world(w)
+    simulate.run(w, p, 1, 12.0)
+    n = w.n_videos
+    live = np.flatnonzero(w.video_status[:n] == Status.ACTIVE)
+    few = live[w.video_tier_counts[live, Signal.VIEW] < p.min_sample // 2][:300].tolist()
+    stalled = np.flatnonzero(w.video_status[:n] == Status.STALLED)[:300].tolist()
+    print("\npools.record per call (demo, median over videos, best of 3)")
+    for label, vids, col in (("view, live video", few, Signal.VIEW), ("like, live video", few, Signal.LIKE), ("view, stalled video", stalled, Signal.VIEW)):
+        d = np.zeros(N_SIGNALS, np.int64)
+        d[col] = 1
+        best = float("inf")
+        for _ in range(3):
+            ww = w.copy()
+            times = []
+            for v in vids:
+                t = time.perf_counter()
+                pools.record(ww, p, v, d, 3.0, ww.clock)
+                times.append(time.perf_counter() - t)
+            if times:
+                best = min(best, statistics.median(times))
+        print(f"  {label:<34} {best * 1e6:7.1f} us  ({len(vids)} videos)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="demo only, short runs")
@@ -78,6 +113,7 @@ def main() -> None:
     print(f"  demo: {w.n_viewers:,} viewers, {w.n_videos:,} videos (built in {b:.1f} s)")
     for th in (1, 2):
         line(f"demo, {th} thread(s), {hours:g} h", *measure(w.copy(), hours, 12.0, th, args.repeats))
+    record_latency(w)
     if args.quick:
         return
     wl, b = world_for("large")

@@ -97,3 +97,29 @@ def test_fast_poisson_counts_match_the_poisson_law():
     # the (viewers, counts) form the step uses is the same draw
     full = s.draw(np.random.default_rng(6))
     assert (who == np.flatnonzero(full)).all() and (k == full[who]).all()
+
+
+def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):
+    from fyp_tui.engine import simulate
+    from fyp_tui.engine.params import EngineParams
+
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    audience.prepare(w)
+    rng = np.random.default_rng(2)
+    for _ in range(3):  # uploads extend the tables in place
+        simulate.upload(w, p, rng, w.clock, w.clock + 2.0)
+        w.clock += 2.0
+        audience.prepare(w)
+    grown = [a.copy() for a in audience._video_tables(w, audience._tables(w))]
+    audience.invalidate(w)
+    fresh = audience._video_tables(w, audience._tables(w))
+    assert len(fresh[0]) == w.n_videos
+    for a, b in zip(grown, fresh):
+        assert np.array_equal(a, b)
+    # and react draws the same with or without the watch seconds
+    viewers = np.sort(rng.integers(0, w.n_viewers, 5_000))
+    videos = rng.integers(0, w.n_videos, 5_000)
+    r1 = audience.react(w, np.random.default_rng(4), viewers, videos)
+    r2 = audience.react(w, np.random.default_rng(4), viewers, videos, seconds=False)
+    assert r2.watch_seconds is None and (r1.ratio == r2.ratio).all() and (r1.extra == r2.extra).all()

@@ -252,3 +252,70 @@ def test_match_viewers_uses_each_slot_once_and_targets_learned_topics(tiny_world
     assert matched > 1.5 * shuffled
     same_lang = (w.aud_language[viewers[ok]] == w.video_language[vids[pick[ok]]]).mean()
     assert same_lang > (w.aud_language[viewers] == w.video_language[rng.permutation(vids)]).mean()
+
+
+def test_match_viewers_with_group_counts_pairs_like_with_group_keys(tiny_world):
+    # slots already in group order: the per-group counts give the very same pairs as the
+    # per-slot group keys (and the same draws)
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    rng = np.random.default_rng(8)
+    sh, hh = np.zeros(w.n_sounds), np.zeros(w.n_hashtags)
+    al = pools.allocate(w, p, rng, 0.0, sh, hh, dt=1.0, n_targeted=3_000, n_control=0)
+    slots = al.slot
+    viewers = np.sort(rng.integers(0, w.n_viewers, 3_500)).astype(np.int32)
+    by_key = pools.match_viewers(
+        w, p, np.random.default_rng(3), viewers, slots, slots, (len(slots),),
+        slot_group=pools.entry_groups(w, al.ids, al.topic).take(slots),
+    )
+    counts = pools.slot_group_counts(w, al)
+    by_count = pools.match_viewers(w, p, np.random.default_rng(3), viewers, slots, slots, slot_group_counts=counts)
+    assert (by_key == by_count).all()
+    with pytest.raises(ValueError):
+        pools.match_viewers(w, p, rng, viewers, slots, slots, slot_group_counts=counts * 2)
+
+
+def test_record_decides_exactly_when_decide_could_change_something(tiny_world, monkeypatch):
+    # record() skips decide() when no decision is possible: the same events and state as
+    # deciding after every call
+    p = EngineParams.from_world(tiny_world).for_world(tiny_world)
+    a, b = tiny_world.copy(), tiny_world.copy()
+    rng = np.random.default_rng(5)
+    n = a.n_videos
+    vids = np.flatnonzero(a.video_status[:n] != Status.STALLED)[:25].tolist() + [0, 1, 2]
+    real = pools.decidable
+    always = lambda params, views, tier, hot: real(params, views, tier, hot) if isinstance(views, np.ndarray) else True  # noqa: E731
+    ev_a, ev_b, now = [], [], a.clock
+    for _ in range(1_500):
+        v = vids[int(rng.integers(0, len(vids)))]
+        d = counts(1, full=int(rng.integers(0, 2)), like=int(rng.integers(0, 2)), skip=int(rng.random() < 0.2))
+        if rng.random() < 0.05:
+            d = counts(0, like=-1)
+        now += float(rng.random()) * 0.3
+        monkeypatch.setattr(pools, "decidable", real)
+        ev_a += pools.record(a, p, v, d, 2.0, now, tipped_by="like", profile=1)
+        monkeypatch.setattr(pools, "decidable", always)
+        ev_b += pools.record(b, p, v, d, 2.0, now, tipped_by="like", profile=1)
+    assert any(isinstance(e, Promoted) for e in ev_a) and any(isinstance(e, Stalled) for e in ev_a)
+    assert ev_a == ev_b
+    for name in a.array_fields():
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+
+
+def test_top_two_topics_are_two_rounds_of_argmax():
+    rng = np.random.default_rng(1)
+    blocks = (
+        rng.random((3_000, 28)),
+        rng.integers(0, 3, (3_000, 28)),  # many ties: the lower topic first
+        np.zeros((50, 28)),
+        rng.normal(size=(2_000, 40)),  # negative values too
+        rng.random((10, 2)),
+    )
+    for block in blocks:
+        pref = block.astype(np.float16)
+        key = pref.astype(np.float32)
+        first = key.argmax(axis=1)
+        key[np.arange(len(key)), first] = -np.inf
+        out = np.zeros((len(pref), 2), np.int16)
+        pools._top2_f16(pref, out)
+        assert (out[:, 0] == first).all() and (out[:, 1] == key.argmax(axis=1)).all()

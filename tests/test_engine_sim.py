@@ -51,7 +51,7 @@ def test_decisions_do_not_change_when_hidden_truth_is_replaced(tiny_world, monke
 
     a = simulate.step(tiny_world, p, np.random.default_rng(11), 3.0)
     real_react = audience.react
-    monkeypatch.setattr(audience, "react", lambda world, rng, v, x: real_react(truth, rng, v, x))
+    monkeypatch.setattr(audience, "react", lambda world, rng, v, x, **kw: real_react(truth, rng, v, x, **kw))
     b = simulate.step(scrambled, p, np.random.default_rng(11), 3.0)
 
     tier_events = lambda r: [e for e in r.events if isinstance(e, (Promoted, Stalled))]  # noqa: E731
@@ -184,3 +184,17 @@ def test_learning_table_is_the_direct_float_update(tiny_world, monkeypatch):
     assert a.aud_pref.dtype == np.float16
     assert (a.aud_pref.view(np.uint16) == b.aud_pref.view(np.uint16)).all()
     assert not (a.aud_pref == w.aud_pref).all()
+
+
+def test_trend_credit_is_the_same_for_one_video_and_in_bulk(tiny_world):
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    rng = np.random.default_rng(9)
+    vids = rng.choice(w.n_videos, 40, replace=False)
+    delta = rng.integers(0, 4, (40, w.video_counts.shape[1]))
+    a, b = w.copy(), w.copy()
+    trends.add_engagement(a, p, vids, delta)  # bulk (bincounts)
+    for i in range(0, 40, 4):  # a few at a time (in place)
+        trends.add_engagement(b, p, vids[i : i + 4], delta[i : i + 4])
+    assert np.allclose(a.sound_trend, b.sound_trend) and np.allclose(a.hashtag_trend, b.hashtag_trend)
+    assert a.sound_trend.sum() > w.sound_trend.sum()

@@ -46,7 +46,7 @@ Calibration (what the constants were tuned to, over the targeted traffic of the
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -86,7 +86,9 @@ class Reactions:
     full: np.ndarray  # bool: watched to the end at least once
     like: np.ndarray  # bool
     extra: np.ndarray  # int8: NONE, SHARE, COMMENT, FAVOURITE, FOLLOW, NOT_INTERESTED
-    watch_seconds: np.ndarray  # float32
+    watch_seconds: np.ndarray | None = None  # float32 (None when not asked for)
+    #: ``full | like << 1 | skip << 2`` (int8), filled on first use by the simulation's counters
+    _outcome: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ratio)
@@ -143,12 +145,13 @@ class PoissonCounts:
         n = len(self.lam)
         u = rng.random(n, dtype=np.float32)
         # most viewers make no impression: the first comparison settles them
-        who = np.flatnonzero(u > self.cdf[0]).astype(np.int32)
-        uw = u.take(who)
-        c = np.ones(len(who), np.int8)
+        wi = np.flatnonzero(u > self.cdf[0])  # (intp for the gathers: no conversion in each)
+        uw = u.take(wi)
+        c = np.ones(len(wi), np.int8)
         for k in range(1, self.K):
-            c += uw > self.cdf[k].take(who)
+            c += uw > self.cdf[k].take(wi)
         c = c.astype(np.int32)
+        who = wi.astype(np.int32)
         tail = np.flatnonzero(c == self.K)
         if len(tail):  # past the table: continue the inversion (few viewers, heavy users)
             rows = who.take(tail)
@@ -165,15 +168,17 @@ class PoissonCounts:
                 for i in range(1, k + 1):
                     pk = pk * lam / i
                 cdf = self.cdf[k][rows].astype(np.float64)
+                at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
                 extra = np.zeros(len(tail), np.int32)
-                while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
+                while len(at):  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
                     k += 1
-                    pk = pk * lam / k
-                    cdf = cdf + pk
-                    more = uu > cdf
-                    if not more.any():
-                        break
-                    extra += more
+                    pk *= lam
+                    pk /= k
+                    cdf += pk
+                    more = np.flatnonzero(uu > cdf)
+                    if len(more) < len(at):  # keep only those still above the CDF
+                        at, uu, cdf, pk, lam = at[more], uu[more], cdf[more], pk[more], lam[more]
+                    extra[at] += 1
                     if k > 50 * _HUGE_LAM:  # u within rounding of 1: stop
                         break
                 c[tail] += extra
@@ -245,7 +250,7 @@ def _tables(world: World) -> dict:
         "T": T,
         "L": L,
         "K": K,
-        "vkey": (vkey * K).astype(np.int32),
+        "vkey": (vkey * K).astype(np.intp),
         # -z's (country, language, device) term, negated once here rather than per impression
         "neg_match": (-match).astype(np.float32).reshape(-1),
     }
@@ -253,43 +258,57 @@ def _tables(world: World) -> dict:
     return hit
 
 
+def prepare(world: World) -> None:
+    """Build or extend the derived tables now (before :func:`react` runs in several threads)."""
+    _video_tables(world, _tables(world))
+
+
 #: hidden interest weights are stored as bytes: weight * DENSE_SCALE
 DENSE_SCALE = 255.0
 
 
-def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per video: its (country, language, long) key and minus its appeal's video term
-    ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 - INTEREST_MID))``; extended as
-    videos are uploaded. Also its two topics packed in one int32 (``vid_pt``) and their
-    weights / DENSE_SCALE in one complex64 (``vid_pw``)."""
+def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per video ``(key, base, pt, pw)``: its (country, language, long) key; minus its
+    appeal's video term ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 -
+    INTEREST_MID))``; its two topics packed in one int32 (``pt``) and their weights /
+    DENSE_SCALE in one complex64 (``pw``).
+
+    Extended in place as videos are uploaded (buffers grow geometrically, so a step
+    pays only for its new videos), and published as one tuple in ``tb["vid"]``: a
+    reader in another thread sees either the old tables or the new ones, never a mix.
+    """
     n = world.n_videos
-    have = tb.get("vid_n", 0)
-    if have > n or tb.get("vid_q") is not world.video_quality:
-        have = 0
-    if have < n:
-        sl = slice(have, n)
-        L = tb["L"]
-        key = world.video_country[sl].astype(np.int32) * L + world.video_language[sl]
-        key = key * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
-        base = world.video_quality[sl].astype(np.float32) * np.float32(-Z_QUALITY)
-        base += np.float32(-Z_INTEREST * (1.0 - INTEREST_MID) + Z_QUALITY * QUALITY_MID)
-        vt, vw = world.video_topics, world.video_topic_w
-        t = np.zeros((n - have, 2), np.int32)
-        w = np.zeros((n - have, 2), np.float32)
-        m = min(vt.shape[1], 2)
-        t[:, :m] = np.maximum(vt[sl, :m], 0)
-        w[:, :m] = np.where(vt[sl, :m] >= 0, vw[sl, :m], 0.0)
-        pt = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
-        pw = np.empty(n - have, np.complex64)
-        pw.real, pw.imag = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
+    hit = tb.get("vid")
+    if hit is not None and hit[0] == n and hit[1] is world.video_quality:
+        return hit[2]
+    have = hit[0] if hit is not None and hit[0] <= n and hit[1] is world.video_quality else 0
+    bufs = tb.get("vid_bufs") if have else None
+    if bufs is None or len(bufs[0]) < n:
+        cap = max(n + n // 2, 1024)
+        new = (np.empty(cap, np.int32), np.empty(cap, np.float32), np.empty(cap, np.int32), np.empty(cap, np.complex64))
         if have:
-            key = np.concatenate([tb["vid_key"][:have], key.astype(np.int32)])
-            base = np.concatenate([tb["vid_base"][:have], base])
-            pt = np.concatenate([tb["vid_pt"][:have], pt])
-            pw = np.concatenate([tb["vid_pw"][:have], pw])
-        tb["vid_key"], tb["vid_base"], tb["vid_n"], tb["vid_q"] = key.astype(np.int32), base, n, world.video_quality
-        tb["vid_pt"], tb["vid_pw"] = pt.astype(np.int32), pw
-    return tb["vid_key"], tb["vid_base"]
+            for a, b in zip(new, bufs):
+                a[:have] = b[:have]
+        bufs = tb["vid_bufs"] = new
+    sl = slice(have, n)
+    L = tb["L"]
+    key, base, pt, pw = bufs
+    k = world.video_country[sl].astype(np.int32) * L + world.video_language[sl]
+    key[sl] = k * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
+    b = world.video_quality[sl].astype(np.float32) * np.float32(-Z_QUALITY)
+    b += np.float32(-Z_INTEREST * (1.0 - INTEREST_MID) + Z_QUALITY * QUALITY_MID)
+    base[sl] = b
+    vt, vw = world.video_topics, world.video_topic_w
+    t = np.zeros((n - have, 2), np.int32)
+    w = np.zeros((n - have, 2), np.float32)
+    m = min(vt.shape[1], 2)
+    t[:, :m] = np.maximum(vt[sl, :m], 0)
+    w[:, :m] = np.where(vt[sl, :m] >= 0, vw[sl, :m], 0.0)
+    pt[sl] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
+    pw[sl].real, pw[sl].imag = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
+    out = (key[:n], base[:n], pt[:n], pw[:n])
+    tb["vid"] = (n, world.video_quality, out)
+    return out
 
 
 def _index_dtype(size: int):
@@ -297,19 +316,21 @@ def _index_dtype(size: int):
 
 
 def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
+    """(``viewers`` and ``videos`` as intp: numpy converts any other index array
+    to intp inside every gather, a hidden copy each time.)"""
     T = tb["T"]
-    it = _index_dtype(world.n_viewers * T)
-    base = viewers.astype(it)
+    base = viewers.astype(np.intp)
     base *= T
-    _video_tables(world, tb)
-    t0 = tb["vid_pt"].take(videos)  # one gather for both topics, one for both weights
-    t1 = t0 >> 16
+    _, _, vpt, vpw = _video_tables(world, tb)
+    pt = vpt.take(videos)  # one gather for both topics, one for both weights
+    t1 = pt >> 16
+    t1 = t1.astype(np.intp)
     t1 += base
-    t0 &= np.int32(0xFFFF)
-    t0 += base
-    pw = tb["vid_pw"].take(videos)
+    pt &= np.int32(0xFFFF)
+    base += pt
+    pw = vpw.take(videos)
     dense = tb["dense"]
-    a = dense.take(t0).astype(np.float32)
+    a = dense.take(base).astype(np.float32)
     a *= pw.real
     b = dense.take(t1).astype(np.float32)
     b *= pw.imag
@@ -320,7 +341,7 @@ def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -
 def affinity(world: World, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
     """Hidden overlap of the viewers' and the videos' topic mixes, in [0, 1]:
     ``sum_j w_video[j] * w_viewer[topic_j]`` over the video's topics."""
-    return _affinity(world, _tables(world), np.asarray(viewers), np.asarray(videos))
+    return _affinity(world, _tables(world), np.asarray(viewers, dtype=np.intp), np.asarray(videos, dtype=np.intp))
 
 
 # -- random draws --------------------------------------------------------------------------
@@ -351,19 +372,21 @@ def _fields(rng: np.random.Generator, n: int) -> np.ndarray:
     return raw.astype("<u8", copy=False).view("<u2").reshape(n, 4)
 
 
-def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray) -> Reactions:
-    """Draw the reactions of ``viewers[i]`` to ``videos[i]`` from the hidden truth."""
+def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray, *, seconds: bool = True) -> Reactions:
+    """Draw the reactions of ``viewers[i]`` to ``videos[i]`` from the hidden truth
+    (``seconds=False``: leave ``watch_seconds`` out, for a caller that sums ratios per video)."""
     f32 = np.float32
-    viewers, videos = np.asarray(viewers), np.asarray(videos)
+    # intp indices: numpy converts any other index array to intp in every gather
+    viewers, videos = np.asarray(viewers, dtype=np.intp), np.asarray(videos, dtype=np.intp)
     n = len(viewers)
     tb = _tables(world)
     # e = exp(-affinity / scale) = 1 - interest
     e = _affinity(world, tb, viewers, videos)
     e *= f32(-1.0 / AFFINITY_SCALE)
     np.exp(e, out=e)
-    vkey, vbase = _video_tables(world, tb)
-    vidkey = vkey.take(videos)
-    vidkey += tb["vkey"].take(viewers)
+    vkey, vbase, _, _ = _video_tables(world, tb)
+    vidkey = tb["vkey"].take(viewers)
+    vidkey += vkey.take(videos)
     # -z = -(match + video term + Z_INTEREST * (1 - e))
     nz = tb["neg_match"].take(vidkey)
     nz += vbase.take(videos)
@@ -415,8 +438,10 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     if len(sk):  # after a skip: "not interested" (u2 < NI_BASE (1.5 - interest)) or nothing
         ni = h2.take(sk) < f32(NI_BASE * U16) * (f32(0.5) + e.take(sk))
         extra[sk] = np.where(ni, np.int8(NOT_INTERESTED), np.int8(NONE))
-    dur = world.video_duration.take(videos)
-    dur *= ratio
+    dur = None
+    if seconds:
+        dur = world.video_duration.take(videos)
+        dur *= ratio
     return Reactions(ratio=ratio, skip=skip, full=full, like=like, extra=extra, watch_seconds=dur)
 
 

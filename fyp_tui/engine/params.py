@@ -57,6 +57,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 
+_BUDGETS: dict[tuple, np.ndarray] = {}
+_WEIGHT_VECTORS: dict[tuple, np.ndarray] = {}
+
+
 @dataclass(frozen=True)
 class EngineParams:
     # -- the ladder ---------------------------------------------------------------------
@@ -174,15 +178,29 @@ class EngineParams:
         return len(self.ladder)
 
     def budgets(self) -> np.ndarray:
-        """Budget per tier, the site-wide tier last (``iinfo(int64).max``: unbounded)."""
-        return np.array([*self.ladder, np.iinfo(np.int64).max], dtype=np.int64)
+        """Budget per tier, the site-wide tier last (``iinfo(int64).max``: unbounded).
+
+        Read-only and shared (cached per ladder: the simulation asks several times a step)."""
+        hit = _BUDGETS.get(self.ladder)
+        if hit is None:
+            hit = np.array([*self.ladder, np.iinfo(np.int64).max], dtype=np.int64)
+            hit.flags.writeable = False
+            _BUDGETS[self.ladder] = hit
+        return hit
 
     def bar_array(self) -> np.ndarray:
         """Promotion bar per tier, ``inf`` for the site-wide tier (never promoted)."""
         return np.array([*self.bars, np.inf], dtype=np.float64)
 
     def weight_vector(self) -> np.ndarray:
-        """Weights in :class:`~fyp_tui.engine.world.Signal` column order (skip, NI negative)."""
+        """Weights in :class:`~fyp_tui.engine.world.Signal` column order (skip, NI negative).
+
+        Read-only and shared (cached per set of weights: the engine asks for it on every
+        decision, and building it costs more than the decision of one video)."""
+        key = tuple(self.weights.items())
+        hit = _WEIGHT_VECTORS.get(key)
+        if hit is not None:
+            return hit
         from fyp_tui.engine.world import N_SIGNALS, Signal
 
         w = np.zeros(N_SIGNALS, np.float64)
@@ -194,6 +212,10 @@ class EngineParams:
         w[Signal.FOLLOW] = self.weights["follow"]
         w[Signal.SKIP] = -self.weights["skip"]
         w[Signal.NOT_INTERESTED] = -self.weights["not_interested"]
+        w.flags.writeable = False
+        if len(_WEIGHT_VECTORS) > 256:  # (weights are few in practice; bound it anyway)
+            _WEIGHT_VECTORS.clear()
+        _WEIGHT_VECTORS[key] = w
         return w
 
     # -- construction ---------------------------------------------------------------------

@@ -54,11 +54,14 @@ from itertools import repeat
 
 import numpy as np
 
+from fyp_tui.engine import trends
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import N_SIGNALS, Signal, Status, World
 
 VIEW = int(Signal.VIEW)
+# plain ints: numpy compares an array with an IntEnum member several times slower
+ACTIVE, STALLED, TOP = int(Status.ACTIVE), int(Status.STALLED), int(Status.TOP)
 
 
 
@@ -136,7 +139,8 @@ def adapt_bars(world: World, params: EngineParams, tiers: np.ndarray, promoted: 
 
 def tier_budget(params: EngineParams, tiers) -> np.ndarray:
     """Impression budget of each tier (int64 max for the site-wide tier)."""
-    return params.budgets()[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
+    t = np.asarray(tiers, dtype=np.int64)
+    return params.budgets()[np.minimum(np.maximum(t, 0), params.top_tier)]  # (clip costs more per call)
 
 
 def heat(world: World, params: EngineParams, videos: np.ndarray, now: float) -> np.ndarray:
@@ -170,8 +174,8 @@ def decide_codes(
     tier = np.asarray(tier, dtype=np.int64)
     budget = tier_budget(params, tier)
     bar = promotion_bar(params, tier, world)
-    active = (np.asarray(status) == Status.ACTIVE) & (tier < params.top_tier)
-    top = np.asarray(status) == Status.TOP
+    active = (np.asarray(status) == ACTIVE) & (tier < params.top_tier)
+    top = np.asarray(status) == TOP
     at_budget = views >= budget
     early_n = np.maximum(params.min_sample, np.ceil(params.early_fraction * budget))
     early = views >= early_n
@@ -185,6 +189,31 @@ def decide_codes(
     code[settled] = STALL_SETTLED
     code[faded] = STALL_FADED
     return code
+
+
+_EARLY: dict[tuple, np.ndarray] = {}
+
+
+def early_sample(params: EngineParams) -> np.ndarray:
+    """Per tier (site-wide last): impressions in the tier before any decision but a
+    fade, ``min(max(min_sample, ceil(early_fraction * budget)), budget)`` (read-only, cached)."""
+    key = (params.ladder, params.min_sample, params.early_fraction)
+    hit = _EARLY.get(key)
+    if hit is None:
+        budget = params.budgets()
+        hit = np.minimum(np.maximum(params.min_sample, np.ceil(params.early_fraction * budget)), budget)
+        hit.flags.writeable = False
+        _EARLY[key] = hit
+    return hit
+
+
+def decidable(params: EngineParams, views, tier, hot):
+    """Whether a live video's tier decision can be anything but KEEP now: it has the
+    views for a decision (:func:`early_sample` of its tier) or it has faded (``hot <
+    fade_floor``). The filter of :func:`decide`; works on arrays and on the scalars of
+    one video (:func:`record` asks it before deciding)."""
+    early_n = early_sample(params)[np.minimum(tier, params.top_tier)]
+    return (views >= early_n) | (hot < params.fade_floor)
 
 
 def decide(
@@ -203,7 +232,7 @@ def decide(
     if len(videos) == 0:
         return []
     status = world.video_status[videos]
-    live = (status == Status.ACTIVE) | (status == Status.TOP)
+    live = (status == ACTIVE) | (status == TOP)
     if not live.all():
         videos, status = videos[live], status[live]
     if len(videos) == 0:
@@ -211,9 +240,7 @@ def decide(
     tier = world.video_tier[videos].astype(np.int64)
     hot = heat(world, params, videos, now)
     # only videos with enough views for a decision, or faded, can change: score those
-    budget = tier_budget(params, tier)
-    early_n = np.minimum(np.maximum(params.min_sample, np.ceil(params.early_fraction * budget)), budget)
-    can = (world.video_tier_counts[videos, VIEW] >= early_n) | (hot < params.fade_floor)
+    can = decidable(params, world.video_tier_counts[videos, VIEW], np.maximum(tier, 0), hot)
     if not can.all():
         videos, status, tier, hot = videos[can], status[can], tier[can], hot[can]
         if len(videos) == 0:
@@ -234,11 +261,11 @@ def decide(
     pv = v[prom]
     new_tier = t[prom] + 1
     world.video_tier[pv] = new_tier
-    world.video_status[pv] = np.where(new_tier >= params.top_tier, Status.TOP, Status.ACTIVE)
+    world.video_status[pv] = np.where(new_tier >= params.top_tier, np.int8(TOP), np.int8(ACTIVE))
     world.video_tier_counts[pv] = 0
     world.video_tier_watch_seconds[pv] = 0.0
     world.video_tier_entered[pv] = now
-    world.video_status[v[~prom]] = Status.STALLED
+    world.video_status[v[~prom]] = STALLED
     world.video_dirty[v] = True
 
     # one event per decision, built from plain Python lists (no numpy scalars per field)
@@ -289,12 +316,25 @@ def apply_counts(
 ) -> None:
     """Add per-video counter deltas ``[k, N_SIGNALS]`` (distinct ``videos``) to lifetime
     counters and, with ``tier``, to the current tier's counters."""
-    world.video_counts[videos] += delta
+    videos = np.asarray(videos, dtype=np.intp)
+    _add_rows(world.video_counts, videos, delta)
     world.video_watch_seconds[videos] += watch_seconds
     if tier:
-        world.video_tier_counts[videos] += delta
+        _add_rows(world.video_tier_counts, videos, delta)
         world.video_tier_watch_seconds[videos] += watch_seconds
     world.video_dirty[videos] = True
+
+
+def _add_rows(a: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
+    """``a[rows] += delta`` for distinct ``rows`` of a 2-D array; on a C-contiguous one the
+    rows are written back as single opaque records (about a quarter cheaper)."""
+    if a.ndim != 2 or not a.flags.c_contiguous:
+        a[rows] += delta
+        return
+    new = a.take(rows, axis=0)
+    new += delta
+    rec = np.dtype((np.void, a.shape[1] * a.itemsize))
+    a.view(rec).reshape(-1)[rows] = new.view(rec).reshape(-1)
 
 
 def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, after: np.ndarray, now: float) -> list[Event]:
@@ -327,31 +367,47 @@ def record(
     audience's, feed the sound and hashtag trends, and the decision is the same
     code; the Promoted/Stalled events it causes carry ``tipped_by`` and ``profile``.
     A video already at its budget is decided first, so the person's impression
-    goes into the tier it then stands in and budgets are never exceeded.
+    goes into the tier it then stands in and budgets are never exceeded. The
+    decision after the counts runs only when :func:`decidable` says one is possible
+    (most calls: a video short of its early sample and not faded), which spares
+    the person's feed the cost of :func:`decide` and changes nothing else.
     """
-    from fyp_tui.engine import trends
-
     v = int(video)
     if not 0 <= v < world.n_videos:
         raise IndexError(f"no video {v}")
     d = np.asarray(delta, dtype=np.int64).reshape(N_SIGNALS)
     events: list[Event] = []
+    # (plain Python scalars for the one video: numpy calls on one element cost
+    # microseconds each, and the feed records every impression of the person)
     tier = int(world.video_tier[v])
     if (
-        world.video_status[v] == Status.ACTIVE
+        int(world.video_status[v]) == ACTIVE
         and tier < params.top_tier
-        and world.video_tier_counts[v, VIEW] + max(int(d[VIEW]), 0) > params.ladder[tier]
+        and int(world.video_tier_counts[v, VIEW]) + max(int(d[VIEW]), 0) > params.ladder[tier]
     ):
         events += decide(world, params, np.array([v]), now)
-    before = world.video_counts[v, VIEW]
-    world.video_counts[v] = np.maximum(world.video_counts[v] + d, 0)
-    world.video_tier_counts[v] = np.maximum(world.video_tier_counts[v] + d, 0)
+    before = int(world.video_counts[v, VIEW])
+    if min(d.tolist()) >= 0:  # (the usual case: nothing to clip)
+        world.video_counts[v] += d
+        world.video_tier_counts[v] += d
+        pos = d
+    else:
+        np.maximum(world.video_counts[v] + d, 0, out=world.video_counts[v])
+        np.maximum(world.video_tier_counts[v] + d, 0, out=world.video_tier_counts[v])
+        pos = np.maximum(d, 0)
     world.video_watch_seconds[v] += float(watch_seconds)
     world.video_tier_watch_seconds[v] += float(watch_seconds)
     world.video_dirty[v] = True
-    trends.add_engagement(world, params, np.array([v]), np.maximum(d, 0)[None, :])
-    events += milestones(params, np.array([v]), np.array([before]), world.video_counts[v : v + 1, VIEW], now)
-    events += decide(world, params, np.array([v]), now, tipped_by=tipped_by, profile=profile)
+    trends.add_engagement(world, params, np.array([v]), pos[None, :])
+    after = int(world.video_counts[v, VIEW])
+    if after >= params.first_milestone and after != before:  # (no milestone otherwise)
+        events += milestones(params, np.array([v]), np.array([before]), np.array([after]), now)
+    # decide only when a decision is possible (the test :func:`decide` applies first)
+    status = int(world.video_status[v])
+    if status == ACTIVE or status == TOP:
+        hot = heat(world, params, slice(v, v + 1), now)[0]  # (the same arithmetic as decide's)
+        if decidable(params, int(world.video_tier_counts[v, VIEW]), max(int(world.video_tier[v]), 0), hot):
+            events += decide(world, params, np.array([v]), now, tipped_by=tipped_by, profile=profile)
     return events
 
 
@@ -381,9 +437,14 @@ def reignite(
     hot_tag = tag_heat >= params.reignite_heat
     if not hot_sound.any() and not hot_tag.any():
         return []
-    stalled = np.flatnonzero(world.video_status[:n] == Status.STALLED)
+    # each eligible video comes back with probability p: draw that first, over every
+    # stalled video (one uniform each), then check the few drawn (the same law as
+    # checking every stalled video, then drawing)
+    p = min(1.0, params.reignite_rate * dt)
+    stalled = np.flatnonzero(world.video_status[:n] == STALLED)
     if len(stalled) == 0:
         return []
+    stalled = stalled[rng.random(len(stalled), dtype=np.float32) < np.float32(p)]
     old = (now - world.video_tier_entered[stalled]) >= params.reignite_cooldown_hours
     stalled = stalled[old]
     by_sound = hot_sound[world.video_sound[stalled]]
@@ -394,16 +455,12 @@ def reignite(
     else:
         tags = world.video_tags[stalled]
         by_tag = (hot_tag[np.maximum(tags, 0)] & (tags >= 0)).any(axis=1)
-    cand = np.flatnonzero(by_sound | by_tag)
-    if len(cand) == 0:
-        return []
-    p = min(1.0, params.reignite_rate * dt)
-    go = cand[rng.random(len(cand)) < p]
+    go = np.flatnonzero(by_sound | by_tag)
     v = stalled[go]
     if len(v) == 0:
         return []
-    world.video_status[v] = Status.ACTIVE
-    world.video_status[v[world.video_tier[v] >= params.top_tier]] = Status.TOP
+    world.video_status[v] = ACTIVE
+    world.video_status[v[world.video_tier[v] >= params.top_tier]] = TOP
     world.video_tier_counts[v] = 0
     world.video_tier_watch_seconds[v] = 0.0
     world.video_tier_entered[v] = now
@@ -446,9 +503,13 @@ def serving_demand(
     want = np.minimum(budget * (dt / fill_hours(params)[tier]), remaining.astype(np.float64))
     want *= heat(world, params, ids, now)
     th = sound_heat[world.video_sound[ids]] if len(sound_heat) else np.zeros(len(ids))
-    tags = world.video_tags[ids]
     if len(tag_heat) and len(ids):
-        tth = np.where(tags >= 0, tag_heat[np.maximum(tags, 0)], 0.0).max(axis=1)
+        # heat of each tag slot (-1, no tag, reads the appended 0: heat is >= 0), then
+        # the row max as column maxima (``max(axis=1)`` pays a call per short row)
+        h = np.append(tag_heat, 0.0).take(world.video_tags.take(ids, axis=0))
+        tth = h[:, 0].copy()
+        for j in range(1, h.shape[1]):
+            np.maximum(tth, h[:, j], out=tth)
         th = np.maximum(th, tth)
     want *= 1.0 + params.trend_boost * th
     want *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
@@ -479,7 +540,9 @@ def waterfill(
     if total <= 0:
         return want.copy()
     if total >= supply and queue is not None:
-        order = np.lexsort((np.arange(len(want)), queue, tier))
+        # by tier, then time in the tier, then index: two stable sorts (cheaper than lexsort)
+        by_q = np.argsort(queue, kind="stable")
+        order = by_q[np.argsort(tier[by_q], kind="stable")]
         cum = np.cumsum(want[order])
         alloc = np.empty(len(want))
         alloc[order] = np.clip(supply - (cum - want[order]), 0.0, want[order])
@@ -536,7 +599,13 @@ def viewer_top_topics(world: World, params: EngineParams, k: int = 2) -> np.ndar
     out = np.zeros((N, k), np.int16)
     pref = world.aud_pref
     chunk = 65_536
-    for lo in range(0, N, chunk):  # chunks of viewers bound the copy's memory
+    if pref.dtype == np.float16 and k <= 2 and T <= 255:
+        for lo in range(0, N, chunk):  # chunks of viewers bound the copy's memory
+            _top2_f16(pref[lo : lo + chunk], out[lo : lo + chunk])
+        world.extra[TOP_KEY] = out
+        world.extra[TOP_STAMP_KEY] = stamp
+        return out
+    for lo in range(0, N, chunk):
         if pref.dtype == np.float16:
             # float16 compared by its bits: a monotone int16 key (no float conversion)
             b = pref[lo : lo + chunk].view(np.int16)
@@ -553,6 +622,35 @@ def viewer_top_topics(world: World, params: EngineParams, k: int = 2) -> np.ndar
     world.extra[TOP_KEY] = out
     world.extra[TOP_STAMP_KEY] = stamp
     return out
+
+
+def _top2_f16(pref: np.ndarray, out: np.ndarray) -> None:
+    """``out[:, j]``: each row's ``j``-th highest column of a float16 ``[n, T]`` block
+    (``j < 2``, ``T < 256``), ties to the lower column: the same as rounds of ``argmax``.
+
+    Column by column on a transposed copy, with the column packed under each key
+    (``key << 8 | 255 - column``: distinct within a row, so min/max passes find the top
+    two): a few vector passes per topic, where ``argmax(axis=1)`` pays per short row."""
+    n, T = pref.shape
+    src = pref.view(np.int16)
+    key16 = np.empty((T, n), np.int16)
+    for i in range(0, n, 256):  # a blocked transpose (one big one is slow on 2-byte items)
+        key16[:, i : i + 256] = src[i : i + 256].T
+    key16 ^= (key16 >> 15) & np.int16(0x7FFF)  # float16 bits -> a monotone int16 key
+    key = key16.astype(np.int32)
+    del key16
+    key <<= 8
+    key |= (255 - np.arange(T, dtype=np.int32))[:, None]
+    best1 = key[0].copy()
+    best2 = np.full(n, np.iinfo(np.int32).min, np.int32)
+    tmp = np.empty(n, np.int32)
+    for t in range(1, T):
+        np.minimum(key[t], best1, out=tmp)  # a new first pushes the old one to second
+        np.maximum(best2, tmp, out=best2)
+        np.maximum(best1, key[t], out=best1)
+    out[:, 0] = 255 - (best1 & 255)
+    if out.shape[1] > 1:
+        out[:, 1] = 255 - (best2 & 255)
 
 
 _TOPT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -601,6 +699,8 @@ class Allocation:
     slot: np.ndarray  # int32 entry per slot (targeted slots first, then control)
     n_control: int  # the last n_control slots are the control slice
     dropped_control: int  # control impressions that found no budget left
+    #: targeted slots per entry (``slot[:len(slot) - n_control]`` is ``repeat(arange, per_entry)``), if known
+    per_entry: np.ndarray | None = None
 
 
 def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -634,7 +734,7 @@ def allocate(
     """
     n = world.n_videos
     st = world.video_status[:n]
-    ids = np.flatnonzero((st == Status.ACTIVE) | (st == Status.TOP))
+    ids = np.flatnonzero((st == ACTIVE) | (st == TOP))
     tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
     bounded = tier < params.top_tier
     remaining = tier_budget(params, tier) - np.where(bounded, world.video_tier_counts[ids, VIEW], 0)
@@ -671,9 +771,11 @@ def allocate(
     where = np.empty(P, np.int32)
     where[order] = np.arange(P, dtype=np.int32)
     slot = np.repeat(np.arange(P, dtype=np.int32), alloc)
+    per_entry = alloc
     if len(slot) > n_targeted:  # rounding overshot the supply: drop random slots
         slot = np.sort(rng.choice(slot, size=n_targeted, replace=False)) if n_targeted else empty
-    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped)
+        per_entry = np.bincount(slot, minlength=P)
+    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped, per_entry)
 
 
 def _within(chosen: np.ndarray, remaining: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -688,34 +790,29 @@ def _within(chosen: np.ndarray, remaining: np.ndarray, rng: np.random.Generator)
     return keep
 
 
-_ARANGE: list[np.ndarray] = [np.arange(0, dtype=np.int32)]
+_ARANGE: list[np.ndarray] = [np.arange(0, dtype=np.intp)]
 
 
-def _arange32(n: int) -> np.ndarray:
-    """``arange(n)`` as int32, a read-only view of a cached buffer (no fill per call)."""
+def _arange(n: int) -> np.ndarray:
+    """``arange(n)`` (intp), a read-only view of a cached buffer (no fill per call)."""
     buf = _ARANGE[0]
     if len(buf) < n:
-        buf = np.arange(max(n, 2 * len(buf)), dtype=np.int32)
+        buf = np.arange(max(n, 2 * len(buf)), dtype=np.intp)
         buf.flags.writeable = False
         _ARANGE[0] = buf
     return buf[:n]
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, vectorised
-    (int32 when the values fit, else intp)."""
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, vectorised, as
+    intp (the results index other arrays: numpy converts any other index type in each gather)."""
     lengths = np.maximum(lengths, 0)
     tot = int(lengths.sum())
     if tot == 0:
-        return np.zeros(0, np.int32)
+        return np.zeros(0, np.intp)
     shift = starts - (np.cumsum(lengths) - lengths)
-    hi = int(np.max(starts + lengths)) if len(starts) else 0
-    if tot < 2**31 and hi < 2**31 and int(shift.min()) > -(2**31):
-        out = np.repeat(shift.astype(np.int32), lengths)
-        out += _arange32(tot)
-        return out
     out = np.repeat(shift.astype(np.intp), lengths)
-    out += np.arange(tot, dtype=np.intp)
+    out += _arange(tot)
     return out
 
 
@@ -754,8 +851,7 @@ def _stable_order(key: np.ndarray, n_keys: int) -> np.ndarray:
     """``argsort(key, kind="stable")`` (a radix sort; on one byte when the keys fit)."""
     if n_keys <= 256 and key.dtype != np.uint8:
         key = key.astype(np.uint8)
-    o = np.argsort(key, kind="stable")
-    return o.astype(np.int32) if len(o) < 2**31 else o
+    return np.argsort(key, kind="stable")  # (intp: it indexes other arrays)
 
 
 def match_viewers(
@@ -768,6 +864,7 @@ def match_viewers(
     slot_blocks: tuple[int, ...] | None = None,
     *,
     slot_group: np.ndarray | None = None,
+    slot_group_counts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Give each viewer impression one of the slots (or -1: none left), by the platform's
     estimate of interests (see the section comment); returns the slot index per impression
@@ -780,7 +877,9 @@ def match_viewers(
     Each slot is used at most once; as many impressions as slots are matched.
     ``slot_blocks``: lengths of consecutive runs of slots each already in (topic,
     language) order (as :func:`allocate` and :func:`catalogue_allocation` make them),
-    which saves a sort.
+    which saves a sort. ``slot_group_counts``: the slots are already sorted by group
+    key, with this many slots in each group (``[T * n_languages]``), which saves
+    reading any per-slot key.
     """
     n, S = len(viewers), len(slot_video)
     out = np.full(n, -1, _index_dtype(max(n, S)))
@@ -801,30 +900,41 @@ def match_viewers(
         gv += world.aud_language.take(viewers).astype(gt)
     else:  # each viewer's (top topic, language) group, tabulated once per refresh of the estimate
         gv = _viewer_groups(world, topT, L, gt).take(viewers)
-    if slot_group is not None:
-        gs = slot_group.astype(gt, copy=False)
-    else:
-        gs = slot_topic.astype(gt) * gt(L)
-        gs += world.video_language.take(slot_video).astype(gt)
     ov = _stable_order(gv, G)
     cv = np.bincount(gv, minlength=G)[:G]
-    if slot_blocks is None or sum(slot_blocks) != S:
-        os_ = _stable_order(gs, G)
-        cs = np.bincount(gs, minlength=G)[:G]
-    else:  # merge the sorted runs group by group
-        starts, lens, off = [], [], 0
-        for b in slot_blocks:
-            c = np.bincount(gs[off : off + b], minlength=G)[:G]
-            starts.append(off + np.cumsum(c) - c)
-            lens.append(c)
-            off += b
-        os_ = _ranges(np.stack(starts, axis=1).reshape(-1), np.stack(lens, axis=1).reshape(-1))
-        cs = np.sum(lens, axis=0)
+    os_ = None  # None: the identity (slots already in group order)
+    if slot_group_counts is not None:
+        cs = np.asarray(slot_group_counts, dtype=np.int64)[:G]
+        if len(cs) != G or int(cs.sum()) != S:
+            raise ValueError(f"slot_group_counts: {G} groups adding up to {S} slots expected")
+    else:
+        if slot_group is not None:
+            gs = slot_group.astype(gt, copy=False)
+        else:
+            gs = slot_topic.astype(gt) * gt(L)
+            gs += world.video_language.take(slot_video).astype(gt)
+        if slot_blocks is None or sum(slot_blocks) != S:
+            os_ = _stable_order(gs, G)
+            cs = np.bincount(gs, minlength=G)[:G]
+        else:  # merge the sorted runs group by group
+            starts, lens, off = [], [], 0
+            for b in slot_blocks:
+                c = np.bincount(gs[off : off + b], minlength=G)[:G]
+                starts.append(off + np.cumsum(c) - c)
+                lens.append(c)
+                off += b
+            cs = np.sum(lens, axis=0)
+            if len(slot_blocks) > 1:
+                os_ = _ranges(np.stack(starts, axis=1).reshape(-1), np.stack(lens, axis=1).reshape(-1))
     # level 0: topic and language; level 1: topic (leftovers stay in group order)
     for level in range(2):
         tv, ts, lv, ls, m = _pair_counts(cv, cs, rng)
-        out[ov.take(tv)] = os_.take(ts)
-        ov, os_ = ov.take(lv), os_.take(ls)
+        if os_ is None:  # the identity: slot positions are the slots
+            out[ov.take(tv)] = ts
+            ov, os_ = ov.take(lv), ls
+        else:
+            out[ov.take(tv)] = os_.take(ts)
+            ov, os_ = ov.take(lv), os_.take(ls)
         if len(ov) == 0 or len(os_) == 0:
             return out
         cv, cs = cv - m, cs - m
@@ -858,6 +968,16 @@ def entry_groups(world: World, ids: np.ndarray, topic: np.ndarray) -> np.ndarray
     return g
 
 
+def slot_group_counts(world: World, al: Allocation) -> np.ndarray | None:
+    """Targeted slots of ``al`` per group key of :func:`match_viewers` (its entries are in
+    group order, so its slots are too), from the per-entry counts; None if unknown."""
+    if al.per_entry is None:
+        return None
+    L = max(len(world.language_codes), 1)
+    G = max(world.aud_pref.shape[1], 1) * L
+    return np.bincount(entry_groups(world, al.ids, al.topic), weights=al.per_entry, minlength=G)[:G].astype(np.int64)
+
+
 def catalogue_allocation(
     world: World, params: EngineParams, rng: np.random.Generator, now: float, k: int
 ) -> Allocation | None:
@@ -866,7 +986,7 @@ def catalogue_allocation(
     2^(-age / half_life)``, age since upload. Catalogue views count in lifetime
     counters only, never in a tier's (a stalled video is not being judged)."""
     n = world.n_videos
-    ids = np.flatnonzero(world.video_status[:n] == Status.STALLED)
+    ids = np.flatnonzero(world.video_status[:n] == STALLED)
     if len(ids) == 0 or k <= 0:
         return None
     age = np.maximum(now - world.video_upload_time[ids], 0.0)
@@ -882,7 +1002,7 @@ def catalogue_allocation(
     order = _group_sort(world, topic, ids)  # slots grouped by (topic, language)
     ids, c, topic = ids[order], c[order], topic[order]
     slot = np.repeat(np.arange(len(ids), dtype=np.int32), c)
-    return Allocation(ids, topic, slot, 0, 0)
+    return Allocation(ids, topic, slot, 0, 0, c)
 
 
 def _group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -146,29 +146,23 @@ def _control_viewers(world: World, params: EngineParams, rng: np.random.Generato
     return who.astype(np.int32)
 
 
-def _slice_counts(mask: np.ndarray | None, r: audience.Reactions) -> SliceCounts:
-    if mask is None:
-        ratio, full, like, extra = r.ratio, r.full, r.like, r.extra
-    else:
-        ratio, full, like, extra = r.ratio[mask], r.full[mask], r.like[mask], r.extra[mask]
-    return SliceCounts(
-        impressions=len(ratio),
-        completions=int(np.count_nonzero(full)),
-        likes=int(np.count_nonzero(like)),
-        shares=int(np.count_nonzero(extra == SHARE)),
-        follows=int(np.count_nonzero(extra == FOLLOW)),
-        watch_ratio_sum=float(ratio.sum(dtype=np.float64)),
-    )
+def _outcome(r: audience.Reactions) -> np.ndarray:
+    """Per impression ``full | like << 1 | skip << 2`` (int8), computed once per batch."""
+    o = r._outcome
+    if o is None:
+        o = r.like.view(np.int8) << 1
+        o |= r.full.view(np.int8)
+        o |= r.skip.view(np.int8) << 2
+        r._outcome = o
+    return o
 
 
 def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarray, np.ndarray]:
-    """Per pool entry: counter deltas ``[P, N_SIGNALS]`` and watch seconds."""
-    it = np.int32 if P * 8 < 2**31 else np.int64
-    code = chosen.astype(it)
+    """Per pool entry: counter deltas ``[P, N_SIGNALS]`` and the sum of watch ratios
+    (times the entry's duration: its watch seconds)."""
+    code = chosen.astype(np.intp)  # (bincount takes intp: no conversion inside)
     code <<= 3
-    code |= r.full.view(np.int8)
-    code |= r.like.view(np.int8) << 1
-    code |= r.skip.view(np.int8) << 2
+    code |= _outcome(r)
     # one count per (entry, full | like << 1 | skip << 2), then sums over the bits
     # (column adds: no integer matmul, which is slow, nor a BLAS call, which may spin threads)
     c = np.bincount(code, minlength=P * 8).reshape(P, 8)
@@ -178,12 +172,37 @@ def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarra
     delta[:, Signal.SKIP] = q[:, 2] + q[:, 3]
     delta[:, Signal.VIEW] = q[:, 0] + q[:, 2] + delta[:, Signal.LIKE]
     delta[:, Signal.FULL_WATCH] = c[:, 1] + c[:, 3] + c[:, 5] + c[:, 7]
-    rare = np.flatnonzero(r.extra)
+    rare = np.flatnonzero(r.extra != 0)
     if len(rare):
         flat = chosen.take(rare).astype(np.int64) * N_SIGNALS + EXTRA_SIGNAL.take(r.extra.take(rare))
         delta.reshape(-1)[:] += np.bincount(flat, minlength=P * N_SIGNALS)
-    watch = np.bincount(chosen, weights=r.watch_seconds, minlength=P)
-    return delta, watch
+    ratio = np.bincount(chosen, weights=r.ratio, minlength=P)
+    return delta, ratio
+
+
+def _slices(delta: np.ndarray, ratio: np.ndarray, P: int, n_ctrl: int, r: audience.Reactions) -> tuple[SliceCounts, SliceCounts]:
+    """(random, targeted) slice sums: the control impressions are the last ``n_ctrl``;
+    the targeted ones are the rest, less the catalogue's (entries ``P`` on)."""
+    ctrl = slice(len(r.ratio) - n_ctrl, None)
+    extra = r.extra[ctrl]
+    rand = SliceCounts(
+        impressions=n_ctrl,
+        completions=int(np.count_nonzero(r.full[ctrl])),
+        likes=int(np.count_nonzero(r.like[ctrl])),
+        shares=int(np.count_nonzero(extra == SHARE)),
+        follows=int(np.count_nonzero(extra == FOLLOW)),
+        watch_ratio_sum=float(r.ratio[ctrl].sum(dtype=np.float64)),
+    )
+    cols = [Signal.VIEW, Signal.FULL_WATCH, Signal.LIKE, Signal.SHARE, Signal.FOLLOW]
+    pool = delta[:P, cols].sum(axis=0).tolist()  # pool entries: targeted and control
+    return rand, SliceCounts(
+        impressions=pool[0] - rand.impressions,
+        completions=pool[1] - rand.completions,
+        likes=pool[2] - rand.likes,
+        shares=pool[3] - rand.shares,
+        follows=pool[4] - rand.follows,
+        watch_ratio_sum=float(ratio[:P].sum()) - rand.watch_ratio_sum,
+    )
 
 
 _LEARN_TABLES: dict = {}
@@ -219,15 +238,14 @@ def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.n
         world.aud_pref = np.ascontiguousarray(world.aud_pref)
     pref = world.aud_pref.reshape(-1)
     T = world.aud_pref.shape[1]
-    idx = viewers.astype(np.int32 if pref.size < 2**31 else np.int64)
+    idx = viewers.astype(np.intp)  # (intp: any other index type is converted in each gather and scatter)
     idx *= T
     idx += topics
     table = _learn_table(float(params.learning_rate), pref.dtype)
     if table is not None:
         bits = pref.view(np.uint16)
-        key = r.like.view(np.int8).astype(np.int32)
-        key += key
-        key += r.full.view(np.int8)
+        key = _outcome(r) & np.int8(3)  # full + 2 like
+        key = key.astype(np.intp)
         key <<= 16
         key |= bits.take(idx)
         bits[idx] = table.take(key)
@@ -267,17 +285,20 @@ def _chunks(params: EngineParams, n: int) -> int:
 PARALLEL_MIN = 50_000
 
 
-def react_chunked(world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray):
-    """:func:`audience.react` in ``params.threads`` parallel chunks, joined back in order."""
+def react_chunked(
+    world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray, seconds: bool = True
+):
+    """:func:`audience.react` in ``params.threads`` parallel chunks, joined back in order
+    (``seconds=False``: no ``watch_seconds``)."""
     k = _chunks(params, len(viewers))
     if k == 1:
-        return audience.react(world, rng, viewers, videos)
+        return audience.react(world, rng, viewers, videos, seconds=seconds)
+    audience.prepare(world)  # the shared tables are extended here, not by the threads
     bounds = np.linspace(0, len(viewers), k + 1).astype(np.int64)
     jobs = [(world, r, viewers[a:b], videos[a:b]) for r, a, b in zip(rng.spawn(k), bounds[:-1], bounds[1:])]
-    parts = _parallel(lambda *j: audience.react(*j), jobs)
-    return audience.Reactions(
-        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in ("ratio", "skip", "full", "like", "extra", "watch_seconds")}
-    )
+    parts = _parallel(lambda *j: audience.react(*j, seconds=seconds), jobs)
+    fields = ("ratio", "skip", "full", "like", "extra") + (("watch_seconds",) if seconds else ())
+    return audience.Reactions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
@@ -315,12 +336,14 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     ids_all, topic_all, slots = al.ids, al.topic, al.slot[:nt]
     if al.dropped_control:  # control impressions past every budget join the targeted ones
         keep = len(cviewers) - al.dropped_control
-        tviewers = np.sort(np.concatenate([tviewers, cviewers[keep:]]))
+        # (appended, not merged: the order of impressions matters only to the cache)
+        tviewers = np.concatenate([tviewers, cviewers[keep:]])
         cviewers = cviewers[:keep]
     n_cat = len(tviewers) - nt
     # the pools' slots first (the best-matched viewers go to videos being judged) ...
     pick = pools.match_viewers(
-        world, params, rng, tviewers, slots, slots, (nt,), slot_group=pools.entry_groups(world, al.ids, al.topic).take(slots)
+        world, params, rng, tviewers, slots, slots, (nt,),
+        slot_group_counts=pools.slot_group_counts(world, al),
     )
     if n_cat > 0:  # ... then what the pools cannot absorb: stalled videos (the catalogue)
         cat = pools.catalogue_allocation(world, params, rng, mid, n_cat)
@@ -329,8 +352,8 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
             ids_all = np.concatenate([al.ids, cat.ids])
             topic_all = np.concatenate([al.topic, cat.topic])
             pick2 = pools.match_viewers(
-                world, params, rng, tviewers[rest], cat.slot, cat.slot, (len(cat.slot),),
-                slot_group=pools.entry_groups(world, cat.ids, cat.topic).take(cat.slot),
+                world, params, rng, tviewers.take(rest), cat.slot, cat.slot, (len(cat.slot),),
+                slot_group_counts=pools.slot_group_counts(world, cat),
             )
             ok = pick2 >= 0
             pick[rest[ok]] = len(slots) + pick2[ok]
@@ -341,44 +364,37 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     if n_got < len(got):
         tviewers, pick = tviewers[got], pick[got]
     # impressions: targeted and catalogue in viewer order, then the control slice
-    viewers = np.concatenate([tviewers, cviewers])
-    chosen = np.concatenate([slots.take(pick), al.slot[nt:]])
+    viewers = np.concatenate([tviewers, cviewers], dtype=np.intp)
+    # (intp: the entry of each impression indexes several arrays and feeds two bincounts,
+    # and numpy converts any other index type to intp in each of them)
+    chosen = np.concatenate([slots.take(pick), al.slot[nt:]], dtype=np.intp)
     n_ctrl = len(cviewers)
     if len(chosen):
-        videos = ids_all.astype(np.int32).take(chosen) if world.n_videos < 2**31 else ids_all.take(chosen)
+        videos = ids_all.astype(np.intp, copy=False).take(chosen)
 
         # -- react (hidden truth) -------------------------------------------------------------
-        r = react_chunked(world, params, rng, viewers, videos)
+        r = react_chunked(world, params, rng, viewers, videos, seconds=False)
 
         # -- count ------------------------------------------------------------------------------
-        delta, watch = _count(len(ids_all), chosen, r)
+        P_all = len(ids_all)
+        delta, ratio = _count(P_all, chosen, r)
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
-        ids = ids_all[touched]
-        before = world.video_counts[ids, Signal.VIEW].copy()
-        pooled = touched < P  # catalogue views count in lifetime counters only
-        pools.apply_counts(world, ids[pooled], delta[touched[pooled]], watch[touched[pooled]])
-        if not pooled.all():
-            cat_rows = touched[~pooled]
-            pools.apply_counts(world, ids[~pooled], delta[cat_rows], watch[cat_rows], tier=False)
-        _learn(world, params, viewers, topic_all[chosen], r)
-        _followers(world, ids, delta[touched, Signal.FOLLOW])
-        trends.add_engagement(world, params, ids, delta[touched])
+        ids = ids_all.take(touched)
+        before = world.video_counts[ids, Signal.VIEW]
+        dt_ = delta.take(touched, axis=0)
+        watch = ratio.take(touched)
+        watch *= world.video_duration.take(ids)
+        n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
+        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool])
+        if n_pool < len(ids):
+            pools.apply_counts(world, ids[n_pool:], dt_[n_pool:], watch[n_pool:], tier=False)
+        _learn(world, params, viewers, topic_all.take(chosen), r)
+        _followers(world, ids, dt_[:, Signal.FOLLOW])
+        trends.add_engagement(world, params, ids, dt_)
         res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
 
-        res.catalogue = int(np.count_nonzero(chosen >= P))
-        ctrl = np.arange(len(chosen) - n_ctrl, len(chosen))
-        catm = np.flatnonzero(chosen[: len(chosen) - n_ctrl] >= P) if res.catalogue else None
-        allc = _slice_counts(None, r)
-        rand = _slice_counts(ctrl, r)
-        catc = _slice_counts(catm, r) if catm is not None else SliceCounts()
-        targ = SliceCounts(
-            impressions=allc.impressions - rand.impressions - catc.impressions,
-            completions=allc.completions - rand.completions - catc.completions,
-            likes=allc.likes - rand.likes - catc.likes,
-            shares=allc.shares - rand.shares - catc.shares,
-            follows=allc.follows - rand.follows - catc.follows,
-            watch_ratio_sum=allc.watch_ratio_sum - rand.watch_ratio_sum - catc.watch_ratio_sum,
-        )
+        res.catalogue = int(delta[P:, Signal.VIEW].sum())
+        rand, targ = _slices(delta, ratio, P, n_ctrl, r)
         res.slices["random"].add(rand)
         res.slices["targeted"].add(targ)
 
@@ -388,7 +404,7 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     world.clock = t1
     n = world.n_videos
     st = world.video_status[:n]
-    live = np.flatnonzero((st == Status.ACTIVE) | (st == Status.TOP))
+    live = np.flatnonzero((st == pools.ACTIVE) | (st == pools.TOP))
     res.events += pools.decide(world, params, live, t1)
     res.events += pools.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)

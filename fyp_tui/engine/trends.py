@@ -17,8 +17,24 @@ from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import World
 
 
+_ENGAGEMENT: dict[int, tuple[np.ndarray, np.ndarray, list[float]]] = {}
+
+
+def _weights(params: EngineParams) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    w = params.weight_vector()
+    hit = _ENGAGEMENT.get(id(w))
+    if hit is None or hit[0] is not w:
+        e = np.maximum(w, 0.0)
+        e.flags.writeable = False
+        if len(_ENGAGEMENT) > 256:
+            _ENGAGEMENT.clear()
+        hit = _ENGAGEMENT[id(w)] = (w, e, e.tolist())  # (holding w keeps its id unique)
+    return hit
+
+
 def engagement_weights(params: EngineParams) -> np.ndarray:
-    return np.maximum(params.weight_vector(), 0.0)
+    """The positive part of the score weights (read-only, cached per weight vector)."""
+    return _weights(params)[1]
 
 
 def decay(world: World, params: EngineParams, dt: float) -> None:
@@ -27,17 +43,45 @@ def decay(world: World, params: EngineParams, dt: float) -> None:
     world.hashtag_trend *= f
 
 
+def _engagement(params: EngineParams, delta: np.ndarray) -> np.ndarray:
+    """Engagement of each row of counter deltas ``[k, N_SIGNALS]``: ``delta @ engagement_weights``.
+
+    Large batches add the few weighted columns one by one: a float matrix-vector
+    product goes to BLAS, which may run it on extra threads (CPU time for nothing)."""
+    w = engagement_weights(params)
+    if len(delta) < 512:
+        return delta @ w if delta.dtype == np.float64 else delta.astype(np.float64) @ w
+    e = np.zeros(len(delta))
+    for j in np.flatnonzero(w).tolist():
+        col = delta[:, j] * w[j]
+        e += col
+    return e
+
+
 def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta: np.ndarray) -> None:
     """Credit the sounds and hashtags of ``videos`` with the engagement in ``delta`` ``[k, N_SIGNALS]``."""
-    e = np.asarray(delta, dtype=np.float64) @ engagement_weights(params)
+    delta = np.asarray(delta).reshape(-1, world.video_counts.shape[1])
+    videos = np.asarray(videos).reshape(-1)
+    if len(videos) <= 16:  # a few videos (a person's reaction): plain Python, in place
+        w = _weights(params)[2]
+        st, ht = world.sound_trend, world.hashtag_trend
+        for v, row in zip(videos.tolist(), delta.tolist()):
+            ev = sum([a * b for a, b in zip(row, w) if b])
+            if ev:
+                st[world.video_sound[v]] += ev
+                for t in world.video_tags[v].tolist():
+                    if t >= 0:
+                        ht[t] += ev
+        return
+    e = _engagement(params, delta)
     if not len(e) or not e.any():
         return
-    world.sound_trend += np.bincount(world.video_sound[videos], weights=e, minlength=world.n_sounds)[: world.n_sounds]
-    tags = world.video_tags[videos]
-    ok = tags >= 0
-    if ok.any():
-        ew = np.broadcast_to(e[:, None], tags.shape)[ok]
-        world.hashtag_trend += np.bincount(tags[ok], weights=ew, minlength=world.n_hashtags)[: world.n_hashtags]
+    tags = world.video_tags.take(videos, axis=0)
+    world.sound_trend += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[: world.n_sounds]
+    if tags.size:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
+        flat = tags.reshape(-1) + np.int32(1)
+        ew = np.repeat(e, tags.shape[1])
+        world.hashtag_trend += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
 
 
 def sound_heat(world: World) -> np.ndarray:
