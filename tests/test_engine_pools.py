@@ -319,3 +319,28 @@ def test_top_two_topics_are_two_rounds_of_argmax():
         out = np.zeros((len(pref), 2), np.int16)
         pools._top2_f16(pref, out)
         assert (out[:, 0] == first).all() and (out[:, 1] == key.argmax(axis=1)).all()
+
+
+def test_pair_counts_take_a_cyclic_window_per_group_and_leave_the_rest():
+    rng = np.random.default_rng(3)
+    cv = np.array([5, 0, 3, 7, 1])
+    cs = np.array([2, 4, 3, 9, 0])
+    tv, ts, lv, ls, m = pools._pair_counts(cv, cs, rng)
+    assert (m == np.minimum(cv, cs)).all()
+    for count, taken, left in ((cv, tv, lv), (cs, ts, ls)):
+        start = np.cumsum(count) - count
+        # each side's positions: taken and left split it exactly, group by group
+        assert sorted(np.concatenate([taken, left]).tolist()) == list(range(int(count.sum())))
+        group = np.searchsorted(start + count, taken, side="right")
+        assert (np.bincount(group, minlength=len(count)) == m).all()
+        for g in np.flatnonzero(m):  # a window: consecutive (cyclic) within its group
+            local = taken[group == g] - start[g]
+            assert ((np.diff(local) - 1) % count[g] == 0).all()
+        assert (np.diff(np.searchsorted(start + count, left, side="right")) >= 0).all()
+
+
+def test_sorted_counts_are_the_bincount():
+    rng = np.random.default_rng(4)
+    for n, k, dt in ((0, 4, np.int16), (1, 1, np.int16), (5_000, 168, np.int16), (300, 32_767, np.int16), (50, 3, np.int32)):
+        keys = np.sort(rng.integers(0, k, n)).astype(dt)
+        assert (pools._sorted_counts(keys, k) == np.bincount(keys, minlength=k)).all()

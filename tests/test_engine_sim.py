@@ -184,6 +184,11 @@ def test_learning_table_is_the_direct_float_update(tiny_world, monkeypatch):
     assert a.aud_pref.dtype == np.float16
     assert (a.aud_pref.view(np.uint16) == b.aud_pref.view(np.uint16)).all()
     assert not (a.aud_pref == w.aud_pref).all()
+    # react's by-product cells (viewer * T + main topic) index the same entries
+    c = w.copy()
+    r._cell = None
+    simulate._learn(c, p, viewers, lambda: topics, r)
+    assert (c.aud_pref.view(np.uint16) == b.aud_pref.view(np.uint16)).all()
 
 
 def test_trend_credit_is_the_same_for_one_video_and_in_bulk(tiny_world):

@@ -89,6 +89,9 @@ class Reactions:
     watch_seconds: np.ndarray | None = None  # float32 (None when not asked for)
     #: ``full | like << 1 | skip << 2`` (int8), filled on first use by the simulation's counters
     _outcome: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    #: ``(T, viewer * T + the video's main topic)`` (intp), a by-product of :func:`react`
+    #: that the simulation reuses to index ``aud_pref`` (no hidden value: ids only)
+    _cell: tuple[int, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ratio)
@@ -170,17 +173,24 @@ class PoissonCounts:
                 cdf = self.cdf[k][rows].astype(np.float64)
                 at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
                 extra = np.zeros(len(tail), np.int32)
-                while len(at):  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
+                up = np.zeros(len(tail), np.int32)  # per row of ``at``: its count so far past K
+                while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
                     k += 1
                     pk *= lam
                     pk /= k
                     cdf += pk
-                    more = np.flatnonzero(uu > cdf)
-                    if len(more) < len(at):  # keep only those still above the CDF
-                        at, uu, cdf, pk, lam = at[more], uu[more], cdf[more], pk[more], lam[more]
-                    extra[at] += 1
-                    if k > 50 * _HUGE_LAM:  # u within rounding of 1: stop
+                    above = uu > cdf
+                    n_above = np.count_nonzero(above)
+                    up += above
+                    if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
                         break
+                    # drop the finished rows only once half of them are: six gathers cost
+                    # more than a few more plain passes over rows that are done
+                    if 2 * n_above < len(at):
+                        extra[at] = up
+                        more = np.flatnonzero(above)
+                        at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
+                extra[at] = up
                 c[tail] += extra
         return who, c
 
@@ -311,37 +321,30 @@ def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray, np.nd
     return out
 
 
-def _index_dtype(size: int):
-    return np.int32 if size < 2**31 else np.int64
+def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(affinity, ``viewer * T + main topic``: the cell of the first gather).
 
-
-def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
-    """(``viewers`` and ``videos`` as intp: numpy converts any other index array
+    (``viewers`` and ``videos`` as intp: numpy converts any other index array
     to intp inside every gather, a hidden copy each time.)"""
-    T = tb["T"]
-    base = viewers.astype(np.intp)
-    base *= T
+    base = np.multiply(viewers, tb["T"])
     _, _, vpt, vpw = _video_tables(world, tb)
     pt = vpt.take(videos)  # one gather for both topics, one for both weights
-    t1 = pt >> 16
-    t1 = t1.astype(np.intp)
-    t1 += base
+    t1 = np.right_shift(pt, 16)
+    t1 = np.add(base, t1)  # (intp + int32: the cast happens inside the add)
     pt &= np.int32(0xFFFF)
     base += pt
     pw = vpw.take(videos)
     dense = tb["dense"]
-    a = dense.take(base).astype(np.float32)
-    a *= pw.real
-    b = dense.take(t1).astype(np.float32)
-    b *= pw.imag
-    a += b
-    return a
+    # (uint8 x float32 gives float32: no separate conversion pass)
+    a = np.multiply(dense.take(base), pw.real)
+    a += np.multiply(dense.take(t1), pw.imag)
+    return a, base
 
 
 def affinity(world: World, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
     """Hidden overlap of the viewers' and the videos' topic mixes, in [0, 1]:
     ``sum_j w_video[j] * w_viewer[topic_j]`` over the video's topics."""
-    return _affinity(world, _tables(world), np.asarray(viewers, dtype=np.intp), np.asarray(videos, dtype=np.intp))
+    return _affinity(world, _tables(world), np.asarray(viewers, dtype=np.intp), np.asarray(videos, dtype=np.intp))[0]
 
 
 # -- random draws --------------------------------------------------------------------------
@@ -381,7 +384,7 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     n = len(viewers)
     tb = _tables(world)
     # e = exp(-affinity / scale) = 1 - interest
-    e = _affinity(world, tb, viewers, videos)
+    e, cell = _affinity(world, tb, viewers, videos)
     e *= f32(-1.0 / AFFINITY_SCALE)
     np.exp(e, out=e)
     vkey, vbase, _, _ = _video_tables(world, tb)
@@ -442,7 +445,9 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     if seconds:
         dur = world.video_duration.take(videos)
         dur *= ratio
-    return Reactions(ratio=ratio, skip=skip, full=full, like=like, extra=extra, watch_seconds=dur)
+    r = Reactions(ratio=ratio, skip=skip, full=full, like=like, extra=extra, watch_seconds=dur)
+    r._cell = (tb["T"], cell)
+    return r
 
 
 def scramble_hidden(world: World, rng: np.random.Generator) -> None:

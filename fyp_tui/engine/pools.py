@@ -686,10 +686,6 @@ TOPIC_SLACK = 4.0
 _VKEY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _index_dtype(size: int):
-    return np.int32 if size < 2**31 else np.int64
-
-
 @dataclass
 class Allocation:
     """Impression slots of one step: pool entry per slot and the control mask."""
@@ -816,35 +812,36 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
-def _windows(count: np.ndarray, m: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Per group of a group-sorted array (``count[g]`` entries each): a cyclic window of
-    ``m[g]`` entries at a random offset, and the rest; as positions ``(taken, left)``,
-    both in group order (``taken`` also in window order within a group)."""
-    start = np.cumsum(count) - count
-    off = np.where(m < count, np.floor(rng.random(len(count)) * count), 0).astype(np.int64)
-    end = off + m  # window [off, end) of [0, count), wrapping past count
-    head = np.minimum(end, count) - off
-    wrap = end - count  # > 0: the window goes on at 0
-    taken = _ranges(
-        np.stack([start + off, start], axis=1).reshape(-1),
-        np.stack([head, wrap], axis=1).reshape(-1),
-    )
-    # the rest: [max(wrap, 0), off) and [end, count) (empty when wrapped)
-    left = _ranges(
-        np.stack([start + np.maximum(wrap, 0), start + end], axis=1).reshape(-1),
-        np.stack([off - np.maximum(wrap, 0), count - end], axis=1).reshape(-1),
-    )
-    return taken, left
-
-
 def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
     """Match two group-sorted sequences group by group (``cv``, ``cs`` entries per group):
     ``min`` pairs per group; returns (viewer positions, slot positions, viewer
-    leftovers, slot leftovers, matches per group)."""
+    leftovers, slot leftovers, matches per group).
+
+    On each side, per group: a cyclic window of ``m[g]`` entries at a random offset
+    (taken, in window order) and the rest (left, in group order). Both sides' windows
+    and rests come out of one :func:`_ranges` (one pass, then four views)."""
+    G = len(cv)
     m = np.minimum(cv, cs)
-    tv, lv = _windows(cv, m, rng)
-    ts, ls = _windows(cs, m, rng)
-    return tv, ts, lv, ls, m
+    count = np.concatenate([cv, cs]).astype(np.intp, copy=False)  # viewers' groups, then slots'
+    mm = np.concatenate([m, m])
+    start = np.cumsum(count)
+    start -= count
+    start[G:] -= start[G]  # each side's positions from 0
+    off = np.where(mm < count, np.floor(rng.random(2 * G) * count), 0).astype(np.intp)
+    end = off + mm  # window [off, end) of [0, count), wrapping past count
+    wrap = end - count  # > 0: the window goes on at 0
+    w0 = np.maximum(wrap, 0)
+    # ranges ordered (taken / left, side, group, piece): the window is [off, end) then
+    # [0, wrap); the rest is [max(wrap, 0), off) then [end, count) (empty when wrapped)
+    starts = np.empty((2, 2 * G, 2), np.intp)
+    lens = np.empty((2, 2 * G, 2), np.intp)
+    starts[0, :, 0], lens[0, :, 0] = start + off, np.minimum(end, count) - off
+    starts[0, :, 1], lens[0, :, 1] = start, wrap
+    starts[1, :, 0], lens[1, :, 0] = start + w0, off - w0
+    starts[1, :, 1], lens[1, :, 1] = start + end, count - end
+    pos = _ranges(starts.reshape(-1), lens.reshape(-1))
+    k, nv = int(m.sum()), int(cv.sum())
+    return pos[:k], pos[k : 2 * k], pos[2 * k : k + nv], pos[k + nv :], m
 
 
 def _stable_order(key: np.ndarray, n_keys: int) -> np.ndarray:
@@ -852,6 +849,16 @@ def _stable_order(key: np.ndarray, n_keys: int) -> np.ndarray:
     if n_keys <= 256 and key.dtype != np.uint8:
         key = key.astype(np.uint8)
     return np.argsort(key, kind="stable")  # (intp: it indexes other arrays)
+
+
+def _sorted_counts(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """``bincount(keys, minlength=n_keys)`` of sorted ``keys`` in ``[0, n_keys)``, by
+    searching the group bounds (cheaper than a bincount, which first converts its
+    whole input to intp)."""
+    bounds = np.empty(n_keys + 1, np.intp)
+    bounds[0], bounds[-1] = 0, len(keys)
+    bounds[1:-1] = np.searchsorted(keys, np.arange(1, n_keys, dtype=keys.dtype))
+    return np.diff(bounds)
 
 
 def match_viewers(
@@ -868,7 +875,7 @@ def match_viewers(
 ) -> np.ndarray:
     """Give each viewer impression one of the slots (or -1: none left), by the platform's
     estimate of interests (see the section comment); returns the slot index per impression
-    (int32 when the slots' count allows).
+    (intp: it indexes the slots; pass ``viewers`` as intp too, for the same reason).
 
     ``slot_group``: each slot's group key ``topic * n_languages + video language`` if
     the caller has it (:func:`entry_groups` per pool entry, gathered per slot), in
@@ -882,7 +889,7 @@ def match_viewers(
     reading any per-slot key.
     """
     n, S = len(viewers), len(slot_video)
-    out = np.full(n, -1, _index_dtype(max(n, S)))
+    out = np.full(n, -1, np.intp)
     if n == 0 or S == 0:
         return out
     N, T = world.aud_pref.shape
@@ -901,7 +908,7 @@ def match_viewers(
     else:  # each viewer's (top topic, language) group, tabulated once per refresh of the estimate
         gv = _viewer_groups(world, topT, L, gt).take(viewers)
     ov = _stable_order(gv, G)
-    cv = np.bincount(gv, minlength=G)[:G]
+    cv = _sorted_counts(gv.take(ov), G)
     os_ = None  # None: the identity (slots already in group order)
     if slot_group_counts is not None:
         cs = np.asarray(slot_group_counts, dtype=np.int64)[:G]
@@ -948,7 +955,7 @@ def match_viewers(
             np.copyto(a, topT[0].take(who), where=second.take(ov), casting="unsafe")
         o2 = _stable_order(a, T)
         ov = ov.take(o2)
-        tv, ts, lv, ls, m = _pair_counts(np.bincount(a, minlength=T)[:T], cs, rng)
+        tv, ts, lv, ls, m = _pair_counts(_sorted_counts(a.take(o2), T), cs, rng)
         out[ov.take(tv)] = os_.take(ts)
         ov, os_ = ov.take(lv), os_.take(ls)
     # what is left: at random

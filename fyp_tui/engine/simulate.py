@@ -160,8 +160,7 @@ def _outcome(r: audience.Reactions) -> np.ndarray:
 def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarray, np.ndarray]:
     """Per pool entry: counter deltas ``[P, N_SIGNALS]`` and the sum of watch ratios
     (times the entry's duration: its watch seconds)."""
-    code = chosen.astype(np.intp)  # (bincount takes intp: no conversion inside)
-    code <<= 3
+    code = np.left_shift(chosen, 3, dtype=np.intp)  # (bincount takes intp: no conversion inside)
     code |= _outcome(r)
     # one count per (entry, full | like << 1 | skip << 2), then sums over the bits
     # (column adds: no integer matmul, which is slow, nor a BLAS call, which may spin threads)
@@ -229,18 +228,29 @@ def _learn_table(lr: float, dtype) -> np.ndarray | None:
     return hit
 
 
-def _learn(world: World, params: EngineParams, viewers: np.ndarray, topics: np.ndarray, r: audience.Reactions) -> None:
+def _learn(
+    world: World,
+    params: EngineParams,
+    viewers: np.ndarray,
+    topics: np.ndarray | Callable[[], np.ndarray],
+    r: audience.Reactions,
+) -> None:
     """Online update of the platform's estimate ``aud_pref[viewer, topic]`` from engagement:
-    ``pref += lr * (y - pref)``, ``y = 0.6 [watched to the end] + 0.4 [liked]``."""
+    ``pref += lr * (y - pref)``, ``y = 0.6 [watched to the end] + 0.4 [liked]``.
+    ``topics``: the main topic of each impression's video, or a function giving them
+    (called only if ``r`` does not carry the cells already)."""
     if params.learning_rate <= 0 or len(viewers) == 0:
         return
     if not world.aud_pref.flags.c_contiguous:
         world.aud_pref = np.ascontiguousarray(world.aud_pref)
     pref = world.aud_pref.reshape(-1)
     T = world.aud_pref.shape[1]
-    idx = viewers.astype(np.intp)  # (intp: any other index type is converted in each gather and scatter)
-    idx *= T
-    idx += topics
+    if r._cell is not None and r._cell[0] == T:
+        idx = r._cell[1]  # viewer * T + main topic, from react (the same ids: no hidden value)
+    else:
+        # (intp: any other index type is converted in each gather and scatter)
+        idx = np.multiply(viewers, T, dtype=np.intp)
+        idx += topics() if callable(topics) else topics
     table = _learn_table(float(params.learning_rate), pref.dtype)
     if table is not None:
         bits = pref.view(np.uint16)
@@ -298,7 +308,10 @@ def react_chunked(
     jobs = [(world, r, viewers[a:b], videos[a:b]) for r, a, b in zip(rng.spawn(k), bounds[:-1], bounds[1:])]
     parts = _parallel(lambda *j: audience.react(*j, seconds=seconds), jobs)
     fields = ("ratio", "skip", "full", "like", "extra") + (("watch_seconds",) if seconds else ())
-    return audience.Reactions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+    r = audience.Reactions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+    if all(p._cell is not None and p._cell[0] == parts[0]._cell[0] for p in parts):
+        r._cell = (parts[0]._cell[0], np.concatenate([p._cell[1] for p in parts]))
+    return r
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
@@ -326,7 +339,7 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     # -- serve ------------------------------------------------------------------------------
     cf = float(params.control_fraction)
     who, per_viewer = audience.sample_audience(rng, _rate(world, params), dt * (1.0 - cf), _sampler(world, params, dt, 1.0 - cf))
-    tviewers = np.repeat(who, per_viewer)
+    tviewers = np.repeat(who.astype(np.intp), per_viewer)  # (intp: it indexes per-viewer tables)
     cviewers = _control_viewers(world, params, rng, dt)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=len(tviewers), n_control=len(cviewers)
@@ -388,7 +401,7 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
         pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool])
         if n_pool < len(ids):
             pools.apply_counts(world, ids[n_pool:], dt_[n_pool:], watch[n_pool:], tier=False)
-        _learn(world, params, viewers, topic_all.take(chosen), r)
+        _learn(world, params, viewers, lambda: topic_all.take(chosen), r)
         _followers(world, ids, dt_[:, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, dt_)
         res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
