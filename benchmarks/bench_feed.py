@@ -83,7 +83,6 @@ def bench(name: str, steps: int, seed: int) -> None:
             total, cpu, own, t_rank, t_watch, t_react = [], [], [], [], [], []
             run_delay = _run_delay_reader()
             gc.collect()
-            gc.freeze()  # the loaded world is long-lived: keep it out of the collector's scans (as an app would)
             gc_before = sum(st["collections"] for st in gc.get_stats())
             v = fs.next()
             for i in range(steps + 50):
