@@ -62,7 +62,6 @@ from fyp_tui.store.db import (
     describe,
     make_engine,
     resolve_url,
-    sqlalchemy_errors,
     sqlite_path,
 )
 from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
@@ -1278,7 +1277,6 @@ class WorldStore:
             _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(snap.saved_before, nw["video_tags"]))
         # changed videos
         if len(snap.dirty_ids):
-            d = snap.dirty
             cols = [c.tolist() for c in _state_columns(snap.dirty).values()]
             _update(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids.tolist()))
         # small arrays: only what changed since the last write
