@@ -207,7 +207,7 @@ def test_trend_credit_is_the_same_for_one_video_and_in_bulk(tiny_world):
 
 
 def test_threaded_steps_are_deterministic_and_draw_like_one_thread(tiny_world, assert_same_world, monkeypatch):
-    """``threads = 2`` (the demo and large scenarios) cuts a step's reaction draws into
+    """``threads = 2`` (an ``[engine]`` setting) cuts a step's reaction draws into
     two chunks drawn on two threads: the same seed still gives the same world, and the
     audience reacts as it does in one thread (another random stream, same rates)."""
     monkeypatch.setattr(simulate, "PARALLEL_MIN", 200)  # tiny's steps are small: cut them anyway
