@@ -35,16 +35,21 @@ def test_engine_imports_no_shell_library(module: str) -> None:
     assert out.stdout.strip() == "", f"{module} pulled in {out.stdout.strip()}"
 
 
-def test_cli_help_does_not_import_the_app() -> None:
-    """`fyp-tui --help` stays quick: textual and sqlmodel load only when a command needs them."""
+def loaded_by_cli(argv: list[str], modules: tuple[str, ...]) -> str:
+    """``LOADED=<those of modules imported>`` after ``fyp-tui argv`` in a fresh process."""
     code = (
         "import sys\n"
         "from fyp_tui.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print('LOADED=' + ','.join(m for m in ('textual', 'sqlmodel', 'faker') if m in sys.modules))"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED=' + ','.join(m for m in {modules!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "LOADED="
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_cli_help_does_not_import_the_app() -> None:
+    """`fyp-tui --help` stays quick: textual and sqlmodel load only when a command needs them."""
+    assert loaded_by_cli(["--help"], ("textual", "sqlmodel", "faker")) == "LOADED="
 
 
 #: what the app must not load before its first card is on screen (SQLAlchemy and the
@@ -90,15 +95,8 @@ def test_the_app_reaches_its_first_card_without_sqlalchemy_sqlmodel_or_faker(tin
 
 
 def test_a_command_imports_only_its_own_module() -> None:
-    code = (
-        "import sys\n"
-        "from fyp_tui.cli import main\n"
-        "try:\n    main(['seed', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print('LOADED=' + ','.join(m for m in ('fyp_tui.cli.app', 'fyp_tui.cli.feed', 'fyp_tui.cli.sim', "
-        "'fyp_tui.cli.world', 'sqlalchemy') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "LOADED=fyp_tui.cli.world"
+    modules = ("fyp_tui.cli.app", "fyp_tui.cli.feed", "fyp_tui.cli.sim", "fyp_tui.cli.world", "sqlalchemy")
+    assert loaded_by_cli(["seed", "--help"], modules) == "LOADED=fyp_tui.cli.world"
 
 
 def test_command_modules_lists_every_command() -> None:

@@ -34,7 +34,7 @@ import numpy as np
 
 from fyp_tui.engine import audience, pools, trends
 from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
-from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound, Uploaded
+from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import N_SIGNALS, TAGS_PER_VIDEO, TOPICS_PER_VIDEO, Signal, Status, World
 
@@ -575,11 +575,6 @@ def post_video(
         profile=np.array([profile], np.int32),
     )
     return int(ids[0])
-
-
-def uploaded_event(world: World, video: int, now: float) -> Uploaded:
-    p = int(world.video_profile[video])
-    return Uploaded(time=float(now), video=int(video), creator=int(world.video_creator[video]), profile=p if p >= 0 else None)
 
 
 # -- the run and its report ----------------------------------------------------------------

@@ -184,10 +184,11 @@ def _update(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], k
         cur.close()
 
 
-def _select(conn: Any, sql: str) -> list[tuple]:
+def _select(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql``; its parameters are written ``{m}`` (the driver's marker)."""
     cur = _cursor(conn)
     try:
-        cur.execute(sql)
+        cur.execute(sql.format(m=_marker(conn)) if params else sql, params)
         return cur.fetchall()
     finally:
         cur.close()
@@ -949,32 +950,25 @@ class WorldStore:
             raise self._fail("reading", exc) from None
 
     def names(self, table: str, column: str) -> list[str]:
+        return [str(r[0]) for r in self._query(f"SELECT {column} FROM {table} ORDER BY id")]
+
+    # -- profiles (reads only; creating one and the journal live in store.profiles) --
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of one read (``{m}`` marks a parameter); a database error is one line."""
         try:
             with self._reading() as conn:
-                return [str(r[0]) for r in _select(conn, f"SELECT {column} FROM {table} ORDER BY id")]
+                return _select(conn, sql, params)
         except db_errors() as exc:
             raise self._fail("reading", exc) from None
 
-    # -- profiles (reads only; creating one and the journal live in store.profiles) --
     def find_profile(self, name: str) -> ProfileRow | None:
         """The ``profile`` row called ``name``, or None (plain SQL, no ORM)."""
-        try:
-            with self._reading() as conn:
-                m = _marker(conn)
-                cur = _cursor(conn)
-                try:
-                    cur.execute(
-                        "SELECT id, name, state_json, knob, onboarded, country_id, language_id FROM profile "
-                        f"WHERE name = {m}", (name,),
-                    )  # fmt: skip
-                    row = cur.fetchone()
-                finally:
-                    cur.close()
-        except db_errors() as exc:
-            raise self._fail("reading", exc) from None
-        if row is None:
+        rows = self._query(
+            "SELECT id, name, state_json, knob, onboarded, country_id, language_id FROM profile WHERE name = {m}", (name,)
+        )
+        if not rows:
             return None
-        pid, name, state_json, knob, onboarded, country, language = row
+        pid, name, state_json, knob, onboarded, country, language = rows[0]
         return ProfileRow(int(pid), name, state_json or "{}", float(knob), bool(onboarded), country, language)
 
     def load_person(self, name: str, world: World) -> tuple[int, PersonState] | None:
@@ -984,40 +978,20 @@ class WorldStore:
         profile = self.find_profile(name)
         if profile is None:
             return None
-        try:
-            with self._reading() as conn:
-                m = _marker(conn)
-                cur = _cursor(conn)
-                try:
-                    cur.execute(
-                        f"SELECT DISTINCT video_id FROM interaction WHERE profile_id = {m} AND kind = 'impression'",
-                        (profile.id,),
-                    )
-                    seen = [r[0] for r in cur.fetchall()]
-                finally:
-                    cur.close()
-        except db_errors() as exc:
-            raise self._fail("reading", exc) from None
-        return profile.id, person_from_profile(profile, seen, world)
+        seen = self._query(
+            "SELECT DISTINCT video_id FROM interaction WHERE profile_id = {m} AND kind = 'impression'", (profile.id,)
+        )
+        return profile.id, person_from_profile(profile, (v for (v,) in seen), world)
 
     def tier_history(self, video_id: int, until: float) -> list[tuple]:
         """The ``tier_event`` rows of a video up to simulated time ``until``, oldest first:
         ``(from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by)``."""
-        try:
-            with self._reading() as conn:
-                m = _marker(conn)
-                cur = _cursor(conn)
-                try:
-                    cur.execute(
-                        "SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by FROM tier_event "
-                        f"WHERE video_id = {m} AND sim_time <= {m} ORDER BY sim_time, id",
-                        (int(video_id), float(until)),
-                    )
-                    return [tuple(r) for r in cur.fetchall()]
-                finally:
-                    cur.close()
-        except db_errors() as exc:
-            raise self._fail("reading", exc) from None
+        rows = self._query(
+            "SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by FROM tier_event "
+            "WHERE video_id = {m} AND sim_time <= {m} ORDER BY sim_time, id",
+            (int(video_id), float(until)),
+        )
+        return [tuple(r) for r in rows]
 
     # -- load ------------------------------------------------------------------------
     def load(self, *, use_mirror: bool = True) -> World:
