@@ -71,10 +71,16 @@ def _budget_ok(w, p):
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), steps=st.lists(st.floats(0.05, 4.0), min_size=1, max_size=4))
-def test_ladder_invariants(tiny_world, seed, steps):
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    steps=st.lists(st.floats(0.05, 4.0), min_size=1, max_size=4),
+    threads=st.sampled_from([1, 2, 3]),
+)
+def test_ladder_invariants(tiny_world, monkeypatch, seed, steps, threads):
+    """The ladder's invariants, in one thread and served in viewer chunks on several."""
+    monkeypatch.setattr(simulate, "PARALLEL_MIN", 200)  # tiny's steps are small: cut them anyway
     w = tiny_world.copy()
-    p = EngineParams.from_world(w)
+    p = dataclasses.replace(EngineParams.from_world(w), threads=threads)
     rng = np.random.default_rng(seed)
     for dt in steps:
         n0 = w.n_videos
@@ -207,20 +213,29 @@ def test_trend_credit_is_the_same_for_one_video_and_in_bulk(tiny_world):
 
 
 def test_threaded_steps_are_deterministic_and_draw_like_one_thread(tiny_world, assert_same_world, monkeypatch):
-    """``threads = 2`` (an ``[engine]`` setting) cuts a step's reaction draws into
-    two chunks drawn on two threads: the same seed still gives the same world, and the
-    audience reacts as it does in one thread (another random stream, same rates)."""
+    """``threads = 2`` (an ``[engine]`` setting) serves a step's audience in two viewer
+    chunks, each dealt its share of the slots, on two threads: the same seed still gives
+    the same world, and the audience is served and reacts as in one thread (other
+    random streams, the same rates within sampling error)."""
     monkeypatch.setattr(simulate, "PARALLEL_MIN", 200)  # tiny's steps are small: cut them anyway
     one = EngineParams.from_world(tiny_world)
     two = dataclasses.replace(one, threads=2)
     a, b, c = tiny_world.copy(), tiny_world.copy(), tiny_world.copy()
-    ra, rb = simulate.run(a, two, 7, 12), simulate.run(b, two, 7, 12)
+    ra, rb = simulate.run(a, two, 7, 24), simulate.run(b, two, 7, 24)
     assert_same_world(a, b)
     assert ra.deterministic() == rb.deterministic()
-    rc = simulate.run(c, one, 7, 12)
+    rc = simulate.run(c, one, 7, 24)
     assert ra.deterministic() != rc.deterministic(), "the chunked path ran (its own streams)"
+    assert ra.impressions == pytest.approx(rc.impressions, rel=0.03)
+    views = lambda w: int(w.video_counts[: w.n_videos, Signal.VIEW].sum())  # noqa: E731
+    assert views(a) - views(tiny_world) == ra.impressions, "every chunk's impressions are counted once"
+    assert ra.catalogue_impressions == pytest.approx(rc.catalogue_impressions, rel=0.15)
     for name in ("random", "targeted"):
         s2, s1 = ra.slices[name], rc.slices[name]
-        assert s2["like_rate"] == pytest.approx(s1["like_rate"], rel=0.15)
-        assert s2["completion_rate"] == pytest.approx(s1["completion_rate"], rel=0.15)
-        assert s2["mean_watch_ratio"] == pytest.approx(s1["mean_watch_ratio"], abs=0.03)
+        n2, n1 = s2["impressions"], s1["impressions"]
+        assert n2 == pytest.approx(n1, rel=0.1)
+        for rate in ("like_rate", "completion_rate"):  # within 4 standard errors
+            q = (s1[rate] + s2[rate]) / 2
+            assert abs(s2[rate] - s1[rate]) < 4 * np.sqrt(q * (1 - q) * (1 / n1 + 1 / n2)), (name, rate)
+        # (a watch ratio's spread is below 0.7)
+        assert abs(s2["mean_watch_ratio"] - s1["mean_watch_ratio"]) < 4 * 0.7 * np.sqrt(1 / n1 + 1 / n2)

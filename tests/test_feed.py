@@ -372,8 +372,11 @@ def test_cold_start_begins_with_popular_vetted_videos(live):
     base = float((world.video_tier[:n] >= 1).mean())
     assert base < 0.5  # otherwise "mostly vetted" would say nothing on this world
     assert (world.video_tier[first] >= 1).mean() >= 0.7
-    # drawn from the popular list (the cold-start source), not from interests or the test pool
-    assert sum("popular" in s.explain(v).to_dict()["sources"] for v in first) >= 7
+    # drawn from the cold-start sources (the popular list, or vetted videos of the
+    # person's country), not from interests or the test pool
+    sources = [set(s.explain(v).to_dict()["sources"]) for v in first]
+    assert sum(bool(src & {"popular", "local"}) for src in sources) >= 8
+    assert sum("popular" in src for src in sources) >= 5
     # popular = well received: their observed engagement per view (likes, shares, full
     # watches) is in the top quarter of the world's. (Raw view counts cannot say it on
     # a young world: they sit at the tier budgets, so most videos tie.)
@@ -440,7 +443,10 @@ def test_explanation_names_its_contributions_and_tier(live):
     assert d["tier"] == int(world.video_tier[v]) and d["views"] == int(world.video_counts[v, Signal.VIEW])
     if d["budget"] is not None:
         assert d["budget_progress"] == pytest.approx(d["impressions_in_tier"] / d["budget"])
-        assert d["distance_to_bar"] == pytest.approx(d["bar"] - d["tier_lcb"])
+        if d["tier_lcb"] is None:  # no bound yet (too few views in the tier): nothing to measure
+            assert d["distance_to_bar"] is None
+        else:
+            assert d["distance_to_bar"] == pytest.approx(d["bar"] - d["tier_lcb"])
     assert d["sources"]  # it was recommended: the sources that proposed it are known
     for key in ("like", "comment", "share", "follow", "finish", "watch_fraction", "skip"):
         assert 0 <= d["predicted"][key] <= 1.5

@@ -371,7 +371,7 @@ def _watch_table() -> np.ndarray:
 
 def _fields(rng: np.random.Generator, n: int) -> np.ndarray:
     """``[n, 4]`` uint16: four independent uniform 16-bit fields per impression."""
-    raw = rng.integers(0, 2**64, size=n, dtype=np.uint64, endpoint=False)
+    raw = rng.bit_generator.random_raw(n)  # (raw words: no bounding, and no GIL held)
     return raw.astype("<u8", copy=False).view("<u2").reshape(n, 4)
 
 
@@ -414,7 +414,7 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     np.exp(ratio, out=ratio)
     sk = np.flatnonzero(skip)
     if len(sk):  # a swipe: a ratio in [SKIP_LO, SKIP_LO + SKIP_SPAN)
-        ratio[sk] = f32(SKIP_LO) + f32(SKIP_SPAN) * (h0.take(sk).astype(f32) / p_skip.take(sk))
+        np.put(ratio, sk, f32(SKIP_LO) + f32(SKIP_SPAN) * (h0.take(sk).astype(f32) / p_skip.take(sk)))
     full = ratio >= f32(1.0)
 
     # g = like_prop sig^1.5, in units of 2**-16
@@ -437,10 +437,10 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     if len(rare):
         u = h2.take(rare).astype(f32) / g.take(rare)
         u *= _RARE_CUM[-1]
-        extra[rare] = _RARE_CODES[np.searchsorted(_RARE_CUM, u, side="right")]
+        np.put(extra, rare, _RARE_CODES.take(np.searchsorted(_RARE_CUM, u, side="right")))
     if len(sk):  # after a skip: "not interested" (u2 < NI_BASE (1.5 - interest)) or nothing
         ni = h2.take(sk) < f32(NI_BASE * U16) * (f32(0.5) + e.take(sk))
-        extra[sk] = np.where(ni, np.int8(NOT_INTERESTED), np.int8(NONE))
+        np.put(extra, sk, np.where(ni, np.int8(NOT_INTERESTED), np.int8(NONE)))
     dur = None
     if seconds:
         dur = world.video_duration.take(videos)

@@ -49,6 +49,7 @@ terms), then any language, then the viewer's other top topic, then anything left
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -697,6 +698,8 @@ class Allocation:
     dropped_control: int  # control impressions that found no budget left
     #: targeted slots per entry (``slot[:len(slot) - n_control]`` is ``repeat(arange, per_entry)``), if known
     per_entry: np.ndarray | None = None
+    #: ``per_entry`` cut in parts (one per viewer chunk of a step), if it is
+    parts: list[np.ndarray] | None = None
 
 
 def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -861,6 +864,19 @@ def _sorted_counts(keys: np.ndarray, n_keys: int) -> np.ndarray:
     return np.diff(bounds)
 
 
+def _group_type(n_groups: int) -> type:
+    """The integer type of :func:`match_viewers`'s group keys (int16 when they fit)."""
+    return np.int16 if n_groups < 2**15 else np.int32
+
+
+def prepare_matching(world: World, params: EngineParams) -> None:
+    """Refresh the tables :func:`match_viewers` reads now (before it runs in several threads)."""
+    T = world.aud_pref.shape[1]
+    topT = _top_topics_by_slot(world, params, min(2, T))
+    L = max(len(world.language_codes), 1)
+    _viewer_groups(world, topT, L, _group_type(T * L))
+
+
 def match_viewers(
     world: World,
     params: EngineParams,
@@ -897,7 +913,7 @@ def match_viewers(
     topT = _top_topics_by_slot(world, params, k)
     L = max(len(world.language_codes), 1)
     G = T * L
-    gt = np.int16 if G < 2**15 else np.int32
+    gt = _group_type(G)
     mixed = k > 1 and params.second_topic_share > 0
     second = rng.random(n, dtype=np.float32) < np.float32(params.second_topic_share) if mixed else None
     if mixed:
@@ -937,10 +953,10 @@ def match_viewers(
     for level in range(2):
         tv, ts, lv, ls, m = _pair_counts(cv, cs, rng)
         if os_ is None:  # the identity: slot positions are the slots
-            out[ov.take(tv)] = ts
+            np.put(out, ov.take(tv), ts)
             ov, os_ = ov.take(lv), ls
         else:
-            out[ov.take(tv)] = os_.take(ts)
+            np.put(out, ov.take(tv), os_.take(ts))
             ov, os_ = ov.take(lv), os_.take(ls)
         if len(ov) == 0 or len(os_) == 0:
             return out
@@ -956,45 +972,51 @@ def match_viewers(
         o2 = _stable_order(a, T)
         ov = ov.take(o2)
         tv, ts, lv, ls, m = _pair_counts(_sorted_counts(a.take(o2), T), cs, rng)
-        out[ov.take(tv)] = os_.take(ts)
+        np.put(out, ov.take(tv), os_.take(ts))
         ov, os_ = ov.take(lv), os_.take(ls)
     # what is left: at random
     m = min(len(ov), len(os_))
     if m:
         v_pick = ov if m == len(ov) else rng.choice(ov, size=m, replace=False)
-        out[v_pick] = rng.permutation(os_)[:m]
+        np.put(out, v_pick, rng.permutation(os_)[:m])
     return out
 
 
 def entry_groups(world: World, ids: np.ndarray, topic: np.ndarray) -> np.ndarray:
     """Per pool entry: its group key of :func:`match_viewers`, ``topic * L + language`` (int16 or int32)."""
     L = max(len(world.language_codes), 1)
-    gt = np.int16 if max(world.aud_pref.shape[1], 1) * L < 2**15 else np.int32
+    gt = _group_type(max(world.aud_pref.shape[1], 1) * L)
     g = topic.astype(gt) * gt(L)
     g += world.video_language.take(ids).astype(gt)
     return g
 
 
-def slot_group_counts(world: World, al: Allocation) -> np.ndarray | None:
+def slot_group_counts(world: World, al: Allocation, per_entry: np.ndarray | None = None) -> np.ndarray | None:
     """Targeted slots of ``al`` per group key of :func:`match_viewers` (its entries are in
-    group order, so its slots are too), from the per-entry counts; None if unknown."""
-    if al.per_entry is None:
+    group order, so its slots are too), from the per-entry counts (``al.per_entry``, or
+    ``per_entry``: a part of them); None if unknown."""
+    per_entry = al.per_entry if per_entry is None else per_entry
+    if per_entry is None:
         return None
     L = max(len(world.language_codes), 1)
     G = max(world.aud_pref.shape[1], 1) * L
-    return np.bincount(entry_groups(world, al.ids, al.topic), weights=al.per_entry, minlength=G)[:G].astype(np.int64)
+    return np.bincount(entry_groups(world, al.ids, al.topic), weights=per_entry, minlength=G)[:G].astype(np.int64)
 
 
 def catalogue_allocation(
-    world: World, params: EngineParams, rng: np.random.Generator, now: float, k: int
+    world: World, params: EngineParams, rng: np.random.Generator, now: float, k: int | Sequence[int]
 ) -> Allocation | None:
     """``k`` impression slots over the stalled videos (the catalogue), each drawn with
     probability proportional to its catalogue weight: ``(1 + creator_boost * reach) x
     2^(-age / half_life)``, age since upload. Catalogue views count in lifetime
-    counters only, never in a tier's (a stalled video is not being judged)."""
+    counters only, never in a tier's (a stalled video is not being judged).
+
+    ``k`` a list of sizes: one sample per size (a step's viewer chunks), over the same
+    entries; ``parts`` holds each one's slots per entry."""
+    sizes = [int(x) for x in np.atleast_1d(k)]
     n = world.n_videos
     ids = np.flatnonzero(world.video_status[:n] == STALLED)
-    if len(ids) == 0 or k <= 0:
+    if len(ids) == 0 or sum(sizes) <= 0:
         return None
     age = np.maximum(now - world.video_upload_time[ids], 0.0)
     w = np.exp2(-age / params.half_life_hours)
@@ -1002,14 +1024,19 @@ def catalogue_allocation(
     total = w.sum()
     if not total > 0:
         return None
-    c = systematic_counts(w * (k / total), rng)
-    hit = c > 0  # only the videos that get a slot (keeps the step's per-entry tables small)
-    ids, c = ids[hit], c[hit]
+    w /= total
+    parts = [systematic_counts(w * size, rng) for size in sizes]
+    c = parts[0] if len(parts) == 1 else np.sum(parts, axis=0)
+    hit = np.flatnonzero(c)  # only the videos that get a slot (keeps the step's per-entry tables small)
+    ids = ids.take(hit)
     topic = world.video_topics[ids, 0].astype(np.int32)
     order = _group_sort(world, topic, ids)  # slots grouped by (topic, language)
-    ids, c, topic = ids[order], c[order], topic[order]
+    ids, topic = ids.take(order), topic.take(order)
+    keep = hit.take(order)
+    parts = [x.take(keep) for x in parts]
+    c = c.take(keep)
     slot = np.repeat(np.arange(len(ids), dtype=np.int32), c)
-    return Allocation(ids, topic, slot, 0, 0, c)
+    return Allocation(ids, topic, slot, 0, 0, c, parts if len(parts) > 1 else None)
 
 
 def _group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:

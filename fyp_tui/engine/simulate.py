@@ -108,41 +108,52 @@ def _rate(world: World, params: EngineParams) -> np.ndarray:
 _SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) -> audience.PoissonCounts:
-    """The audience's impression-count sampler for steps of ``dt`` hours, for ``share``
-    of each viewer's rate (``run`` keeps dt fixed)."""
+def _sampler(
+    world: World, params: EngineParams, dt: float, share: float = 1.0, viewers: tuple[int, int] | None = None
+) -> audience.PoissonCounts:
+    """The impression-count sampler of the viewers ``lo <= v < hi`` (all by default) for
+    steps of ``dt`` hours, for ``share`` of each viewer's rate (``run`` keeps dt fixed)."""
     rate = _rate(world, params)
+    lo, hi = viewers or (0, len(rate))
+    key = (dt, share, lo, hi)
     hit = _SAMPLER_CACHE.get(world)
-    if hit is not None and hit[0] is rate and hit[1] == (dt, share):
-        return hit[2]
-    sampler = audience.PoissonCounts(rate * (dt * share))
-    _SAMPLER_CACHE[world] = (rate, (dt, share), sampler)
+    if hit is None or hit[0] is not rate:
+        hit = _SAMPLER_CACHE[world] = (rate, {})
+    sampler = hit[1].get(key)
+    if sampler is None:
+        sampler = hit[1][key] = audience.PoissonCounts(rate[lo:hi] * (dt * share))
     return sampler
 
 
 _CUMRATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _control_viewers(world: World, params: EngineParams, rng: np.random.Generator, dt: float) -> np.ndarray:
-    """The control slice's impressions, as sorted viewer ids: each viewer makes
-    Poisson(``control_fraction`` x rate x dt) of them, independent of its targeted ones
-    (Poisson splitting: the same law as marking each impression control with
-    probability ``control_fraction``), drawn as a Poisson total picked by rate."""
+def _control_viewers(
+    world: World, params: EngineParams, rng: np.random.Generator, dt: float, viewers: tuple[int, int] | None = None
+) -> np.ndarray:
+    """The control slice's impressions of the viewers ``lo <= v < hi`` (all by default),
+    as sorted viewer ids: each viewer makes Poisson(``control_fraction`` x rate x dt) of
+    them, independent of its targeted ones (Poisson splitting: the same law as marking
+    each impression control with probability ``control_fraction``), drawn as a Poisson
+    total picked by rate."""
     rate = _rate(world, params)
     hit = _CUMRATE_CACHE.get(world)
     if hit is None or hit[0] is not rate:
-        hit = (rate, np.cumsum(rate))
+        hit = (rate, np.concatenate([[0.0], np.cumsum(rate)]))
         _CUMRATE_CACHE[world] = hit
-    cum = hit[1]
-    total = float(cum[-1]) if len(cum) else 0.0
+    cum = hit[1]  # cum[v]: the rates of the viewers before v
+    lo, hi = viewers or (0, len(rate))
+    total = float(cum[hi] - cum[lo])
     if not total > 0 or params.control_fraction <= 0:
         return np.zeros(0, np.int32)
     k = int(rng.poisson(params.control_fraction * total * dt))
     u = rng.random(k)
     u.sort()  # sorted keys: a cheaper search, and the viewers come out sorted
     u *= total
+    u += cum[lo]
     who = np.searchsorted(cum, u, side="right")
-    np.minimum(who, len(cum) - 1, out=who)
+    who -= 1
+    np.clip(who, lo, hi - 1, out=who)
     return who.astype(np.int32)
 
 
@@ -258,7 +269,7 @@ def _learn(
         key = key.astype(np.intp)
         key <<= 16
         key |= bits.take(idx)
-        bits[idx] = table.take(key)
+        np.put(bits, idx, table.take(key))
         return
     lr = np.float32(params.learning_rate)
     y = r.full * np.float32(0.6 * lr)
@@ -286,32 +297,110 @@ def _parallel(fn, jobs: list[tuple]) -> list:
     return [first] + [f.result() for f in futures]
 
 
-def _chunks(params: EngineParams, n: int) -> int:
-    """How many parallel chunks a batch of ``n`` impressions is cut into (fixed by params, not the machine)."""
-    return max(1, min(params.threads, n // PARALLEL_MIN))
-
-
-#: batches smaller than this per chunk run in one thread
+#: a step is served in viewer chunks of at least this many expected impressions
 PARALLEL_MIN = 50_000
 
 
-def react_chunked(
-    world: World, params: EngineParams, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray, seconds: bool = True
-):
-    """:func:`audience.react` in ``params.threads`` parallel chunks, joined back in order
-    (``seconds=False``: no ``watch_seconds``)."""
-    k = _chunks(params, len(viewers))
-    if k == 1:
-        return audience.react(world, rng, viewers, videos, seconds=seconds)
-    audience.prepare(world)  # the shared tables are extended here, not by the threads
-    bounds = np.linspace(0, len(viewers), k + 1).astype(np.int64)
-    jobs = [(world, r, viewers[a:b], videos[a:b]) for r, a, b in zip(rng.spawn(k), bounds[:-1], bounds[1:])]
-    parts = _parallel(lambda *j: audience.react(*j, seconds=seconds), jobs)
-    fields = ("ratio", "skip", "full", "like", "extra") + (("watch_seconds",) if seconds else ())
-    r = audience.Reactions(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
-    if all(p._cell is not None and p._cell[0] == parts[0]._cell[0] for p in parts):
-        r._cell = (parts[0]._cell[0], np.concatenate([p._cell[1] for p in parts]))
-    return r
+def _chunks(params: EngineParams, n: float) -> int:
+    """How many viewer chunks a step of ``n`` expected impressions is served in (fixed by
+    the params and the world, not the machine: the chunks draw their own random streams)."""
+    return max(1, min(params.threads, int(n // PARALLEL_MIN)))
+
+
+def _shares(sizes: list[int], total: int) -> np.ndarray:
+    """``total`` cut in proportion to ``sizes`` (int64 shares adding up to ``total``; for
+    ``total <= sum(sizes)`` none above its size)."""
+    cum = np.cumsum(sizes, dtype=np.int64)
+    if len(cum) == 0 or cum[-1] <= 0:
+        return np.zeros(len(sizes), np.int64)
+    return np.diff(cum * int(total) // cum[-1], prepend=np.int64(0))
+
+
+def _deal(rng: np.random.Generator, per_entry: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
+    """Deal the slots (``per_entry`` of each entry) to chunks of ``shares`` slots, uniformly
+    at random (multivariate hypergeometric): the chunks' slots per entry."""
+    left = np.asarray(per_entry, dtype=np.int64)
+    parts = []
+    for s in shares[:-1]:
+        part = rng.multivariate_hypergeometric(left, int(s)) if s > 0 else np.zeros_like(left)
+        parts.append(part)
+        left = left - part
+    return parts + [left]
+
+
+@dataclass
+class _Chunk:
+    """One viewer chunk's share of a step: its impressions' viewers and the slots dealt to it."""
+
+    rng: np.random.Generator
+    targeted: np.ndarray  # viewer per targeted impression (sorted runs, intp)
+    control: np.ndarray  # viewer per control impression (sorted)
+    control_entries: np.ndarray  # pool entry per control impression
+    pool: np.ndarray | None = None  # pool slots (entries, in group order)
+    pool_groups: np.ndarray | None = None  # pool slots per group key
+    catalogue: np.ndarray | None = None  # catalogue slots (entries from P on, in group order)
+    catalogue_groups: np.ndarray | None = None
+
+
+@dataclass
+class _Served:
+    """What a chunk's impressions did, per pool and catalogue entry."""
+
+    delta: np.ndarray  # [entries, N_SIGNALS] counter deltas
+    ratio: np.ndarray  # [entries] summed watch ratios
+    random: SliceCounts
+    targeted: SliceCounts
+    impressions: int
+    dropped: int
+
+
+def _draw(
+    world: World, params: EngineParams, rng: np.random.Generator, dt: float, viewers: tuple[int, int], sampler: audience.PoissonCounts
+) -> tuple[np.ndarray, np.ndarray]:
+    """The impressions the viewers ``lo <= v < hi`` open in ``dt`` hours:
+    (targeted viewers, in sorted runs, intp; control viewers, sorted)."""
+    who, per_viewer = sampler.draw_nonzero(rng)
+    targeted = np.repeat(who.astype(np.intp), per_viewer)  # (intp: it indexes per-viewer tables)
+    if viewers[0]:
+        targeted += viewers[0]
+    return targeted, _control_viewers(world, params, rng, dt, viewers)
+
+
+def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, topic_all: np.ndarray, P: int) -> _Served:
+    """Match a chunk's targeted impressions to its pool slots, then what the pools could
+    not absorb to its catalogue slots; draw the reactions (hidden truth), count them
+    per entry and learn from them. Touches no shared state but the chunk's viewers'
+    rows of ``aud_pref``, so chunks may run in parallel."""
+    rng, tviewers, slots = ch.rng, ch.targeted, ch.pool
+    pick = pools.match_viewers(world, params, rng, tviewers, slots, slots, slot_group_counts=ch.pool_groups)
+    if ch.catalogue is not None and len(ch.catalogue):
+        rest = np.flatnonzero(pick < 0)
+        if len(rest):
+            cat = ch.catalogue
+            pick2 = pools.match_viewers(
+                world, params, rng, tviewers.take(rest), cat, cat, slot_group_counts=ch.catalogue_groups
+            )
+            ok = pick2 >= 0
+            pick[rest[ok]] = len(slots) + pick2[ok]
+            slots = np.concatenate([slots, cat])
+    got = pick >= 0
+    n_got = int(np.count_nonzero(got))
+    if n_got < len(got):
+        tviewers, pick = tviewers[got], pick[got]
+    # impressions: targeted and catalogue in viewer order, then the control slice
+    viewers = np.concatenate([tviewers, ch.control], dtype=np.intp)
+    # (intp: the entry of each impression indexes several arrays and feeds two bincounts,
+    # and numpy converts any other index type to intp in each of them)
+    chosen = np.concatenate([slots.take(pick), ch.control_entries], dtype=np.intp)
+    P_all, n_ctrl = len(ids_all), len(ch.control)
+    if not len(chosen):
+        return _Served(np.zeros((P_all, N_SIGNALS), np.int64), np.zeros(P_all), SliceCounts(), SliceCounts(), 0, len(got))
+    videos = ids_all.take(chosen)
+    r = audience.react(world, rng, viewers, videos, seconds=False)
+    delta, ratio = _count(P_all, chosen, r)
+    _learn(world, params, viewers, lambda: topic_all.take(chosen), r)
+    rand, targ = _slices(delta, ratio, P, n_ctrl, r)
+    return _Served(delta, ratio, rand, targ, len(chosen), len(got) - n_got)
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
@@ -337,60 +426,69 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     trends.decay(world, params, dt)
 
     # -- serve ------------------------------------------------------------------------------
+    # The audience is cut into k chunks of viewers (k = params.threads for big steps),
+    # each with its own random stream: each draws its impressions, is dealt its share of
+    # the pools' and the catalogue's slots, and is served on its own thread.
     cf = float(params.control_fraction)
-    who, per_viewer = audience.sample_audience(rng, _rate(world, params), dt * (1.0 - cf), _sampler(world, params, dt, 1.0 - cf))
-    tviewers = np.repeat(who.astype(np.intp), per_viewer)  # (intp: it indexes per-viewer tables)
-    cviewers = _control_viewers(world, params, rng, dt)
+    rate = _rate(world, params)
+    k = _chunks(params, float(rate.sum()) * dt)
+    rngs = [rng] if k == 1 else rng.spawn(k)
+    cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
+    ranges = list(zip(cut[:-1], cut[1:]))
+    drawn = _parallel(
+        _draw, [(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, ranges)]
+    )
+    n_control = sum(len(c) for _, c in drawn)
     al = pools.allocate(
-        world, params, rng, mid, sh, hh, dt=dt, n_targeted=len(tviewers), n_control=len(cviewers)
+        world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
     )
     nt = len(al.slot) - al.n_control  # targeted slots
     P = len(al.ids)
-    ids_all, topic_all, slots = al.ids, al.topic, al.slot[:nt]
-    if al.dropped_control:  # control impressions past every budget join the targeted ones
-        keep = len(cviewers) - al.dropped_control
-        # (appended, not merged: the order of impressions matters only to the cache)
-        tviewers = np.concatenate([tviewers, cviewers[keep:]])
-        cviewers = cviewers[:keep]
-    n_cat = len(tviewers) - nt
-    # the pools' slots first (the best-matched viewers go to videos being judged) ...
-    pick = pools.match_viewers(
-        world, params, rng, tviewers, slots, slots, (nt,),
-        slot_group_counts=pools.slot_group_counts(world, al),
-    )
-    if n_cat > 0:  # ... then what the pools cannot absorb: stalled videos (the catalogue)
-        cat = pools.catalogue_allocation(world, params, rng, mid, n_cat)
-        rest = np.flatnonzero(pick < 0)
-        if cat is not None and len(rest):
-            ids_all = np.concatenate([al.ids, cat.ids])
-            topic_all = np.concatenate([al.topic, cat.topic])
-            pick2 = pools.match_viewers(
-                world, params, rng, tviewers.take(rest), cat.slot, cat.slot, (len(cat.slot),),
-                slot_group_counts=pools.slot_group_counts(world, cat),
-            )
-            ok = pick2 >= 0
-            pick[rest[ok]] = len(slots) + pick2[ok]
-            slots = np.concatenate([slots, cat.slot + np.int32(P)])
-    got = pick >= 0
-    n_got = int(np.count_nonzero(got))
-    res.dropped += int(len(got) - n_got)
-    if n_got < len(got):
-        tviewers, pick = tviewers[got], pick[got]
-    # impressions: targeted and catalogue in viewer order, then the control slice
-    viewers = np.concatenate([tviewers, cviewers], dtype=np.intp)
-    # (intp: the entry of each impression indexes several arrays and feeds two bincounts,
-    # and numpy converts any other index type to intp in each of them)
-    chosen = np.concatenate([slots.take(pick), al.slot[nt:]], dtype=np.intp)
-    n_ctrl = len(cviewers)
-    if len(chosen):
-        videos = ids_all.astype(np.intp, copy=False).take(chosen)
-
-        # -- react (hidden truth) -------------------------------------------------------------
-        r = react_chunked(world, params, rng, viewers, videos, seconds=False)
-
+    # control impressions past every budget (the last ones) join the targeted ones
+    keep = n_control - al.dropped_control
+    chunks, at = [], 0
+    for r, (targeted, control) in zip(rngs, drawn):
+        kc = min(max(keep - at, 0), len(control))
+        if kc < len(control):  # (appended, not merged: the order of impressions matters only to the cache)
+            targeted = np.concatenate([targeted, control[kc:]])
+        entries = al.slot[nt + min(at, keep) : nt + min(at, keep) + kc]
+        chunks.append(_Chunk(r, targeted, control[:kc], entries))
+        at += len(control)
+    # the pools' slots, dealt to the chunks in proportion to their targeted impressions ...
+    sizes = [len(c.targeted) for c in chunks]
+    pool_shares = _shares(sizes, nt)
+    per_entry = al.per_entry if al.per_entry is not None else np.bincount(al.slot[:nt], minlength=P)
+    pool_parts = [per_entry] if k == 1 else _deal(rng, per_entry, pool_shares)
+    entry = np.arange(P, dtype=np.int32)
+    for c, part in zip(chunks, pool_parts):
+        c.pool = al.slot[:nt] if k == 1 else np.repeat(entry, part)
+        c.pool_groups = pools.slot_group_counts(world, al, part)
+    # ... then what the pools cannot absorb: stalled videos (the catalogue)
+    ids_all, topic_all = al.ids, al.topic
+    need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
+    cat = pools.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
+    if cat is not None:
+        ids_all = np.concatenate([al.ids, cat.ids])
+        topic_all = np.concatenate([al.topic, cat.topic])
+        entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
+        for c, part in zip(chunks, cat.parts or [cat.per_entry]):
+            c.catalogue = np.repeat(entry, part)
+            c.catalogue_groups = pools.slot_group_counts(world, cat, part)
+    if k > 1:  # the tables the chunks read, built here rather than by racing threads
+        audience.prepare(world)
+        pools.prepare_matching(world, params)
+        if not world.aud_pref.flags.c_contiguous:
+            world.aud_pref = np.ascontiguousarray(world.aud_pref)
+    ids_all = ids_all.astype(np.intp, copy=False)
+    served = _parallel(_serve, [(world, params, c, ids_all, topic_all, P) for c in chunks])
+    n_imp = sum(s.impressions for s in served)
+    res.dropped += sum(s.dropped for s in served)
+    if n_imp:
+        delta, ratio = served[0].delta, served[0].ratio
+        for s in served[1:]:
+            delta += s.delta
+            ratio += s.ratio
         # -- count ------------------------------------------------------------------------------
-        P_all = len(ids_all)
-        delta, ratio = _count(P_all, chosen, r)
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
         ids = ids_all.take(touched)
         before = world.video_counts[ids, Signal.VIEW]
@@ -401,17 +499,16 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
         pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool])
         if n_pool < len(ids):
             pools.apply_counts(world, ids[n_pool:], dt_[n_pool:], watch[n_pool:], tier=False)
-        _learn(world, params, viewers, lambda: topic_all.take(chosen), r)
         _followers(world, ids, dt_[:, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, dt_)
         res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())
-        rand, targ = _slices(delta, ratio, P, n_ctrl, r)
-        res.slices["random"].add(rand)
-        res.slices["targeted"].add(targ)
+        for s in served:
+            res.slices["random"].add(s.random)
+            res.slices["targeted"].add(s.targeted)
 
-    res.impressions = len(chosen)
+    res.impressions = n_imp
 
     # -- decide -----------------------------------------------------------------------------
     world.clock = t1
