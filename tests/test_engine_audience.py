@@ -72,13 +72,12 @@ def test_quality_raises_engagement_and_draws_are_seeded(tiny_world):
     assert (r.watch_seconds >= 0).all() and (r.loops == np.floor(r.ratio)).all()
 
 
-def test_sample_viewers_follows_activity():
+def test_impressions_follow_activity():
     rng = np.random.default_rng(4)
     rate = np.array([0.0, 1.0, 10.0])
-    v = audience.sample_viewers(rng, rate, 100.0)
+    v = audience.PoissonCounts(rate * 100.0).impressions(rng)
     c = np.bincount(v, minlength=3)
     assert c[0] == 0 and 60 < c[1] < 140 and 900 < c[2] < 1_100
-    assert (np.diff(v) >= 0).all()
 
 
 def test_fast_poisson_counts_match_the_poisson_law():
@@ -92,11 +91,15 @@ def test_fast_poisson_counts_match_the_poisson_law():
         assert abs(row.mean() - m) < 5 * se and abs(row.var() / m - 1) < 0.05
     assert abs((c[1] == 0).mean() - np.exp(-0.8)) < 0.01
     assert (s.draw(np.random.default_rng(5)).reshape(5, -1) == c).all()
-    who, k = audience.sample_audience(np.random.default_rng(6), lam, 1.0, s)
-    assert (np.diff(who) > 0).all() and (k > 0).all()
-    # the (viewers, counts) form the step uses is the same draw
+    # the form the step uses (a viewer id per impression) is the same draw: the viewers
+    # with a count of at least 1, then at least 2 ..., each level in viewer order
+    v = s.impressions(np.random.default_rng(6))
     full = s.draw(np.random.default_rng(6))
-    assert (who == np.flatnonzero(full)).all() and (k == full[who]).all()
+    assert (np.bincount(v, minlength=len(lam)) == full).all()
+    first = v[: np.count_nonzero(full)]
+    assert (first == np.flatnonzero(full)).all()
+    second = v[len(first) : len(first) + np.count_nonzero(full >= 2)]
+    assert (second == np.flatnonzero(full >= 2)).all()
 
 
 def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):

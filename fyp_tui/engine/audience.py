@@ -138,84 +138,68 @@ class PoissonCounts:
         self.cdf = np.stack(rows)  # [K, N]: P(count <= k)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
-        who, c = self.draw_nonzero(rng)
-        counts = np.zeros(len(self.lam), np.int32)
-        counts[who] = c
-        return counts
+        """The count of each viewer (int64)."""
+        return np.bincount(self.impressions(rng), minlength=len(self.lam))
 
-    def draw_nonzero(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """The same draw as ``(viewers with a count > 0 (sorted int32), their counts)``."""
-        n = len(self.lam)
-        u = rng.random(n, dtype=np.float32)
-        # most viewers make no impression: the first comparison settles them
-        wi = np.flatnonzero(u > self.cdf[0])  # (intp for the gathers: no conversion in each)
-        uw = u.take(wi)
-        c = np.ones(len(wi), np.int8)
-        for k in range(1, self.K):
-            c += uw > self.cdf[k].take(wi)
-        c = c.astype(np.int32)
-        who = wi.astype(np.int32)
-        tail = np.flatnonzero(c == self.K)
-        if len(tail):  # past the table: continue the inversion (few viewers, heavy users)
-            rows = who.take(tail)
-            lam_t = self.lam[rows]
-            huge = lam_t > _HUGE_LAM
-            if huge.any():  # counts of at least K are then all but certain
-                c[tail[huge]] = rng.poisson(lam_t[huge])
-                tail, rows, lam_t = tail[~huge], rows[~huge], lam_t[~huge]
-            if len(tail):
-                lam = lam_t
-                uu = uw[tail].astype(np.float64)
-                k = self.K - 1
-                pk = np.exp(-lam)
-                for i in range(1, k + 1):
-                    pk = pk * lam / i
-                cdf = self.cdf[k][rows].astype(np.float64)
-                at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
-                extra = np.zeros(len(tail), np.int32)
-                up = np.zeros(len(tail), np.int32)  # per row of ``at``: its count so far past K
-                while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
-                    k += 1
-                    pk *= lam
-                    pk /= k
-                    cdf += pk
-                    above = uu > cdf
-                    n_above = np.count_nonzero(above)
-                    up += above
-                    if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
-                        break
-                    # drop the finished rows only once half of them are: six gathers cost
-                    # more than a few more plain passes over rows that are done
-                    if 2 * n_above < len(at):
-                        extra[at] = up
-                        more = np.flatnonzero(above)
-                        at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
+    def impressions(self, rng: np.random.Generator) -> np.ndarray:
+        """The same draw as :meth:`draw`, as one viewer id per impression (intp): the
+        viewers with a count of at least 1, then those with at least 2, and so on,
+        each level in viewer order (so per-viewer gathers sweep the tables in order).
+
+        ``count > k`` exactly when ``u > P(count <= k)``: one comparison of the whole
+        audience per level, and no per-viewer gathers."""
+        u = rng.random(len(self.lam), dtype=np.float32)
+        levels = []
+        for k in range(self.K):
+            at = np.flatnonzero(u > self.cdf[k])
+            if not len(at):
+                break
+            levels.append(at)
+        if len(levels) == self.K:  # past the table: a few heavy users count on
+            rows = levels[-1]
+            more = self._tail(rng, rows, u.take(rows)) - self.K
+            levels.append(np.repeat(rows, more))
+        return np.concatenate(levels) if len(levels) != 1 else levels[0]
+
+    def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms
+        are ``u``: inversion on from ``K``; ``rng.poisson`` for the huge rates."""
+        c = np.full(len(rows), self.K, np.int64)
+        lam = self.lam.take(rows)
+        huge = lam > _HUGE_LAM
+        if huge.any():  # counts of at least K are then all but certain
+            c[huge] = rng.poisson(lam[huge])
+        tail = np.flatnonzero(~huge)
+        if not len(tail):
+            return c
+        lam, uu = lam.take(tail), u.take(tail).astype(np.float64)
+        k = self.K - 1
+        pk = np.exp(-lam)
+        for i in range(1, k + 1):
+            pk = pk * lam / i
+        cdf = self.cdf[k].take(rows.take(tail)).astype(np.float64)
+        at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
+        extra = np.zeros(len(tail), np.int64)
+        up = np.zeros(len(tail), np.int64)  # per row of ``at``: its count so far past K
+        while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
+            k += 1
+            pk *= lam
+            pk /= k
+            cdf += pk
+            above = uu > cdf
+            n_above = np.count_nonzero(above)
+            up += above
+            if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
+                break
+            # drop the finished rows only once half of them are: six gathers cost
+            # more than a few more plain passes over rows that are done
+            if 2 * n_above < len(at):
                 extra[at] = up
-                c[tail] += extra
-        return who, c
-
-
-def sample_audience(
-    rng: np.random.Generator, rate: np.ndarray, dt: float, sampler: PoissonCounts | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Who opens the app in the next ``dt`` hours, as ``(viewers, counts)``: the
-    viewers with at least one impression (sorted, int32) and how many each makes
-    (each viewer ~ Poisson(rate * dt) impressions). ``sampler`` (a
-    :class:`PoissonCounts` for ``rate * dt``) makes the draw faster."""
-    if sampler is not None:
-        return sampler.draw_nonzero(rng)
-    counts = rng.poisson(np.asarray(rate, dtype=np.float64) * dt)
-    who = np.flatnonzero(counts).astype(np.int32)
-    return who, counts[who]
-
-
-def sample_viewers(rng: np.random.Generator, rate: np.ndarray, dt: float) -> np.ndarray:
-    """Who opens the app in the next ``dt`` hours: each viewer ~ Poisson(rate * dt) impressions.
-
-    Returned sorted by viewer (so per-viewer gathers are cache-friendly).
-    """
-    who, counts = sample_audience(rng, rate, dt)
-    return np.repeat(who, counts)
+                more = np.flatnonzero(above)
+                at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
+        extra[at] = up
+        c[tail] += extra
+        return c
 
 
 def _large_screen(world: World) -> np.ndarray:

@@ -333,7 +333,7 @@ class _Chunk:
     """One viewer chunk's share of a step: its impressions' viewers and the slots dealt to it."""
 
     rng: np.random.Generator
-    targeted: np.ndarray  # viewer per targeted impression (sorted runs, intp)
+    targeted: np.ndarray  # viewer per targeted impression (intp)
     control: np.ndarray  # viewer per control impression (sorted)
     control_entries: np.ndarray  # pool entry per control impression
     pool: np.ndarray | None = None  # pool slots (entries, in group order)
@@ -357,10 +357,10 @@ class _Served:
 def _draw(
     world: World, params: EngineParams, rng: np.random.Generator, dt: float, viewers: tuple[int, int], sampler: audience.PoissonCounts
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The impressions the viewers ``lo <= v < hi`` open in ``dt`` hours:
-    (targeted viewers, in sorted runs, intp; control viewers, sorted)."""
-    who, per_viewer = sampler.draw_nonzero(rng)
-    targeted = np.repeat(who.astype(np.intp), per_viewer)  # (intp: it indexes per-viewer tables)
+    """The impressions the viewers ``lo <= v < hi`` open in ``dt`` hours: (targeted
+    impressions' viewers, intp, see :meth:`audience.PoissonCounts.impressions`;
+    control impressions' viewers, sorted)."""
+    targeted = sampler.impressions(rng)
     if viewers[0]:
         targeted += viewers[0]
     return targeted, _control_viewers(world, params, rng, dt, viewers)
