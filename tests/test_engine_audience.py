@@ -126,3 +126,16 @@ def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):
     r1 = audience.react(w, np.random.default_rng(4), viewers, videos)
     r2 = audience.react(w, np.random.default_rng(4), viewers, videos, seconds=False)
     assert r2.watch_seconds is None and (r1.ratio == r2.ratio).all() and (r1.extra == r2.extra).all()
+
+
+def test_normal_quantiles_match_the_stdlib():
+    """The watch-time table's quantiles (vectorised) agree with statistics.NormalDist,
+    in the middle, in both tails and at the switch between the two formulas."""
+    import statistics
+
+    nd = statistics.NormalDist()
+    p = np.concatenate([np.linspace(1e-4, 1 - 1e-4, 997), [1e-12, 1e-6, 0.02424, 0.02425, 0.02426, 0.5, 0.97575, 0.97576, 1 - 1e-6]])
+    z = audience.normal_quantiles(p)
+    ref = np.array([nd.inv_cdf(float(x)) for x in p])
+    assert np.all(np.abs(z - ref) <= 2e-9 * np.maximum(1.0, np.abs(ref)))
+    assert (np.diff(audience.normal_quantiles(np.sort(p))) > 0).all()

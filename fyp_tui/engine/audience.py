@@ -344,13 +344,35 @@ _WATCH_TABLE: list[np.ndarray] = []
 def _watch_table() -> np.ndarray:
     """``WATCH_MU - WATCH_S / 2 + WATCH_SIGMA * z`` for the 2**16 normal quantiles ``z`` (float32)."""
     if not _WATCH_TABLE:
-        import statistics
-
-        nd = statistics.NormalDist()
-        q = ((np.arange(int(U16)) + 0.5) / U16).tolist()
-        z = np.array([nd.inv_cdf(x) for x in q])
+        z = normal_quantiles((np.arange(int(U16)) + 0.5) / U16)
         _WATCH_TABLE.append((WATCH_MU - 0.5 * WATCH_S + WATCH_SIGMA * z).astype(np.float32))
     return _WATCH_TABLE[0]
+
+
+# P. J. Acklam's rational approximation of the normal quantile function (relative
+# error below 1.15e-9: far finer than the float32 table it fills)
+_QA = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+_QB = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01, 1.0)
+_QC = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+_QD = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00, 1.0)
+_Q_LOW = 0.02425
+
+
+def normal_quantiles(p: np.ndarray) -> np.ndarray:
+    """The standard normal quantiles of probabilities ``p`` in (0, 1), vectorised
+    (``statistics.NormalDist().inv_cdf`` one value at a time was 60 ms for the table)."""
+    p = np.asarray(p, dtype=np.float64)
+    z = np.empty_like(p)
+    mid = (p >= _Q_LOW) & (p <= 1.0 - _Q_LOW)
+    q = p[mid] - 0.5
+    r = q * q
+    z[mid] = q * np.polyval(_QA, r) / np.polyval(_QB, r)
+    tail = ~mid
+    lower = np.minimum(p[tail], 1.0 - p[tail])  # the tails are mirror images
+    t = np.sqrt(-2.0 * np.log(lower))
+    x = np.polyval(_QC, t) / np.polyval(_QD, t)
+    z[tail] = np.where(p[tail] < 0.5, x, -x)
+    return z
 
 
 def _fields(rng: np.random.Generator, n: int) -> np.ndarray:
