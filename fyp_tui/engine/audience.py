@@ -255,6 +255,7 @@ def _tables(world: World) -> dict:
 def prepare(world: World) -> None:
     """Build or extend the derived tables now (before :func:`react` runs in several threads)."""
     _video_tables(world, _tables(world))
+    _watch_table()
 
 
 #: hidden interest weights are stored as bytes: weight * DENSE_SCALE

@@ -293,8 +293,11 @@ def _parallel(fn, jobs: list[tuple]) -> list:
 
         _EXECUTOR.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="fyp-engine"))
     futures = [_EXECUTOR[0].submit(fn, *job) for job in jobs[1:]]
-    first = fn(*jobs[0])
-    return [first] + [f.result() for f in futures]
+    try:
+        first = fn(*jobs[0])
+    finally:  # (even on an error here: no worker is left writing to the world)
+        done = [f.result() for f in futures]
+    return [first] + done
 
 
 #: a step is served in viewer chunks of at least this many expected impressions
