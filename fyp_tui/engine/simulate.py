@@ -438,9 +438,9 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     rngs = [rng] if k == 1 else rng.spawn(k)
     cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
     ranges = list(zip(cut[:-1], cut[1:]))
-    drawn = _parallel(
-        _draw, [(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, ranges)]
-    )
+    # (drawn one chunk after the other: the draw is many small array operations, and
+    # two threads passing the GIL back and forth took longer than one doing both)
+    drawn = [_draw(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, ranges)]
     n_control = sum(len(c) for _, c in drawn)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
