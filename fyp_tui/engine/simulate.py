@@ -17,6 +17,10 @@
 5. the clock advances; tier decisions, re-ignitions, milestones and trending
    events are emitted; simulated creators upload new videos into tier 0.
 
+With ``threads = k`` in the params, a big step runs 1-4 in k chunks of viewers, one
+per thread, each with its own random stream and its share of the slots
+(:func:`_plan`, :func:`_serve`); the rest of the step runs on the calling thread.
+
 ``run`` repeats steps for a number of simulated hours and returns a :class:`Report`
 (what ``fyp-tui simulate`` prints). Everything is reproducible: the same world,
 seed and hours give the same report (wall time aside).
@@ -369,6 +373,80 @@ def _draw(
     return targeted, _control_viewers(world, params, rng, dt, viewers)
 
 
+@dataclass
+class _Plan:
+    """A step's serving plan: the viewer chunks, each with its impressions and slots,
+    over the step's entries (the ``n_pool`` pool entries, then the catalogue's)."""
+
+    chunks: list[_Chunk]
+    ids: np.ndarray  # video id per entry (intp)
+    topic: np.ndarray  # main topic per entry
+    n_pool: int
+
+
+def _plan(
+    world: World, params: EngineParams, rng: np.random.Generator, dt: float, mid: float, sh: np.ndarray, hh: np.ndarray
+) -> _Plan:
+    """Draw the step's impressions and deal out its slots.
+
+    The audience is cut into k chunks of viewers (k = ``params.threads`` for big
+    steps), each with its own random stream: each draws its impressions and is
+    dealt its share of the pools' slots (at random, in proportion to its targeted
+    impressions) and of the catalogue's (what the pools cannot absorb), so that each
+    can be served on its own thread."""
+    cf = float(params.control_fraction)
+    rate = _rate(world, params)
+    k = _chunks(params, float(rate.sum()) * dt)
+    rngs = [rng] if k == 1 else rng.spawn(k)
+    cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
+    ranges = list(zip(cut[:-1], cut[1:]))
+    # (drawn one chunk after the other: the draw is many small array operations, and
+    # two threads passing the GIL back and forth took longer than one doing both)
+    drawn = [_draw(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, ranges)]
+    n_control = sum(len(c) for _, c in drawn)
+    al = pools.allocate(
+        world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
+    )
+    nt = len(al.slot) - al.n_control  # targeted slots
+    P = len(al.ids)
+    # control impressions past every budget (the last ones) join the targeted ones
+    keep = n_control - al.dropped_control
+    chunks, at = [], 0
+    for r, (targeted, control) in zip(rngs, drawn):
+        kc = min(max(keep - at, 0), len(control))
+        if kc < len(control):  # (appended, not merged: the order of impressions matters only to the cache)
+            targeted = np.concatenate([targeted, control[kc:]])
+        entries = al.slot[nt + min(at, keep) : nt + min(at, keep) + kc]
+        chunks.append(_Chunk(r, targeted, control[:kc], entries))
+        at += len(control)
+    # the pools' slots, dealt to the chunks in proportion to their targeted impressions ...
+    sizes = [len(c.targeted) for c in chunks]
+    pool_shares = _shares(sizes, nt)
+    per_entry = al.per_entry if al.per_entry is not None else np.bincount(al.slot[:nt], minlength=P)
+    pool_parts = [per_entry] if k == 1 else _deal(rng, per_entry, pool_shares)
+    entry = np.arange(P, dtype=np.int32)
+    for c, part in zip(chunks, pool_parts):
+        c.pool = al.slot[:nt] if k == 1 else np.repeat(entry, part)
+        c.pool_groups = pools.slot_group_counts(world, al, part)
+    # ... then what the pools cannot absorb: stalled videos (the catalogue)
+    ids, topic = al.ids, al.topic
+    need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
+    cat = pools.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
+    if cat is not None:
+        ids = np.concatenate([al.ids, cat.ids])
+        topic = np.concatenate([al.topic, cat.topic])
+        entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
+        for c, part in zip(chunks, cat.parts or [cat.per_entry]):
+            c.catalogue = np.repeat(entry, part)
+            c.catalogue_groups = pools.slot_group_counts(world, cat, part)
+    if k > 1:  # the tables the chunks read, built here rather than by racing threads
+        audience.prepare(world)
+        pools.prepare_matching(world, params)
+        if not world.aud_pref.flags.c_contiguous:
+            world.aud_pref = np.ascontiguousarray(world.aud_pref)
+    return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P)
+
+
 def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, topic_all: np.ndarray, P: int) -> _Served:
     """Match a chunk's targeted impressions to its pool slots, then what the pools could
     not absorb to its catalogue slots; draw the reactions (hidden truth), count them
@@ -429,61 +507,9 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     trends.decay(world, params, dt)
 
     # -- serve ------------------------------------------------------------------------------
-    # The audience is cut into k chunks of viewers (k = params.threads for big steps),
-    # each with its own random stream: each draws its impressions, is dealt its share of
-    # the pools' and the catalogue's slots, and is served on its own thread.
-    cf = float(params.control_fraction)
-    rate = _rate(world, params)
-    k = _chunks(params, float(rate.sum()) * dt)
-    rngs = [rng] if k == 1 else rng.spawn(k)
-    cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
-    ranges = list(zip(cut[:-1], cut[1:]))
-    # (drawn one chunk after the other: the draw is many small array operations, and
-    # two threads passing the GIL back and forth took longer than one doing both)
-    drawn = [_draw(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, ranges)]
-    n_control = sum(len(c) for _, c in drawn)
-    al = pools.allocate(
-        world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
-    )
-    nt = len(al.slot) - al.n_control  # targeted slots
-    P = len(al.ids)
-    # control impressions past every budget (the last ones) join the targeted ones
-    keep = n_control - al.dropped_control
-    chunks, at = [], 0
-    for r, (targeted, control) in zip(rngs, drawn):
-        kc = min(max(keep - at, 0), len(control))
-        if kc < len(control):  # (appended, not merged: the order of impressions matters only to the cache)
-            targeted = np.concatenate([targeted, control[kc:]])
-        entries = al.slot[nt + min(at, keep) : nt + min(at, keep) + kc]
-        chunks.append(_Chunk(r, targeted, control[:kc], entries))
-        at += len(control)
-    # the pools' slots, dealt to the chunks in proportion to their targeted impressions ...
-    sizes = [len(c.targeted) for c in chunks]
-    pool_shares = _shares(sizes, nt)
-    per_entry = al.per_entry if al.per_entry is not None else np.bincount(al.slot[:nt], minlength=P)
-    pool_parts = [per_entry] if k == 1 else _deal(rng, per_entry, pool_shares)
-    entry = np.arange(P, dtype=np.int32)
-    for c, part in zip(chunks, pool_parts):
-        c.pool = al.slot[:nt] if k == 1 else np.repeat(entry, part)
-        c.pool_groups = pools.slot_group_counts(world, al, part)
-    # ... then what the pools cannot absorb: stalled videos (the catalogue)
-    ids_all, topic_all = al.ids, al.topic
-    need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
-    cat = pools.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
-    if cat is not None:
-        ids_all = np.concatenate([al.ids, cat.ids])
-        topic_all = np.concatenate([al.topic, cat.topic])
-        entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
-        for c, part in zip(chunks, cat.parts or [cat.per_entry]):
-            c.catalogue = np.repeat(entry, part)
-            c.catalogue_groups = pools.slot_group_counts(world, cat, part)
-    if k > 1:  # the tables the chunks read, built here rather than by racing threads
-        audience.prepare(world)
-        pools.prepare_matching(world, params)
-        if not world.aud_pref.flags.c_contiguous:
-            world.aud_pref = np.ascontiguousarray(world.aud_pref)
-    ids_all = ids_all.astype(np.intp, copy=False)
-    served = _parallel(_serve, [(world, params, c, ids_all, topic_all, P) for c in chunks])
+    plan = _plan(world, params, rng, dt, mid, sh, hh)
+    ids_all, P = plan.ids, plan.n_pool
+    served = _parallel(_serve, [(world, params, c, ids_all, plan.topic, P) for c in plan.chunks])
     n_imp = sum(s.impressions for s in served)
     res.dropped += sum(s.dropped for s in served)
     if n_imp:
