@@ -107,7 +107,7 @@ def main() -> None:
     ap.add_argument("--hours", type=float, default=None, help="simulated hours timed per world (default 24; 6 with --quick)")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per figure (the best is printed)")
     args = ap.parse_args()
-    hours = args.hours or (6.0 if args.quick else 24.0)
+    hours = args.hours if args.hours is not None else (6.0 if args.quick else 24.0)
     print(f"cores: {os.cpu_count()}   (figures vary with other load on the machine)")
 
     print("\nthroughput (after a 12 h warm-up)")

@@ -214,7 +214,7 @@ def test_allocate_never_exceeds_a_budget_or_the_supply(tiny_world):
         bounded = tier < p.top_tier
         left = pools.tier_budget(p, tier) - w.video_tier_counts[al.ids, Signal.VIEW]
         assert (got[bounded] <= left[bounded]).all()
-        # targeted slots come out grouped by (topic, language), as match_viewers' slot_blocks expect
+        # targeted slots come out grouped by (topic, language), as match_viewers' slot_group_counts expect
         key = al.topic[al.slot[:nt]].astype(np.int64) * len(w.language_codes) + w.video_language[al.ids[al.slot[:nt]]]
         assert (np.diff(key) >= 0).all()
 
@@ -264,11 +264,9 @@ def test_match_viewers_with_group_counts_pairs_like_with_group_keys(tiny_world):
     al = pools.allocate(w, p, rng, 0.0, sh, hh, dt=1.0, n_targeted=3_000, n_control=0)
     slots = al.slot
     viewers = np.sort(rng.integers(0, w.n_viewers, 3_500)).astype(np.int32)
-    by_key = pools.match_viewers(
-        w, p, np.random.default_rng(3), viewers, slots, slots, (len(slots),),
-        slot_group=pools.entry_groups(w, al.ids, al.topic).take(slots),
-    )
-    counts = pools.slot_group_counts(w, al)
+    # (the slots are in group order: sorting them by their keys leaves them in place)
+    by_key = pools.match_viewers(w, p, np.random.default_rng(3), viewers, al.ids[slots], al.topic[slots])
+    counts = pools.group_counts(w, pools.entry_groups(w, al.ids, al.topic), al.per_entry)
     by_count = pools.match_viewers(w, p, np.random.default_rng(3), viewers, slots, slots, slot_group_counts=counts)
     assert (by_key == by_count).all()
     with pytest.raises(ValueError):

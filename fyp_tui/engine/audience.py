@@ -159,7 +159,9 @@ class PoissonCounts:
             rows = levels[-1]
             more = self._tail(rng, rows, u.take(rows)) - self.K
             levels.append(np.repeat(rows, more))
-        return np.concatenate(levels) if len(levels) != 1 else levels[0]
+        if len(levels) < 2:
+            return levels[0] if levels else np.zeros(0, np.intp)
+        return np.concatenate(levels)
 
     def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms

@@ -884,25 +884,18 @@ def match_viewers(
     viewers: np.ndarray,
     slot_video: np.ndarray,
     slot_topic: np.ndarray,
-    slot_blocks: tuple[int, ...] | None = None,
     *,
-    slot_group: np.ndarray | None = None,
     slot_group_counts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Give each viewer impression one of the slots (or -1: none left), by the platform's
     estimate of interests (see the section comment); returns the slot index per impression
     (intp: it indexes the slots; pass ``viewers`` as intp too, for the same reason).
 
-    ``slot_group``: each slot's group key ``topic * n_languages + video language`` if
-    the caller has it (:func:`entry_groups` per pool entry, gathered per slot), in
-    place of reading it from ``slot_video`` / ``slot_topic``.
-
     Each slot is used at most once; as many impressions as slots are matched.
-    ``slot_blocks``: lengths of consecutive runs of slots each already in (topic,
-    language) order (as :func:`allocate` and :func:`catalogue_allocation` make them),
-    which saves a sort. ``slot_group_counts``: the slots are already sorted by group
-    key, with this many slots in each group (``[T * n_languages]``), which saves
-    reading any per-slot key.
+    ``slot_group_counts``: the slots are already sorted by group key ``topic *
+    n_languages + video language`` (as :func:`allocate` and
+    :func:`catalogue_allocation` make them), with this many slots in each group
+    (``[T * n_languages]``), which saves reading any per-slot key and a sort.
     """
     n, S = len(viewers), len(slot_video)
     out = np.full(n, -1, np.intp)
@@ -931,24 +924,10 @@ def match_viewers(
         if len(cs) != G or int(cs.sum()) != S:
             raise ValueError(f"slot_group_counts: {G} groups adding up to {S} slots expected")
     else:
-        if slot_group is not None:
-            gs = slot_group.astype(gt, copy=False)
-        else:
-            gs = slot_topic.astype(gt) * gt(L)
-            gs += world.video_language.take(slot_video).astype(gt)
-        if slot_blocks is None or sum(slot_blocks) != S:
-            os_ = _stable_order(gs, G)
-            cs = np.bincount(gs, minlength=G)[:G]
-        else:  # merge the sorted runs group by group
-            starts, lens, off = [], [], 0
-            for b in slot_blocks:
-                c = np.bincount(gs[off : off + b], minlength=G)[:G]
-                starts.append(off + np.cumsum(c) - c)
-                lens.append(c)
-                off += b
-            cs = np.sum(lens, axis=0)
-            if len(slot_blocks) > 1:
-                os_ = _ranges(np.stack(starts, axis=1).reshape(-1), np.stack(lens, axis=1).reshape(-1))
+        gs = slot_topic.astype(gt) * gt(L)
+        gs += world.video_language.take(slot_video).astype(gt)
+        os_ = _stable_order(gs, G)
+        cs = np.bincount(gs, minlength=G)[:G]
     # level 0: topic and language; level 1: topic (leftovers stay in group order)
     for level in range(2):
         tv, ts, lv, ls, m = _pair_counts(cv, cs, rng)
@@ -991,16 +970,11 @@ def entry_groups(world: World, ids: np.ndarray, topic: np.ndarray) -> np.ndarray
     return g
 
 
-def slot_group_counts(world: World, al: Allocation, per_entry: np.ndarray | None = None) -> np.ndarray | None:
-    """Targeted slots of ``al`` per group key of :func:`match_viewers` (its entries are in
-    group order, so its slots are too), from the per-entry counts (``al.per_entry``, or
-    ``per_entry``: a part of them); None if unknown."""
-    per_entry = al.per_entry if per_entry is None else per_entry
-    if per_entry is None:
-        return None
-    L = max(len(world.language_codes), 1)
-    G = max(world.aud_pref.shape[1], 1) * L
-    return np.bincount(entry_groups(world, al.ids, al.topic), weights=per_entry, minlength=G)[:G].astype(np.int64)
+def group_counts(world: World, groups: np.ndarray, per_entry: np.ndarray) -> np.ndarray:
+    """Slots per group key of :func:`match_viewers`, from each entry's group key
+    (:func:`entry_groups`) and slot count."""
+    G = max(world.aud_pref.shape[1], 1) * max(len(world.language_codes), 1)
+    return np.bincount(groups, weights=per_entry, minlength=G)[:G].astype(np.int64)
 
 
 def catalogue_allocation(

@@ -17,9 +17,11 @@
 5. the clock advances; tier decisions, re-ignitions, milestones and trending
    events are emitted; simulated creators upload new videos into tier 0.
 
-With ``threads = k`` in the params, a big step runs 1-4 in k chunks of viewers, one
-per thread, each with its own random stream and its share of the slots
-(:func:`_plan`, :func:`_serve`); the rest of the step runs on the calling thread.
+With ``threads = k`` in the params, a big step is served in k chunks of viewers, each
+with its own random stream and its share of the slots (:func:`_plan`): the
+matching, the reactions, the per-entry counts and the learning of each chunk run
+on a thread of their own (:func:`_serve`); the rest of the step runs on the
+calling thread.
 
 ``run`` repeats steps for a number of simulated hours and returns a :class:`Report`
 (what ``fyp-tui simulate`` prints). Everything is reproducible: the same world,
@@ -113,19 +115,19 @@ _SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _sampler(
-    world: World, params: EngineParams, dt: float, share: float = 1.0, viewers: tuple[int, int] | None = None
+    world: World, params: EngineParams, dt: float, share: float = 1.0, span: tuple[int, int] | None = None
 ) -> audience.PoissonCounts:
-    """The impression-count sampler of the viewers ``lo <= v < hi`` (all by default) for
-    steps of ``dt`` hours, for ``share`` of each viewer's rate (``run`` keeps dt fixed)."""
+    """The impression-count sampler of the viewers ``lo <= v < hi`` (``span``; all by
+    default) for steps of ``dt`` hours, for ``share`` of each viewer's rate. Cached for
+    the last ``(dt, share)`` (``run`` keeps dt fixed; the app's ticks vary it)."""
     rate = _rate(world, params)
-    lo, hi = viewers or (0, len(rate))
-    key = (dt, share, lo, hi)
+    lo, hi = span or (0, len(rate))
     hit = _SAMPLER_CACHE.get(world)
-    if hit is None or hit[0] is not rate:
-        hit = _SAMPLER_CACHE[world] = (rate, {})
-    sampler = hit[1].get(key)
+    if hit is None or hit[0] is not rate or hit[1] != (dt, share):
+        hit = _SAMPLER_CACHE[world] = (rate, (dt, share), {})
+    sampler = hit[2].get((lo, hi))
     if sampler is None:
-        sampler = hit[1][key] = audience.PoissonCounts(rate[lo:hi] * (dt * share))
+        sampler = hit[2][lo, hi] = audience.PoissonCounts(rate[lo:hi] * (dt * share))
     return sampler
 
 
@@ -133,9 +135,9 @@ _CUMRATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _control_viewers(
-    world: World, params: EngineParams, rng: np.random.Generator, dt: float, viewers: tuple[int, int] | None = None
+    world: World, params: EngineParams, rng: np.random.Generator, dt: float, span: tuple[int, int] | None = None
 ) -> np.ndarray:
-    """The control slice's impressions of the viewers ``lo <= v < hi`` (all by default),
+    """The control slice's impressions of the viewers ``lo <= v < hi`` (``span``; all by default),
     as sorted viewer ids: each viewer makes Poisson(``control_fraction`` x rate x dt) of
     them, independent of its targeted ones (Poisson splitting: the same law as marking
     each impression control with probability ``control_fraction``), drawn as a Poisson
@@ -146,7 +148,7 @@ def _control_viewers(
         hit = (rate, np.concatenate([[0.0], np.cumsum(rate)]))
         _CUMRATE_CACHE[world] = hit
     cum = hit[1]  # cum[v]: the rates of the viewers before v
-    lo, hi = viewers or (0, len(rate))
+    lo, hi = span or (0, len(rate))
     total = float(cum[hi] - cum[lo])
     if not total > 0 or params.control_fraction <= 0:
         return np.zeros(0, np.int32)
@@ -292,16 +294,16 @@ def _parallel(fn, jobs: list[tuple]) -> list:
     threads (numpy releases the GIL in its array loops and random draws)."""
     if len(jobs) == 1:
         return [fn(*jobs[0])]
-    if not _EXECUTOR:
-        from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
+    if not _EXECUTOR:
         _EXECUTOR.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="fyp-engine"))
     futures = [_EXECUTOR[0].submit(fn, *job) for job in jobs[1:]]
     try:
         first = fn(*jobs[0])
-    finally:  # (even on an error here: no worker is left writing to the world)
-        done = [f.result() for f in futures]
-    return [first] + done
+    finally:  # (even on an error: no worker is left writing to the world)
+        wait(futures)
+    return [first] + [f.result() for f in futures]
 
 
 #: a step is served in viewer chunks of at least this many expected impressions
@@ -362,15 +364,15 @@ class _Served:
 
 
 def _draw(
-    world: World, params: EngineParams, rng: np.random.Generator, dt: float, viewers: tuple[int, int], sampler: audience.PoissonCounts
+    world: World, params: EngineParams, rng: np.random.Generator, dt: float, span: tuple[int, int], sampler: audience.PoissonCounts
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The impressions the viewers ``lo <= v < hi`` open in ``dt`` hours: (targeted
-    impressions' viewers, intp, see :meth:`audience.PoissonCounts.impressions`;
+    """The impressions the viewers ``lo <= v < hi`` (``span``) open in ``dt`` hours:
+    (targeted impressions' viewers, intp, see :meth:`audience.PoissonCounts.impressions`;
     control impressions' viewers, sorted)."""
     targeted = sampler.impressions(rng)
-    if viewers[0]:
-        targeted += viewers[0]
-    return targeted, _control_viewers(world, params, rng, dt, viewers)
+    if span[0]:
+        targeted += span[0]
+    return targeted, _control_viewers(world, params, rng, dt, span)
 
 
 @dataclass
@@ -399,10 +401,10 @@ def _plan(
     k = _chunks(params, float(rate.sum()) * dt)
     rngs = [rng] if k == 1 else rng.spawn(k)
     cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
-    ranges = list(zip(cut[:-1], cut[1:]))
+    spans = list(zip(cut[:-1], cut[1:]))
     # (drawn one chunk after the other: the draw is many small array operations, and
     # two threads passing the GIL back and forth took longer than one doing both)
-    drawn = [_draw(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, ranges)]
+    drawn = [_draw(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, spans)]
     n_control = sum(len(c) for _, c in drawn)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
@@ -416,8 +418,8 @@ def _plan(
         kc = min(max(keep - at, 0), len(control))
         if kc < len(control):  # (appended, not merged: the order of impressions matters only to the cache)
             targeted = np.concatenate([targeted, control[kc:]])
-        entries = al.slot[nt + min(at, keep) : nt + min(at, keep) + kc]
-        chunks.append(_Chunk(r, targeted, control[:kc], entries))
+        first = nt + min(at, keep)  # this chunk's first kept control slot
+        chunks.append(_Chunk(r, targeted, control[:kc], al.slot[first : first + kc]))
         at += len(control)
     # the pools' slots, dealt to the chunks in proportion to their targeted impressions ...
     sizes = [len(c.targeted) for c in chunks]
@@ -425,9 +427,10 @@ def _plan(
     per_entry = al.per_entry if al.per_entry is not None else np.bincount(al.slot[:nt], minlength=P)
     pool_parts = [per_entry] if k == 1 else _deal(rng, per_entry, pool_shares)
     entry = np.arange(P, dtype=np.int32)
+    groups = pools.entry_groups(world, al.ids, al.topic)
     for c, part in zip(chunks, pool_parts):
         c.pool = al.slot[:nt] if k == 1 else np.repeat(entry, part)
-        c.pool_groups = pools.slot_group_counts(world, al, part)
+        c.pool_groups = pools.group_counts(world, groups, part)
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
     need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
@@ -436,12 +439,14 @@ def _plan(
         ids = np.concatenate([al.ids, cat.ids])
         topic = np.concatenate([al.topic, cat.topic])
         entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
+        groups = pools.entry_groups(world, cat.ids, cat.topic)
         for c, part in zip(chunks, cat.parts or [cat.per_entry]):
             c.catalogue = np.repeat(entry, part)
-            c.catalogue_groups = pools.slot_group_counts(world, cat, part)
+            c.catalogue_groups = pools.group_counts(world, groups, part)
     if k > 1:  # the tables the chunks read, built here rather than by racing threads
         audience.prepare(world)
         pools.prepare_matching(world, params)
+        _learn_table(float(params.learning_rate), world.aud_pref.dtype)
         if not world.aud_pref.flags.c_contiguous:
             world.aud_pref = np.ascontiguousarray(world.aud_pref)
     return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P)
@@ -468,7 +473,7 @@ def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, 
     n_got = int(np.count_nonzero(got))
     if n_got < len(got):
         tviewers, pick = tviewers[got], pick[got]
-    # impressions: targeted and catalogue in viewer order, then the control slice
+    # impressions: the targeted ones (pools and catalogue), then the control slice
     viewers = np.concatenate([tviewers, ch.control], dtype=np.intp)
     # (intp: the entry of each impression indexes several arrays and feeds two bincounts,
     # and numpy converts any other index type to intp in each of them)
