@@ -484,3 +484,27 @@ def test_tier_history_reads_the_tier_events(tiny_db):
         ]
         assert store.tier_history(3, 4.0) == [(0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share")]
         assert store.tier_history(99, 10.0) == []
+
+
+def test_learned_preferences_are_overwritten_in_place_and_only_with_the_checkpoint(tiny_db, monkeypatch):
+    """A checkpoint writes an engine array stored with the same shape in place (its row
+    stays; the values are new), inside the checkpoint's transaction: a checkpoint that
+    fails later leaves the stored array as it was."""
+    rowid = lambda: _sql(tiny_db, "SELECT rowid FROM engine_state WHERE name = 'aud_pref'")[0][0]  # noqa: E731
+    with WorldStore.open(tiny_db) as store:
+        world = store.load()
+        before = rowid()
+        world.aud_pref[:5, :] = 0.25
+        store.checkpoint(world)
+        assert rowid() == before, "written in place, not replaced"
+        world.aud_pref[:5, :] = 0.75  # (and nothing else: the arrays are the first thing written)
+        import fyp_tui.store.io as io
+
+        def boom(*a, **k):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(io, "tier_event_row", boom)  # the tier events come after the arrays
+        with pytest.raises(StoreError):
+            store.checkpoint(world, [Stalled(1.0, 0, 0, 0.1, 0.2, 30, "below bar")])
+    with WorldStore.open(tiny_db) as store:
+        assert (store.load().aud_pref[:5] == np.float16(0.25)).all()

@@ -282,6 +282,31 @@ def _array_row(name: str, a: np.ndarray) -> tuple:
     return (name, a.dtype.str, json.dumps(list(a.shape)), a.tobytes())
 
 
+def _store_state_sqlite(conn: Any, rows: list[tuple]) -> None:
+    """Write engine_state rows on SQLite, inside the caller's transaction. An array
+    stored with the same dtype, shape and size is overwritten in place (incremental
+    blob I/O: about half the time of replacing the row, which frees and rewrites
+    every overflow page; 80 MB of learned preferences on ``large``); the others are
+    inserted or replaced."""
+    db = conn.connection.dbapi_connection
+    if not db.in_transaction:  # (blob writes outside a transaction would each commit alone)
+        db.execute("BEGIN")
+    stored = {
+        name: (rowid, dtype, shape, size)
+        for name, rowid, dtype, shape, size in _select(conn, "SELECT name, rowid, dtype, shape, length(data) FROM engine_state")
+    }
+    rest = []
+    for name, dtype, shape, data in rows:
+        hit = stored.get(name)
+        if hit is not None and hit[1:] == (dtype, shape, len(data)):
+            with db.blobopen("engine_state", "data", hit[0]) as blob:
+                blob.write(data)
+        else:
+            rest.append((name, dtype, shape, data))
+    if rest:
+        _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), rest, or_replace=True)
+
+
 def _json_row(name: str, value: Any) -> tuple:
     return (name, "json", "[]", json.dumps(value).encode())
 
@@ -1266,7 +1291,7 @@ class WorldStore:
         if snap.mirror:
             rows += _mirror_rows(snap.mirror, snap.n_viewers)
         if conn.dialect.name == "sqlite":
-            _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), rows, or_replace=True)
+            _store_state_sqlite(conn, rows)
         else:
             m = _marker(conn)
             cur = _cursor(conn)
