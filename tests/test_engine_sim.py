@@ -263,17 +263,19 @@ def test_a_step_with_no_impressions_still_steps(tiny_world):
     assert r.impressions == 0 and w.clock == pytest.approx(tiny_world.clock + 1e-7)
 
 
-def test_control_viewers_of_a_span_stay_in_it_and_follow_activity(tiny_world):
-    w = tiny_world
-    p = EngineParams.from_world(w)
-    rate = simulate._rate(w, p)
-    lo, hi = 700, 1900
-    v = simulate._control_viewers(w, p, np.random.default_rng(5), 400.0, (lo, hi))
-    assert len(v) and v.min() >= lo and v.max() < hi and (np.diff(v) >= 0).all()
-    expected = p.control_fraction * rate[lo:hi].sum() * 400.0
-    assert abs(len(v) - expected) < 5 * np.sqrt(expected)
-    c = np.bincount(v - lo, minlength=hi - lo)
-    assert np.corrcoef(c, rate[lo:hi])[0, 1] > 0.8
+def test_impressions_cut_into_chunks_are_the_same_draw(tiny_world):
+    """A step's chunks get the impressions of their own viewers, as the whole draw has them."""
+    lam = simulate._rate(tiny_world, EngineParams.from_world(tiny_world)) * 3.0
+    s = audience.PoissonCounts(lam)
+    whole = s.impressions(np.random.default_rng(4))
+    cut = [0, 700, 701, 1900, len(lam)]
+    parts = s.impressions(np.random.default_rng(4), cut)
+    assert len(parts) == 4
+    for lo, hi, part in zip(cut[:-1], cut[1:], parts):
+        assert ((part >= lo) & (part < hi)).all()
+        assert part.tolist() == whole[(whole >= lo) & (whole < hi)].tolist()
+    control = np.array([0, 3, 3, 700, 1899, 1900, 2400])
+    assert [x.tolist() for x in simulate._split_sorted(control, cut)] == [[0, 3, 3], [700], [1899], [1900, 2400]]
 
 
 def test_slots_are_dealt_in_proportion_and_add_up():

@@ -113,6 +113,12 @@ def activity(world: World, impressions_per_viewer_hour: float | None = None) -> 
 _HUGE_LAM = 30.0
 
 
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    if len(parts) < 2:
+        return parts[0] if parts else np.zeros(0, np.intp)
+    return np.concatenate(parts)
+
+
 class PoissonCounts:
     """Draws one Poisson(``lam[i]``) count per viewer, fast, for a fixed ``lam``.
 
@@ -141,10 +147,13 @@ class PoissonCounts:
         """The count of each viewer (int64)."""
         return np.bincount(self.impressions(rng), minlength=len(self.lam))
 
-    def impressions(self, rng: np.random.Generator) -> np.ndarray:
+    def impressions(self, rng: np.random.Generator, cut: list[int] | None = None) -> np.ndarray | list[np.ndarray]:
         """The same draw as :meth:`draw`, as one viewer id per impression (intp): the
         viewers with a count of at least 1, then those with at least 2, and so on,
         each level in viewer order (so per-viewer gathers sweep the tables in order).
+
+        ``cut``: viewer bounds ``[0, c1, ..., N]``; then a list of the impressions of
+        each range of viewers ``cut[i] <= v < cut[i + 1]``, in the same order.
 
         ``count > k`` exactly when ``u > P(count <= k)``: one comparison of the whole
         audience per level, and no per-viewer gathers."""
@@ -158,10 +167,12 @@ class PoissonCounts:
         if len(levels) == self.K:  # past the table: a few heavy users count on
             rows = levels[-1]
             more = self._tail(rng, rows, u.take(rows)) - self.K
-            levels.append(np.repeat(rows, more))
-        if len(levels) < 2:
-            return levels[0] if levels else np.zeros(0, np.intp)
-        return np.concatenate(levels)
+            levels.append(np.repeat(rows, more))  # (sorted: rows are)
+        if cut is None:
+            return _join(levels)
+        # each level is sorted: a range of viewers is a slice of it
+        at = [np.searchsorted(lv, cut) for lv in levels]
+        return [_join([lv[a[i] : a[i + 1]] for lv, a in zip(levels, at)]) for i in range(len(cut) - 1)]
 
     def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms

@@ -114,52 +114,41 @@ def _rate(world: World, params: EngineParams) -> np.ndarray:
 _SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _sampler(
-    world: World, params: EngineParams, dt: float, share: float = 1.0, span: tuple[int, int] | None = None
-) -> audience.PoissonCounts:
-    """The impression-count sampler of the viewers ``lo <= v < hi`` (``span``; all by
-    default) for steps of ``dt`` hours, for ``share`` of each viewer's rate. Cached for
-    the last ``(dt, share)`` (``run`` keeps dt fixed; the app's ticks vary it)."""
+def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) -> audience.PoissonCounts:
+    """The audience's impression-count sampler for steps of ``dt`` hours, for ``share``
+    of each viewer's rate (cached for the last ``(dt, share)``: ``run`` keeps dt fixed)."""
     rate = _rate(world, params)
-    lo, hi = span or (0, len(rate))
     hit = _SAMPLER_CACHE.get(world)
-    if hit is None or hit[0] is not rate or hit[1] != (dt, share):
-        hit = _SAMPLER_CACHE[world] = (rate, (dt, share), {})
-    sampler = hit[2].get((lo, hi))
-    if sampler is None:
-        sampler = hit[2][lo, hi] = audience.PoissonCounts(rate[lo:hi] * (dt * share))
+    if hit is not None and hit[0] is rate and hit[1] == (dt, share):
+        return hit[2]
+    sampler = audience.PoissonCounts(rate * (dt * share))
+    _SAMPLER_CACHE[world] = (rate, (dt, share), sampler)
     return sampler
 
 
 _CUMRATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _control_viewers(
-    world: World, params: EngineParams, rng: np.random.Generator, dt: float, span: tuple[int, int] | None = None
-) -> np.ndarray:
-    """The control slice's impressions of the viewers ``lo <= v < hi`` (``span``; all by default),
-    as sorted viewer ids: each viewer makes Poisson(``control_fraction`` x rate x dt) of
-    them, independent of its targeted ones (Poisson splitting: the same law as marking
-    each impression control with probability ``control_fraction``), drawn as a Poisson
-    total picked by rate."""
+def _control_viewers(world: World, params: EngineParams, rng: np.random.Generator, dt: float) -> np.ndarray:
+    """The control slice's impressions, as sorted viewer ids: each viewer makes
+    Poisson(``control_fraction`` x rate x dt) of them, independent of its targeted ones
+    (Poisson splitting: the same law as marking each impression control with
+    probability ``control_fraction``), drawn as a Poisson total picked by rate."""
     rate = _rate(world, params)
     hit = _CUMRATE_CACHE.get(world)
     if hit is None or hit[0] is not rate:
-        hit = (rate, np.concatenate([[0.0], np.cumsum(rate)]))
+        hit = (rate, np.cumsum(rate))
         _CUMRATE_CACHE[world] = hit
-    cum = hit[1]  # cum[v]: the rates of the viewers before v
-    lo, hi = span or (0, len(rate))
-    total = float(cum[hi] - cum[lo])
+    cum = hit[1]
+    total = float(cum[-1]) if len(cum) else 0.0
     if not total > 0 or params.control_fraction <= 0:
         return np.zeros(0, np.int32)
     k = int(rng.poisson(params.control_fraction * total * dt))
     u = rng.random(k)
     u.sort()  # sorted keys: a cheaper search, and the viewers come out sorted
     u *= total
-    u += cum[lo]
     who = np.searchsorted(cum, u, side="right")
-    who -= 1
-    np.clip(who, lo, hi - 1, out=who)
+    np.minimum(who, len(cum) - 1, out=who)
     return who.astype(np.int32)
 
 
@@ -363,16 +352,10 @@ class _Served:
     dropped: int
 
 
-def _draw(
-    world: World, params: EngineParams, rng: np.random.Generator, dt: float, span: tuple[int, int], sampler: audience.PoissonCounts
-) -> tuple[np.ndarray, np.ndarray]:
-    """The impressions the viewers ``lo <= v < hi`` (``span``) open in ``dt`` hours:
-    (targeted impressions' viewers, intp, see :meth:`audience.PoissonCounts.impressions`;
-    control impressions' viewers, sorted)."""
-    targeted = sampler.impressions(rng)
-    if span[0]:
-        targeted += span[0]
-    return targeted, _control_viewers(world, params, rng, dt, span)
+def _split_sorted(viewers: np.ndarray, cut: list[int]) -> list[np.ndarray]:
+    """Sorted ``viewers`` cut into the chunks of viewers ``cut[i] <= v < cut[i + 1]``."""
+    at = np.searchsorted(viewers, cut)
+    return [viewers[at[i] : at[i + 1]] for i in range(len(cut) - 1)]
 
 
 @dataclass
@@ -391,21 +374,23 @@ def _plan(
 ) -> _Plan:
     """Draw the step's impressions and deal out its slots.
 
-    The audience is cut into k chunks of viewers (k = ``params.threads`` for big
-    steps), each with its own random stream: each draws its impressions and is
+    The audience's impressions are drawn, then cut into k chunks of viewers (k =
+    ``params.threads`` for big steps), each with its own random stream: each is
     dealt its share of the pools' slots (at random, in proportion to its targeted
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
     can be served on its own thread."""
     cf = float(params.control_fraction)
     rate = _rate(world, params)
     k = _chunks(params, float(rate.sum()) * dt)
-    rngs = [rng] if k == 1 else rng.spawn(k)
+    # the whole audience's impressions, drawn at once, then cut by viewer (one draw is
+    # many small array operations: cheaper once than per chunk, and cheaper on this
+    # thread than on two passing the GIL back and forth)
     cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
-    spans = list(zip(cut[:-1], cut[1:]))
-    # (drawn one chunk after the other: the draw is many small array operations, and
-    # two threads passing the GIL back and forth took longer than one doing both)
-    drawn = [_draw(world, params, r, dt, v, _sampler(world, params, dt, 1.0 - cf, v)) for r, v in zip(rngs, spans)]
-    n_control = sum(len(c) for _, c in drawn)
+    targeted = _sampler(world, params, dt, 1.0 - cf).impressions(rng, cut)  # (intp)
+    control = _control_viewers(world, params, rng, dt)
+    drawn = list(zip(targeted, _split_sorted(control, cut)))
+    rngs = [rng] if k == 1 else rng.spawn(k)
+    n_control = len(control)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
     )
