@@ -386,26 +386,25 @@ def _plan(
     # many small array operations: cheaper once than per chunk, and cheaper on this
     # thread than on two passing the GIL back and forth)
     cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
-    targeted = _sampler(world, params, dt, 1.0 - cf).impressions(rng, cut)  # (intp)
+    targeted = _sampler(world, params, dt, 1.0 - cf).impressions(rng, cut)  # per chunk (intp)
     control = _control_viewers(world, params, rng, dt)
-    drawn = list(zip(targeted, _split_sorted(control, cut)))
-    rngs = [rng] if k == 1 else rng.spawn(k)
     n_control = len(control)
     al = pools.allocate(
-        world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(len(t) for t, _ in drawn), n_control=n_control
+        world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control
     )
     nt = len(al.slot) - al.n_control  # targeted slots
     P = len(al.ids)
     # control impressions past every budget (the last ones) join the targeted ones
     keep = n_control - al.dropped_control
+    rngs = [rng] if k == 1 else rng.spawn(k)
     chunks, at = [], 0
-    for r, (targeted, control) in zip(rngs, drawn):
-        kc = min(max(keep - at, 0), len(control))
-        if kc < len(control):  # (appended, not merged: the order of impressions matters only to the cache)
-            targeted = np.concatenate([targeted, control[kc:]])
+    for r, tv, cv in zip(rngs, targeted, _split_sorted(control, cut)):
+        kc = min(max(keep - at, 0), len(cv))
+        if kc < len(cv):  # (appended, not merged: the order of impressions matters only to the cache)
+            tv = np.concatenate([tv, cv[kc:]])
         first = nt + min(at, keep)  # this chunk's first kept control slot
-        chunks.append(_Chunk(r, targeted, control[:kc], al.slot[first : first + kc]))
-        at += len(control)
+        chunks.append(_Chunk(r, tv, cv[:kc], al.slot[first : first + kc]))
+        at += len(cv)
     # the pools' slots, dealt to the chunks in proportion to their targeted impressions ...
     sizes = [len(c.targeted) for c in chunks]
     pool_shares = _shares(sizes, nt)
