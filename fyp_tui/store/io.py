@@ -690,7 +690,7 @@ def world_problem(world: World) -> str | None:
     """
     n = world.n_videos
     T, C, S, H = world.n_topics, world.n_creators, world.n_sounds, world.n_hashtags
-    K, L, D, N = len(world.country_codes), len(world.language_codes), len(world.device_names), world.n_viewers
+    K, L, D = len(world.country_codes), len(world.language_codes), len(world.device_names)
 
     def out_of(a: np.ndarray, lo: int, hi: int) -> bool:  # any value outside [lo, hi)
         return a.size > 0 and (int(a.min()) < lo or int(a.max()) >= hi)
