@@ -73,6 +73,16 @@ async def open_feed(pilot, *, topics: bool = False) -> FeedScreen:
     return feed
 
 
+async def swipe(pilot, feed: FeedScreen, n: int) -> list[int]:
+    """Press j ``n`` times, one card at a time: the videos shown, the current one first."""
+    seen = [feed.card.video]
+    for _ in range(n):
+        await pilot.press("j")
+        await drain(pilot)
+        seen.append(feed.card.video)
+    return seen
+
+
 def rows(db: str, sql: str, *args) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, args).fetchall()
@@ -135,11 +145,7 @@ async def test_a_second_run_skips_onboarding_and_resumes(tiny_db, clock):
 async def test_j_and_k_scroll_forward_and_back(app):
     async with app.run_test(size=SIZE) as pilot:
         feed = await open_feed(pilot)
-        seen = [feed.card.video]
-        for _ in range(3):
-            await pilot.press("j")
-            await drain(pilot)
-            seen.append(feed.card.video)
+        seen = await swipe(pilot, feed, 3)
         assert len(set(seen)) == 4, "each swipe shows a new video"
         await pilot.press("k")
         await drain(pilot)
@@ -157,11 +163,7 @@ async def test_fast_presses_are_not_dropped(app):
     """Keys pressed while a request is out (a held key, a quick double tap) each count."""
     async with app.run_test(size=SIZE) as pilot:
         feed = await open_feed(pilot)
-        seen = [feed.card.video]
-        for _ in range(4):
-            await pilot.press("j")
-            await drain(pilot)
-            seen.append(feed.card.video)
+        seen = await swipe(pilot, feed, 4)
         # two backs in the same tick: the second arrives while the first is still out
         feed.action_previous()
         feed.action_previous()
