@@ -53,7 +53,7 @@ async def drain(pilot) -> None:
     """Wait until the feed queue has run every job submitted so far, and the replies are handled."""
     app = pilot.app
     for _ in range(3):  # a reply may submit follow-up jobs (prefetch)
-        await asyncio.wrap_future(app.service.submit(lambda: None))
+        await asyncio.wrap_future(app.live.feed.submit(lambda: None))
         await pilot.pause()
 
 
@@ -334,7 +334,7 @@ async def test_side_panel_shows_why_and_spread(app):
         assert side.display
         why = feed.query_one(WhyView)
         assert why.data is not None and why.data.video == feed.card.video
-        expected = app.service.why(feed.card.video)
+        expected = app.live.panel.why(feed.card.video)
         text = str(why.content)
         assert "Score" in text and f"tier {expected.tier}" in text
         for c in expected.contributions[:3]:
@@ -364,14 +364,14 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         await until(pilot, lambda: app.current_mode == "studio", "the studio")
         studio = app.screen
         studio.query_one("#caption", Input).value = "my first dance"
-        tag = app.service.world.hashtag_names[0]
+        tag = app.live.world.hashtag_names[0]
         studio.query_one("#hashtags", Input).value = f"#{tag}"
         studio.query_one("#sound", Select).value = 0
         studio.query_one("#topic", Select).value = 0
         studio.query_one("#duration", Input).value = "15"
         await pilot.press("ctrl+r")
         await pilot.pause()
-        world = app.service.world
+        world = app.live.world
         mine = [v for v in range(world.n_videos) if world.video_profile[v] >= 0]
         assert len(mine) == 1
         video = mine[0]
@@ -411,7 +411,7 @@ async def test_studio_refuses_a_bad_post(app):
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert "Unknown hashtag" in str(studio.query_one("#studio-error", Static).content)
-        world = app.service.world
+        world = app.live.world
         assert not (world.video_profile[: world.n_videos] >= 0).any()
 
 
@@ -424,7 +424,7 @@ async def test_counters_and_clock_follow_the_world(app):
         assert app.sim_clock == pytest.approx(before + 2.0)
         header = str(feed.query_one("#header", Static).content)
         assert "day 1 02:00" in header
-        views = app.service.counters(feed.card.video).views
+        views = app.live.feed.counters(feed.card.video).views
         assert str(feed.query_one("#views", Static).content).endswith(str(views))
 
 
@@ -467,7 +467,7 @@ async def test_profile_shows_interests_and_refresh_resets_them(app, tiny_db):
         await until(pilot, lambda: app.current_mode == "profile", "the profile")
         profile = app.screen
         text = str(profile.query_one("#interests", Static).content)
-        assert app.service.world.topic_names[0] in text
+        assert app.live.world.topic_names[0] in text
         assert handle in str(profile.query_one("#follows", Static).content)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
@@ -475,7 +475,7 @@ async def test_profile_shows_interests_and_refresh_resets_them(app, tiny_db):
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await pilot.pause()
         assert "No learned interests" in str(profile.query_one("#interests", Static).content)
-        assert not app.service.session.person.interests.any()
+        assert not app.live.feed_session.person.interests.any()
         assert handle in str(profile.query_one("#follows", Static).content), "follows stay"
     state = json.loads(rows(tiny_db, "SELECT state_json FROM profile WHERE name = 'tester'")[0][0])
     assert not any(state["interests"])
@@ -490,10 +490,10 @@ async def test_refresh_can_be_cancelled_and_the_knob_turns(app):
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("n")
         await pilot.pause()
-        assert app.service.session.person.interests.any()
-        knob = app.service.session.person.knob
+        assert app.live.feed_session.person.interests.any()
+        knob = app.live.feed_session.person.knob
         await pilot.press("right_square_bracket")
-        assert app.service.session.person.knob == pytest.approx(knob + 0.1)
+        assert app.live.feed_session.person.knob == pytest.approx(knob + 0.1)
 
 
 # -- world screen, help, palette, theme ---------------------------------------------------------
@@ -506,7 +506,7 @@ async def test_world_screen_shows_the_funnel_and_trends(app):
         await pilot.press("4")
         await until(pilot, lambda: app.current_mode == "world", "the world screen")
         funnel = str(app.screen.query_one("#funnel", Static).content)
-        world = app.service.world
+        world = app.live.world
         active0 = int(((world.video_tier[: world.n_videos] == 0) & (world.video_status[: world.n_videos] == Status.ACTIVE)).sum())
         assert "tier 0" in funnel and str(active0) in funnel
         assert "Sounds" in str(app.screen.query_one("#trends", Static).content)
@@ -589,7 +589,7 @@ async def test_a_failed_save_is_shown_and_retried_so_nothing_is_lost(app, tiny_d
     async with app.run_test(size=SIZE) as pilot:
         feed = await open_feed(pilot)
         video = feed.card.video
-        inner = app.service.journal.inner
+        inner = app.live.journal.inner
         real = inner.record
         calls = {"n": 0}
 
@@ -617,7 +617,7 @@ async def test_a_failed_simulation_step_pauses_the_clock_with_a_message(app):
         def broken(hours):
             raise RuntimeError("numbers went wrong")
 
-        app.service.advance = broken
+        app.live.clock.advance = broken
         app.fast_forward(1.0)
         await until(pilot, lambda: app.world_paused, "the clock to pause")
         assert any("numbers went wrong" in n.message for n in app._notifications)

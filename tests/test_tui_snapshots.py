@@ -36,7 +36,7 @@ async def until(pilot, cond, timeout: float = 20.0) -> None:
 
 async def drain(pilot) -> None:
     for _ in range(3):
-        await asyncio.wrap_future(pilot.app.service.submit(lambda: None))
+        await asyncio.wrap_future(pilot.app.live.feed.submit(lambda: None))
         await pilot.pause()
 
 
@@ -100,7 +100,7 @@ def test_studio(snap_compare, tiny_db, size):
     async def run_before(pilot):
         await to_feed(pilot)
         app = pilot.app
-        app.service.post_video(caption="my first dance", hashtags=[0, 1], sound=0, duration=15.0, topic=0)
+        app.live.studio.post_video(caption="my first dance", hashtags=[0, 1], sound=0, duration=15.0, topic=0)
         await pilot.press("3")
         await until(pilot, lambda: app.current_mode == "studio")
         await pilot.pause()

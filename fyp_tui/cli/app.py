@@ -25,9 +25,9 @@ def run_app(*, db: str | None, profile: str) -> None:
     # a world that cannot be opened (locked by another process, damaged, newer) ends
     # here as one line and a non-zero exit, before the terminal is taken over
     try:
-        app.service.check_store()
+        app.live.check_store()
     except BaseException:
-        app.service.close()
+        app.live.close()
         raise
     app.run()
     if app.failed:

@@ -37,14 +37,14 @@ def make_app(
     """
     import time
 
-    from fyp_tui.tui.service import WorldService
+    from fyp_tui.live.session import LiveSession
 
-    service = WorldService(db, profile, seed=seed, frozen=frozen)
-    service.preload()
+    live = LiveSession(db, profile, seed=seed, frozen=frozen)
+    live.preload()
     from fyp_tui.tui.app import DARK, DEFAULT_PACE, FypApp
 
     return FypApp(
-        service,
+        live,
         frozen=frozen,
         clock=clock or time.monotonic,
         theme=theme or DARK,

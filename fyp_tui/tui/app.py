@@ -1,6 +1,6 @@
 """The Textual app: one feed, a live world behind it.
 
-The app owns a :class:`~fyp_tui.tui.service.WorldService` (the only thing that
+The app owns a :class:`~fyp_tui.live.session.LiveSession` (the only thing that
 touches the World) and runs its slow parts in thread workers: loading the world,
 each simulation tick, each checkpoint write. Workers post small messages back;
 nothing in a worker touches a widget or a reactive.
@@ -22,6 +22,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from fyp_tui.live.errors import describe_error
+from fyp_tui.live.session import LiveSession
 from fyp_tui.tui.messages import CheckpointDone, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
@@ -30,7 +32,6 @@ from fyp_tui.tui.screens.onboarding import OnboardingScreen
 from fyp_tui.tui.screens.profile import ProfileScreen
 from fyp_tui.tui.screens.studio import StudioScreen
 from fyp_tui.tui.screens.world import WorldScreen
-from fyp_tui.tui.service import WorldService, describe_error
 
 #: Simulated minutes per real second the pace keys step through.
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 240.0)
@@ -76,7 +77,7 @@ class FypApp(App[None]):
 
     def __init__(
         self,
-        service: WorldService,
+        live: LiveSession,
         *,
         frozen: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -84,7 +85,7 @@ class FypApp(App[None]):
         pace: float = DEFAULT_PACE,
     ) -> None:
         super().__init__()
-        self.service = service
+        self.live = live
         self.frozen = frozen
         self.clock = clock  # monotonic seconds; tests pass a fake one
         self.ready = False
@@ -121,7 +122,7 @@ class FypApp(App[None]):
         """Once the first card is on screen: load what the first reaction and the first
         checkpoint need (the journal, SQLAlchemy), kept off the way to that card."""
         try:
-            self.service.warm_up()
+            self.live.warm_up()
         except Exception:
             pass  # not fatal: the journal is made on first use then, and reports its own errors
 
@@ -134,7 +135,7 @@ class FypApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_world(self) -> None:
         try:
-            info = self.service.wait_open()
+            info = self.live.wait_open()
         except Exception as exc:  # shown to the person, never a traceback
             title, message = describe_error(exc)
             self.post_message(WorldFailed(message, title))
@@ -151,13 +152,13 @@ class FypApp(App[None]):
         for screen in self._mode_screens():
             screen.world_ready()
         if message.needs_onboarding:
-            self.push_screen(OnboardingScreen(self.service.topic_names()), self._onboarded)
+            self.push_screen(OnboardingScreen(self.live.topic_names()), self._onboarded)
         else:
             self._feed().start()
 
     def _onboarded(self, topics: list[int] | None) -> None:
         feed = self._feed()
-        feed.request("settings", self.service.onboard, list(topics or []))
+        feed.request("settings", self.live.profile.onboard, list(topics or []))
         feed.start()
 
     def on_world_failed(self, message: WorldFailed) -> None:
@@ -184,7 +185,7 @@ class FypApp(App[None]):
     def advance(self, hours: float) -> None:
         """One simulation tick in a thread; the result comes back as a message."""
         try:
-            outcome = self.service.advance(hours)
+            outcome = self.live.clock.advance(hours)
         except Exception as exc:
             self.post_message(StepFailed(describe_error(exc)[1]))
             return
@@ -213,7 +214,7 @@ class FypApp(App[None]):
 
     def step_hours(self, hours: float) -> None:
         """Advance the world now, on this thread (tests and the studio's "fast forward")."""
-        outcome = self.service.advance(hours)
+        outcome = self.live.clock.advance(hours)
         self.post_message(WorldAdvanced(outcome.clock, outcome.items, hours))
 
     def action_toggle_world(self) -> None:
@@ -245,12 +246,12 @@ class FypApp(App[None]):
             if error is not None:
                 self.post_message(CheckpointDone(describe_error(error)[1], final))
                 return
-            # straight to the service's writer, from the feed queue's thread: writes run
+            # straight to the checkpoint writer, from the feed queue's thread: writes run
             # one at a time in capture order (the final save lands after, never under, a
             # periodic one), and none waits in the message queue when the app ends
-            self.service.submit_write(future.result()).add_done_callback(written)
+            self.live.checkpoints.submit_write(future.result()).add_done_callback(written)
 
-        self.service.submit(self.service.checkpoint_capture).add_done_callback(captured)
+        self.live.feed.submit(self.live.checkpoints.capture).add_done_callback(captured)
 
     def on_checkpoint_done(self, message: CheckpointDone) -> None:
         if message.error and message.final:
@@ -280,7 +281,7 @@ class FypApp(App[None]):
 
     def _finish(self) -> None:
         try:
-            self.service.close()
+            self.live.close()
         except Exception:
             pass
         self.exit()
@@ -357,11 +358,11 @@ class FypApp(App[None]):
         test ending early): write what is left, synchronously, then release the lock."""
         try:
             if self.ready and not self.failed and not self._saved:
-                self.service.final_save()
+                self.live.checkpoints.final_save()
         except Exception:
             pass  # reactions are committed as they happen; the world resumes from its last checkpoint
         try:
-            self.service.close()
+            self.live.close()
         except Exception:
             pass
 

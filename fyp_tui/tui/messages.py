@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from fyp_tui.tui.views import StripItem
+from fyp_tui.live.views import StripItem
 
 
 @dataclass

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding
 from textual.screen import Screen
 
-from fyp_tui.tui.views import StripItem
+from fyp_tui.live.views import StripItem
 
 if TYPE_CHECKING:
+    from fyp_tui.live.session import LiveSession
     from fyp_tui.tui.app import FypApp
-    from fyp_tui.tui.service import WorldService
 
 
 class FypScreen(Screen):
@@ -24,8 +24,8 @@ class FypScreen(Screen):
         return self.app  # type: ignore[return-value]
 
     @property
-    def service(self) -> WorldService:
-        return self.fyp.service
+    def live(self) -> LiveSession:
+        return self.fyp.live
 
     def on_mount(self) -> None:
         self.fyp.register_screen(self)

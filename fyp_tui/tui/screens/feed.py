@@ -1,12 +1,12 @@
 """The For You feed: one card at a time, reactions, the side panel, the event strip.
 
-Everything that touches the world goes through the service's feed queue (one
+Everything that touches the world goes through the live layer's feed queue (one
 thread, so the person's actions apply in order) and comes back as a
 :class:`~fyp_tui.tui.messages.FeedReply`; the UI thread never waits for the
 world while a simulation step runs. The next card is preloaded, so a swipe
 shows it at once.
 
-Watch time is kept by a :class:`~fyp_tui.tui.views.Playback` from the app's
+Watch time is kept by a :class:`~fyp_tui.live.playback.Playback` from the app's
 monotonic clock: it runs while the card is on screen and the app has focus, and
 goes to the feed session when the card is left (next, previous, not interested,
 quit). One animation timer draws the video; counters follow the world on
@@ -28,10 +28,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
+from fyp_tui.live.playback import Playback
+from fyp_tui.live.views import CardData, Counters, StripItem
 from fyp_tui.tui.messages import FeedReply
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import NotInterestedScreen
-from fyp_tui.tui.views import CardData, Counters, Playback, StripItem
 from fyp_tui.tui.widgets.card import ActionRail, VideoCard
 from fyp_tui.tui.widgets.header import AppHeader
 from fyp_tui.tui.widgets.side import SidePanel
@@ -115,7 +116,7 @@ class FeedScreen(FypScreen):
             error = future.exception()
             self.post_message(FeedReply(kind, None if error else future.result(), error, key_time, video))
 
-        self.service.submit(fn, *args).add_done_callback(done)
+        self.live.feed.submit(fn, *args).add_done_callback(done)
 
     def on_feed_reply(self, reply: FeedReply) -> None:
         if reply.error is not None:
@@ -209,7 +210,7 @@ class FeedScreen(FypScreen):
         """Show the first card (the world is loaded and the person onboarded)."""
         self.started = True
         self.busy = True
-        self.request("begin", self.service.begin)
+        self.request("begin", self.live.feed.begin)
 
     def show(self, card: CardData | None, key_time: float | None = None) -> None:
         """Swap in ``card``; measures key press -> the refresh that shows it."""
@@ -311,7 +312,7 @@ class FeedScreen(FypScreen):
         """Send the current card's watch time to the feed session (on quit)."""
         left = self.leaving()
         if left is not None:
-            self.request("watched", self.service.watched, *left)
+            self.request("watched", self.live.feed.watched, *left)
 
     # -- the clock -----------------------------------------------------------------
     def world_advanced(self, items: list[StripItem]) -> None:
@@ -336,7 +337,7 @@ class FeedScreen(FypScreen):
     def refresh_counters(self) -> None:
         if self.card is None:
             return
-        c = self.service.counters(self.card.video)
+        c = self.live.feed.counters(self.card.video)
         if c != self._last_counters:
             self._last_counters = c
             self.query_one(ActionRail).show_counters(c)
@@ -352,7 +353,7 @@ class FeedScreen(FypScreen):
         if self.card is None or side is None or not side.display or self._panel_busy:
             return
         self._panel_busy = True
-        self.request("panel", self.service.panel, self.card.video, video=self.card.video)
+        self.request("panel", self.live.feed.panel, self.card.video, video=self.card.video)
 
     # -- actions ---------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -378,16 +379,16 @@ class FeedScreen(FypScreen):
             return
         key_time = self.fyp.take_key_time()
         left = self.leaving()
-        card = self.service.take_ahead()
+        card = self.live.feed.take_ahead()
         if card is not None:
             self._remember()
             self.show(card, key_time)
             # the queue's work (record the card left, preload the next) starts once the
             # new card is on screen, so it does not compete with drawing it
-            self.call_after_refresh(self.request, "swap", self.service.after_swap, left)
+            self.call_after_refresh(self.request, "swap", self.live.feed.after_swap, left)
         else:
             self.busy = True
-            self.request("forward", self.service.forward, left, key_time=key_time)
+            self.request("forward", self.live.feed.forward, left, key_time=key_time)
 
     def action_previous(self) -> None:
         if self.card is None:
@@ -402,14 +403,14 @@ class FeedScreen(FypScreen):
             # show the card we know at once; the queue moves the session back in step
             card = replace(self._back.pop(), reshown=True, first_viewer=False)
             self.show(card, key_time)
-            self.call_after_refresh(self.request, "back", self.service.back, left, video=card.video)
+            self.call_after_refresh(self.request, "back", self.live.feed.back, left, video=card.video)
         else:
-            self.request("back", self.service.back, left, key_time=key_time)
+            self.request("back", self.live.feed.back, left, key_time=key_time)
 
     def react(self, kind: str) -> None:
         if self.card is None:
             return
-        self.request("react", self.service.react, self.card.video, kind, video=self.card.video)
+        self.request("react", self.live.feed.react, self.card.video, kind, video=self.card.video)
 
     def action_like(self) -> None:
         if self.card is not None:

@@ -8,10 +8,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Sparkline, Static
 
-from fyp_tui.tui import fmt
+from fyp_tui import fmt
+from fyp_tui.live.views import ProfileData, StripItem
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ConfirmScreen
-from fyp_tui.tui.views import ProfileData, StripItem
 from fyp_tui.tui.widgets.header import AppHeader
 
 KNOB_STEP = 0.1
@@ -99,7 +99,7 @@ class ProfileScreen(FypScreen):
         pass  # the profile changes with the person's actions, not the clock
 
     def reload(self) -> None:
-        p = self.data = self.service.profile()
+        p = self.data = self.live.profile.data()
         self.query_one("#profile-title", Static).update(
             Content.assemble(("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted"))
         )
@@ -126,7 +126,7 @@ class ProfileScreen(FypScreen):
         if self.data is None:
             return
         try:
-            self.service.set_knob(self.data.knob + KNOB_STEP * direction)
+            self.live.profile.set_knob(self.data.knob + KNOB_STEP * direction)
         except Exception as exc:
             self.fyp.show_error(exc)
         self.reload()
@@ -135,7 +135,7 @@ class ProfileScreen(FypScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 try:
-                    self.service.refresh_interests()
+                    self.live.profile.refresh_interests()
                 except Exception as exc:
                     self.fyp.show_error(exc)
                     return

@@ -9,9 +9,9 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from fyp_tui.tui import fmt
+from fyp_tui import fmt
+from fyp_tui.live.views import PostedVideo, StripItem
 from fyp_tui.tui.screens.base import FypScreen
-from fyp_tui.tui.views import PostedVideo, StripItem
 from fyp_tui.tui.widgets.header import AppHeader
 from fyp_tui.tui.widgets.side import step_line
 
@@ -104,10 +104,10 @@ class StudioScreen(FypScreen):
                 box.cursor_blink = False  # snapshots: a steady cursor
 
     def world_ready(self) -> None:
-        topics = self.service.topic_names()
+        topics = self.live.topic_names()
         self.query_one("#topic", Select).set_options([(name, i) for i, name in enumerate(topics)])
         self.query_one("#sound", Select).set_options(
-            [((f"↑ {s.title}" if s.trending else s.title)[:48], s.sound) for s in self.service.studio_sounds()]
+            [((f"↑ {s.title}" if s.trending else s.title)[:48], s.sound) for s in self.live.studio.sounds()]
         )
         self.reload()
 
@@ -119,7 +119,7 @@ class StudioScreen(FypScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.videos = self.service.my_videos()
+        self.videos = self.live.studio.my_videos()
         ol = self.query_one("#my-videos", OptionList)
         keep = self.selected
         ol.clear_options()
@@ -173,11 +173,11 @@ class StudioScreen(FypScreen):
             return self._error(f"Seconds must be a whole number ({DURATION_MIN}-{DURATION_MAX}).")
         if not DURATION_MIN <= duration <= DURATION_MAX:
             return self._error(f"Seconds must be between {DURATION_MIN} and {DURATION_MAX}.")
-        tags, unknown = self.service.hashtag_ids(tags_text)
+        tags, unknown = self.live.studio.hashtag_ids(tags_text)
         if unknown:
             return self._error("Unknown hashtag" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join("#" + u for u in unknown[:4]))
         try:
-            video, items = self.service.post_video(caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic))
+            video, items = self.live.studio.post_video(caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic))
         except Exception as exc:
             self.fyp.show_error(exc)
             return

@@ -9,9 +9,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from fyp_tui.tui import fmt
+from fyp_tui import fmt
+from fyp_tui.live.views import StripItem, WorldData
 from fyp_tui.tui.screens.base import FypScreen
-from fyp_tui.tui.views import StripItem, WorldData
 from fyp_tui.tui.widgets.header import AppHeader
 
 REFRESH_SECONDS = 1.0
@@ -102,7 +102,7 @@ class WorldScreen(FypScreen):
 
     def reload(self) -> None:
         self._last = time.monotonic()
-        d = self.data = self.service.world_data()
+        d = self.data = self.live.overview.data()
         self.query_one("#world-title", Static).update(
             Content.assemble(
                 (f"{fmt.count(d.n_videos)} videos", "bold $foreground"),

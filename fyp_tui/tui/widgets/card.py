@@ -7,8 +7,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from fyp_tui.tui import fmt
-from fyp_tui.tui.views import CardData, Counters
+from fyp_tui import fmt
+from fyp_tui.live.views import CardData, Counters
 from fyp_tui.tui.widgets.video import VideoCanvas
 
 

@@ -12,8 +12,8 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static, TabbedContent, TabPane
 
-from fyp_tui.tui import fmt
-from fyp_tui.tui.views import SpreadData, TierStep, WhyData
+from fyp_tui import fmt
+from fyp_tui.live.views import SpreadData, TierStep, WhyData
 
 Part = "str | tuple[str, str]"
 

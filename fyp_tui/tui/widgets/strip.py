@@ -7,8 +7,8 @@ from collections import deque
 from textual.content import Content
 from textual.widgets import Static
 
-from fyp_tui.tui import fmt
-from fyp_tui.tui.views import StripItem
+from fyp_tui import fmt
+from fyp_tui.live.views import StripItem
 
 MARKS = {"promoted": ("▲", "$success"), "stalled": ("■", "$error"), "trending": ("↑", "$text-secondary"), "milestone": ("◆", "$accent")}
 

@@ -1,4 +1,4 @@
-"""Small text formatters shared by the widgets (no Textual imports)."""
+"""Small text formatters shared by the live layer and the shells (plain strings, no Textual)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ def count(n: int | float) -> str:
             v = n / limit
             return f"{v:.1f}{suffix}" if v < 10 else f"{v:.0f}{suffix}"
     return f"{n:.0f}"
+
+
+def short(text: str, n: int = 28) -> str:
+    """``text`` on one line, cut to ``n`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def sim_clock(hours: float) -> str:

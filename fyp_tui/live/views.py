@@ -1,6 +1,6 @@
-"""Plain, immutable view data the service hands to widgets.
+"""Plain, immutable view data the live layer hands to the shells.
 
-Widgets render these and never touch the World: the service copies what a
+Widgets render these and never touch the World: the live layer copies what a
 screen needs out of the engine (under its lock when the copy must be
 consistent) and the widgets format it. Nothing here imports Textual.
 """
@@ -158,39 +158,17 @@ class StripItem:
     kind: str = "info"  # promoted | stalled | trending | milestone | info
 
 
-@dataclass(slots=True)
-class Playback:
-    """Watch time of the card on screen: on-screen seconds while focused, and play position.
+@dataclass(frozen=True)
+class OpenInfo:
+    """The world is open: its clock, and whether the person still has to pick topics."""
 
-    Timestamps come from an injected monotonic clock, so tests can drive it.
-    """
+    clock: float
+    needs_onboarding: bool
 
-    duration: float
-    watch: float = 0.0  # seconds on screen while the app had focus
-    played: float = 0.0  # seconds of playback (stops while paused)
-    _watch_since: float | None = None
-    _play_since: float | None = None
 
-    def update(self, now: float, *, visible: bool, playing: bool) -> None:
-        """Close the running intervals at ``now`` and open the ones that apply."""
-        if self._watch_since is not None:
-            self.watch += max(0.0, now - self._watch_since)
-        if self._play_since is not None:
-            self.played += max(0.0, now - self._play_since)
-        self._watch_since = now if visible else None
-        self._play_since = now if (visible and playing) else None
+@dataclass(frozen=True)
+class AdvanceOutcome:
+    """One clock tick done: the new simulated time and the strip lines it made."""
 
-    def position(self, now: float) -> float:
-        """Seconds played so far, including the running interval."""
-        extra = 0.0 if self._play_since is None else max(0.0, now - self._play_since)
-        return self.played + extra
-
-    def watched(self, now: float) -> float:
-        extra = 0.0 if self._watch_since is None else max(0.0, now - self._watch_since)
-        return self.watch + extra
-
-    def loops(self, now: float) -> int:
-        """Completed plays of the whole video."""
-        if self.duration <= 0:
-            return 0
-        return int(self.position(now) // self.duration)
+    clock: float
+    items: list[StripItem]

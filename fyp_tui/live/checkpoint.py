@@ -1,0 +1,79 @@
+"""Checkpoints of the simulation: copied out under the lock, written in order on a writer thread.
+
+A capture is fast (a copy, on the feed queue so it lands after what the person
+did); the write is one transaction on the checkpoint writer thread, one at a time
+in capture order: a later snapshot never lands before an earlier one, and the
+final write waits for all.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from fyp_tui.engine.events import Event
+from fyp_tui.errors import FypError
+
+if TYPE_CHECKING:
+    from fyp_tui.live.session import LiveSession
+
+
+class Checkpoints:
+    """The world's checkpoints and the tier events waiting for the next one."""
+
+    def __init__(self, live: LiveSession) -> None:
+        self.live = live
+        self.pending: list[Event] = []  # step events not yet checkpointed
+        self._writer: ThreadPoolExecutor | None = None
+
+    def capture(self) -> Any:
+        """Copy out what the checkpoint writes (fast, under the lock).
+
+        Run it on the feed queue (``live.feed.submit(live.checkpoints.capture)``) so it
+        comes after everything the person did before it."""
+        live = self.live
+        with live.lock:
+            journal = live.journal
+            if journal is not None and (journal.backlog or journal.pending_state):
+                try:
+                    journal.flush()
+                except FypError:
+                    pass  # still failing: kept for the next try; the world checkpoint goes on
+            if journal is not None:
+                journal.inner.get()  # see LazyJournal: made before the first capture
+            events, self.pending = self.pending, []
+            return live.store.capture(live.world, events)
+
+    def submit_write(self, snap: Any) -> Future:
+        """:meth:`write` on the checkpoint writer thread, after every earlier write."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fyp-checkpoint")
+        return self._writer.submit(self.write, snap)
+
+    def write(self, snap: Any) -> None:
+        """Write a captured checkpoint in one transaction (in a worker thread).
+
+        On failure the snapshot's videos and events go back in the queue, so the
+        next checkpoint writes them (nothing is lost while the app runs)."""
+        live = self.live
+        try:
+            live.store.write(snap)
+        except BaseException:
+            with live.lock:
+                snap.requeue(live.world)
+                self.pending[:0] = list(snap.events)
+            raise
+
+    def final_save(self) -> None:
+        """Checkpoint now and wait for it, after everything queued and every checkpoint
+        write still in flight (the app is ending)."""
+        live = self.live
+        if live.store is None or live.closed:
+            return
+        live.feed.drain()
+        self.submit_write(self.capture()).result()
+
+    def shutdown(self) -> None:
+        """Let the writes in flight finish, then stop the writer thread."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True, cancel_futures=False)

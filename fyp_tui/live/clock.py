@@ -1,0 +1,40 @@
+"""The simulated clock: run the world ahead in the engine's step sizes, and say what happened.
+
+A tick is cut into short steps, each under the world lock on its own, so the
+feed queue never waits long for the lock while the world runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fyp_tui.engine.events import Event
+from fyp_tui.live.ladder import TIER_EVENTS
+from fyp_tui.live.views import AdvanceOutcome
+
+if TYPE_CHECKING:
+    from fyp_tui.live.session import LiveSession
+
+
+class Clock:
+    """Advances the one world; its tier events go to the next checkpoint and the charts."""
+
+    def __init__(self, live: LiveSession) -> None:
+        self.live = live
+
+    def advance(self, hours: float) -> AdvanceOutcome:
+        """Run the simulation ``hours`` ahead (a worker thread), in the engine's step sizes."""
+        from fyp_tui.engine.simulate import step, step_hours
+
+        live = self.live
+        w = live.world
+        events: list[Event] = []
+        with live.lock:
+            n, dt = step_hours(w, live.params, float(hours))
+        for _ in range(n):
+            with live.lock:
+                events.extend(step(w, live.params, live.sim_rng, dt).events)
+        live.checkpoints.pending.extend(e for e in events if isinstance(e, TIER_EVENTS))
+        live.history.log_tiers(events)
+        live.history.sample()
+        return AdvanceOutcome(clock=float(w.clock), items=live.strip_items(events))

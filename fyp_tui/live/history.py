@@ -1,0 +1,97 @@
+"""What the session remembers about videos for the charts: views over time, tier decisions.
+
+A few videos are tracked (the person's own, and the last cards shown): their view
+count is sampled at each tick, for the "views over time" chart. Tier decisions
+made while the session runs are kept per video; those made before it are read from
+the store once per video.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from fyp_tui.engine.events import Event
+from fyp_tui.engine.world import Signal
+from fyp_tui.live.ladder import TIER_EVENTS, budget, step_of
+from fyp_tui.live.views import TierStep
+
+if TYPE_CHECKING:
+    from fyp_tui.live.session import LiveSession
+
+#: Samples kept per video for the "views over time" chart.
+SERIES_MAX = 120
+#: Tier decisions kept per video (this session).
+TIER_LOG_MAX = 20
+#: Videos tracked at most before the oldest (not the person's own) are dropped.
+TRACKED_MAX = 64
+
+
+class VideoHistory:
+    """View series and tier decisions of the videos the person has met."""
+
+    def __init__(self, live: LiveSession) -> None:
+        self.live = live
+        self.tracked: dict[int, deque[tuple[float, int]]] = {}
+        self.tier_log: dict[int, list[Event]] = {}
+        self._db_tier_rows: dict[int, list[TierStep]] = {}
+
+    def track(self, video: int) -> None:
+        """Sample ``video``'s views from now on (caller holds the lock or is the opener)."""
+        world = self.live.world
+        if video not in self.tracked:
+            self.tracked[video] = deque(maxlen=SERIES_MAX)
+            self.tracked[video].append((float(world.clock), int(world.video_counts[video, Signal.VIEW])))
+        # keep the set small: own videos + the few most recent cards
+        if len(self.tracked) > TRACKED_MAX:
+            mine = world.video_profile
+            for v in list(self.tracked)[:16]:
+                if int(mine[v]) != self.live.profile_id and v != video:
+                    del self.tracked[v]
+
+    def sample(self) -> None:
+        """One sample of every tracked video's views at the current clock."""
+        w = self.live.world
+        now = float(w.clock)
+        for v, series in self.tracked.items():
+            if series and series[-1][0] == now:
+                continue
+            series.append((now, int(w.video_counts[v, Signal.VIEW])))
+
+    def series(self, video: int) -> deque[tuple[float, int]] | None:
+        """(simulated hours, views) samples of ``video``, if it is tracked."""
+        return self.tracked.get(video)
+
+    def log_tiers(self, events: list[Event]) -> None:
+        """Keep the tier decisions among ``events``."""
+        for e in events:
+            if isinstance(e, TIER_EVENTS):
+                log = self.tier_log.setdefault(e.video, [])
+                log.append(e)
+                if len(log) > TIER_LOG_MAX:
+                    del log[0]
+
+    def past_steps(self, video: int) -> list[TierStep]:
+        """Every tier decision about ``video``: saved ones first, then this session's."""
+        steps = list(self._db_steps(video))
+        for e in self.tier_log.get(video, []):
+            steps.append(step_of(self.live.params, e))
+        return steps
+
+    def _db_steps(self, video: int) -> list[TierStep]:
+        """Tier decisions saved before this session (read once per video)."""
+        got = self._db_tier_rows.get(video)
+        if got is not None:
+            return got
+        live = self.live
+        steps: list[TierStep] = []
+        try:
+            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in live.store.tier_history(video, live.start_clock):
+                outcome = "promoted" if to_tier is not None and reason == "promoted" else (
+                    f"stalled: {reason}" if to_tier is None else reason
+                )
+                steps.append(TierStep(from_tier, outcome, impressions, budget(live.params, from_tier), score, bar, sim_time, tipped_by))
+        except Exception:
+            steps = []  # the panel is informative; a read failure must not break the feed
+        self._db_tier_rows[video] = steps
+        return steps

@@ -1,0 +1,86 @@
+"""The person as the feed has learned them: interests, follows, the echo-chamber meter and knob."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fyp_tui import fmt
+from fyp_tui.live.views import ProfileData
+
+if TYPE_CHECKING:
+    from fyp_tui.live.session import LiveSession
+
+#: Diversity samples kept for the profile's chart (one per card watched).
+DIVERSITY_MAX = 200
+
+
+class ProfileView:
+    """The profile screen's data, and the person's own settings (topics, the knob)."""
+
+    def __init__(self, live: LiveSession) -> None:
+        self.live = live
+        self.diversity_series: deque[float] = deque(maxlen=DIVERSITY_MAX)
+
+    def onboard(self, topics: list[int]) -> None:
+        """The topics the person picked at first start (queue)."""
+        with self.live.lock:
+            self.live.feed_session.onboard(topics)
+
+    def diversity(self) -> float:
+        """Topic diversity of the last 50 videos, 0..1 (entropy over its maximum; caller holds the lock)."""
+        session = self.live.feed_session
+        bits = float(session.topic_diversity(50))
+        n = min(len(session.person.history), 50, self.live.world.n_topics)
+        top = math.log2(n) if n > 1 else 1.0
+        return max(0.0, min(bits / top, 1.0))
+
+    def note_diversity(self) -> None:
+        """One sample of the diversity for the chart, after a card was watched (caller holds the lock)."""
+        self.diversity_series.append(self.diversity())
+
+    def data(self) -> ProfileData:
+        """What the profile screen shows."""
+        live = self.live
+        w = live.world
+        with live.lock:
+            p = live.feed_session.person
+            interests = p.interests.copy()
+            follows = sorted(p.follows)
+            liked = sorted(p.liked, key=lambda v: -v)[:20]
+            favs = sorted(p.favourites, key=lambda v: -v)[:20]
+            knob = float(p.knob)
+            diversity = self.diversity()
+            seen = len(p.seen)
+        order = np.argsort(-interests, kind="stable")
+        topics = tuple((w.topic_names[i], float(interests[i])) for i in order)
+
+        def vid(v: int) -> str:
+            return f"@{w.creator_handles[int(w.video_creator[v])]}: {fmt.short(w.video_captions[v], 40)}"
+
+        return ProfileData(
+            name=live.profile_name,
+            topics=topics,
+            diversity=diversity,
+            diversity_series=tuple(self.diversity_series),
+            knob=knob,
+            follows=tuple(f"@{w.creator_handles[c]}" for c in follows),
+            liked=tuple(vid(v) for v in liked),
+            favourited=tuple(vid(v) for v in favs),
+            seen=seen,
+        )
+
+    def refresh_interests(self) -> None:
+        """Reset the learned interests; follows and filters stay."""
+        with self.live.lock:
+            self.live.feed_session.refresh()
+
+    def set_knob(self, knob: float) -> float:
+        """Set the echo-chamber knob (clamped to 0..1, stored to two decimals); returns the clamped value."""
+        knob = float(min(max(knob, 0.0), 1.0))
+        with self.live.lock:
+            self.live.feed_session.set_knob(round(knob, 2))
+        return knob
