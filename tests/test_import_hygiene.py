@@ -1,4 +1,4 @@
-"""The engine is the pure core: importing it must not pull in any shell library."""
+"""The engine is the pure core, the live layer is headless: importing either must not pull in a shell."""
 
 from __future__ import annotations
 
@@ -33,6 +33,19 @@ def test_engine_imports_no_shell_library(module: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"{module} pulled in {out.stdout.strip()}"
+
+
+def test_the_live_layer_imports_no_textual() -> None:
+    """Every module of ``fyp_tui.live``, imported in a fresh process, leaves Textual (and the app) unloaded."""
+    code = (
+        "import sys, importlib, pkgutil, fyp_tui.live as live\n"
+        "names = [m.name for m in pkgutil.iter_modules(live.__path__, 'fyp_tui.live.')]\n"
+        "assert 'fyp_tui.live.session' in names, names\n"
+        "for name in names:\n    importlib.import_module(name)\n"
+        "print(','.join(sorted({m.split('.')[0] if m.startswith('textual') else m for m in sys.modules if m.startswith(('textual', 'fyp_tui.tui'))})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"fyp_tui.live pulled in {out.stdout.strip()}"
 
 
 def loaded_by_cli(argv: list[str], modules: tuple[str, ...]) -> str:
