@@ -37,7 +37,7 @@ def test_recommender_never_reads_hidden_truth(tiny_world):
     pools.decide(w, p, live, w.clock + 1)
     pools.tier_score(w, p, live)
     pools.reignite(w, p, rng, w.clock + 1, 1.0, np.ones(w.n_sounds), hh)
-    pools.record(w, p, int(live[0]), np.eye(1, len(Signal), Signal.VIEW, dtype=np.int64)[0], 3.0, w.clock, "watch", 1)
+    pools.record(w, p, int(live[0]), np.eye(1, len(Signal), Signal.VIEW, dtype=np.int64)[0], 3.0, w.clock)
     trends.trending_sounds(w, 5), trends.trending_hashtags(w, 5)
 
 
@@ -46,6 +46,7 @@ def test_decisions_do_not_change_when_hidden_truth_is_replaced(tiny_world, monke
     audience still reacts from the untouched truth: every decision is the same."""
     p = EngineParams.from_world(tiny_world)
     simulate.run(tiny_world, p, 5, 4)
+    p = dataclasses.replace(p, upload_scale=0.0)  # (an upload draws its hidden quality: none here)
     truth = tiny_world.copy()
     scrambled = tiny_world.copy()
     audience.scramble_hidden(scrambled, np.random.default_rng(99))
@@ -92,7 +93,7 @@ def test_ladder_invariants(tiny_world, monkeypatch, seed, steps, threads):
         assert _budget_ok(w, p), "a tier's impressions exceeded its budget"
         jump = w.video_tier[:n0].astype(int) - tier0
         assert ((jump == 0) | (jump == 1)).all(), "a video skipped a tier"
-        assert (w.video_tier[n0:n] == 0).all()
+        assert (w.video_tier[n0:n] <= 1).all(), "a new upload skipped a tier"
         assert (w.video_counts[:n0] >= counts0).all(), "a counter decreased"
         assert (w.video_watch_seconds[:n0] >= watch0).all()
         assert r.impressions >= 0 and r.dropped >= 0
@@ -182,6 +183,10 @@ def test_learning_table_is_the_direct_float_update(tiny_world, monkeypatch):
     rng = np.random.default_rng(8)
     viewers = np.sort(rng.integers(0, w.n_viewers, 20_000)).astype(np.int32)
     videos = rng.integers(0, w.n_videos, 20_000)
+    # one impression per (viewer, topic) cell: which of two writes to one cell wins is
+    # numpy's choice, and differs between its two scatters
+    _, first = np.unique(viewers.astype(np.int64) * w.n_topics + w.video_topics[videos, 0], return_index=True)
+    viewers, videos = viewers[np.sort(first)], videos[np.sort(first)]
     r = audience.react(w, rng, viewers, videos)
     topics = w.video_topics[videos, 0].astype(np.int32)
     a, b = w.copy(), w.copy()
@@ -234,9 +239,12 @@ def test_threaded_steps_are_deterministic_and_draw_like_one_thread(tiny_world, a
     half = tiny_world.n_viewers // 2
     for part in (slice(None, half), slice(half, None)):
         assert learned(a)[part].mean() == pytest.approx(learned(c)[part].mean(), abs=0.05)
-    # (how the rest splits between the pools and the catalogue follows the world's own
-    # path: on tiny it varies by a fifth from one seed to the next, in one thread too)
-    assert ra.slices["random"]["impressions"] == pytest.approx(rc.slices["random"]["impressions"], rel=0.1)
+    # the control slice is control_fraction of what the pools serve, in either path
+    # (how much the pools ask follows the world's own path: on tiny it varies by a
+    # third from one seed to the next, in one thread too)
+    for r in (ra, rc):
+        pooled = r.impressions - r.catalogue_impressions
+        assert r.slices["random"]["impressions"] == pytest.approx(one.control_fraction * pooled, rel=0.15)
     # the control slice: within 4 standard errors (binomial rates; a watch ratio's spread is below 0.7)
     s2, s1 = ra.slices["random"], rc.slices["random"]
     n2, n1 = s2["impressions"], s1["impressions"]

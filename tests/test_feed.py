@@ -28,7 +28,7 @@ class Live(tuple):
 
 @pytest.fixture(scope="module")
 def _live_tiny():
-    """The tiny world after 3 simulated hours: tiers, counters and trends exist."""
+    """The tiny world after 8 simulated hours: tiers, counters and trends exist."""
     from fyp_tui.engine import simulate
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
@@ -36,7 +36,7 @@ def _live_tiny():
     sc = load_scenario("tiny")
     world = build_world(sc, sc.seed)
     params = EngineParams.from_world(world)
-    simulate.run(world, params, 1, 3.0)
+    simulate.run(world, params, 1, 8.0)
     return Live((world, params))
 
 
@@ -291,32 +291,40 @@ def test_impressions_and_reactions_count_in_the_pools(live):
 
 
 def test_a_share_that_tips_a_promotion_says_so(live):
+    from fyp_tui.engine import pools
+
     world, params = live
-    # a test-pool video one impression short of its budget, its score just under the bar
+    # a test-pool video one impression short of its budget, half its views skipped
     n = world.n_videos
     v = int(np.flatnonzero((world.video_tier[:n] == 0) & (world.video_status[:n] == Status.ACTIVE))[0])
     budget = params.ladder[0]
     counts = np.zeros(len(Signal), np.int64)
-    counts[Signal.VIEW] = budget
-    counts[Signal.FULL_WATCH] = budget
+    counts[Signal.VIEW] = budget - 1
+    counts[Signal.SKIP] = budget // 2
     world.video_tier_counts[v] = counts
     world.video_counts[v] = counts
-    from fyp_tui.engine import pools
+    bar = float(pools.promotion_bar(params, [0], world)[0])
 
-    s = session(world, params)
-    _score, lcb, _ = pools.tier_score(world, params, [v])
-    bar = float(pools.promotion_bar(params, [0])[0])
-    # shares until one more would lift the lower bound over the bar
-    while True:
+    def lcb_with(extra_share: int) -> float:
+        c = world.video_tier_counts[v].copy()
+        c[Signal.VIEW] += 1
+        c[Signal.SHARE] += extra_share
+        return float(pools.score_counts(c, params.weight_vector(), params.z)[1][0])
+
+    # the audience's shares: as many as leave the budget's look just under the bar
+    while lcb_with(1) < bar:
         world.video_tier_counts[v, Signal.SHARE] += 1
-        _score, lcb2, _ = pools.tier_score(world, params, [v])
-        if lcb2[0] >= bar:
-            world.video_tier_counts[v, Signal.SHARE] -= 1
-            break
+    assert lcb_with(0) < bar <= lcb_with(1)
+    s = session(world, params)
+    # the person's share opens their impression: the last view of the budget, with a share
     events = s.react(v, "share")
     promoted = [e for e in events if isinstance(e, Promoted)]
     assert promoted and promoted[0].tipped_by == "share" and promoted[0].profile == 1
+    assert promoted[0].instead == "stalled"
     assert world.video_tier[v] == 1
+    # a second share is journaled but not counted again
+    shares = int(world.video_counts[v, Signal.SHARE])
+    assert s.react(v, "share") == [] and int(world.video_counts[v, Signal.SHARE]) == shares
 
 
 def test_is_first_viewer_marks_test_pool_videos(live):
@@ -324,7 +332,7 @@ def test_is_first_viewer_marks_test_pool_videos(live):
     s = session(world, params)
     n = world.n_videos
     fresh = np.flatnonzero((world.video_tier[:n] == 0) & (world.video_status[:n] == Status.ACTIVE)
-                           & (world.video_tier_counts[:n, Signal.VIEW] == 0))  # fmt: skip
+                           & (world.video_tier_counts[:n, Signal.VIEW] < s.ranking.first_viewer_views))  # fmt: skip
     vetted = np.flatnonzero(world.video_tier[:n] >= 1)
     assert len(fresh) and len(vetted)
     assert s.is_first_viewer(int(fresh[0]))

@@ -4,8 +4,9 @@ Events are small slotted dataclasses, treated as immutable (not ``frozen=True``:
 a frozen dataclass's ``__init__`` costs several times more, and a simulation step
 that decides a backlog of videos builds tens of thousands of events). The engine returns them from each step or
 reaction; the store persists tier decisions as ``tier_event`` rows; the app shows
-them in its event strip. ``tipped_by`` names the person's reaction ("share",
-"like", ...) when that reaction is what tipped the decision, else ``None``.
+them in its event strip. ``tipped_by`` names the person's signal ("share",
+"like", ...) when the decision is theirs: without it, the same look at the
+tier's counts would have decided otherwise (:mod:`fyp_tui.engine.ledger`); else ``None``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class Promoted(Event):
     bar: float  # the promotion bar it was compared with
     impressions: int  # impressions in the tier when decided
     budget: int  # next tier's budget (the audience it now reaches)
-    tipped_by: str | None = None
-    profile: int | None = None
+    tipped_by: str | None = None  # the person's signal without which it would not have moved up
+    profile: int | None = None  # whose
+    instead: str | None = None  # what it would have done without it: "stalled" or "waited"
 
 
 @dataclass(slots=True)
@@ -39,8 +41,9 @@ class Stalled(Event):
     bar: float
     impressions: int
     reason: str  # "below bar", "faded", ...
-    tipped_by: str | None = None
-    profile: int | None = None
+    tipped_by: str | None = None  # the person's signal without which it would not have stalled
+    profile: int | None = None  # whose
+    instead: str | None = None  # what it would have done without it: "moved up" or "waited"
 
 
 @dataclass(slots=True)

@@ -1,10 +1,12 @@
 """A person's headless For You feed: the one object the app, the audit and the
 tests drive.
 
-The person is one more viewer in the world's pools: every impression and
-reaction goes through :func:`fyp_tui.engine.pools.record`, so it counts in the
-video's tier decision at once, and any decision it tips carries ``tipped_by``
-(the reaction's name) and ``profile``. Each call also updates the person's
+The person is one more viewer in the world's pools, counted like a simulated one:
+one impression per video and at most one of each signal on it (the person's
+:class:`~fyp_tui.engine.ledger.Ledger`). Every change goes through
+:func:`fyp_tui.engine.pools.record` into the same counters as the audience's; a
+decision the person's signals decided (without them it would have gone the other
+way) carries ``tipped_by`` (the signal), ``profile`` and ``instead``. Each call also updates the person's
 interest model and, when a :class:`Journal` is given, commits the reaction and
 the person's state before returning.
 
@@ -22,9 +24,10 @@ import numpy as np
 from fyp_tui.engine import pools
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.explain import Explanation, build_explanation
+from fyp_tui.engine.ledger import Ledger, bit
 from fyp_tui.engine.ranking import RankingParams, RankState, is_test_pool, rank, score, sources_of
 from fyp_tui.engine.viewer import REACTION_STRENGTH, SKIP_SECONDS, WATCH_RATE, PersonState, watch_strength
-from fyp_tui.engine.world import N_SIGNALS, Signal, World
+from fyp_tui.engine.world import Signal, World
 from fyp_tui.errors import UsageError
 
 #: every ``kind`` accepted by :meth:`FeedSession.react`
@@ -41,11 +44,6 @@ REACTIONS = (
     "not_interested_sound",
     "mute_hashtag",
 )
-
-#: ``tipped_by`` of the events an impression can tip
-TIP_VIEW, TIP_SKIP, TIP_FULL = "view", "skip", "full watch"
-TIP_NOT_INTERESTED = "not interested"
-
 
 class Journal(Protocol):
     """Where a session's reactions go (the store's ``SqlJournal``; None in audits)."""
@@ -94,8 +92,9 @@ class FeedSession:
         self._pos = len(person.history) - 1
         # how recent recommendations were made: video -> (source bits, exploration lift or None)
         self._picked: OrderedDict[int, tuple[int, float | None]] = OrderedDict()
-        # videos whose "not interested" this session has already counted in the pools
-        self._ni_counted: set[int] = set()
+        # what of the person's sits in each video's counters (kept with the person's state)
+        self.ledger: Ledger = person.ledger
+        self.ledger.profile = int(profile_id)
 
     def warm(self) -> None:
         """Build the ranking's per-session index and caches now (about 0.2 s on
@@ -143,24 +142,24 @@ class FeedSession:
 
     # -- signals ---------------------------------------------------------------------------
     def watched(self, video: int, seconds: float, loops: int = 0) -> list[Event]:
-        """The impression of ``video``: call it when the card is left. Counts in the
-        video's tier (a view; a full watch; a skip under SKIP_SECONDS)."""
+        """The person's watch of ``video``: call it when the card is left. The first visit
+        makes the impression a full watch or a skip (under SKIP_SECONDS); a revisit adds
+        watch time and loops to the same impression (and may make it a full watch)."""
         video = self._check_video(video)
         seconds = max(float(seconds), 0.0)
         loops = max(int(loops), 0)
         w = self.world
         duration = float(w.video_duration[video])
-        delta = np.zeros(N_SIGNALS, np.int64)
-        delta[Signal.VIEW] = 1
         finished = loops > 0 or seconds >= 0.98 * duration
         skipped = loops == 0 and seconds < SKIP_SECONDS
+        entry = self.ledger.get(video)
+        first = entry is None or entry.visits == 0
+        on = off = 0
         if finished:
-            delta[Signal.FULL_WATCH] = 1
-        if skipped:
-            delta[Signal.SKIP] = 1
-        tip = TIP_SKIP if skipped else (TIP_FULL if finished else TIP_VIEW)
-        now = w.clock
-        events = pools.record(w, self.params, video, delta, seconds, now, tipped_by=tip, profile=self.profile_id)
+            on, off = bit(Signal.FULL_WATCH), bit(Signal.SKIP)
+        elif skipped and first:
+            on = bit(Signal.SKIP)
+        events = self._count(video, on=on, off=off, seconds=seconds, loops=loops, visit=True)
         self.person.learn(w, video, WATCH_RATE * watch_strength(seconds, duration, loops), forget=True)
         self._commit("impression", video, seconds, loops, events)
         return events
@@ -168,50 +167,56 @@ class FeedSession:
     def react(self, video: int, kind: str, *, hashtag: int | None = None) -> list[Event]:
         """A reaction to ``video`` (``kind`` in :data:`REACTIONS`). Repeating a state
         reaction (like twice, unlike without a like, ...) changes nothing and returns
-        []. ``mute_hashtag`` mutes ``hashtag``, by default the video's first topic tag."""
+        []. A second share is journaled but not counted again. ``mute_hashtag`` mutes
+        ``hashtag``, by default the video's first topic tag."""
         if kind not in REACTIONS:
             raise UsageError(f"unknown reaction {kind!r} (one of: {', '.join(REACTIONS)})")
         video = self._check_video(video)
         p, w, rs = self.person, self.world, self.rs
         creator = int(w.video_creator[video])
-        counted: tuple[int, str, int] | None = None  # (signal, tipped_by, +1/-1) for the pools
         strength = REACTION_STRENGTH[kind]
+        on = off = 0
         if kind == "like":
             if video in p.liked:
                 return []
             p.liked.add(video)
-            counted = (Signal.LIKE, "like", 1)
+            on = bit(Signal.LIKE)
         elif kind == "unlike":
             if video not in p.liked:
                 return []
             p.liked.discard(video)
-            counted = (Signal.LIKE, "unlike", -1)
+            off = bit(Signal.LIKE)
         elif kind == "favourite":
             if video in p.favourites:
                 return []
             p.favourites.add(video)
-            counted = (Signal.FAVOURITE, "favourite", 1)
+            on = bit(Signal.FAVOURITE)
         elif kind == "unfavourite":
             if video not in p.favourites:
                 return []
             p.favourites.discard(video)
-            counted = (Signal.FAVOURITE, "unfavourite", -1)
+            off = bit(Signal.FAVOURITE)
         elif kind == "share":
-            counted = (Signal.SHARE, "share", 1)
+            on = bit(Signal.SHARE)  # (a second share: the same bit, nothing new to count)
         elif kind == "follow":
             if creator in p.follows:
                 return []
             p.follows.add(creator)
             rs.followed[creator] = True
             w.creator_followers[creator] += 1
-            counted = (Signal.FOLLOW, "follow", 1)
+            on = bit(Signal.FOLLOW)
         elif kind == "unfollow":
             if creator not in p.follows:
                 return []
             p.follows.discard(creator)
             rs.followed[creator] = False
             w.creator_followers[creator] = max(int(w.creator_followers[creator]) - 1, 0)
-            counted = (Signal.FOLLOW, "unfollow", -1)
+            # the follow is taken back where it was counted (this video, or another of the creator's)
+            where = self.ledger.followed_on(w, creator, prefer=video)
+            events = [] if where is None else self._count(where, off=bit(Signal.FOLLOW))
+            p.learn(w, video, strength)
+            self._commit(kind, video, 0.0, 0, events)
+            return events
         else:  # the "not interested" family
             if kind == "not_interested_video":
                 p.ni_videos.add(video)
@@ -227,22 +232,29 @@ class FeedSession:
                 tag = self._hashtag_to_mute(video, hashtag)
                 p.muted_hashtags.add(tag)
                 rs.muted[tag] = True
-            if video not in self._ni_counted:
-                self._ni_counted.add(video)
-                counted = (Signal.NOT_INTERESTED, TIP_NOT_INTERESTED, 1)
+            on = bit(Signal.NOT_INTERESTED)
         if kind == "mute_hashtag":
             topic = int(w.hashtag_topic[self._hashtag_to_mute(video, hashtag)])
             if topic >= 0:
                 p.learn_topic(topic, strength)
         else:
             p.learn(w, video, strength)
-        events: list[Event] = []
-        if counted is not None:
-            delta = np.zeros(N_SIGNALS, np.int64)
-            delta[counted[0]] = counted[2]
-            events = pools.record(w, self.params, video, delta, 0.0, w.clock, tipped_by=counted[1], profile=self.profile_id)
+        events = self._count(video, on=on, off=off)
         self._commit(kind, video, 0.0, 0, events)
         return events
+
+    def has(self, video: int, signal: Signal) -> bool:
+        """Whether the person's impression of ``video`` holds ``signal`` (e.g. shared)."""
+        e = self.ledger.get(int(video))
+        return e is not None and bool(e.flags & bit(signal))
+
+    def _count(self, video: int, *, on: int = 0, off: int = 0, seconds: float = 0.0, loops: int = 0, visit: bool = False) -> list[Event]:
+        """Change the person's impression of ``video`` and count the change (see :mod:`~fyp_tui.engine.ledger`)."""
+        w = self.world
+        delta, in_tier = self.ledger.change(w, video, on=on, off=off, seconds=seconds, loops=loops, visit=visit)
+        if not delta.any() and not seconds:
+            return []
+        return pools.record(w, self.params, video, delta, seconds, w.clock, tier=in_tier, people=(self.ledger,))
 
     # -- the person's settings -------------------------------------------------------------
     def onboard(self, topics: Sequence[int]) -> None:

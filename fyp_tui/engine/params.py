@@ -73,14 +73,18 @@ class EngineParams:
     #: the platform nudges each tier's bar so that about this share of its decided
     #: videos is promoted (one per bounded tier; a single number for all)
     promote_share: tuple[float, ...] = DEFAULT_PROMOTE_SHARE
-    #: how far one decision moves its tier's bar (0: fixed bars)
-    bar_step: float = 0.005
+    #: how fast the bars adapt: per simulated hour, a bar moves by this times (share
+    #: promoted in the recent window - promote_share) (0: fixed bars)
+    bar_rate: float = 0.15
+    #: the window of recent decisions the bars adapt to (a half-life, hours)
+    bar_window_hours: float = 1.0
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS), hash=False)
     #: z of the normal confidence bound on the score (1.645: one-sided 95 %)
     z: float = 1.645
     #: no decision before this many impressions in a tier (except at budget end)
     min_sample: int = 20
-    #: and no early decision before this share of the tier's budget is spent
+    #: a tier's decision is looked at every this share of its budget (a quarter,
+    #: half, three quarters) and at the budget: never at every step
     early_fraction: float = 0.25
 
     # -- scaling to the world (for_world) -------------------------------------------------
@@ -118,7 +122,8 @@ class EngineParams:
     #: budget any more); accepted so older scenario files still load
     serve_passes: int = 3
     #: a video asks for its tier's budget over fill_hours * fill_growth^tier hours
-    fill_hours: float = 1.0
+    #: (spare supply goes to the catalogue, not faster through the pools)
+    fill_hours: float = 4.0
     fill_growth: float = 1.5
     #: a site-wide video asks like a budget of this multiple of the last bounded one
     top_weight: float = 2.0
@@ -134,6 +139,9 @@ class EngineParams:
     #: followers see new uploads: serving weight x (1 + creator_boost * reach),
     #: reach = log10(1 + followers) / 7 (in [0, ~1.2])
     creator_boost: float = 1.0
+    #: the catalogue (stalled videos) recommends a video in proportion to this power of
+    #: the tier it reached: what climbed further keeps being watched more
+    catalogue_tier_boost: float = 3.0
     #: online learning of the platform's estimate of viewer interests (aud_pref)
     learning_rate: float = 0.05
     #: if set, the audience's activity is rescaled to this mean (impressions per
@@ -150,7 +158,7 @@ class EngineParams:
     #: a stalled video whose sound or hashtag is trending with heat >= this ...
     reignite_heat: float = 0.5
     #: ... is re-ignited with this probability per simulated hour ...
-    reignite_rate: float = 0.05
+    reignite_rate: float = 0.003
     #: ... if it entered its tier at least this long ago (so at most once a day)
     reignite_cooldown_hours: float = 24.0
 
@@ -293,9 +301,10 @@ _POSITIVE = {
     "z", "reference_impressions_per_upload", "half_life_hours", "trend_half_life_hours",
     "max_step_hours", "min_ratio", "reference_viewers", "min_budget", "candidates",
     "step_impressions", "first_milestone", "top_weight", "pref_refresh_hours", "fill_hours", "serve_passes", "threads",
+    "bar_window_hours", "early_fraction",
 }  # fmt: skip
 _NON_NEGATIVE = {
-    "bar_step", "min_sample", "country_bonus", "language_bonus", "device_bonus", "creator_boost",
+    "bar_rate", "catalogue_tier_boost", "min_sample", "country_bonus", "language_bonus", "device_bonus", "creator_boost",
     "trend_boost", "reignite_rate", "reignite_cooldown_hours", "upload_scale",
     "trending_k", "reignite_heat", "interest_candidates",
 }  # fmt: skip

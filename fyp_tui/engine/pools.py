@@ -57,6 +57,7 @@ import numpy as np
 
 from fyp_tui.engine import trends
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled
+from fyp_tui.engine.ledger import Ledger, credit_all
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import N_SIGNALS, Signal, Status, World
 
@@ -97,11 +98,15 @@ def tier_score(world: World, params: EngineParams, videos) -> tuple[np.ndarray, 
 
 
 BARS_KEY = "tier_bars"
+#: per bounded tier, the time-decayed (promoted, judged) decisions the bars adapt to
+EVIDENCE_KEY = "tier_bar_evidence"
+#: decisions taken since the bars last adapted (folded in by :func:`adapt_bars`)
+PENDING_KEY = "tier_bar_pending"
 
 
 def current_bars(world: World | None, params: EngineParams) -> np.ndarray:
     """The bars in force: the world's adapted bars (``world.extra["tier_bars"]``) or the params'."""
-    if world is not None and params.bar_step > 0:
+    if world is not None and params.bar_rate > 0:
         b = (world.extra or {}).get(BARS_KEY)
         if isinstance(b, list) and len(b) == params.n_bounded:
             return np.array(b, dtype=np.float64)
@@ -111,30 +116,54 @@ def current_bars(world: World | None, params: EngineParams) -> np.ndarray:
 def promotion_bar(params: EngineParams, tiers, world: World | None = None) -> np.ndarray:
     """The bar each tier's lower confidence bound must reach (``inf`` for site-wide).
 
-    Pass ``world`` to get the bars in force now: the platform nudges each tier's bar
-    so that about ``promote_share`` of its decided videos pass (see :func:`adapt_bars`).
+    Pass ``world`` to get the bars in force now (see :func:`adapt_bars`); without it,
+    the scenario's starting bars.
     """
     bars = np.array([*current_bars(world, params), np.inf])
     return bars[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
 
 
-def adapt_bars(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
-    """Nudge each tier's bar after decisions: up by ``bar_step * (1 - share)`` per promotion,
-    down by ``bar_step * share`` per stall below the bar (faded videos do not count).
-
-    At equilibrium about ``promote_share[tier]`` of the decided videos are promoted,
-    whatever the audience's scale of scores; the bars live in ``world.extra`` and
-    are checkpointed with the world.
-    """
-    if params.bar_step <= 0 or len(tiers) == 0:
+def _note_decisions(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
+    """Add judged decisions (not fades) to the pending tally :func:`adapt_bars` reads."""
+    if params.bar_rate <= 0 or len(tiers) == 0:
         return
     K = params.n_bounded
-    share = np.array(params.promote_share, dtype=np.float64)
     t = np.asarray(tiers, dtype=np.int64)
     ok = t < K
-    n_up = np.bincount(t[ok & promoted], minlength=K)[:K]
-    n_down = np.bincount(t[ok & ~promoted], minlength=K)[:K]
-    bars = current_bars(world, params) + params.bar_step * (n_up * (1 - share) - n_down * share)
+    up = np.bincount(t[ok & promoted], minlength=K)[:K]
+    n = np.bincount(t[ok], minlength=K)[:K]
+    pending = world.extra.get(PENDING_KEY)
+    if not (isinstance(pending, list) and len(pending) == 2 * K):
+        pending = [0] * (2 * K)
+    world.extra[PENDING_KEY] = [int(a) + int(b) for a, b in zip(pending, [*up.tolist(), *n.tolist()])]
+
+
+def adapt_bars(world: World, params: EngineParams, dt: float) -> None:
+    """Move each tier's bar towards the one that promotes ``promote_share`` of its decisions.
+
+    The decisions since the last call join a time-decayed tally (window
+    ``bar_window_hours``); each bar then moves by ``bar_rate * dt * (share promoted in
+    the window - promote_share)``. Written per simulated hour, so the bars follow
+    the same path whatever the step length, and a burst of thousands of decisions
+    (a new world's backlog) moves them no faster than a steady trickle. The bars
+    and the tally live in ``world.extra`` and are checkpointed with the world.
+    """
+    if params.bar_rate <= 0 or not dt > 0:
+        return
+    K = params.n_bounded
+    pending = world.extra.pop(PENDING_KEY, None)
+    new = np.zeros(2 * K) if not (isinstance(pending, list) and len(pending) == 2 * K) else np.array(pending, float)
+    ev = world.extra.get(EVIDENCE_KEY)
+    old = np.array(ev, float) if isinstance(ev, list) and len(ev) == 2 * K else np.zeros(2 * K)
+    tally = old * 0.5 ** (dt / params.bar_window_hours) + new
+    world.extra[EVIDENCE_KEY] = [round(float(x), 6) for x in tally]
+    up, n = tally[:K], tally[K:]
+    share = np.array(params.promote_share, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        err = np.where(n > 0, up / np.maximum(n, 1e-12) - share, 0.0)
+    # little evidence moves a bar little (a few decisions are mostly noise)
+    err *= n / (n + 5.0)
+    bars = current_bars(world, params) + params.bar_rate * dt * err
     world.extra[BARS_KEY] = [round(float(b), 6) for b in np.clip(bars, -2.0, 4.0)]
 
 
@@ -167,10 +196,13 @@ def decide_codes(
     params: EngineParams,
     world: World | None = None,
 ) -> np.ndarray:
-    """The pure decision rule (see the module doc) as a code per video.
+    """The pure decision rule at a look (see the module doc) as a code per video.
 
-    ``views`` are impressions in the current tier, ``hot`` the heat. Only live
-    videos (ACTIVE or TOP) are decided; everything else keeps ``KEEP``.
+    ``views`` are impressions in the current tier at the look, ``hot`` the heat.
+    Only live videos (ACTIVE or TOP) are decided; everything else keeps ``KEEP``.
+    At the budget a video is promoted or stalled; at an earlier look (at least
+    :func:`look_views`'s first) it is promoted if its lower bound clears the bar,
+    stalled if its upper bound is below it, else it waits for the next look.
     """
     tier = np.asarray(tier, dtype=np.int64)
     budget = tier_budget(params, tier)
@@ -178,13 +210,12 @@ def decide_codes(
     active = (np.asarray(status) == ACTIVE) & (tier < params.top_tier)
     top = np.asarray(status) == TOP
     at_budget = views >= budget
-    early_n = np.maximum(params.min_sample, np.ceil(params.early_fraction * budget))
-    early = views >= early_n
+    early = views >= look_views(params)[np.minimum(tier, params.top_tier), 0]
     code = np.full(len(tier), KEEP, dtype=np.int8)
     promote = active & (at_budget | early) & (lcb >= bar)
     stall_bar = active & ~promote & at_budget
     settled = active & ~promote & ~at_budget & early & (ucb < bar)
-    faded = (active | top) & (code == KEEP) & ~promote & ~stall_bar & ~settled & (hot < params.fade_floor)
+    faded = (active | top) & ~promote & ~stall_bar & ~settled & (hot < params.fade_floor)
     code[promote] = PROMOTE
     code[stall_bar] = STALL_BAR
     code[settled] = STALL_SETTLED
@@ -192,29 +223,74 @@ def decide_codes(
     return code
 
 
-_EARLY: dict[tuple, np.ndarray] = {}
+_LOOKS: dict[tuple, np.ndarray] = {}
 
 
-def early_sample(params: EngineParams) -> np.ndarray:
-    """Per tier (site-wide last): impressions in the tier before any decision but a
-    fade, ``min(max(min_sample, ceil(early_fraction * budget)), budget)`` (read-only, cached)."""
+def look_views(params: EngineParams) -> np.ndarray:
+    """``[tiers, looks]``: the impressions in a tier at which its decision is looked at.
+
+    Every ``early_fraction`` of the budget (a quarter by default: a quarter, half,
+    three quarters), each at least ``min_sample``, and the budget itself last; a
+    look that would repeat an earlier one's count is dropped (int64 max, never
+    reached), as is every look of the site-wide tier. A decision is taken only
+    when a tier's impressions cross one of these: each look is one more chance for
+    noise, so a fixed set of looks per tier keeps the ladder's pass rates the same
+    whatever the step length (read-only, cached)."""
     key = (params.ladder, params.min_sample, params.early_fraction)
-    hit = _EARLY.get(key)
+    hit = _LOOKS.get(key)
     if hit is None:
-        budget = params.budgets()
-        hit = np.minimum(np.maximum(params.min_sample, np.ceil(params.early_fraction * budget)), budget)
+        never = np.iinfo(np.int64).max
+        n_early = min(int(np.ceil(1.0 / params.early_fraction - 1e-9)) - 1, 19)
+        rows = []
+        for b in params.ladder:
+            pts = [min(b, max(params.min_sample, int(np.ceil(k * params.early_fraction * b)))) for k in range(1, n_early + 1)]
+            pts.append(b)
+            row, last = [], 0
+            for q in pts:
+                row.append(q if q > last else never)
+                last = max(last, q)
+            rows.append(row)
+        rows.append([never] * (n_early + 1))
+        hit = np.array(rows, dtype=np.int64)
         hit.flags.writeable = False
-        _EARLY[key] = hit
+        _LOOKS[key] = hit
     return hit
 
 
-def decidable(params: EngineParams, views, tier, hot):
-    """Whether a live video's tier decision can be anything but KEEP now: it has the
-    views for a decision (:func:`early_sample` of its tier) or it has faded (``hot <
-    fade_floor``). The filter of :func:`decide`; works on arrays and on the scalars of
-    one video (:func:`record` asks it before deciding)."""
-    early_n = early_sample(params)[np.minimum(tier, params.top_tier)]
-    return (views >= early_n) | (hot < params.fade_floor)
+def _served_rows(videos: np.ndarray, served: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Per video: this batch's tier-counter deltas (zeros where it was not served)."""
+    d = np.zeros((len(videos), N_SIGNALS), np.int64)
+    if served is None or len(served[0]) == 0:
+        return d
+    ids = np.asarray(served[0], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    sid = ids[order]
+    pos = np.minimum(np.searchsorted(sid, videos), len(sid) - 1)
+    hit = sid[pos] == videos
+    d[hit] = np.asarray(served[1], dtype=np.int64).reshape(-1, N_SIGNALS)[order[pos[hit]]]
+    return d
+
+
+def _subsample(inc: np.ndarray, n: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """Counter increments ``[k, N_SIGNALS]`` thinned to their first ``n`` impressions:
+    each signal's count hypergeometric (impressions in a batch are exchangeable). Rows
+    already at ``n`` impressions are kept as they are."""
+    out = inc.copy()
+    part = np.flatnonzero(n < inc[:, VIEW])
+    if len(part) == 0:
+        return out
+    if rng is None:
+        raise ValueError("a look inside a batch of impressions needs an rng")
+    views = inc[part, VIEW]
+    take = n[part]
+    for s in range(N_SIGNALS):
+        if s == VIEW:
+            continue
+        good = np.clip(inc[part, s], 0, views)
+        if good.any():
+            out[part, s] = rng.hypergeometric(good, views - good, take)
+    out[part, VIEW] = take
+    return out
 
 
 def decide(
@@ -223,10 +299,27 @@ def decide(
     videos: np.ndarray,
     now: float,
     *,
-    tipped_by: str | None = None,
-    profile: int | None = None,
+    served: tuple[np.ndarray, np.ndarray] | None = None,
+    since: float | None = None,
+    rng: np.random.Generator | None = None,
+    people: Sequence[Ledger] = (),
 ) -> list[Event]:
-    """Evaluate the tier decision of ``videos`` now, apply it and return the events."""
+    """Take the tier decisions due now among ``videos``, apply them and return the events.
+
+    ``served = (ids, delta)``: the tier-counter deltas just added (a simulation
+    step's, or one person's reaction). A decision is looked at only where they
+    carried a video's tier impressions across one of :func:`look_views`; the
+    counts at that look are the ones before the batch plus the batch's first
+    impressions up to it (:func:`_subsample`, drawn with ``rng``), and the first look
+    that decides wins. Its promotion dates from the look's place in the batch
+    (``since`` is when the batch began). Without ``served``, each video is looked
+    at once with its counts now (if it has reached its first look). Any live video
+    whose heat is below ``fade_floor`` stalls ("faded").
+
+    ``people``: the ledgers of the people watching; a decision that one of them
+    tipped (:func:`~fyp_tui.engine.ledger.credit`) carries ``tipped_by``,
+    ``profile`` and ``instead`` (what would have happened without them).
+    """
     videos = np.asarray(videos, dtype=np.int64).reshape(-1)
     if len(videos) > 1 and not (videos[1:] > videos[:-1]).all():
         videos = np.unique(videos)
@@ -238,70 +331,102 @@ def decide(
         videos, status = videos[live], status[live]
     if len(videos) == 0:
         return []
-    tier = world.video_tier[videos].astype(np.int64)
+    tier = np.minimum(world.video_tier[videos].astype(np.int64), params.top_tier)
     hot = heat(world, params, videos, now)
-    # only videos with enough views for a decision, or faded, can change: score those
-    can = decidable(params, world.video_tier_counts[videos, VIEW], np.maximum(tier, 0), hot)
-    if not can.all():
-        videos, status, tier, hot = videos[can], status[can], tier[can], hot[can]
+    looks = look_views(params)[tier]  # [m, L]
+    views = world.video_tier_counts[videos, VIEW]
+    if served is None:
+        delta = np.zeros((len(videos), N_SIGNALS), np.int64)
+        passed = looks <= views[:, None]
+        crossed = np.zeros_like(passed)
+        last = passed.sum(axis=1) - 1  # the last look reached, if any
+        has = (last >= 0) & (status == ACTIVE)
+        crossed[np.flatnonzero(has), last[has]] = True
+    else:
+        delta = _served_rows(videos, served)
+        before = views - delta[:, VIEW]
+        crossed = (looks > before[:, None]) & (looks <= views[:, None]) & (status == ACTIVE)[:, None]
+    due = crossed.any(axis=1) | (hot < params.fade_floor)
+    if not due.all():
+        keep = np.flatnonzero(due)
+        videos, status, tier, hot, looks, views, delta, crossed = (
+            videos[keep], status[keep], tier[keep], hot[keep], looks[keep], views[keep], delta[keep], crossed[keep]
+        )
         if len(videos) == 0:
             return []
-    counts = world.video_tier_counts[videos]
-    score, lcb, ucb = score_counts(counts, params.weight_vector(), params.z)
-    code = decide_codes(tier, status, counts[:, VIEW], lcb, ucb, hot, params, world)
+    m, L = crossed.shape
+    now_counts = world.video_tier_counts[videos]
+    base = now_counts - delta
+    # the counts at each crossed look: nested thinning of the batch, from the last look down
+    at = np.zeros((m, L, N_SIGNALS), np.int64)
+    inc = delta.copy()
+    for j in range(L - 1, -1, -1):
+        rows = np.flatnonzero(crossed[:, j])
+        if len(rows) == 0:
+            continue
+        if served is None:  # looked at with the counts now
+            at[rows, j] = now_counts[rows]
+            continue
+        inc[rows] = _subsample(inc[rows], looks[rows, j] - base[rows, VIEW], rng)
+        at[rows, j] = base[rows] + inc[rows]
+    code = np.full(m, KEEP, np.int8)
+    look_at = np.full(m, -1, np.int64)
+    w, z = params.weight_vector(), params.z
+    for j in range(L):
+        rows = np.flatnonzero(crossed[:, j] & (code == KEEP))
+        if len(rows) == 0:
+            continue
+        _s, lcb, ucb = score_counts(at[rows, j], w, z)
+        c = decide_codes(tier[rows], status[rows], at[rows, j, VIEW], lcb, ucb, np.ones(len(rows)), params, world)
+        code[rows] = c
+        look_at[rows[c != KEEP]] = j
+    fade = (code == KEEP) & (hot < params.fade_floor)
+    code[fade] = STALL_FADED
     hit = np.flatnonzero(code != KEEP)
     if len(hit) == 0:
         return []
     v, t, c = videos[hit], tier[hit], code[hit]
-    views = counts[hit, VIEW]
+    j = look_at[hit]
+    used = np.where((j >= 0)[:, None], at[hit, np.maximum(j, 0)], now_counts[hit])
+    score, lcb, ucb = score_counts(used, w, z)
     bar = promotion_bar(params, t, world)
     judged = c != STALL_FADED
-    adapt_bars(world, params, t[judged], c[judged] == PROMOTE)
+    _note_decisions(world, params, t[judged], c[judged] == PROMOTE)
+    credits = credit_all(params, world, v, t, c, used, j, people)
 
     prom = c == PROMOTE
     pv = v[prom]
     new_tier = t[prom] + 1
+    # the look's time: where its impressions fall in the batch (linear in the batch)
+    t0 = float(now) if since is None else float(since)
+    d_views = np.maximum(delta[hit, VIEW], 1)
+    frac = np.clip((used[:, VIEW] - base[hit, VIEW]) / d_views, 0.0, 1.0)
+    when = t0 + (float(now) - t0) * frac
     world.video_tier[pv] = new_tier
     world.video_status[pv] = np.where(new_tier >= params.top_tier, np.int8(TOP), np.int8(ACTIVE))
     world.video_tier_counts[pv] = 0
     world.video_tier_watch_seconds[pv] = 0.0
-    world.video_tier_entered[pv] = now
+    world.video_tier_entered[pv] = when[prom]
     world.video_status[v[~prom]] = STALLED
     world.video_dirty[v] = True
 
-    # one event per decision, built from plain Python lists (no numpy scalars per field)
     budgets = np.where(t + 1 < params.top_tier, tier_budget(params, np.minimum(t + 1, params.top_tier)), 0)
-    shown = np.where(c == STALL_SETTLED, ucb[hit], np.where(prom, lcb[hit], score[hit]))
+    shown = np.where(c == STALL_SETTLED, ucb, np.where(prom, lcb, score))
+    views_used = used[:, VIEW].tolist()
     now = float(now)
-    # (``map`` over columns: about 1.5x cheaper than a comprehension, which matters when a
-    # step decides a backlog of tens of thousands of videos; the order stays that of ``hit``)
-    m = len(hit)
-    tail = (repeat(tipped_by, m), repeat(profile, m)) if tipped_by is not None or profile is not None else ()
-    n_prom = int(np.count_nonzero(prom))
-    if n_prom:
-        pi = np.flatnonzero(prom)
-        pt = t[pi]
-        promoted = list(
-            map(
-                Promoted, repeat(now, n_prom), v[pi].tolist(), pt.tolist(), (pt + 1).tolist(), shown[pi].tolist(),
-                bar[pi].tolist(), views[pi].tolist(), budgets[pi].tolist(), *tail,
-            )
-        )
-        if n_prom == m:
-            return promoted
-    si = np.flatnonzero(~prom)
-    stalled = list(
-        map(
-            Stalled, repeat(now, len(si)), v[si].tolist(), t[si].tolist(), shown[si].tolist(), bar[si].tolist(),
-            views[si].tolist(), map(_REASONS.__getitem__, c[si].tolist()), *tail,
-        )
-    )
-    if not n_prom:
-        return stalled
-    out = np.empty(m, object)
-    out[pi] = promoted
-    out[si] = stalled
-    return out.tolist()
+    out: list[Event] = []
+    for i, (vi, ti, ci, sh, ba, vu, bu) in enumerate(
+        zip(v.tolist(), t.tolist(), c.tolist(), shown.tolist(), bar.tolist(), views_used, budgets.tolist())
+    ):
+        tip = credits.get(i)
+        if ci == PROMOTE:
+            e: Event = Promoted(now, vi, ti, ti + 1, sh, ba, vu, bu)
+        else:
+            e = Stalled(now, vi, ti, sh, ba, vu, _REASONS[ci])
+        if tip is not None:
+            e.profile, e.tipped_by, e.instead = tip  # type: ignore[union-attr]
+        out.append(e)
+    return out
 
 
 # -- counters -----------------------------------------------------------------------------
@@ -357,21 +482,21 @@ def record(
     delta: np.ndarray,
     watch_seconds: float,
     now: float,
-    tipped_by: str | None = None,
-    profile: int | None = None,
+    *,
+    tier: bool = True,
+    people: Sequence[Ledger] = (),
 ) -> list[Event]:
-    """Count one person's impression or reaction on ``video``, then decide its tier at once.
+    """Count one person's change of signals on ``video``, and take the decision it makes due.
 
-    ``delta`` has one int per :class:`~fyp_tui.engine.world.Signal` (a later share
-    is ``VIEW=0, SHARE=1``; an "unlike" may be ``LIKE=-1``: counters are clipped at
-    0). The counts go into the same lifetime and tier counters as the simulated
-    audience's, feed the sound and hashtag trends, and the decision is the same
-    code; the Promoted/Stalled events it causes carry ``tipped_by`` and ``profile``.
-    A video already at its budget is decided first, so the person's impression
-    goes into the tier it then stands in and budgets are never exceeded. The
-    decision after the counts runs only when :func:`decidable` says one is possible
-    (most calls: a video short of its early sample and not faded), which spares
-    the person's feed the cost of :func:`decide` and changes nothing else.
+    ``delta`` has one int per :class:`~fyp_tui.engine.world.Signal` (the change of
+    the person's :class:`~fyp_tui.engine.ledger.Counted` bits: an unlike is ``LIKE=-1``;
+    counters are clipped at 0). The counts go into the same lifetime counters as
+    the simulated audience's and, with ``tier``, into the current tier's; they feed
+    the sound and hashtag trends. A view that would take the tier past its budget
+    counts in lifetime counters only (budgets are never exceeded). If the person's
+    view crosses one of the tier's looks (:func:`look_views`), the decision is taken
+    then, by the same code as the audience's; ``people`` (the person's ledger among
+    them) are asked for credit.
     """
     v = int(video)
     if not 0 <= v < world.n_videos:
@@ -380,35 +505,33 @@ def record(
     events: list[Event] = []
     # (plain Python scalars for the one video: numpy calls on one element cost
     # microseconds each, and the feed records every impression of the person)
-    tier = int(world.video_tier[v])
-    if (
-        int(world.video_status[v]) == ACTIVE
-        and tier < params.top_tier
-        and int(world.video_tier_counts[v, VIEW]) + max(int(d[VIEW]), 0) > params.ladder[tier]
-    ):
-        events += decide(world, params, np.array([v]), now)
+    t = int(world.video_tier[v])
+    if tier and t < params.top_tier and int(world.video_tier_counts[v, VIEW]) + max(int(d[VIEW]), 0) > params.ladder[t]:
+        tier = False
     before = int(world.video_counts[v, VIEW])
     if min(d.tolist()) >= 0:  # (the usual case: nothing to clip)
         world.video_counts[v] += d
-        world.video_tier_counts[v] += d
+        if tier:
+            world.video_tier_counts[v] += d
         pos = d
     else:
         np.maximum(world.video_counts[v] + d, 0, out=world.video_counts[v])
-        np.maximum(world.video_tier_counts[v] + d, 0, out=world.video_tier_counts[v])
+        if tier:
+            np.maximum(world.video_tier_counts[v] + d, 0, out=world.video_tier_counts[v])
         pos = np.maximum(d, 0)
     world.video_watch_seconds[v] += float(watch_seconds)
-    world.video_tier_watch_seconds[v] += float(watch_seconds)
+    if tier:
+        world.video_tier_watch_seconds[v] += float(watch_seconds)
     world.video_dirty[v] = True
     trends.add_engagement(world, params, np.array([v]), pos[None, :])
     after = int(world.video_counts[v, VIEW])
     if after >= params.first_milestone and after != before:  # (no milestone otherwise)
         events += milestones(params, np.array([v]), np.array([before]), np.array([after]), now)
-    # decide only when a decision is possible (the test :func:`decide` applies first)
-    status = int(world.video_status[v])
-    if status == ACTIVE or status == TOP:
-        hot = heat(world, params, slice(v, v + 1), now)[0]  # (the same arithmetic as decide's)
-        if decidable(params, int(world.video_tier_counts[v, VIEW]), max(int(world.video_tier[v]), 0), hot):
-            events += decide(world, params, np.array([v]), now, tipped_by=tipped_by, profile=profile)
+    if tier and d[VIEW] > 0 and int(world.video_status[v]) == ACTIVE:
+        views = int(world.video_tier_counts[v, VIEW])
+        if views in look_views(params)[min(t, params.top_tier)].tolist():  # (a look is due only then)
+            served = (np.array([v]), d[None, :])
+            events += decide(world, params, np.array([v]), now, served=served, people=people)
     return events
 
 
@@ -441,7 +564,7 @@ def reignite(
     # each eligible video comes back with probability p: draw that first, over every
     # stalled video (one uniform each), then check the few drawn (the same law as
     # checking every stalled video, then drawing)
-    p = min(1.0, params.reignite_rate * dt)
+    p = -np.expm1(-params.reignite_rate * dt)  # (a rate per hour, whatever the step length)
     stalled = np.flatnonzero(world.video_status[:n] == STALLED)
     if len(stalled) == 0:
         return []
@@ -493,15 +616,23 @@ def serving_demand(
     sound_heat: np.ndarray,
     tag_heat: np.ndarray,
 ) -> np.ndarray:
-    """Impressions each live video asks for in a step of ``dt`` hours.
+    """Impressions each live video asks for in the step of ``dt`` hours around ``now``.
 
-    ``min(remaining, budget * dt / fill_hours[tier]) x heat x (1 + trend_boost *
+    ``min(remaining, budget * span / fill_hours[tier]) x heat x (1 + trend_boost *
     trend heat) x (1 + creator_boost * reach)``; a site-wide video asks like a
-    budget of ``top_weight`` times the last bounded one.
+    budget of ``top_weight`` times the last bounded one. ``span`` is the time the
+    video has been in its pool within the step (an upload of this step asks from its
+    upload time); a video not yet served in its tier also asks for the time since
+    it entered, up to one more step (a promotion takes effect where its look fell
+    in the last step). A rate per hour, whatever the step length.
     """
     tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
     budget = np.array([*params.ladder, params.top_weight * params.ladder[-1]], dtype=np.float64)[tier]
-    want = np.minimum(budget * (dt / fill_hours(params)[tier]), remaining.astype(np.float64))
+    t1 = now + dt / 2
+    since = t1 - world.video_tier_entered[ids]
+    fresh = world.video_tier_counts[ids, VIEW] == 0
+    span = np.clip(np.where(fresh, since, np.minimum(since, dt)), 0.0, 2.0 * dt)
+    want = np.minimum(budget * (span / fill_hours(params)[tier]), remaining.astype(np.float64))
     want *= heat(world, params, ids, now)
     th = sound_heat[world.video_sound[ids]] if len(sound_heat) else np.zeros(len(ids))
     if len(tag_heat) and len(ids):
@@ -575,11 +706,6 @@ def waterfill(
         s_ = (supply - capped[i]) / free[i] if free[i] > 0 else rs[i]
     s_ = max(float(s_), 1.0)
     return np.minimum(cap, want * s_)
-
-
-#: spare supply fills a video only up to this share of its remaining budget in one
-#: step (the draws are random: aiming at the budget itself would overshoot half the time)
-CAP_SHARE = 0.9
 
 
 # The platform's periodic "model refresh": each viewer's top learned topics,
@@ -725,11 +851,16 @@ def allocate(
 ) -> Allocation:
     """How many impressions each live video gets this step (observable state only).
 
-    ``n_control`` control impressions go to uniformly random live videos with budget
-    left (those past a budget are dropped); the ``n_targeted`` others are shared by
-    :func:`waterfill` over the videos' demand, capped by what is left of each budget,
-    and rounded stochastically (never past the remaining budget, never more slots
-    than ``n_targeted``).
+    Each live video with budget left asks for its demand (:func:`serving_demand`, a
+    rate per hour). ``control_fraction`` of that demand is served to random viewers
+    (the control slice: up to ``n_control`` of the audience's control impressions,
+    drawn in proportion to demand; the rest of them are returned as
+    ``dropped_control`` and join the targeted ones); the ``n_targeted`` targeted
+    impressions are shared by :func:`waterfill` over what is left of the demand.
+    Counts are rounded stochastically, never past a remaining budget and never
+    more slots than ``n_targeted``. Spare supply is not pushed into the pools: it
+    goes to the catalogue, so a pool fills at its own pace per hour, whatever the
+    step length.
     """
     n = world.n_videos
     st = world.video_status[:n]
@@ -744,22 +875,22 @@ def allocate(
     empty = np.zeros(0, np.int32)
     if P == 0:
         return Allocation(ids, topic, empty, 0, n_control)
-    # control slice: uniform over open entries, thinned where a budget would overflow
-    ctrl = rng.integers(0, P, size=n_control).astype(np.int32)
+    want = serving_demand(world, params, ids, remaining, now, dt, sound_heat, tag_heat)
+    total = float(want.sum())
+    # control slice: a share of each video's demand, to random viewers
+    n_ctrl = min(n_control, int(np.floor(params.control_fraction * total + rng.random()))) if total > 0 else 0
+    ctrl = np.searchsorted(np.cumsum(want), rng.random(n_ctrl) * total, side="right").astype(np.int32)
+    np.minimum(ctrl, P - 1, out=ctrl)
     got = np.bincount(ctrl, minlength=P)
-    dropped = 0
-    over = got > remaining
-    if over.any():
-        keep = _within(ctrl, remaining, rng)
-        dropped = int(len(ctrl) - keep.sum())
-        ctrl = ctrl[keep]
+    if (got > remaining).any():
+        ctrl = ctrl[_within(ctrl, remaining, rng)]
         got = np.bincount(ctrl, minlength=P)
+    dropped = n_control - len(ctrl)
     left = remaining - got
-    # targeted: demand share, capped by the budget left
-    want = serving_demand(world, params, ids, left, now, dt, sound_heat, tag_heat)
-    cap = np.where(bounded, left.astype(np.float64), np.inf)
+    want = np.minimum(np.maximum(want - got, 0.0), left)
+    # targeted: each video at most its demand (lower tiers first when supply is short)
     with np.errstate(invalid="ignore"):
-        w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, cap, world.video_tier_entered[ids])
+        w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, want, world.video_tier_entered[ids])
     w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
     alloc = systematic_counts(w, rng)
     np.minimum(alloc, np.where(bounded, left, np.iinfo(np.int64).max), out=alloc)
@@ -982,7 +1113,8 @@ def catalogue_allocation(
 ) -> Allocation | None:
     """``k`` impression slots over the stalled videos (the catalogue), each drawn with
     probability proportional to its catalogue weight: ``(1 + creator_boost * reach) x
-    2^(-age / half_life)``, age since upload. Catalogue views count in lifetime
+    2^(-age / half_life) x catalogue_tier_boost^tier``, age since upload, tier the
+    one it stalled in. Catalogue views count in lifetime
     counters only, never in a tier's (a stalled video is not being judged).
 
     ``k`` a list of sizes: one sample per size (a step's viewer chunks), over the same
@@ -995,6 +1127,8 @@ def catalogue_allocation(
     age = np.maximum(now - world.video_upload_time[ids], 0.0)
     w = np.exp2(-age / params.half_life_hours)
     w *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+    if params.catalogue_tier_boost != 1.0:  # what climbed further keeps being recommended more
+        w *= np.float64(params.catalogue_tier_boost) ** world.video_tier[ids]
     total = w.sum()
     if not total > 0:
         return None

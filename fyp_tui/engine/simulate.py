@@ -2,20 +2,27 @@
 
 ``step(world, params, rng, dt_hours)`` is a state transition of the world:
 
-1. viewers open the app (Poisson by activity); a control slice of their
+1. simulated creators upload new videos into tier 0 at times within the step
+   (each is served from its upload time on);
+2. viewers open the app (Poisson by activity); a control slice of their
    impressions goes to uniformly random live videos;
-2. the pools decide how many impressions each live video gets
-   (:func:`fyp_tui.engine.pools.allocate`: its demand share, capped by what is left
-   of its tier budget, so budgets are never exceeded and nothing is re-served);
-   what the pools cannot absorb goes to stalled videos (the catalogue, lifetime
-   counters only); viewers are matched to those impression slots by the
+3. the pools decide how many impressions each live video gets
+   (:func:`fyp_tui.engine.pools.allocate`: its demand for the time it was in its
+   pool, at its tier's pace per hour; budgets are never exceeded and nothing is
+   re-served); what the pools do not take goes to stalled videos (the catalogue,
+   lifetime counters only); viewers are matched to those impression slots by the
    platform's observable estimate of their interests
    (:func:`fyp_tui.engine.pools.match_viewers`);
-3. the audience reacts, drawn from the hidden truth (:mod:`fyp_tui.engine.audience`);
-4. counters, the platform's learned viewer preferences (``aud_pref``), creator
+4. the audience reacts, drawn from the hidden truth (:mod:`fyp_tui.engine.audience`);
+5. counters, the platform's learned viewer preferences (``aud_pref``), creator
    followers and the sound/hashtag trends are updated;
-5. the clock advances; tier decisions, re-ignitions, milestones and trending
-   events are emitted; simulated creators upload new videos into tier 0.
+6. the clock advances; a tier decision is taken where a video's impressions
+   crossed one of its tier's looks (:func:`fyp_tui.engine.pools.look_views`),
+   on the counts at the look; the bars adapt at their rate per hour;
+   re-ignitions, milestones and trending events are emitted.
+
+Every rate is per simulated hour or per impression, never per step: the world's
+statistics do not depend on the step length (``benchmarks/bench_steps.py``).
 
 With ``threads = k`` in the params, a big step is served in k chunks of viewers, each
 with its own random stream and its share of the slots (:func:`_plan`): the
@@ -34,12 +41,14 @@ import math
 import time
 import weakref
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from fyp_tui.engine import audience, pools, trends
 from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
+from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import N_SIGNALS, TAGS_PER_VIDEO, TOPICS_PER_VIDEO, Signal, Status, World
@@ -48,6 +57,12 @@ trending_sounds = trends.trending_sounds
 trending_hashtags = trends.trending_hashtags
 
 Progress = Callable[[str, int, int], None]
+
+
+class Observer(Protocol):
+    """Reads the world after each step of :func:`run` (e.g. :class:`~fyp_tui.engine.hourly.Hourly`); never changes it."""
+
+    def observe(self, world: World, params: EngineParams, result: StepResult) -> None: ...
 
 SLICES = ("random", "targeted")
 
@@ -267,8 +282,8 @@ def _learn(
         np.put(bits, idx, table.take(key))
         return
     lr = np.float32(params.learning_rate)
-    y = r.full * np.float32(0.6 * lr)
-    y += r.like * np.float32(0.4 * lr)
+    y = r.full * np.float32(0.6 * float(params.learning_rate))  # (the table's constants, to the bit)
+    y += r.like * np.float32(0.4 * float(params.learning_rate))
     old = pref.take(idx).astype(np.float32)
     old *= np.float32(1.0) - lr
     old += y  # old + lr * (y - old)
@@ -480,8 +495,11 @@ def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
         ).astype(world.creator_followers.dtype)[: world.n_creators]
 
 
-def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours: float) -> StepResult:
-    """Advance the world by ``dt_hours`` simulated hours (see the module doc)."""
+def step(
+    world: World, params: EngineParams, rng: np.random.Generator, dt_hours: float, *, people: Sequence[Ledger] = ()
+) -> StepResult:
+    """Advance the world by ``dt_hours`` simulated hours (see the module doc). ``people``:
+    the ledgers of the people watching, asked for credit when a decision is taken."""
     dt = float(dt_hours)
     if not dt > 0:
         raise ValueError(f"dt_hours must be > 0, got {dt_hours!r}")
@@ -489,11 +507,15 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     t1 = t0 + dt
     mid = t0 + dt / 2
     res = StepResult(events=[])
+    counted = None  # (pool videos, their tier-counter deltas) of this step
     top_s = trends.trending_sounds(world, params.trending_k)
     top_h = trends.trending_hashtags(world, params.trending_k)
     sh, hh = trends.sound_heat(world), trends.hashtag_heat(world)
 
     trends.decay(world, params, dt)
+
+    # -- upload: this step's new videos join tier 0 and are served from their upload time ----
+    res.uploads = len(upload(world, params, rng, t0, t1))
 
     # -- serve ------------------------------------------------------------------------------
     plan = _plan(world, params, rng, dt, mid, sh, hh)
@@ -515,6 +537,7 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
         watch *= world.video_duration.take(ids)
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
         pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool])
+        counted = (ids[:n_pool], dt_[:n_pool])
         if n_pool < len(ids):
             pools.apply_counts(world, ids[n_pool:], dt_[n_pool:], watch[n_pool:], tier=False)
         _followers(world, ids, dt_[:, Signal.FOLLOW])
@@ -533,12 +556,10 @@ def step(world: World, params: EngineParams, rng: np.random.Generator, dt_hours:
     n = world.n_videos
     st = world.video_status[:n]
     live = np.flatnonzero((st == pools.ACTIVE) | (st == pools.TOP))
-    res.events += pools.decide(world, params, live, t1)
+    res.events += pools.decide(world, params, live, t1, served=counted, since=t0, rng=rng, people=people)
+    pools.adapt_bars(world, params, dt)
     res.events += pools.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
-
-    # -- upload ----------------------------------------------------------------------------
-    res.uploads = len(upload(world, params, rng, t0, t1))
     return res
 
 
@@ -620,6 +641,9 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     quality = np.clip(skill + _quality_noise(world) * rng.standard_normal(m), 0.0, 1.0)
     main = np.where(rng.random(m) < 0.8, world.creator_topic[creators], rng.integers(0, T, m)).astype(np.int16)
     second = rng.integers(0, T, m).astype(np.int16)
+    if T > 1:  # a second topic other than the main one (as seeded videos have)
+        same = second == main
+        second[same] = ((main[same] + 1 + rng.integers(0, T - 1, int(same.sum()))) % T).astype(np.int16)
     w0 = rng.uniform(0.6, 0.95, m)
     topics = np.stack([main, second], axis=1)[:, :TOPICS_PER_VIDEO]
     topic_w = np.stack([w0, 1 - w0], axis=1)[:, :TOPICS_PER_VIDEO].astype(np.float32)
@@ -822,18 +846,29 @@ def run(
     hours: float,
     progress: Progress | None = None,
     on_events: Callable[[list[Event]], None] | None = None,
+    *,
+    step_minutes: float | None = None,
+    observers: Sequence[Observer] = (),
 ) -> Report:
     """Advance ``world`` by ``hours`` simulated hours as fast as possible; return the report.
 
     The random stream is ``SeedSequence([seed, clock in seconds])``: the same world
     (same clock) and seed give the same run. ``on_events`` receives each step's
-    events (e.g. to collect tier events for the checkpoint).
+    events (e.g. to collect tier events for the checkpoint). ``step_minutes`` fixes
+    the step length (default: :func:`step_hours`'s); the world's statistics do not
+    depend on it. Each observer's ``observe(world, params, result)`` sees every step.
     """
     if not hours > 0:
         raise ValueError(f"hours must be > 0, got {hours!r}")
     params = params.for_world(world)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(round(world.clock * 3600))]))
-    n_steps, dt = step_hours(world, params, hours)
+    if step_minutes is None:
+        n_steps, dt = step_hours(world, params, hours)
+    else:
+        if not step_minutes > 0:
+            raise ValueError(f"step_minutes must be > 0, got {step_minutes!r}")
+        n_steps = max(1, math.ceil(hours * 60.0 / step_minutes - 1e-9))
+        dt = hours / n_steps
     clock0 = world.clock
     slices = {s: SliceCounts() for s in SLICES}
     counts = dict.fromkeys(_EVENT_KEYS.values(), 0)
@@ -853,6 +888,8 @@ def run(
                 counts[key] += 1
         if on_events is not None and r.events:
             on_events(r.events)
+        for o in observers:
+            o.observe(world, params, r)
         if progress is not None:
             progress("simulate", i + 1, n_steps)
     world.clock = clock0 + hours  # exact, whatever the float sum of steps

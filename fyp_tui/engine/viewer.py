@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.world import World
 
 #: A card left before this many seconds (and not looped) is a skip.
@@ -101,6 +102,8 @@ class PersonState:
     local_pref: float = 0.0  # learned weight of same-country/language content, [-1, 1]
     onboarded: bool = False
     onboarding_topics: list[int] = field(default_factory=list)
+    #: what of the person's sits in each video's counters (see :mod:`fyp_tui.engine.ledger`)
+    ledger: Ledger = field(default_factory=Ledger)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -194,6 +197,7 @@ class PersonState:
             "local_pref": round(float(self.local_pref), 5),
             "onboarded": bool(self.onboarded),
             "onboarding_topics": list(self.onboarding_topics),
+            "counted": self.ledger.to_list(),
         }
         if seen:
             d["seen"] = sorted(self.seen)
@@ -223,4 +227,5 @@ class PersonState:
             local_pref=float(d.get("local_pref", 0.0)),
             onboarded=bool(d.get("onboarded", False)),
             onboarding_topics=[int(t) for t in d.get("onboarding_topics", [])],
+            ledger=Ledger.from_list(-1, d.get("counted", [])),
         )

@@ -33,7 +33,8 @@ class Clock:
             n, dt = step_hours(w, live.params, float(hours))
         for _ in range(n):
             with live.lock:
-                events.extend(step(w, live.params, live.sim_rng, dt).events)
+                people = (live.feed_session.ledger,) if live.feed_session is not None else ()
+                events.extend(step(w, live.params, live.sim_rng, dt, people=people).events)
         live.checkpoints.pending.extend(e for e in events if isinstance(e, TIER_EVENTS))
         live.history.log_tiers(events)
         live.history.sample()

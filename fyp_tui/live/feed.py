@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from fyp_tui.engine.events import Event
+from fyp_tui.engine.world import Signal
 from fyp_tui.errors import FypError
 from fyp_tui.live import cards
 from fyp_tui.live.views import CardData, Counters, SpreadData, StripItem, WhyData
@@ -40,8 +41,6 @@ class Feed:
         self._queue: ThreadPoolExecutor | None = None
         self._ahead: CardData | None = None
         self._ahead_lock = threading.Lock()
-        #: videos the person shared this session (a share is not undone)
-        self.shared: set[int] = set()
         #: the video on the person's screen (its events rank first in the strip)
         self.current: int | None = None
 
@@ -151,8 +150,6 @@ class Feed:
         """A reaction, committed before it returns; the card's new state (queue)."""
         with self.live.lock:
             events = self.live.feed_session.react(video, kind)
-            if kind == "share":
-                self.shared.add(int(video))
             card = self._card(video, first_viewer=None, keep_current=True)
         self.live.history.log_tiers(events)
         return card, self.live.strip_items(events)
@@ -177,6 +174,6 @@ class Feed:
             profile_name=live.profile_name,
             trending=live.trending.sounds(),
             first_viewer=first_viewer,
-            shared=v in self.shared,
+            shared=live.feed_session.has(v, Signal.SHARE),
             reshown=reshown,
         )

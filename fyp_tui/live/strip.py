@@ -14,6 +14,15 @@ from fyp_tui.live.views import StripItem
 STRIP_PER_TICK = 3
 
 
+#: what a decision would have been without the person (``Promoted.instead`` / ``Stalled.instead``)
+INSTEAD = {"stalled": "it would have stalled", "moved up": "it would have moved up", "waited": "it would still be waiting"}
+
+
+def without(e: Promoted | Stalled) -> str:
+    """"without your share it would have stalled": the counterfactual of a credited decision."""
+    return f"without your {e.tipped_by} {INSTEAD.get(e.instead or '', 'it would have gone the other way')}"
+
+
 def strip_items(events: list[Event], *, world: World, params: Any, profile_id: int, current: int | None) -> list[StripItem]:
     """Events worth a line: all of the person's, and a few of the world's.
 
@@ -30,14 +39,14 @@ def strip_items(events: list[Event], *, world: World, params: Any, profile_id: i
         if isinstance(e, Promoted):
             reach = "site-wide" if e.to_tier >= params.top_tier else f"{e.budget:,} viewers"
             if tipped:
-                text = f"your {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach}"
+                text = f"your {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach} ({without(e)})"
             else:
                 text = f"{who} moved up to tier {e.to_tier}: {reach}"
             item = StripItem(e.time, text, tipped or own_video, "promoted")
             rank = 10.0 + e.to_tier
         elif isinstance(e, Stalled):
             if tipped:
-                text = f"your {e.tipped_by} settled it: {who} stalled in tier {e.tier} ({e.reason})"
+                text = f"your {e.tipped_by} stalled {who} in tier {e.tier} ({without(e)})"
             else:
                 text = f"{who} stalled in tier {e.tier} ({e.reason})"
             item = StripItem(e.time, text, tipped or own_video, "stalled")

@@ -26,7 +26,7 @@ from fyp_tui.seeding.vocab import COUNTRIES, EMOJI, GENERIC_HASHTAGS, PORTUGUESE
 Progress = Callable[[str, int, int], None]
 
 #: Stages reported to ``progress(label, done, total)``.
-STAGES = ("vocabularies", "creators", "sounds", "hashtags", "videos", "audience")
+STAGES = ("vocabularies", "creators", "sounds", "hashtags", "videos", "audience", "warm-up")
 
 AUDIENCE_CHUNK = 131_072
 
@@ -41,8 +41,8 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
     """
     w = scenario.world
     report = progress or (lambda label, done, total: None)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
-    r_places, r_creators, r_sounds, r_tags, r_videos, r_aud, r_vocab, r_caps = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
+    r_places, r_creators, r_sounds, r_tags, r_videos, r_aud, r_vocab, r_caps, r_warm = streams
     n_stages = len(STAGES)
 
     # -- places, topics, vocabularies ------------------------------------------------
@@ -111,7 +111,9 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
     up_p = creator_upload_rate.astype(np.float64)
     up_p = up_p / up_p.sum() if up_p.sum() > 0 else None
     video_creator = r_videos.choice(C, size=V, p=up_p).astype(np.int32)
-    upload_time = np.sort(r_videos.uniform(-history_h, 0.0, V))
+    warmup_h = min(float(w.get("warmup_hours", 0.0)), 0.5 * history_h)
+    # the seeded history ends where the warm-up begins (the engine uploads the rest)
+    upload_time = np.sort(r_videos.uniform(-history_h, -warmup_h, V))
     t1 = np.where(
         r_videos.random(V) < w["creator_focus"],
         creator_topic[video_creator],
@@ -147,7 +149,6 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
 
     # -- audience ------------------------------------------------------------------------
     aud = _audience(w, T, topic_p, country_p, country_lang, en_idx, r_aud)
-    report("done", n_stages, n_stages)
 
     assert TOPICS_PER_VIDEO == 2 and TOPICS_PER_VIEWER == 3 and TAGS_PER_VIDEO == 4
     world = World(
@@ -179,7 +180,37 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
         saved_videos=0,
     )
     world.extra.update(world_extra(scenario, display_names, sound_artists, vocab.words_by_language()))
+    report("warm-up", n_stages - 1, n_stages)
+    warm_up(world, warmup_h, r_warm)
+    report("done", n_stages, n_stages)
     return world
+
+
+def warm_up(world: World, hours: float, rng: np.random.Generator) -> None:
+    """Run the engine over the ``hours`` before t=0, so a new world opens in full swing.
+
+    A seeded video uploaded well before that (more than a tier-0 fill time) has
+    had its test pool already: it starts stalled in tier 0, in the catalogue. The
+    recent ones start live in tier 0; the engine then serves, judges, promotes and
+    uploads for ``hours`` from ``-hours`` to 0, so the pools, the adapted bars and
+    the trends of a new world are those of a world already running, not a backlog
+    of untouched uploads. The clock ends at exactly 0.
+    """
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.engine.simulate import step, step_hours
+
+    if hours <= 0:
+        return
+    params = EngineParams.from_world(world)
+    n = world.n_videos
+    start = -float(hours)
+    old = world.video_upload_time[:n] < start - params.fill_hours
+    world.video_status[:n][old] = Status.STALLED
+    world.clock = start
+    steps, dt = step_hours(world, params, hours)
+    for _ in range(steps):
+        step(world, params, rng, dt)
+    world.clock = 0.0
 
 
 def world_extra(scenario: Scenario, display_names: list[str], sound_artists: list[str], words_by_language: dict) -> dict:

@@ -63,6 +63,7 @@ WORLD_KEYS: dict[str, Key] = {
     # -- time -------------------------------------------------------------------------
     "history_days": Key("float", 7.0, "the seeded videos' upload times spread over this many days before t=0", 0.01, 3650),
     "upload_pace": Key("float", 1.0, "simulated uploads per hour after t=0, as a multiple of the seeded history's pace", 0, 1000),
+    "warmup_hours": Key("float", 24.0, "hours the engine runs before t=0 while seeding, so a new world opens with its pools at work (at most half the history)", 0, 24 * 60),
     # -- creators ---------------------------------------------------------------------
     "follower_alpha": Key("float", 1.1, "Pareto tail index of follower counts (lower: a few creators get huger)", 0.3, 10),
     "follower_scale": Key("float", 800.0, "scale of follower counts (a typical small creator's followers)", 1, 1e9),
