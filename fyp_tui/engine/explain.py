@@ -4,7 +4,7 @@ from the promotion bar).
 
 The contributions are the very terms :func:`fyp_tui.engine.ranking.score` adds
 up, so they sum to the score (plus the exploration slot's lift when the slot
-picked the video).
+picked the video). A video the test-pool slot picked says so in a note.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from fyp_tui.engine.ranking import Scored, source_names
+from fyp_tui.engine.ranking import PICKED_BY_TEST_SLOT, Scored, source_names
 from fyp_tui.engine.world import Signal, Status, World
 
 
@@ -45,6 +45,7 @@ class Explanation:
     bar: float | None  # promotion bar of the tier; None for the site-wide tier
     distance_to_bar: float | None  # bar - lcb: > 0 still to go, <= 0 above the bar
     first_viewer: bool  # the person is among the video's test audience
+    test_pool_slot: bool = False  # picked by the re-rank's test-pool slot
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -108,6 +109,9 @@ def build_explanation(
     bar_arr = np.atleast_1d(pools.promotion_bar(params, np.array([tier])))
     bar = float(bar_arr[0]) if bounded and np.isfinite(bar_arr[0]) else None
     notes = []
+    test_slot = bool(int(flags) & PICKED_BY_TEST_SLOT)
+    if test_slot:
+        notes.append("picked for the test-pool slot: a share of your feed goes to new videos still in their test pool")
     if status == Status.STALLED:
         notes.append("stalled: out of the pools")
     elif status == Status.TOP:
@@ -131,6 +135,7 @@ def build_explanation(
         bar=bar,
         distance_to_bar=(bar - float(np.atleast_1d(lcb)[0])) if bar is not None else None,
         first_viewer=bool(first_viewer),
+        test_pool_slot=test_slot,
         notes=notes,
     )
 

@@ -25,10 +25,16 @@ does not move.
    the score is made (the terms sum to the score exactly).
 3. **Re-rank** (:func:`select`): never the same creator or sound as the video
    before; a diversity floor (no topic may exceed ``topic_cap(knob)`` of the last
-   ``window`` videos); with probability ``explore_rate(knob)`` the slot goes to
-   the best exploration candidate instead. All three knob terms (these two and
-   the diversity adjustment of the score) grow with ``pressure(knob)``. Already seen and "not interested"
-   (video, creator, sound, muted hashtag) never pass.
+   ``window`` videos). Some slots are test-pool slots: they go to the
+   best-scored test-pool candidate (the person becomes one of its first
+   viewers), as often as it takes to top the test-pool videos the value model
+   picks on its own up to ``test_pool_share`` of the cards (about 1 in 8); the
+   candidates' test-pool source brings the ones that fit the person (top topics,
+   then language) first. Otherwise, with probability ``explore_rate(knob)``, the
+   slot goes to the best exploration candidate. The knob terms
+   (exploration, the floor and the diversity adjustment of the score) grow with
+   ``pressure(knob)``. Already seen and "not interested" (video, creator, sound,
+   muted hashtag) never pass, whatever the slot.
 """
 
 from __future__ import annotations
@@ -68,6 +74,15 @@ SOURCE_NAMES: dict[int, str] = {
 }
 
 
+#: not a source: set by :func:`rank` in the returned bits of a video the test-pool
+#: slot picked, so whoever keeps a pick's bits (``FeedSession``) can explain it
+PICKED_BY_TEST_SLOT = 128
+
+#: :attr:`Pick.slot` of a slot that did not simply take the best score
+SLOT_EXPLORE = "exploration"
+SLOT_TEST = "test pool"
+
+
 def source_names(flags: int) -> list[str]:
     return [name for bit, name in SOURCE_NAMES.items() if flags & bit]
 
@@ -97,6 +112,11 @@ class RankingParams:
     diversity_penalty: float = 2.0  # x pressure(knob) x share of the video's topics in the window
     # re-rank
     window: int = 20
+    # share of cards aimed at with the person among a video's first viewers (issue 10:
+    # about 1 in 8). The value model picks some test-pool videos on its own; a
+    # test-pool slot (the best-scored test-pool video allowed there) tops that up
+    test_pool_share: float = 0.125
+    test_pool_memory: float = 100.0  # picks over which that own share is averaged (decayed)
     # candidate sources: how many each contributes at most
     n_test: int = 60
     n_interest: int = 300
@@ -223,6 +243,9 @@ class RankState:
         # one extra False slot at the end: tag -1 (padding) indexes it
         self.muted = np.zeros(world.n_hashtags + 1, bool)
         self.calls = 0
+        # decayed counts of the picks no test-pool slot made: (test-pool videos, all)
+        self._organic_test = 0.0
+        self._organic_picks = 0.0
         self._index: VideoIndex | None = None
         self._priors: np.ndarray | None = None
         self._popular: np.ndarray | None = None
@@ -269,6 +292,24 @@ class RankState:
             if items:
                 mask[np.fromiter(items, np.int64)] = True
         self.muted[-1] = False
+
+    def test_slot_rate(self) -> float:
+        """Probability the next slot is a test-pool slot: what tops the test-pool
+        videos the value model picks on its own (their decayed share ``b``, read as 0
+        over the first picks) up to ``test_pool_share`` ``s``: ``(s - b) / (1 - b)``,
+        0 once ``b >= s``."""
+        s = self.rp.test_pool_share
+        if s <= 0:
+            return 0.0
+        b = self._organic_test / (self._organic_picks + 10.0)  # 10 pseudo-picks at 0
+        return max(0.0, (s - b) / (1.0 - b)) if b < 1.0 else 0.0
+
+    def note_organic(self, test_pool: bool) -> None:
+        """Count a pick made without the test-pool slot (``test_pool``: it is a
+        test-pool video all the same)."""
+        keep = 1.0 - 1.0 / max(self.rp.test_pool_memory, 1.0)
+        self._organic_test = keep * self._organic_test + float(test_pool)
+        self._organic_picks = keep * self._organic_picks + 1.0
 
     def mark_seen(self, world: World, video: int) -> None:
         self.grow(world)
@@ -391,6 +432,20 @@ def _sample(ids: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return ids[rng.integers(0, len(ids), size=k)]
 
 
+def _test_pool_sample(
+    world: World, person: PersonState, pool: np.ndarray, topic_mask: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Up to ``k`` of the test-pool videos ``pool``, those that fit the person first:
+    main topic among the person's top topics, then the person's language, then any
+    (random within each class), so the test-pool slot finds a fitting video when
+    there is one and still has a fallback when there is none."""
+    if len(pool) <= k:
+        return pool[rng.permutation(len(pool))] if len(pool) > 1 else pool
+    fit = 2 * topic_mask[world.video_topics[pool, 0]] + (world.video_language[pool] == person.language)
+    order = np.lexsort((rng.random(len(pool)), -fit.astype(np.int8)))  # by fit, random within a class
+    return pool[order[:k]]
+
+
 def candidates(
     world: World, rs: RankState, person: PersonState, now: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -423,6 +478,9 @@ def candidates(
             flags.append(bit)
 
     draws = _Draws(rng)
+    top = person.top_topics(5)
+    topic_mask = np.zeros(world.n_topics, bool)
+    topic_mask[top] = True
     # test pool: tier 0, few views -> the person is one of the first viewers.
     # Ids follow upload time, so these are among the newest uploads.
     lo = max(0, n - max(rp.test_scan, n // 20))
@@ -433,11 +491,8 @@ def candidates(
         & ~rs.seen[lo:n]
         & ~rs.ni_video[lo:n]
     )
-    add(_sample(np.flatnonzero(m) + lo, rp.n_test, rng), SRC_TEST)
+    add(_test_pool_sample(world, person, np.flatnonzero(m) + lo, topic_mask, rp.n_test, rng), SRC_TEST)
     # interest: the person's top learned topics, the budget split by interest
-    top = person.top_topics(5)
-    topic_mask = np.zeros(world.n_topics, bool)
-    topic_mask[top] = True
     if len(top):
         weight = person.interests[top].astype(np.float64)
         quota = np.ceil(rp.n_interest * weight / weight.sum()).astype(np.int64)
@@ -764,9 +819,24 @@ def is_test_pool(world: World, rp: RankingParams, ids: np.ndarray) -> np.ndarray
 @dataclass
 class Pick:
     video: int
-    score: float
-    explored: bool  # chosen by the exploration slot
-    explore_boost: float  # how far the slot lifted it over the best exploit pick
+    score: float  # the video's score plus the slot's lift
+    slot: str | None = None  # SLOT_TEST or SLOT_EXPLORE when a slot chose it, else None
+    lift: float = 0.0  # how far the slot lifted it over the best pick by score (>= 0)
+
+    @property
+    def explored(self) -> bool:
+        """Chosen by the exploration slot."""
+        return self.slot == SLOT_EXPLORE
+
+    @property
+    def explore_boost(self) -> float:
+        """The exploration slot's lift (0 for any other pick)."""
+        return self.lift if self.slot == SLOT_EXPLORE else 0.0
+
+    @property
+    def test_slot(self) -> bool:
+        """Chosen by the test-pool slot: the person is among the video's first viewers."""
+        return self.slot == SLOT_TEST
 
 
 def select(
@@ -785,9 +855,12 @@ def select(
 
     Rules per slot: not the previous video's creator or sound; no topic above
     ``topic_cap(knob)`` of the last ``window`` videos (relaxed only if nothing else
-    is left); with probability ``explore_rate(knob)`` the best exploration
-    candidate instead of the best overall. The loop runs ``k`` times over small
-    candidate arrays; there is no loop over videos.
+    is left). Among the videos that pass: with probability
+    ``rs.test_slot_rate()`` the best-scored test-pool video (:func:`is_test_pool`;
+    when none passes, the slot is an ordinary one), else with probability
+    ``explore_rate(knob)`` the best exploration candidate, else the best overall.
+    The loop runs ``k`` times over small candidate arrays; there is no loop over
+    videos.
 
     ``last_resort``: when every allowed video left shares the previous video's
     sound or creator (a small world, or one sound everywhere), let the sound rule
@@ -803,6 +876,7 @@ def select(
     picks: list[Pick] = []
     limit = topic_limit(person.knob, rp.window)
     eps = explore_rate(person.knob)
+    in_test = is_test_pool(world, rp, ids) if rp.test_pool_share > 0 else None
     for _ in range(k):
         ok = ~taken
         if window:
@@ -821,15 +895,24 @@ def select(
             break
         masked = np.where(ok, total, -np.inf)
         best = int(np.argmax(masked))
-        explored, boost = False, 0.0
-        if eps > 0 and rng.random() < eps:
+        slot, lift = None, 0.0
+        test_drawn = in_test is not None and rng.random() < rs.test_slot_rate()
+        if test_drawn:
+            tp = ok & in_test
+            if tp.any():
+                cand = int(np.argmax(np.where(tp, total, -np.inf)))
+                slot, lift = SLOT_TEST, float(total[best] - total[cand])
+                best = cand
+        if slot is None and eps > 0 and rng.random() < eps:
             ex = ok & ((flags & SRC_EXPLORE) != 0)
             if ex.any():
                 cand = int(np.argmax(np.where(ex, total, -np.inf)))
-                explored, boost = True, float(total[best] - total[cand])
+                slot, lift = SLOT_EXPLORE, float(total[best] - total[cand])
                 best = cand
+        if in_test is not None and not test_drawn:
+            rs.note_organic(bool(in_test[best]))
         taken[best] = True
-        picks.append(Pick(int(ids[best]), float(total[best] + boost), explored, boost))
+        picks.append(Pick(int(ids[best]), float(total[best] + lift), slot, lift))
         window = (window + [int(ids[best])])[-rp.window :]
     return picks
 
@@ -861,6 +944,9 @@ def rank(
         picks = select(world, rs, person, scored, flags, recent, rng, k)
     if not picks and len(cand):
         picks = select(world, rs, person, scored, flags, recent, rng, k, last_resort=True)
+    for p in picks:
+        if p.test_slot:
+            flags[np.searchsorted(scored.ids, p.video)] |= PICKED_BY_TEST_SLOT
     ids = np.array([p.video for p in picks], np.int64)
     scores = np.array([p.score for p in picks], np.float64)
     return ids, scores, picks, scored, flags

@@ -1,0 +1,196 @@
+"""The test-pool slot (issue 10, item 6): about 1 card in 8 has the person among a
+video's first viewers, the re-rank rules still hold, explain says why.
+
+The ``tiny`` world is too small (its test pool runs dry within a few hours), so
+this module builds a mid-size world in memory (5,000 videos at the start, 12
+topics) and ages it 48 simulated hours: plenty of live tier-0 videos with few
+views, but a minority of the live pool, so the value model alone picks them only
+now and then (the share the slot tops up).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from fyp_tui.engine import ranking
+from fyp_tui.engine.explain import format_explanation
+from fyp_tui.engine.feed import FeedSession
+from fyp_tui.engine.viewer import PersonState
+from fyp_tui.engine.world import Status
+
+CARDS = 200
+
+
+class Mid(tuple):
+    def __repr__(self) -> str:
+        return "<mid world, 48 h>"
+
+
+@pytest.fixture(scope="module")
+def mid():
+    from fyp_tui.engine import simulate
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.seeding.generate import build_world
+    from fyp_tui.seeding.scenario import parse_scenario
+
+    sc = parse_scenario(
+        {
+            "world": {
+                "n_topics": 12,
+                "n_creators": 400,
+                "n_videos": 5000,
+                "n_viewers": 8000,
+                "n_sounds": 150,
+                "hashtags_per_topic": 8,
+                "countries": ["US", "DE", "BR"],
+                "topic_skew": 0.3,
+                "history_days": 2.0,
+            }
+        },
+        label="mid",
+    )
+    world = build_world(sc, 3)
+    params = EngineParams.from_world(world)
+    simulate.run(world, params, 3, 48.0)
+    return Mid((world, params))
+
+
+def feed(mid, seed: int, share: float | None = None) -> FeedSession:
+    world, params = mid
+    world = world.copy()
+    person = PersonState.new(world)
+    s = FeedSession(world, params, person, 1, np.random.default_rng(seed))
+    if share is not None:
+        rp = dataclasses.replace(s.ranking, test_pool_share=share)
+        s = FeedSession(world, params, person, 1, np.random.default_rng(seed), ranking=rp)
+    return s
+
+
+def play(s: FeedSession, cards: int = CARDS) -> tuple[list[int], list[bool], list[bool]]:
+    """A bot that watches its favourite topic (the world's most common) to the end and
+    skims the rest. Returns the videos shown, whether each was a first-viewer card as
+    it was shown, and whether the test-pool slot picked it."""
+    w = s.world
+    favourite = int(np.bincount(w.video_topics[: w.n_videos, 0]).argmax())
+    shown, first, slot = [], [], []
+    for _ in range(cards):
+        v = s.next()
+        shown.append(v)
+        first.append(s.is_first_viewer(v))
+        slot.append(bool(s._picked[v][0] & ranking.PICKED_BY_TEST_SLOT))
+        s.watched(v, float(w.video_duration[v]) if int(w.video_topics[v, 0]) == favourite else 2.0)
+    return shown, first, slot
+
+
+def test_the_world_has_a_test_pool_that_is_a_minority_of_the_live_pool(mid):
+    # the premise of the figures below (if the engine's tuning moves it, age the world differently)
+    world, _params = mid
+    s = feed(mid, 0)
+    n = world.n_videos
+    live = world.video_status[:n] != Status.STALLED
+    pool = ranking.is_test_pool(world, s.ranking, np.arange(n))
+    assert pool.sum() >= 300
+    assert pool.sum() <= 0.35 * live.sum()
+
+
+def test_about_one_card_in_eight_is_a_first_viewer_card(mid):
+    shares = []
+    for seed in range(3):
+        _shown, first, slot = play(feed(mid, seed))
+        shares.append(np.mean(first))
+        assert any(slot)  # the slot tops up what the value model picks on its own
+        assert all(f for f, sl in zip(first, slot) if sl)  # a slot pick is a first-viewer card
+    # the issue's acceptance band (8-25 %), and near the default 12.5 % on average
+    assert all(0.08 <= x <= 0.25 for x in shares), shares
+    assert 0.09 <= np.mean(shares) <= 0.2, shares
+
+
+@pytest.mark.parametrize("share", [0.3, 0.5])
+def test_the_share_follows_the_setting(mid, share):
+    firsts = [np.mean(play(feed(mid, seed, share))[1]) for seed in range(2)]
+    assert abs(np.mean(firsts) - share) <= 0.08, firsts
+
+
+def test_share_zero_turns_the_slot_off(mid):
+    _shown, first, slot = play(feed(mid, 0, 0.0))
+    assert not any(slot)
+    assert np.mean(first) < 0.2  # the value model still picks a few on its own
+
+
+def test_slot_prefers_test_pool_videos_that_fit_the_person(mid):
+    world, _ = mid
+    n = world.n_videos
+    s = feed(mid, 4)
+    favourite = int(np.bincount(world.video_topics[:n, 0]).argmax())
+    shown, _first, slot = play(s)
+    picked = [v for v, sl in zip(shown, slot) if sl]
+    pool = np.flatnonzero(ranking.is_test_pool(world, s.ranking, np.arange(n)))
+    base = np.mean(world.video_topics[pool, 0] == favourite)  # share of the favourite in the test pool
+    late = [v for v in picked if shown.index(v) >= 30]  # once the interest is learned
+    assert len(late) >= 5
+    assert np.mean(world.video_topics[late, 0] == favourite) >= max(0.5, 3 * base)
+
+
+def test_rules_hold_with_the_slot(mid):
+    s = feed(mid, 7, 0.5)  # many slot picks
+    w, p = s.world, s.person
+    favourite = int(np.bincount(w.video_topics[: w.n_videos, 0]).argmax())
+    limit = ranking.topic_limit(p.knob, s.ranking.window)
+    kinds = ("not_interested_creator", "not_interested_sound", "mute_hashtag", "not_interested_video")
+    shown: list[int] = []
+    slots = 0
+    for i in range(CARDS):
+        v = s.next()
+        slots += bool(s._picked[v][0] & ranking.PICKED_BY_TEST_SLOT)
+        c, snd = int(w.video_creator[v]), int(w.video_sound[v])
+        tags = {int(t) for t in w.video_tags[v] if t >= 0}
+        # nothing seen twice, nothing marked not interested comes back
+        assert v not in shown and v not in p.ni_videos
+        assert c not in p.ni_creators and snd not in p.ni_sounds and not tags & p.muted_hashtags
+        # never the same creator or sound twice in a row (this world never needs the last resort)
+        if shown:
+            assert c != w.video_creator[shown[-1]] and snd != w.video_sound[shown[-1]]
+        shown.append(v)
+        # the diversity floor: no main topic above the knob's limit in the window
+        window = [int(t) for t in w.video_topics[shown[-s.ranking.window :], 0]]
+        assert max(window.count(t) for t in set(window)) <= limit
+        topic = int(w.video_topics[v, 0])
+        if topic != favourite and i % 5 == 2:
+            s.react(v, kinds[(i // 5) % 4])
+        s.watched(v, float(w.video_duration[v]) if topic == favourite else 2.0)
+    assert slots >= 40
+    assert p.ni_creators and p.ni_sounds and p.muted_hashtags and p.ni_videos
+
+
+def test_explain_says_the_test_pool_slot_picked_it(mid):
+    s = feed(mid, 2, 0.5)
+    shown, _first, slot = play(s, 40)
+    v = next(v for v, sl in zip(shown, slot) if sl)
+    e = s.explain(v)
+    assert e.test_pool_slot and e.to_dict()["test_pool_slot"] is True
+    assert any("test-pool slot" in n for n in e.notes)
+    assert "test-pool slot" in format_explanation(e)
+    other = next(v for v, sl in zip(shown, slot) if not sl)
+    assert not s.explain(other).test_pool_slot
+    # the contributions still sum to the score (the slot adds a note, not a term)
+    assert abs(sum(c.value for c in e.contributions) - e.score) < 1e-9
+
+
+def test_slot_rate_tops_up_the_value_models_own_share(mid):
+    world, _params = mid
+    rp = ranking.RankingParams(test_pool_share=0.125, test_pool_memory=50)
+    rs = ranking.RankState(world, PersonState.new(world), rp)
+    assert rs.test_slot_rate() == pytest.approx(0.125)  # no picks yet: the whole share
+    for i in range(400):
+        rs.note_organic(i % 20 == 0)  # the value model picks 5 % on its own
+    b = rs._organic_test / (rs._organic_picks + 10.0)
+    assert b == pytest.approx(0.05, abs=0.02)
+    assert rs.test_slot_rate() == pytest.approx((0.125 - b) / (1 - b))
+    for _ in range(400):
+        rs.note_organic(True)  # it picks them all: no slot needed
+    assert rs.test_slot_rate() == 0.0
+    off = ranking.RankState(world, PersonState.new(world), dataclasses.replace(rp, test_pool_share=0.0))
+    assert off.test_slot_rate() == 0.0
