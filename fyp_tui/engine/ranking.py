@@ -27,10 +27,10 @@ does not move.
    before; a diversity floor (no topic may exceed ``topic_cap(knob)`` of the last
    ``window`` videos). Some slots are test-pool slots: they go to the
    best-scored test-pool candidate (the person becomes one of its first
-   viewers), as often as it takes to top the test-pool videos the value model
-   picks on its own up to ``test_pool_share`` of the cards (about 1 in 8); the
-   candidates' test-pool source brings the ones that fit the person (top topics,
-   then language) first. Otherwise, with probability ``explore_rate(knob)``, the
+   viewers), so that ``test_pool_share`` of the cards (about 1 in 8) are
+   test-pool videos, neither fewer nor more (ordinary slots leave them to the
+   test-pool slot); the candidates' test-pool source brings the ones that fit the
+   person (top topics, then language) first. Otherwise, with probability ``explore_rate(knob)``, the
    slot goes to the best exploration candidate. The knob terms
    (exploration, the floor and the diversity adjustment of the score) grow with
    ``pressure(knob)``. Already seen and "not interested" (video, creator, sound,
@@ -108,15 +108,14 @@ class RankingParams:
     trend_sound_bonus: float = 0.3
     trend_tag_bonus: float = 0.2
     local_pop_bonus: float = 0.05
-    test_pool_bonus: float = 0.15
+    test_pool_bonus: float = 0.0
     diversity_penalty: float = 2.0  # x pressure(knob) x share of the video's topics in the window
     # re-rank
     window: int = 20
-    # share of cards aimed at with the person among a video's first viewers (issue 10:
-    # about 1 in 8). The value model picks some test-pool videos on its own; a
-    # test-pool slot (the best-scored test-pool video allowed there) tops that up
+    # share of cards with the person among a video's first viewers (issue 10: about 1
+    # in 8): test-pool videos come through the test-pool slot, which keeps that share
+    # (0: no slot; the value model then picks test-pool videos like any other)
     test_pool_share: float = 0.125
-    test_pool_memory: float = 100.0  # picks over which that own share is averaged (decayed)
     # candidate sources: how many each contributes at most
     n_test: int = 60
     n_interest: int = 300
@@ -243,9 +242,8 @@ class RankState:
         # one extra False slot at the end: tag -1 (padding) indexes it
         self.muted = np.zeros(world.n_hashtags + 1, bool)
         self.calls = 0
-        # decayed counts of the picks no test-pool slot made: (test-pool videos, all)
-        self._organic_test = 0.0
-        self._organic_picks = 0.0
+        # test-pool cards owed: + test_pool_share a card, - 1 a test-pool card shown
+        self._test_debt = 0.0
         self._index: VideoIndex | None = None
         self._priors: np.ndarray | None = None
         self._popular: np.ndarray | None = None
@@ -294,22 +292,18 @@ class RankState:
         self.muted[-1] = False
 
     def test_slot_rate(self) -> float:
-        """Probability the next slot is a test-pool slot: what tops the test-pool
-        videos the value model picks on its own (their decayed share ``b``, read as 0
-        over the first picks) up to ``test_pool_share`` ``s``: ``(s - b) / (1 - b)``,
-        0 once ``b >= s``."""
-        s = self.rp.test_pool_share
-        if s <= 0:
+        """Probability the next slot is a test-pool slot: the test-pool cards owed so
+        far (``test_pool_share`` a card, less one per test-pool card shown), within
+        [0, 1]. Over a session the share of test-pool cards is ``test_pool_share``."""
+        if self.rp.test_pool_share <= 0:
             return 0.0
-        b = self._organic_test / (self._organic_picks + 10.0)  # 10 pseudo-picks at 0
-        return max(0.0, (s - b) / (1.0 - b)) if b < 1.0 else 0.0
+        return min(max(self._test_debt + self.rp.test_pool_share, 0.0), 1.0)
 
-    def note_organic(self, test_pool: bool) -> None:
-        """Count a pick made without the test-pool slot (``test_pool``: it is a
-        test-pool video all the same)."""
-        keep = 1.0 - 1.0 / max(self.rp.test_pool_memory, 1.0)
-        self._organic_test = keep * self._organic_test + float(test_pool)
-        self._organic_picks = keep * self._organic_picks + 1.0
+    def note_pick(self, test_pool: bool) -> None:
+        """Count a card shown (``test_pool``: it is a test-pool video)."""
+        if self.rp.test_pool_share > 0:
+            # (bounded: a world with no test pool for a while does not run up a debt)
+            self._test_debt = min(max(self._test_debt + self.rp.test_pool_share - float(test_pool), -1.0), 1.0)
 
     def mark_seen(self, world: World, video: int) -> None:
         self.grow(world)
@@ -855,9 +849,10 @@ def select(
 
     Rules per slot: not the previous video's creator or sound; no topic above
     ``topic_cap(knob)`` of the last ``window`` videos (relaxed only if nothing else
-    is left). Among the videos that pass: with probability
-    ``rs.test_slot_rate()`` the best-scored test-pool video (:func:`is_test_pool`;
-    when none passes, the slot is an ordinary one), else with probability
+    is left). Among the videos that pass: with probability ``rs.test_slot_rate()``
+    the best-scored test-pool video (:func:`is_test_pool`; when none passes, the
+    slot is an ordinary one); an ordinary slot skips test-pool videos while others
+    pass; else with probability
     ``explore_rate(knob)`` the best exploration candidate, else the best overall.
     The loop runs ``k`` times over small candidate arrays; there is no loop over
     videos.
@@ -893,24 +888,25 @@ def select(
                 ok = floor_ok
         if not ok.any():
             break
+        test_drawn = in_test is not None and rng.random() < rs.test_slot_rate()
+        tp = ok & in_test if test_drawn else None
+        if in_test is not None and not (tp is not None and tp.any()) and (ok & ~in_test).any():
+            ok = ok & ~in_test  # an ordinary slot leaves test-pool videos to the test-pool slot
         masked = np.where(ok, total, -np.inf)
         best = int(np.argmax(masked))
         slot, lift = None, 0.0
-        test_drawn = in_test is not None and rng.random() < rs.test_slot_rate()
-        if test_drawn:
-            tp = ok & in_test
-            if tp.any():
-                cand = int(np.argmax(np.where(tp, total, -np.inf)))
-                slot, lift = SLOT_TEST, float(total[best] - total[cand])
-                best = cand
+        if tp is not None and tp.any():
+            cand = int(np.argmax(np.where(tp, total, -np.inf)))
+            slot, lift = SLOT_TEST, float(total[best] - total[cand])
+            best = cand
         if slot is None and eps > 0 and rng.random() < eps:
             ex = ok & ((flags & SRC_EXPLORE) != 0)
             if ex.any():
                 cand = int(np.argmax(np.where(ex, total, -np.inf)))
                 slot, lift = SLOT_EXPLORE, float(total[best] - total[cand])
                 best = cand
-        if in_test is not None and not test_drawn:
-            rs.note_organic(bool(in_test[best]))
+        if in_test is not None:
+            rs.note_pick(bool(in_test[best]))
         taken[best] = True
         picks.append(Pick(int(ids[best]), float(total[best] + lift), slot, lift))
         window = (window + [int(ids[best])])[-rp.window :]
