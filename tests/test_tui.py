@@ -354,6 +354,49 @@ async def test_side_panel_shows_why_and_spread(app):
         assert not side.display
 
 
+async def test_the_why_verdict_never_contradicts_the_numbers_beside_it(app):
+    """Over many cards while the world runs, the Why tab's bounds and bar are the tier's
+    numbers now with the bar in force, and its verdict is the ladder's rule applied to
+    exactly those numbers."""
+    import re
+
+    from fyp_tui.engine import pools
+    from fyp_tui.live.views import OUTLOOK_WORDS
+
+    seen = set()
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed = await open_feed(pilot)
+        await pilot.press("e")
+        await drain(pilot)
+        for _ in range(25):
+            app.live.clock.advance(0.25)  # the ladder moves on between cards
+            await pilot.press("j")
+            await drain(pilot)
+            why = feed.query_one(WhyView)
+            await until(pilot, lambda: why.data is not None and why.data.video == feed.card.video, "the Why tab")
+            d = why.data
+            text = " ".join(str(why.content).split())
+            w, p = app.live.world, app.live.params
+            assert OUTLOOK_WORDS[d.outlook] in text
+            seen.add(d.outlook)
+            if d.outlook in ("stalled", "site-wide", "no views"):
+                continue
+            lo, hi, bar = (float(x) for x in re.search(r"score (-?[\d.]+) \.\. (-?[\d.]+) bar (-?[\d.]+)", text).groups())
+            assert bar == pytest.approx(float(pools.promotion_bar(p, [d.tier], w)[0]), abs=1e-3)  # the bar in force
+            _s, lcb, ucb = pools.tier_score(w, p, [d.video])
+            assert (lo, hi) == (pytest.approx(float(lcb[0]), abs=1e-3), pytest.approx(float(ucb[0]), abs=1e-3))
+            last_look = d.next_look is not None and d.next_look >= d.budget
+            if d.outlook == "moving up":
+                assert lo >= bar - 1e-3
+            elif d.outlook == "stalling":
+                assert hi < bar + 1e-3 or (last_look and lo < bar + 1e-3)
+            else:
+                assert lo < bar + 1e-3 and hi >= bar - 1e-3 and not last_look
+        # (the bars in force have moved off the scenario's: showing those would fail above)
+        assert abs(pools.current_bars(app.live.world, app.live.params)[0] - app.live.params.bars[0]) > 1e-3
+    assert len(seen) >= 2, seen
+
+
 # -- the clock, posting, the event strip ---------------------------------------------------------
 
 

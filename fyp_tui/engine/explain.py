@@ -42,17 +42,21 @@ class Explanation:
     views: int
     tier_score: float  # engagement score in the current tier (point estimate)
     tier_lcb: float  # its lower confidence bound, compared with the bar
-    bar: float | None  # promotion bar of the tier; None for the site-wide tier
+    bar: float | None  # the promotion bar in force for the tier; None for the site-wide tier
     distance_to_bar: float | None  # bar - lcb: > 0 still to go, <= 0 above the bar
     first_viewer: bool  # the person is among the video's test audience
     test_pool_slot: bool = False  # picked by the re-rank's test-pool slot
     notes: list[str] = field(default_factory=list)
+    tier_ucb: float = math.inf  # the score's upper confidence bound
+    next_look: int | None = None  # impressions in the tier at which its decision is next looked at
+    #: what the next look would decide on these numbers (:func:`outlook`)
+    outlook: str = "no views"
 
     def to_dict(self) -> dict:
         """JSON-safe: a bound that is not finite yet (no views in the tier) becomes None."""
         d = asdict(self)
         d["contributions"] = [asdict(c) for c in self.contributions]
-        for key in ("tier_score", "tier_lcb", "bar", "distance_to_bar"):
+        for key in ("tier_score", "tier_lcb", "tier_ucb", "bar", "distance_to_bar"):
             v = d[key]
             if v is not None and not math.isfinite(v):
                 d[key] = None
@@ -105,9 +109,12 @@ def build_explanation(
     bounded = tier < params.n_bounded
     budget = int(budgets[tier]) if bounded else None
     in_tier = int(world.video_tier_counts[video, Signal.VIEW])
-    sc, lcb, _ucb = pools.tier_score(world, params, np.array([video]))
-    bar_arr = np.atleast_1d(pools.promotion_bar(params, np.array([tier])))
+    sc, lcb, ucb = pools.tier_score(world, params, np.array([video]))
+    bar_arr = np.atleast_1d(pools.promotion_bar(params, np.array([tier]), world))
     bar = float(bar_arr[0]) if bounded and np.isfinite(bar_arr[0]) else None
+    looks = pools.look_views(params)[min(tier, params.top_tier)]
+    ahead = looks[looks > in_tier]
+    next_look = int(ahead.min()) if bounded and len(ahead) else None
     notes = []
     test_slot = bool(int(flags) & PICKED_BY_TEST_SLOT)
     if test_slot:
@@ -137,7 +144,39 @@ def build_explanation(
         first_viewer=bool(first_viewer),
         test_pool_slot=test_slot,
         notes=notes,
+        tier_ucb=float(np.atleast_1d(ucb)[0]),
+        next_look=next_look,
+        outlook=outlook(status.name.lower(), in_tier, float(np.atleast_1d(lcb)[0]), float(np.atleast_1d(ucb)[0]), bar, next_look, budget),
     )
+
+
+#: what :func:`outlook` says, in words (the app and ``explain`` show the same)
+OUTLOOK_WORDS = {
+    "moving up": "on course to move up at the next look",
+    "stalling": "on course to stall at the next look",
+    "undecided": "too close to call at the next look",
+    "no views": "no views in this tier yet",
+    "stalled": "stalled: out of the pools",
+    "site-wide": "past the last tier: served site-wide",
+}
+
+
+def outlook(status: str, views: int, lcb: float, ucb: float, bar: float | None, next_look: int | None, budget: int | None) -> str:
+    """What the tier's next look would decide on the numbers now, by the ladder's own rule
+    (:func:`fyp_tui.engine.pools.decide_codes`): "moving up" (the lower bound clears the
+    bar), "stalling" (the upper bound is below it, or the next look is the budget's and
+    the lower bound misses it), else "undecided"; or the state of a video no look concerns."""
+    if status == "stalled":
+        return "stalled"
+    if status == "top" or bar is None:
+        return "site-wide"
+    if views <= 0 or not math.isfinite(lcb):
+        return "no views"
+    if lcb >= bar:
+        return "moving up"
+    if ucb < bar or (next_look is not None and budget is not None and next_look >= budget):
+        return "stalling"
+    return "undecided"
 
 
 def format_explanation(e: Explanation, *, title: str | None = None) -> str:
@@ -164,10 +203,15 @@ def format_explanation(e: Explanation, *, title: str | None = None) -> str:
     else:
         lines.append(f"  tier {e.tier} ({e.status}, site-wide): {e.views:,} views in all")
     if e.bar is not None and not math.isfinite(e.tier_lcb):
-        lines.append(f"  no views in this tier yet; its bar is {e.bar:.3f}")
+        lines.append(f"  no views in this tier yet; the bar in force is {e.bar:.3f}")
     elif e.bar is not None:
         where = "above the bar" if e.distance_to_bar <= 0 else f"{e.distance_to_bar:.3f} below the bar"
-        lines.append(f"  tier score {e.tier_score:.3f}, lower bound {e.tier_lcb:.3f} vs bar {e.bar:.3f}: {where}")
+        lines.append(
+            f"  tier score {e.tier_score:.3f}, bounds {e.tier_lcb:.3f} .. {e.tier_ucb:.3f} vs the bar in force"
+            f" {e.bar:.3f}: lower bound {where}"
+        )
+        look = f" ({e.next_look:,} impressions)" if e.next_look is not None else ""
+        lines.append(f"  {OUTLOOK_WORDS[e.outlook]}{look}")
     if e.first_viewer:
         lines.append("  you are one of its first viewers (test pool)")
     lines.extend(f"  {n}" for n in e.notes)

@@ -113,12 +113,10 @@ def current_bars(world: World | None, params: EngineParams) -> np.ndarray:
     return np.array(params.bars, dtype=np.float64)
 
 
-def promotion_bar(params: EngineParams, tiers, world: World | None = None) -> np.ndarray:
-    """The bar each tier's lower confidence bound must reach (``inf`` for site-wide).
-
-    Pass ``world`` to get the bars in force now (see :func:`adapt_bars`); without it,
-    the scenario's starting bars.
-    """
+def promotion_bar(params: EngineParams, tiers, world: World | None) -> np.ndarray:
+    """The bar each tier's lower confidence bound must reach (``inf`` for site-wide):
+    the bars in force in ``world`` (see :func:`adapt_bars`); ``None`` gives the
+    scenario's starting bars (say so where you show them)."""
     bars = np.array([*current_bars(world, params), np.inf])
     return bars[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
 

@@ -37,7 +37,7 @@ class Panel:
         bar = e.bar if e.bar is not None and math.isfinite(e.bar) else 0.0
         lcb = e.tier_lcb if math.isfinite(e.tier_lcb) else 0.0
         # the panel shows the status on its own line: keep notes that add something
-        notes = [n for n in e.notes if not (e.status == "stalled" and n.startswith("stalled"))]
+        notes = [n for n in e.notes if not n.startswith(("stalled", "site-wide"))]
         if e.explored:
             notes.insert(0, "picked by the exploration slot")
         return WhyData(
@@ -52,6 +52,9 @@ class Panel:
             tier_score=float(lcb),
             bar=float(bar),
             notes=tuple(notes),
+            tier_ucb=float(e.tier_ucb) if math.isfinite(e.tier_ucb) else 0.0,
+            next_look=e.next_look,
+            outlook=e.outlook,
         )
 
     def spread(self, video: int) -> SpreadData:
@@ -67,7 +70,7 @@ class Panel:
             _score, lcb, _ucb = tier_score(w, p, [video])
             tc = w.video_tier_counts[video].copy()
             views = int(w.video_counts[video, Signal.VIEW])
-        bar = float(promotion_bar(p, [tier])[0])
+            bar = float(promotion_bar(p, [tier], w)[0])
         if status != "stalled":
             steps.append(
                 TierStep(

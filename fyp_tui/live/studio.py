@@ -98,7 +98,7 @@ class Studio:
             sp = live.panel.spread(v)
             tier = int(w.video_tier[v])
             _s, lcb, _u = tier_score(w, p, [v])
-            bar = float(promotion_bar(p, [tier])[0])
+            bar = float(promotion_bar(p, [tier], w)[0])
             out.append(
                 PostedVideo(
                     video=v,

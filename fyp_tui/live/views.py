@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fyp_tui.engine.explain import OUTLOOK_WORDS as _OUTLOOK_WORDS
+
+
+#: a tier's outlook in words (the same in the app and ``fyp-tui explain``)
+OUTLOOK_WORDS = _OUTLOOK_WORDS
+
 
 @dataclass(frozen=True, slots=True)
 class CardData:
@@ -71,8 +77,11 @@ class WhyData:
     tier_views: int
     budget: int
     tier_score: float  # lower confidence bound of the tier score
-    bar: float  # promotion bar of this tier
+    bar: float  # the promotion bar in force for this tier
     notes: tuple[str, ...] = ()
+    tier_ucb: float = 0.0  # upper confidence bound of the tier score
+    next_look: int | None = None  # impressions in the tier at its next decision
+    outlook: str = "no views"  # what that look would decide now (engine.explain.outlook)
 
 
 @dataclass(frozen=True, slots=True)

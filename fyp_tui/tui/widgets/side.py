@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static, TabbedContent, TabPane
 
 from fyp_tui import fmt
-from fyp_tui.live.views import SpreadData, TierStep, WhyData
+from fyp_tui.live.views import OUTLOOK_WORDS, SpreadData, TierStep, WhyData
 
 Part = "str | tuple[str, str]"
 
@@ -33,17 +33,23 @@ def budget_line(tier_views: int, budget: int, width: int) -> list[Content]:
     ]
 
 
-def bar_verdict(score: float, bar: float, status: str, views: int = 1) -> Content:
-    if status == "stalled":
-        return _line(("  stalled: out of the pools", "bold $error"))
-    if status == "top":
-        return _line(("  past the last tier: served site-wide", "bold $success"))
-    if views <= 0:
-        return _line(("  no views in this tier yet", "$text-muted"))
-    gap = score - bar
-    if gap >= 0:
-        return _line(("  ▲ above the bar by ", "$success"), (f"{gap:.3f}", "bold $success"))
-    return _line(("  ▼ below the bar by ", "$warning"), (f"{-gap:.3f}", "bold $warning"))
+_OUTLOOK_STYLE = {
+    "moving up": ("▲ ", "bold $success"),
+    "stalling": ("▼ ", "bold $warning"),
+    "undecided": ("● ", "$accent"),
+    "no views": ("", "$text-muted"),
+    "stalled": ("■ ", "bold $error"),
+    "site-wide": ("★ ", "bold $success"),
+}
+
+
+def bar_verdict(outlook: str, next_look: int | None) -> Content:
+    """The tier's outlook, in the words ``explain`` uses (the engine derives it from the
+    bounds and the bar shown above it, by the ladder's own rule)."""
+    mark, style = _OUTLOOK_STYLE.get(outlook, ("", "$text-muted"))
+    words = OUTLOOK_WORDS.get(outlook, outlook)
+    look = f" ({next_look:,} views)" if next_look is not None and outlook in ("moving up", "stalling", "undecided") else ""
+    return _line((f"  {mark}{words}{look}", style))
 
 
 def why_content(why: WhyData | None, width: int) -> Content:
@@ -70,8 +76,16 @@ def why_content(why: WhyData | None, width: int) -> Content:
     lines.append(_line())
     lines.append(_line(("Ladder ", "$text-muted"), (fmt.tier_name(why.tier), "bold $foreground"), (f"  ({why.status})", "$text-muted")))
     lines.extend(budget_line(why.tier_views, why.budget, width))
-    lines.append(_line(("  tier score ", "$text-muted"), (f"{why.tier_score:.3f}", "$foreground"), ("  bar ", "$text-muted"), (f"{why.bar:.3f}", "$foreground")))
-    lines.append(bar_verdict(why.tier_score, why.bar, why.status, why.tier_views))
+    if why.outlook not in ("stalled", "site-wide", "no views"):
+        lines.append(
+            _line(
+                ("  score ", "$text-muted"),
+                (f"{why.tier_score:.3f} .. {why.tier_ucb:.3f}", "$foreground"),
+                ("  bar ", "$text-muted"),
+                (f"{why.bar:.3f}", "$foreground"),
+            )
+        )
+    lines.append(bar_verdict(why.outlook, why.next_look))
     for note in why.notes:
         lines.append(_line(("· " + note, "$text-muted")))
     return Content("").join(lines).rstrip()
