@@ -33,6 +33,33 @@ def test_simulate_json_report_and_checkpoint(tiny_db):
     assert d2["clock_start"] == pytest.approx(6.0)
 
 
+def test_simulate_hourly_rows_and_step_minutes(tiny_db):
+    r = invoke("simulate", "--db", tiny_db, "--hours", "3", "--step-minutes", "20", "--json", "-q")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["steps"] == 9
+    hourly = d["hourly"]
+    assert [h["hour"] for h in hourly] == [1, 2, 3]
+    for h in hourly:
+        assert {"hour", "impressions", "uploads", "promoted", "stalled", "live", "bars"} <= set(h)
+        assert len(h["bars"]) == len(d["funnel"]) - 1  # one bar per bounded tier
+        assert h["promoted"] == sum(h["promoted_by_tier"]) and h["live"] == sum(h["live_by_tier"])
+    # the hours add up to the run
+    assert sum(h["impressions"] for h in hourly) == d["impressions"]
+    assert sum(h["uploads"] for h in hourly) == d["uploads"]
+    assert sum(h["promoted"] for h in hourly) == d["events"]["promoted"]
+    assert hourly[-1]["live"] == sum(f["active"] for f in d["funnel"])
+    # a partial last hour is a row of its own
+    d = json.loads(invoke("simulate", "--db", tiny_db, "--hours", "1.5", "--json", "-q").output)
+    assert [h["hour"] for h in d["hourly"]] == [1, 2]
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "nan", "abc", "100000"])
+def test_bad_step_minutes_are_one_line(tiny_db, bad):
+    r = CliRunner().invoke(cli, ["simulate", "--db", tiny_db, "--step-minutes", bad, "-q"])
+    assert r.exit_code == 2 and "--step-minutes" in r.output and "Traceback" not in r.output
+
+
 def test_same_world_same_seed_same_report(tiny_db, tmp_path):
     other = str(tmp_path / "copy.db")
     shutil.copy(tiny_db, other)

@@ -310,3 +310,33 @@ def test_catalogue_drawn_in_parts_keeps_entries_and_parts_aligned(tiny_world):
     assert (w.video_status[cat.ids] == Status.STALLED).all() and len(np.unique(cat.ids)) == len(cat.ids)
     assert (cat.topic == w.video_topics[cat.ids, 0]).all()
     assert (np.repeat(np.arange(len(cat.ids)), cat.per_entry) == cat.slot).all()
+
+
+@pytest.mark.slow
+def test_the_world_does_not_depend_on_the_step_length():
+    """The same mid-size world run 24 h in 10-minute and in 60-minute steps: the same
+    live pools and tier-0 pass rate, within noise (the full figures, on demo over a
+    week, come from benchmarks/bench_steps.py)."""
+    from fyp_tui.seeding.generate import build_world
+    from fyp_tui.seeding.scenario import parse_scenario
+
+    sc = parse_scenario(
+        {"world": {"n_topics": 12, "n_creators": 400, "n_videos": 5000, "n_viewers": 20_000, "n_sounds": 150,
+                   "countries": ["US", "DE", "BR"], "history_days": 3.0, "warmup_hours": 24.0}},
+        label="mid",
+    )  # fmt: skip
+    figures = {}
+    for minutes in (10, 60):
+        w = build_world(sc, 5)
+        p = EngineParams.from_world(w)
+        rows = simulate.run(w, p, 5, 24.0, step_minutes=minutes).hourly
+        live = np.mean([r["live"] for r in rows[6:]])
+        prom = sum(r["promoted_by_tier"][0] for r in rows)
+        decided = prom + sum(r["stalled_by_tier"][0] for r in rows)
+        figures[minutes] = (live, prom / decided, rows)
+        assert all(r["promoted_by_tier"][0] > 0 for r in rows), "tier-0 promotions in every hour"
+    (live10, pass10, rows10), (live60, pass60, _) = figures[10], figures[60]
+    assert live10 == pytest.approx(live60, rel=0.25), (live10, live60)
+    assert pass10 == pytest.approx(pass60, rel=0.25), (pass10, pass60)
+    bar24 = rows10[23]["bars"][0]
+    assert all(abs(r["bars"][0] - bar24) < 0.25 for r in rows10[1:]), "the tier-0 bar swung"

@@ -51,7 +51,7 @@ def sim_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
         yield report
 
 
-def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=None) -> dict:
+def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=None, step_minutes: float | None = None) -> dict:
     """Load the world, run it ``hours`` simulated hours, checkpoint; return the report dict."""
     from fyp_tui.engine.events import Promoted, Reignited, Stalled
     from fyp_tui.engine.params import EngineParams
@@ -66,7 +66,9 @@ def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=N
         def keep(events: list) -> None:
             tier_events.extend(e for e in events if isinstance(e, (Promoted, Stalled, Reignited)))
 
-        report = run(world, params, world.seed if seed is None else seed, hours, progress=progress, on_events=keep)
+        report = run(
+            world, params, world.seed if seed is None else seed, hours, progress=progress, on_events=keep, step_minutes=step_minutes
+        )
         if progress is not None:
             progress("checkpoint", 0, 1)
         store.checkpoint(world, tier_events)
@@ -104,6 +106,14 @@ def format_report(r: dict) -> str:
     lines += ["trending hashtags " + (", ".join("#" + h["name"] for h in t["hashtags"][:5]) or "-")]
     e = r["events"]
     lines += ["", "events " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in e.items())]
+    hourly = r.get("hourly") or []
+    if hourly:
+        live = [h["live"] for h in hourly]
+        last = hourly[-1]
+        lines += [
+            f"live videos per hour: {min(live):,} .. {max(live):,} (at the end {last['live']:,});"
+            f" bars in force at the end: {', '.join(f'{b:.3f}' for b in last['bars'])}"
+        ]
     return "\n".join(lines)
 
 
@@ -127,13 +137,18 @@ class Hours(click.FloatRange):
               show_default=True, metavar="H", help="Simulated hours to advance the clock by.")
 @click.option("--seed", "seed", type=click.IntRange(0, 2**63 - 1), default=None, metavar="N",
               help="Random seed of the run [default: the world's seed].")
+@click.option("--step-minutes", "step_minutes", type=Hours(min=0.1, max=24 * 60), default=None, metavar="M",
+              help="Length of one simulation step in simulated minutes [default: up to 60, shorter for a big audience]. "
+                   "The world's statistics do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.pass_context
-def simulate_cmd(ctx: click.Context, db: str | None, hours: float, seed: int | None, as_json: bool, quiet: bool) -> None:
+def simulate_cmd(
+    ctx: click.Context, db: str | None, hours: float, seed: int | None, step_minutes: float | None, as_json: bool, quiet: bool
+) -> None:
     """Advance the world's clock by H simulated hours as fast as possible, checkpoint it, and report."""
     with sim_progress(not quiet) as progress:
-        report = simulate_world(db=_db(ctx, db), hours=hours, seed=seed, progress=progress)
+        report = simulate_world(db=_db(ctx, db), hours=hours, seed=seed, progress=progress, step_minutes=step_minutes)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
     else:

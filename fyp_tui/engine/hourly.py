@@ -19,7 +19,8 @@ steer it). Each simulated hour of the run gives one row, ``simulate --json``'s
     the same per tier (site-wide last).
 
 A step belongs to the hour its end falls in; steps that do not divide an hour
-are fine, the hour's row closes with the first step ending at or past it.
+are fine, the hour's row closes with the first step ending at or past it. A run
+that ends within an hour closes that last, partial hour too (:meth:`Hourly.finish`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class Hourly:
             acc["stalled"] += np.bincount(np.minimum(stall, k - 1), minlength=k)[:k]
         elapsed = float(world.clock) - self.start
         while elapsed + _EPS >= len(self.rows) + 1:
+            self._close(world, params)
+
+    def finish(self, world: World, params: EngineParams) -> None:
+        """Close the last hour if the run ended within it (its row covers what there was)."""
+        if float(world.clock) - self.start > len(self.rows) + _EPS:
             self._close(world, params)
 
     def _close(self, world: World, params: EngineParams) -> None:

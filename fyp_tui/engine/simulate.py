@@ -48,6 +48,7 @@ import numpy as np
 
 from fyp_tui.engine import audience, pools, trends
 from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
+from fyp_tui.engine.hourly import Hourly
 from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
 from fyp_tui.engine.params import EngineParams
@@ -737,6 +738,8 @@ class Report:
     top_videos: list[dict]
     trending: dict[str, list[dict]]
     events: dict[str, int]
+    #: one row per simulated hour (:class:`~fyp_tui.engine.hourly.Hourly`)
+    hourly: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -870,6 +873,8 @@ def run(
         n_steps = max(1, math.ceil(hours * 60.0 / step_minutes - 1e-9))
         dt = hours / n_steps
     clock0 = world.clock
+    hourly = Hourly(world, params)
+    observers = [hourly, *observers]
     slices = {s: SliceCounts() for s in SLICES}
     counts = dict.fromkeys(_EVENT_KEYS.values(), 0)
     impressions = dropped = uploads = catalogue = 0
@@ -893,6 +898,7 @@ def run(
         if progress is not None:
             progress("simulate", i + 1, n_steps)
     world.clock = clock0 + hours  # exact, whatever the float sum of steps
+    hourly.finish(world, params)
     wall = time.perf_counter() - wall0
     return Report(
         seed=int(seed),
@@ -911,4 +917,5 @@ def run(
         top_videos=top_videos(world, 10),
         trending=trending(world, params.trending_k),
         events=counts,
+        hourly=hourly.rows,
     )
