@@ -83,6 +83,7 @@ def play(args: argparse.Namespace) -> dict:
 
     dt_card = args.pace * args.seconds_per_card / 60.0  # simulated hours per card
     first: list[bool] = []
+    live: list[bool] = []
     target: list[bool] = []
     same_lang: list[bool] = []
     tier0_live: list[int] = []
@@ -95,6 +96,7 @@ def play(args: argparse.Namespace) -> dict:
         t_next.append(time.perf_counter() - a)
         cpu_next.append(time.thread_time() - c)
         first.append(fs.is_first_viewer(v))
+        live.append(int(world.video_status[v]) != int(Status.STALLED))
         topic = int(world.video_topics[v, 0])
         target.append(topic in like | share)
         same_lang.append(int(world.video_language[v]) == person.language)
@@ -119,6 +121,7 @@ def play(args: argparse.Namespace) -> dict:
         "first_viewer_cards": int(f.sum()),
         "first_viewer_share": float(f.mean()),
         "first_viewer_share_by_window": [round(float(f[i : i + WINDOW].mean()), 3) for i in range(0, len(f), WINDOW)],
+        "live_share_by_window": [round(float(np.mean(live[i : i + WINDOW])), 3) for i in range(0, len(live), WINDOW)],
         "target_topic_share": float(np.mean(target)),
         "same_language_share": float(np.mean(same_lang)),
         "live_before": before,
@@ -160,6 +163,7 @@ def main() -> None:
     print(f"   first-viewer cards: {r['first_viewer_cards']} of {r['cards']} = {r['first_viewer_share']:.1%}"
           f"  (target about 12.5 %, band 8-25 %)")  # fmt: skip
     print(f"   per {WINDOW} cards: {r['first_viewer_share_by_window']}")
+    print(f"   cards live in a tier pool per {WINDOW} cards: {r['live_share_by_window']}")
     print(f"   cards in the bot's 3 topics {r['target_topic_share']:.1%}, "
           f"in its language {r['same_language_share']:.1%}")  # fmt: skip
     print(f"   next(): p50 {r['next_p50_ms']:.2f} ms, p99 {r['next_p99_ms']:.2f} ms; its CPU time p50 "

@@ -252,6 +252,8 @@ class RankState:
         # per-topic candidate pools, valid while no video is uploaded (key: n_videos)
         self._topic_pools: dict[int, np.ndarray] = {}
         self._topic_pools_n = -1
+        self._live_pools: dict[int, np.ndarray] = {}
+        self._live_pools_stamp: tuple[int, float] | None = None
         # trending sounds / hashtags and their videos, refreshed when the clock moves
         # or every ``trend_every`` calls (the person's own engagement nudges trends a little)
         self._trend_key: tuple[float, int] | None = None
@@ -322,6 +324,19 @@ class RankState:
         pool = self._topic_pools.get(topic)
         if pool is None:
             pool = self._topic_pools[topic] = self.index(world).by_topic(world, topic)
+        return pool
+
+    def live_topic_pool(self, world: World, topic: int) -> np.ndarray:
+        """The live (active or site-wide) videos among :meth:`topic_pool` (cached until the
+        clock moves or a video is uploaded)."""
+        stamp = (world.n_videos, float(world.clock))
+        if self._live_pools_stamp != stamp:
+            self._live_pools.clear()
+            self._live_pools_stamp = stamp
+        pool = self._live_pools.get(topic)
+        if pool is None:
+            every = self.topic_pool(world, topic)
+            pool = self._live_pools[topic] = every[world.video_status[every] != _STALLED]
         return pool
 
     def trending(self, world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -491,7 +506,11 @@ def candidates(
         weight = person.interests[top].astype(np.float64)
         quota = np.ceil(rp.n_interest * weight / weight.sum()).astype(np.int64)
         for topic, q in zip(top.tolist(), quota.tolist()):  # at most 5 topics, not videos
-            draws.take(rs.topic_pool(world, topic), int(q), SRC_INTEREST)
+            live = rs.live_topic_pool(world, topic)
+            draws.take(live, int(q), SRC_INTEREST)
+            if np.count_nonzero(~rs.seen[live]) < q:
+                # the live videos of this interest run short: the catalogue fills in
+                draws.take(rs.topic_pool(world, topic), int(q), SRC_INTEREST, catalogue=True)
     # trending sounds and hashtags
     _ts, _th, pool = rs.trending(world)
     if len(pool):
@@ -551,8 +570,12 @@ class _Draws:
         self.bits: list[int] = []
         self.vetted: list[bool] = []
         self.rules: list[int] = []
+        self.catalogue: list[bool] = []
 
-    def take(self, pool: np.ndarray, k: int, bit: int, *, over: int = 3, vetted: bool = False, rule: int = _ANY) -> None:
+    def take(
+        self, pool: np.ndarray, k: int, bit: int, *, over: int = 3, vetted: bool = False, rule: int = _ANY, catalogue: bool = False
+    ) -> None:
+        self.catalogue.append(catalogue)
         self.samples.append(_sample(pool, k * over, self.rng))
         self.k.append(k)
         self.bits.append(bit)
@@ -568,7 +591,12 @@ class _Draws:
         seg = np.repeat(np.arange(len(lens)), lens)
         # live first (most draws from a topic are stalled videos), then the other
         # rules only on the live draws: fewer random reads of the world's columns
-        pos = np.flatnonzero(world.video_status[sel] != _STALLED)
+        stalled = world.video_status[sel] == _STALLED
+        pos = np.flatnonzero(~stalled)
+        cat = np.array(self.catalogue)
+        if cat.any():  # a catalogue source: stalled videos too (the value model weighs them)
+            extra = np.flatnonzero(stalled & cat[seg])
+            pos = np.sort(np.concatenate([pos, extra]))
         live, live_seg = sel[pos], seg[pos]
         ok = ~rs.seen[live] & ~rs.ni_video[live]
         vetted = np.array(self.vetted)
