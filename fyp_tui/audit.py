@@ -28,6 +28,11 @@ Every bot is checked against the world before any runs: a bot file naming a
 topic, country or language the world lacks is one UsageError. The built-in bots
 are fitted to the world instead (:func:`fit_default_bots`). A bot whose feed runs
 dry stops there and is reported with what it saw (``ran_out``).
+
+What a bot does with a video is :func:`behaviour`, the one reading of these
+rules: ``fyp-tui play`` and the app's ``--autoplay`` (:mod:`fyp_tui.live.autoplay`)
+follow it too, with one bot named by :func:`read_bot_ref` (a built-in bot's name,
+from ``bots/default.toml`` or ``bots/play.toml``, or a bot file).
 """
 
 from __future__ import annotations
@@ -201,7 +206,19 @@ def _most_common(values: np.ndarray, n: int) -> int:
 
 def fit_default_bots(world, bots: list[BotSpec] | None = None) -> tuple[list[BotSpec], list[str]]:
     """The built-in bots fitted to ``world`` (instead of failing on it), and notes
-    saying what changed.
+    saying what changed (see :func:`fit_each`)."""
+    out: list[BotSpec] = []
+    notes: list[str] = []
+    for fitted, said in fit_each(world, load_bots(None) if bots is None else bots):
+        notes.extend(said)
+        if fitted is not None:
+            out.append(fitted)
+    return out, notes
+
+
+def fit_each(world, bots: list[BotSpec]) -> list[tuple[BotSpec | None, list[str]]]:
+    """Each of ``bots`` (a set of built-in bots) fitted to ``world``, with the notes
+    saying what changed for it; None for a bot the world cannot have.
 
     * A topic the world lacks (or that is no video's main topic) is replaced by the
       world's most common main topic not already used by another built-in bot (all
@@ -212,7 +229,6 @@ def fit_default_bots(world, bots: list[BotSpec] | None = None) -> tuple[list[Bot
       (none differs: simply the second most common country) and that country's
       most common language. A world with one country skips it.
     """
-    bots = load_bots(None) if bots is None else bots
     n = world.n_videos
     topic_counts = np.bincount(world.video_topics[:n, 0].astype(np.int64), minlength=world.n_topics)
     by_topic = _ranked(topic_counts)
@@ -250,10 +266,11 @@ def fit_default_bots(world, bots: list[BotSpec] | None = None) -> tuple[list[Bot
         return _most_common(vids, n_l) if len(vids) else home_language
 
     out: list[BotSpec] = []
-    notes: list[str] = []
+    fitted: list[tuple[BotSpec | None, list[str]]] = []
     for b in bots:
         name = b.name
         changes: dict = {}
+        notes: list[str] = []
         for key in _TOPIC_LISTS:
             topics = getattr(b, key)
             if any(t in swap for t in topics):
@@ -269,6 +286,7 @@ def fit_default_bots(world, bots: list[BotSpec] | None = None) -> tuple[list[Bot
                 others = [c for c in countries if c != home_country]
                 if not others:
                     notes.append(f"bot {b.name!r} skipped: this world has one country")
+                    fitted.append((None, notes))
                     continue
                 c = next((c for c in others if language_of(c) != home_language), others[0])
                 code, lang = world.country_codes[c], world.language_codes[language_of(c)]
@@ -285,7 +303,124 @@ def fit_default_bots(world, bots: list[BotSpec] | None = None) -> tuple[list[Bot
                 name, i = f"{base}-{i}", i + 1
             changes["name"] = name
         out.append(replace(b, **changes) if changes else b)
-    return out, notes
+        fitted.append((out[-1], notes))
+    return fitted
+
+
+# -- one bot, by name or from a file (fyp-tui play, the app's --autoplay) ---------------------
+
+
+def play_bots_path() -> Path:
+    """Built-in bots made to be watched (``fyp-tui play``, ``--autoplay``), besides the audit's."""
+    return Path(str(resources.files("fyp_tui") / "bots" / "play.toml"))
+
+
+def builtin_bot_sets() -> list[list[BotSpec]]:
+    """The built-in bot files, each a set fitted to a world together: the audit's
+    default bots, then :func:`play_bots_path`'s."""
+    return [load_bots(None), load_bots(play_bots_path())]
+
+
+@dataclass(frozen=True)
+class BotRef:
+    """``--bot NAME|FILE`` as given: a bot from a file, or a built-in bot's name."""
+
+    text: str
+    spec: BotSpec | None = None  # from a file; None: a built-in bot, looked up once the world is open
+    label: str | None = None  # the bot file's name
+
+    @property
+    def name(self) -> str:
+        """The bot's name (a built-in bot's as given: fitted to a world it may change)."""
+        return self.spec.name if self.spec is not None else self.text.strip()
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a name too long, ~nouser
+        return False
+
+
+def read_bot_ref(text: str) -> BotRef:
+    """Read ``--bot NAME|FILE`` before any world is open: a bot file (TOML, one bot;
+    ``FILE:NAME`` picks one of several) is read and checked now; any other text is a
+    built-in bot's name, looked up by :func:`resolve_bot_ref`."""
+    text = (text or "").strip()
+    if not text:
+        raise UsageError("--bot is empty: give a built-in bot's name or a bot file")
+    looks_like_path = any(c in text for c in "/\\") or text.lower().endswith(".toml") or text.startswith("~")
+    builtin = {b.name.lower() for bots in builtin_bot_sets() for b in bots}
+    if not looks_like_path and text.lower() in builtin:
+        return BotRef(text)
+    path, pick = text, None
+    if not _is_file(text) and ":" in text:
+        head, _, tail = text.rpartition(":")
+        if head and _is_file(head):
+            path, pick = head, tail.strip()
+    if not (looks_like_path or _is_file(path)):
+        return BotRef(text)  # perhaps a built-in bot's name on the world (``gaming-lurker``)
+    bots = load_bots(path)
+    label = Path(path).name or path
+    if pick is not None:
+        found = [b for b in bots if b.name.lower() == pick.lower()]
+        if not found:
+            raise UsageError(f"{label}: no bot named {pick!r} (it has: {', '.join(b.name for b in bots)})")
+        return BotRef(text, found[0], label)
+    if len(bots) > 1:
+        names = ", ".join(b.name for b in bots)
+        raise UsageError(f"{label} holds {len(bots)} bots ({names}): pick one with --bot {path}:NAME")
+    return BotRef(text, bots[0], label)
+
+
+def resolve_bot_ref(world, ref: BotRef) -> tuple[ResolvedBot, list[str]]:
+    """The bot ``ref`` names, checked against ``world`` (a bot file's) or fitted to it
+    (a built-in bot's, as the audit fits them: the notes say what changed). A built-in
+    bot is found by its own name or by its name on this world."""
+    if ref.spec is not None:
+        return resolve_bots(world, [ref.spec], label=ref.label)[0], []
+    want = ref.text.strip().lower()
+    names: list[str] = []
+    for bots in builtin_bot_sets():
+        for own, (fitted, notes) in zip(bots, fit_each(world, bots)):
+            names.append(own.name)
+            if want not in (own.name.lower(), fitted.name.lower() if fitted is not None else None):
+                continue
+            if fitted is None:
+                why = notes[-1].split(": ", 1)[-1] if notes else "it does not fit this world"
+                raise UsageError(f"bot {own.name!r} cannot play on this world: {why}")
+            return resolve_bots(world, [fitted])[0], notes
+    raise UsageError(f"no bot named {ref.text.strip()!r}: give a built-in bot ({', '.join(names)}) or a bot file")
+
+
+# -- what a bot does with a video -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """What a bot does with one video: its reactions, then its watch."""
+
+    reactions: tuple[str, ...]  # FeedSession.react kinds, in order
+    seconds: float  # watch time
+    loops: int
+
+
+def behaviour(bot: ResolvedBot, topic: int, duration: float, *, watch_seconds: float | None = None) -> Behaviour:
+    """The bot-file rules for a video whose main topic is ``topic``: "not interested"
+    and a skim; like, share, follow after watching to the end; linger: to the end
+    and once more; anything else skimmed for ``watch_seconds`` (default: the bot's),
+    or less when the video is shorter. The audit, ``fyp-tui play`` and the app's
+    autoplay all follow these."""
+    sets = bot.topics
+    skim = min(bot.spec.watch_seconds if watch_seconds is None else float(watch_seconds), duration)
+    if topic in sets["not_interested"]:
+        return Behaviour(("not_interested_video",), skim, 0)
+    if topic in bot.targets:
+        reactions = tuple(kind for kind in ("like", "share", "follow") if topic in sets[kind])
+        if topic in sets["linger"]:
+            return Behaviour(reactions, 2.0 * duration, 1)
+        return Behaviour(reactions, duration, 0)
+    return Behaviour((), skim, 0)
 
 
 # -- running --------------------------------------------------------------------------------
@@ -345,10 +480,9 @@ def run_bot(
     from fyp_tui.engine.viewer import PersonState
 
     r = bot if isinstance(bot, ResolvedBot) else resolve_bots(world, [bot])[0]
-    spec, topic_sets = r.spec, r.topics
+    spec = r.spec
     person = PersonState.new(world, country=r.country, language=r.language, knob=spec.knob)
     session = FeedSession(world, params, person, profile_id, rng, journal=None)
-    engaged = topic_sets["linger"] | topic_sets["like"] | topic_sets["share"] | topic_sets["follow"]
     n = int(videos if videos is not None else spec.videos)
     shown: list[int] = []
     ran_out = False
@@ -359,21 +493,10 @@ def run_bot(
             ran_out = True
             break
         shown.append(v)
-        t = int(world.video_topics[v, 0])
-        d = float(world.video_duration[v])
-        if t in topic_sets["not_interested"]:
-            session.react(v, "not_interested_video")
-            session.watched(v, min(spec.watch_seconds, d), 0)
-        elif t in engaged:
-            for kind in ("like", "share", "follow"):
-                if t in topic_sets[kind]:
-                    session.react(v, kind)
-            if t in topic_sets["linger"]:
-                session.watched(v, 2.0 * d, 1)
-            else:
-                session.watched(v, d, 0)
-        else:
-            session.watched(v, min(spec.watch_seconds, d), 0)
+        b = behaviour(r, int(world.video_topics[v, 0]), float(world.video_duration[v]))
+        for kind in b.reactions:
+            session.react(v, kind)
+        session.watched(v, b.seconds, b.loops)
     result = summarize(world, spec.name, shown, set(r.targets))
     result.videos_requested = n
     result.ran_out = ran_out
