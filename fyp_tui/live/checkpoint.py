@@ -17,6 +17,9 @@ from fyp_tui.errors import FypError
 if TYPE_CHECKING:
     from fyp_tui.live.session import LiveSession
 
+#: Real seconds between two checkpoints while a session runs (the app, ``fyp-tui play``).
+CHECKPOINT_SECONDS = 60.0
+
 
 class Checkpoints:
     """The world's checkpoints and the tier events waiting for the next one."""

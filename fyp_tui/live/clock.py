@@ -1,7 +1,8 @@
 """The simulated clock: run the world ahead in the engine's step sizes, and say what happened.
 
 A tick is cut into short steps, each under the world lock on its own, so the
-feed queue never waits long for the lock while the world runs.
+feed queue never waits long for the lock while the world runs. Shells run it at
+a pace, simulated minutes per real second (the app's timer, ``fyp-tui play``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from fyp_tui.live.views import AdvanceOutcome
 
 if TYPE_CHECKING:
     from fyp_tui.live.session import LiveSession
+
+#: Simulated minutes per real second, unless the person changes it.
+DEFAULT_PACE = 10.0
+
+
+def hours_of(seconds: float, pace: float) -> float:
+    """Simulated hours that ``seconds`` real seconds make at ``pace``."""
+    return pace * seconds / 60.0
 
 
 class Clock:

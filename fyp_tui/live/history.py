@@ -3,7 +3,8 @@
 A few videos are tracked (the person's own, and the last cards shown): their view
 count is sampled at each tick, for the "views over time" chart. Tier decisions
 made while the session runs are kept per video; those made before it are read from
-the store once per video.
+the store once per video. The decisions credited to the person (their signals
+flipped them) are also kept in order, for ``fyp-tui play``'s tips.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from fyp_tui.engine.events import Event
+from fyp_tui.engine.events import Event, Promoted, Stalled
 from fyp_tui.engine.world import Signal
 from fyp_tui.live.ladder import TIER_EVENTS, budget, step_of
 from fyp_tui.live.views import TierStep
@@ -34,6 +35,8 @@ class VideoHistory:
         self.live = live
         self.tracked: dict[int, deque[tuple[float, int]]] = {}
         self.tier_log: dict[int, list[Event]] = {}
+        #: decisions credited to the person this session, in order (a handful per hundred cards)
+        self.credited: list[Promoted | Stalled] = []
         self._db_tier_rows: dict[int, list[TierStep]] = {}
 
     def track(self, video: int) -> None:
@@ -63,13 +66,16 @@ class VideoHistory:
         return self.tracked.get(video)
 
     def log_tiers(self, events: list[Event]) -> None:
-        """Keep the tier decisions among ``events``."""
+        """Keep the tier decisions among ``events`` (and those credited to the person)."""
+        profile_id = self.live.profile_id
         for e in events:
             if isinstance(e, TIER_EVENTS):
                 log = self.tier_log.setdefault(e.video, [])
                 log.append(e)
                 if len(log) > TIER_LOG_MAX:
                     del log[0]
+                if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None and e.profile == profile_id:
+                    self.credited.append(e)
 
     def past_steps(self, video: int) -> list[TierStep]:
         """Every tier decision about ``video``: saved ones first, then this session's."""

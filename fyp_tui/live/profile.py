@@ -25,9 +25,15 @@ class ProfileView:
         self.live = live
         self.diversity_series: deque[float] = deque(maxlen=DIVERSITY_MAX)
 
-    def onboard(self, topics: list[int]) -> None:
-        """The topics the person picked at first start (queue)."""
+    def onboard(self, topics: list[int], *, country: int | None = None, language: int | None = None) -> None:
+        """The topics the person picked at first start (queue); a bot starting a profile
+        also gives its country and language (None: the profile's own)."""
         with self.live.lock:
+            person = self.live.feed_session.person
+            if country is not None:
+                person.country = int(country)
+            if language is not None:
+                person.language = int(language)
             self.live.feed_session.onboard(topics)
 
     def diversity(self) -> float:

@@ -22,6 +22,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
+from fyp_tui.live.clock import DEFAULT_PACE, hours_of
 from fyp_tui.live.errors import describe_error
 from fyp_tui.live.session import LiveSession
 from fyp_tui.tui.messages import CheckpointDone, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
@@ -35,7 +37,6 @@ from fyp_tui.tui.screens.world import WorldScreen
 
 #: Simulated minutes per real second the pace keys step through.
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 240.0)
-DEFAULT_PACE = 10.0
 #: Real seconds between two simulation ticks.
 TICK_SECONDS = 0.5
 #: A tick waits until the person has not pressed a key for this long (input first:
@@ -43,8 +44,6 @@ TICK_SECONDS = 0.5
 INPUT_QUIET = 0.35
 #: ... but never longer than this; the simulated time is not lost, only batched.
 MAX_DEFER = 2.0
-#: Real seconds between two checkpoints while the app runs.
-CHECKPOINT_SECONDS = 60.0
 DARK, LIGHT = "textual-dark", "textual-light"
 
 
@@ -179,7 +178,7 @@ class FypApp(App[None]):
             return
         self._last_step = now
         self._stepping = True
-        self.advance(self.pace * min(since, MAX_DEFER) / 60.0)
+        self.advance(hours_of(min(since, MAX_DEFER), self.pace))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step")
     def advance(self, hours: float) -> None:
