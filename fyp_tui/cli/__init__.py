@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "export": "sim",
     "simulate": "sim",
     "info": "world",
+    "play": "play",
     "seed": "world",
 }
 
