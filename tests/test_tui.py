@@ -668,3 +668,46 @@ async def test_a_failed_simulation_step_pauses_the_clock_with_a_message(app):
         await pilot.press("j")
         await drain(pilot)
         assert feed.card.video != first, "the feed goes on"
+
+
+# -- autoplay (fyp-tui --autoplay BOT) --------------------------------------------------------------
+
+
+async def test_autoplay_scrolls_by_itself_and_a_key_press_stops_it(tiny_db, tiny_world, clock, tmp_path):
+    """A bot liking every topic: on each card it likes it a moment before the end (the
+    heart shows on the card, the like is journaled), then moves on by itself as the
+    app's clock runs; any key press hands the feed back to the person."""
+    from fyp_tui.audit import read_bot_ref
+
+    bots = tmp_path / "bot.toml"
+    bots.write_text(f'[[bot]]\nname = "fan"\nlike = {json.dumps(list(tiny_world.topic_names))}\n')
+    app = make_app(tiny_db, "fan", frozen=True, clock=clock, seed=5, autoplay=read_bot_ref(str(bots)))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.ready, "the world")
+        feed = app.mode_screens["feed"]
+        await until(pilot, lambda: feed.card is not None, "the first card, with no onboarding screen")
+        assert not isinstance(app.screen, OnboardingScreen)
+        assert app.autoplay_status == "autoplay: fan" and "autoplay: fan" in str(app.screen.query_one("#header").content)
+        seen = [feed.card.video]
+        for _ in range(3):
+            plan = feed.autoplay.plan(feed.card)
+            assert plan.reactions == ("like",) and plan.react_at < plan.seconds == feed.card.duration
+            clock.advance(plan.react_at)
+            await until(pilot, lambda: feed.card.liked, "the bot's like on the card")
+            clock.advance(plan.seconds - plan.react_at)
+            await until(pilot, lambda: feed.card.video != seen[-1], "the bot to move on")
+            seen.append(feed.card.video)
+            await drain(pilot)
+        assert len(set(seen)) == 4
+        await pilot.press("m")  # any key: the person takes over (and the key does what it does)
+        assert feed.autoplay is None and app.autoplay_status == ""
+        strip = feed.query_one("#strip")
+        assert "autoplay stopped (a key was pressed): the feed is yours" in strip.items[-1].text
+        now = feed.card.video
+        clock.advance(600.0)
+        feed.autoplay_step()  # the bot's timer has nothing left to do
+        await drain(pilot)
+        assert feed.card.video == now and not feed.card.liked
+    assert kinds(tiny_db).count("like") == 3
+    assert [v for k, v in rows(tiny_db, "SELECT kind, video_id FROM interaction") if k == "impression"][:3] == seen[:3]
+    assert rows(tiny_db, "SELECT name FROM profile") == [("fan",)]

@@ -60,15 +60,30 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
 @click.option("--profile", default="me", show_default=True, help="Name of the person using the feed.")
+@click.option("--autoplay", "autoplay", metavar="NAME|FILE", default=None,
+              help="Open the app and let a bot scroll it (a built-in bot's name or a bot file, as `play --bot`) "
+                   "until you press a key; its profile is the bot's name unless --profile is given.")  # fmt: skip
 @click.version_option(__version__, prog_name="fyp-tui")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, profile: str) -> None:
+def cli(ctx: click.Context, db: str | None, profile: str, autoplay: str | None) -> None:
     """A terminal For You feed. With no command, open the app (seeding a demo world on first run)."""
     if ctx.invoked_subcommand is not None:
+        if autoplay is not None:
+            raise click.UsageError("--autoplay opens the app: give it without a command (for a headless bot: fyp-tui play --bot)")
         _trap_signals(ctx)
         return
     from fyp_tui.cli.app import run_app
 
+    if autoplay is not None:
+        from click.core import ParameterSource
+
+        from fyp_tui.audit import read_bot_ref
+
+        bot = read_bot_ref(autoplay)  # a bad bot file: one line, before anything opens
+        if ctx.get_parameter_source("profile") in (ParameterSource.DEFAULT, None):
+            profile = bot.name
+        run_app(db=db, profile=profile, autoplay=bot)
+        return
     run_app(db=db, profile=profile)
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from fyp_tui.audit import BotRef
 
 FIRST_RUN_SCENARIO = "demo"
 
 
-def run_app(*, db: str | None, profile: str) -> None:
-    """Open the app on the world at ``db``; if there is none yet, seed ``demo`` first."""
+def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> None:
+    """Open the app on the world at ``db``; if there is none yet, seed ``demo`` first.
+    ``autoplay``: a bot scrolls the feed until the person presses a key."""
     # Something on screen at once: Python and Textual take a moment to start.
     click.echo("fyp-tui: opening the world…", err=True)
     from fyp_tui.store.db import resolve_url
@@ -21,11 +26,17 @@ def run_app(*, db: str | None, profile: str) -> None:
 
     from fyp_tui.tui import make_app
 
-    app = make_app(url, profile)
+    app = make_app(url, profile, autoplay=autoplay)
     # a world that cannot be opened (locked by another process, damaged, newer) ends
-    # here as one line and a non-zero exit, before the terminal is taken over
+    # here as one line and a non-zero exit, before the terminal is taken over; so
+    # does a bot that does not fit the world
     try:
         app.live.check_store()
+        if autoplay is not None:
+            from fyp_tui.audit import resolve_bot_ref
+
+            app.live.wait_open()
+            resolve_bot_ref(app.live.world, autoplay)
     except BaseException:
         app.live.close()
         raise

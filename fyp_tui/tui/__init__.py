@@ -14,6 +14,7 @@ os.environ.setdefault("TEXTUAL_FPS", "120")
 from typing import TYPE_CHECKING, Callable  # noqa: E402
 
 if TYPE_CHECKING:
+    from fyp_tui.audit import BotRef
     from fyp_tui.tui.app import FypApp
 
 
@@ -26,6 +27,7 @@ def make_app(
     theme: str | None = None,
     pace: float | None = None,
     seed: int | None = None,
+    autoplay: "BotRef | None" = None,
 ) -> "FypApp":
     """The one app factory (CLI, tests, benchmark).
 
@@ -33,7 +35,8 @@ def make_app(
     the database read overlaps the app's own start-up. ``frozen`` (tests and
     snapshots): no timers run, the animation shows one fixed frame and the clock
     moves only when a test moves it. ``seed`` makes the feed's and the
-    simulation's random draws reproducible.
+    simulation's random draws reproducible. ``autoplay``: a bot scrolls the feed
+    until the person presses a key (``fyp-tui --autoplay``).
     """
     import time
 
@@ -49,4 +52,5 @@ def make_app(
         clock=clock or time.monotonic,
         theme=theme or DARK,
         pace=DEFAULT_PACE if pace is None else pace,
+        autoplay=autoplay,
     )

@@ -8,6 +8,11 @@ nothing in a worker touches a widget or a reactive.
 ``fyp_tui.tui.make_app`` is the one factory used by the CLI, the tests and the benchmark.
 ``frozen=True`` (tests, snapshots) starts no timers, so the clock, the animation
 frame and the counters stay where they are unless a test moves them.
+
+``autoplay`` (``fyp-tui --autoplay BOT``): once the world is open, a bot scrolls
+the feed screen by itself (:meth:`FeedScreen.start_autoplay`) until the person
+presses a key or clicks; its timer reads the app's clock, so it runs in a frozen
+app too.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -24,8 +30,12 @@ from textual.screen import Screen
 
 from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
 from fyp_tui.live.clock import DEFAULT_PACE, hours_of
+from fyp_tui.errors import FypError
 from fyp_tui.live.errors import describe_error
 from fyp_tui.live.session import LiveSession
+
+if TYPE_CHECKING:
+    from fyp_tui.audit import BotRef
 from fyp_tui.tui.messages import CheckpointDone, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
@@ -73,6 +83,8 @@ class FypApp(App[None]):
     pace: reactive[float] = reactive(DEFAULT_PACE)
     world_paused: reactive[bool] = reactive(False)
     world_status: reactive[str] = reactive("loading the world…")
+    #: "autoplay: BOT" while a bot scrolls the feed (the header shows it), else ""
+    autoplay_status: reactive[str] = reactive("")
 
     def __init__(
         self,
@@ -82,9 +94,11 @@ class FypApp(App[None]):
         clock: Callable[[], float] = time.monotonic,
         theme: str = DARK,
         pace: float = DEFAULT_PACE,
+        autoplay: BotRef | None = None,
     ) -> None:
         super().__init__()
         self.live = live
+        self.autoplay = autoplay  # the bot to scroll the feed once the world is open
         self.frozen = frozen
         self.clock = clock  # monotonic seconds; tests pass a fake one
         self.ready = False
@@ -150,10 +164,29 @@ class FypApp(App[None]):
             self._checkpoint_timer.resume()
         for screen in self._mode_screens():
             screen.world_ready()
+        if self.autoplay is not None and self._start_autoplay(message.needs_onboarding):
+            return
         if message.needs_onboarding:
             self.push_screen(OnboardingScreen(self.live.topic_names()), self._onboarded)
         else:
             self._feed().start()
+
+    def _start_autoplay(self, needs_onboarding: bool) -> bool:
+        """Let the bot scroll the feed (a new profile starts as the bot, no onboarding
+        screen); False when the bot does not fit the world (said in a notification)."""
+        from fyp_tui.live.autoplay import BotPlayer
+
+        try:
+            player = BotPlayer.for_session(self.live, self.autoplay)
+        except FypError as exc:
+            self.show_error(exc)
+            return False
+        feed = self._feed()
+        if needs_onboarding:
+            feed.request("settings", player.start_profile, self.live)
+        feed.start()
+        feed.start_autoplay(player)
+        return True
 
     def _onboarded(self, topics: list[int] | None) -> None:
         feed = self._feed()
@@ -342,10 +375,17 @@ class FypApp(App[None]):
         if isinstance(event, events.Key):
             self._key_time = event.time
             self._last_input = self.clock()
+            self._take_over("a key was pressed")
         elif isinstance(event, (events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
             self._key_time = None
             self._last_input = self.clock()
+            self._take_over("the mouse was used")
         await super().on_event(event)
+
+    def _take_over(self, why: str) -> None:
+        """The person acts: autoplay stops, and the key or click does what it does."""
+        if self.autoplay_status:
+            self._feed().stop_autoplay(why)
 
     def take_key_time(self) -> float | None:
         """Time of the key press being handled (for the latency probe), once."""

@@ -12,6 +12,11 @@ goes to the feed session when the card is left (next, previous, not interested,
 quit). One animation timer draws the video; counters follow the world on
 another; both stop when the screen is hidden, the video paused (the animation)
 or the app frozen.
+
+Autoplay (``fyp-tui --autoplay BOT``): a timer lets a bot scroll, reading the same
+watch time: on each card it reacts through the screen's own actions, then moves
+on (:class:`~fyp_tui.live.autoplay.BotPlayer` plans each card), until the person
+takes over (:meth:`FeedScreen.stop_autoplay`, on any key or click).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual._time import get_time
@@ -39,6 +44,9 @@ from fyp_tui.tui.widgets.side import SidePanel
 from fyp_tui.tui.widgets.strip import EventStrip
 from fyp_tui.tui.widgets.video import VideoCanvas
 
+if TYPE_CHECKING:
+    from fyp_tui.live.autoplay import BotPlayer, CardPlan
+
 FPS = 12
 COUNTER_SECONDS = 0.5
 PANEL_SECONDS = 1.0
@@ -46,6 +54,7 @@ WHEEL_GAP = 0.25  # seconds between two wheel swipes
 FROZEN_T = 1.3  # the frame a frozen app shows
 MAX_BACK = 100  # cards kept to go back to without asking the queue
 MAX_PENDING = 8  # j/k presses kept while a request is out (a held key repeats fast)
+AUTOPLAY_SECONDS = 0.1  # how often the autoplay bot looks at the card's watch time
 NAVIGATION = {"next", "previous"}
 REACTIONS = {"like", "share", "favourite", "follow", "not_interested"}
 
@@ -84,6 +93,10 @@ class FeedScreen(FypScreen):
         self._anim = None
         self._counter_timer = None
         self._panel_timer = None
+        self.autoplay: BotPlayer | None = None  # the bot scrolling the feed, if any
+        self._plan: CardPlan | None = None  # its plan for the card on screen
+        self._bot_reacted = False
+        self._autoplay_timer = None
 
     def compose(self) -> ComposeResult:
         yield AppHeader("feed", id="header")
@@ -326,6 +339,63 @@ class FeedScreen(FypScreen):
             for item in items:
                 if item.mine and item.kind in ("promoted", "stalled"):
                     self.notify(item.text, title="You tipped it", timeout=6)
+
+    # -- autoplay ---------------------------------------------------------------------
+    def start_autoplay(self, player: BotPlayer) -> None:
+        """Let ``player`` scroll: it watches each card as long as its rules say, reacts
+        a moment before it leaves, then moves on (its timer reads the app's clock)."""
+        self.autoplay = player
+        self._plan = None
+        if self._autoplay_timer is None:
+            self._autoplay_timer = self.set_interval(AUTOPLAY_SECONDS, self.autoplay_step)
+        else:
+            self._autoplay_timer.resume()
+        self.fyp.autoplay_status = f"autoplay: {player.name}"
+        self.add_items([StripItem(self.fyp.sim_clock, f"autoplay: bot {player.name!r} is scrolling; press any key to take over")])
+
+    def stop_autoplay(self, why: str) -> None:
+        """The person takes over: the bot stops where it is (its reactions stay)."""
+        if self.autoplay is None:
+            return
+        self.autoplay = None
+        self._plan = None
+        if self._autoplay_timer is not None:
+            self._autoplay_timer.pause()
+        self.fyp.autoplay_status = ""
+        self.add_items([StripItem(self.fyp.sim_clock, f"autoplay stopped ({why}): the feed is yours")])
+
+    def autoplay_step(self) -> None:
+        """One look by the bot at the card on screen: react when its plan says, then next."""
+        card, playback = self.card, self.playback
+        if self.autoplay is None or card is None or playback is None or self.busy or not self._visible:
+            return
+        if self._plan is None or self._plan.video != card.video:
+            self._plan = self.autoplay.plan(card)
+            self._bot_reacted = False
+        plan = self._plan
+        watched = playback.watched(self.fyp.clock())
+        if not self._bot_reacted and watched >= plan.react_at:
+            self._bot_reacted = True
+            for kind in plan.reactions:
+                self._bot_react(kind)
+        if watched >= plan.seconds:
+            self.action_next()
+
+    def _bot_react(self, kind: str) -> None:
+        """A reaction of the bot, as the person's key for it would make it."""
+        card = self.card
+        if card is None:
+            return
+        if kind == "like" and not card.liked:
+            self.action_like()
+            self.notify("♥ Liked", timeout=1)
+        elif kind == "share":
+            self.action_share()
+        elif kind == "follow" and not card.following:
+            self.action_follow()
+        elif kind.startswith("not_interested"):
+            self.react(kind)
+            self.notify("Got it: you'll see less like this.", timeout=2)
 
     # -- drawing ---------------------------------------------------------------------
     def animate(self) -> None:

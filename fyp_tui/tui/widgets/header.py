@@ -19,7 +19,7 @@ class AppHeader(Static):
 
     def on_mount(self) -> None:
         app = self.app
-        for name in ("sim_clock", "pace", "world_paused", "world_status"):
+        for name in ("sim_clock", "pace", "world_paused", "world_status", "autoplay_status"):
             self.watch(app, name, self._changed, init=False)
         self._changed()
 
@@ -41,4 +41,7 @@ class AppHeader(Static):
                 parts.append(("  ‖ paused", "bold $warning"))
             else:
                 parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
+        autoplay = getattr(app, "autoplay_status", "")
+        if autoplay:
+            parts.append((f"  ⏵ {autoplay}", "bold $accent"))
         self.update(Content.assemble(*parts))
