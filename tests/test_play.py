@@ -56,7 +56,7 @@ def test_play_json_changes_the_world_and_journals_the_bot(run_cli, tiny_db):
     assert d["tips"], "seed 1 tips at least one decision on the tiny world"
     for t in d["tips"]:
         assert t["decision"] in ("promoted", "stalled") and isinstance(t["tier"], int) and t["reaction"]
-        assert d["clock_start"] <= t["time"] <= d["clock_end"]
+        assert d["clock_start"] <= t["time"] <= d["clock_end"] and 1 <= t["card"] <= d["cards"]
         saved = rows(tiny_db, "SELECT tipped_by, from_tier FROM tier_event WHERE video_id = ? AND profile_id = ?", t["video_id"], pid)
         assert (t["reaction"], t["tier"]) in saved
 

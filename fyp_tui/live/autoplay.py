@@ -31,6 +31,7 @@ never changes it. Nothing here imports Textual.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -116,12 +117,13 @@ class Tip:
     reaction: str  # the bot's signal that tipped it (``tipped_by``)
     instead: str | None  # what it would have done without it
     time: float  # simulated hours
+    card: int = 0  # the card on screen when it was decided (1: the first of the play)
 
     @classmethod
-    def of(cls, e: Promoted | Stalled) -> Tip:
+    def of(cls, e: Promoted | Stalled, card: int = 0) -> Tip:
         if isinstance(e, Promoted):
-            return cls(e.video, e.from_tier, "promoted", str(e.tipped_by), e.instead, float(e.time))
-        return cls(e.video, e.tier, "stalled", str(e.tipped_by), e.instead, float(e.time))
+            return cls(e.video, e.from_tier, "promoted", str(e.tipped_by), e.instead, float(e.time), card)
+        return cls(e.video, e.tier, "stalled", str(e.tipped_by), e.instead, float(e.time), card)
 
     def to_dict(self) -> dict:
         return {
@@ -131,6 +133,7 @@ class Tip:
             "reaction": self.reaction,
             "instead": self.instead,
             "time": round(self.time, 4),
+            "card": self.card,
         }
 
 
@@ -188,11 +191,13 @@ class PlayMeter:
         self.first_viewer: list[bool] = []
         self.live_videos: list[int] = []
         self.reactions: Counter[str] = Counter()
+        self._credit_marks: list[int] = []  # decisions credited before each card came
 
     def shown(self, card: CardData) -> None:
         """``card`` came on screen: is it live in a tier pool, and how many videos are
         (a first-viewer card is one the card says so of, as the app shows it)."""
         w = self.live.world
+        self._credit_marks.append(len(self.live.history.credited))
         with self.live.lock:
             status = w.video_status[: w.n_videos]
             self.live_cards.append(int(status[card.video]) != Status.STALLED)
@@ -203,8 +208,9 @@ class PlayMeter:
         self.reactions[kind] += 1
 
     def tips(self) -> tuple[Tip, ...]:
-        """Decisions credited to the bot since the meter started."""
-        return tuple(Tip.of(e) for e in self.live.history.credited[self._credited_from :])
+        """Decisions credited to the bot since the meter started, each with its card."""
+        credited = self.live.history.credited
+        return tuple(Tip.of(credited[i], bisect_right(self._credit_marks, i)) for i in range(self._credited_from, len(credited)))
 
     def live_share_by_window(self) -> tuple[float, ...]:
         x = np.asarray(self.live_cards, float)
