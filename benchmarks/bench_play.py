@@ -44,7 +44,7 @@ def fyp(*args: str) -> str:
     """Run ``fyp-tui ARGS`` from this checkout; its stdout (stderr passes through)."""
     cmd = [sys.executable, "-m", "fyp_tui", *args]
     print("$ fyp-tui " + " ".join(args), flush=True)
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1], check=False)
     if proc.returncode:
         raise SystemExit(f"fyp-tui {args[0]} failed with exit code {proc.returncode}")
     return proc.stdout

@@ -28,14 +28,11 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from fyp_tui.errors import FypError
 from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
 from fyp_tui.live.clock import DEFAULT_PACE, hours_of
-from fyp_tui.errors import FypError
 from fyp_tui.live.errors import describe_error
 from fyp_tui.live.session import LiveSession
-
-if TYPE_CHECKING:
-    from fyp_tui.audit import BotRef
 from fyp_tui.tui.messages import CheckpointDone, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
@@ -44,6 +41,9 @@ from fyp_tui.tui.screens.onboarding import OnboardingScreen
 from fyp_tui.tui.screens.profile import ProfileScreen
 from fyp_tui.tui.screens.studio import StudioScreen
 from fyp_tui.tui.screens.world import WorldScreen
+
+if TYPE_CHECKING:
+    from fyp_tui.audit import BotRef
 
 #: Simulated minutes per real second the pace keys step through.
 PACES = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 240.0)
