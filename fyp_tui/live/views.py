@@ -119,6 +119,8 @@ class ProfileData:
     liked: tuple[str, ...]
     favourited: tuple[str, ...]
     seen: int = 0
+    #: videos the person saw among their first viewers that climbed later (a memory, not credit)
+    found_early: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
