@@ -95,7 +95,8 @@ class TierStep:
     score: float
     bar: float
     time: float  # simulated hours when decided (or now)
-    tipped_by: str | None = None
+    tipped_by: str | None = None  # the person's signal that decided it (credited decisions only)
+    instead: str | None = None  # what it would have done without it ("stalled", "moved up", "waited")
 
 
 @dataclass(frozen=True, slots=True)
