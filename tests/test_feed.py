@@ -474,3 +474,20 @@ def test_explained_exploration_slot_shows_its_lift(live):
             assert "exploration" in e.sources
             return
     pytest.fail("knob 1 never used the exploration slot in 40 videos")
+
+
+def test_videos_found_early_are_those_seen_in_their_test_pool_that_climbed(live):
+    world, params = live
+    s = session(world, params)
+    n = world.n_videos
+    early = [int(v) for v in np.flatnonzero((world.video_tier[:n] == 0) & (world.video_status[:n] == Status.ACTIVE)) if s.is_first_viewer(int(v))][:2]
+    vetted = int(np.flatnonzero(world.video_tier[:n] >= 1)[0])
+    assert len(early) == 2
+    for v in (*early, vetted):
+        s.watched(v, 3.0)
+    assert s.person.found_early == early  # only the ones still in their test pool when watched
+    assert s.found_early() == []  # nothing has climbed yet
+    world.video_tier[early[1]] = 2  # it climbs later (with or without the person)
+    assert s.found_early() == [(early[1], 2)]
+    again = PersonState.from_dict(s.person.to_dict(seen=False), n_topics=world.n_topics)
+    assert again.found_early == early

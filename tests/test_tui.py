@@ -670,6 +670,22 @@ async def test_a_failed_simulation_step_pauses_the_clock_with_a_message(app):
         assert feed.card.video != first, "the feed goes on"
 
 
+def test_a_credited_decision_reads_as_its_counterfactual_in_the_spread_tab():
+    from fyp_tui.engine.events import Promoted
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.live.ladder import step_of
+    from fyp_tui.tui.widgets.side import step_line
+
+    p = EngineParams()
+    e = Promoted(3.0, 7, 0, 1, 0.41, 0.40, 30, 3000, tipped_by="share", profile=2, instead="stalled")
+    mine = step_of(p, e, profile_id=2)
+    text = " ".join(str(c) for c in step_line(mine, 60))
+    assert "without your share it would have stalled" in text
+    # another person's credit is not "yours"; an uncredited decision says nothing of the kind
+    for other in (step_of(p, e, profile_id=5), step_of(p, Promoted(3.0, 7, 0, 1, 0.9, 0.4, 30, 3000), profile_id=2)):
+        assert other.tipped_by is None and "your" not in " ".join(str(c) for c in step_line(other, 60))
+
+
 # -- autoplay (fyp-tui --autoplay BOT) --------------------------------------------------------------
 
 

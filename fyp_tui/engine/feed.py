@@ -243,6 +243,15 @@ class FeedSession:
         self._commit(kind, video, 0.0, 0, events)
         return events
 
+    def found_early(self) -> list[tuple[int, int]]:
+        """``(video, tier now)`` of the videos the person watched among their first viewers
+        that have climbed since (tier 1 or more), highest tier first, then the newest.
+        A memory, not a credit: they climbed with or without the person."""
+        w = self.world
+        seen = dict.fromkeys(reversed(self.person.found_early))  # newest first, once each
+        out = [(v, int(w.video_tier[v])) for v in seen if 0 <= v < w.n_videos and int(w.video_tier[v]) >= 1]
+        return sorted(out, key=lambda vt: -vt[1])
+
     def has(self, video: int, signal: Signal) -> bool:
         """Whether the person's impression of ``video`` holds ``signal`` (e.g. shared)."""
         e = self.ledger.get(int(video))
@@ -251,6 +260,8 @@ class FeedSession:
     def _count(self, video: int, *, on: int = 0, off: int = 0, seconds: float = 0.0, loops: int = 0, visit: bool = False) -> list[Event]:
         """Change the person's impression of ``video`` and count the change (see :mod:`~fyp_tui.engine.ledger`)."""
         w = self.world
+        if self.ledger.get(video) is None and self.is_first_viewer(video):
+            self.person.found_early.append(int(video))  # the impression that opens now is an early one
         delta, in_tier = self.ledger.change(w, video, on=on, off=off, seconds=seconds, loops=loops, visit=visit)
         if not delta.any() and not seconds:
             return []

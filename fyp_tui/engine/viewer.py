@@ -47,6 +47,8 @@ ONBOARD_INTEREST = 1.5
 LOCAL_RATE = 0.03
 #: History kept in ``to_dict()`` (going back further than this after a restart is not offered).
 HISTORY_KEPT = 500
+#: videos kept in the "found early" memory
+FOUND_EARLY_KEPT = 200
 
 #: Strength of each explicit reaction (the watch itself is scored by ``watch_strength``).
 REACTION_STRENGTH: dict[str, float] = {
@@ -104,6 +106,9 @@ class PersonState:
     onboarding_topics: list[int] = field(default_factory=list)
     #: what of the person's sits in each video's counters (see :mod:`fyp_tui.engine.ledger`)
     ledger: Ledger = field(default_factory=Ledger)
+    #: videos the person watched while still in their test pool (among their first
+    #: viewers), oldest first: a memory for "videos you found early"
+    found_early: list[int] = field(default_factory=list)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -198,6 +203,7 @@ class PersonState:
             "onboarded": bool(self.onboarded),
             "onboarding_topics": list(self.onboarding_topics),
             "counted": self.ledger.to_list(),
+            "found_early": list(map(int, self.found_early[-FOUND_EARLY_KEPT:])),
         }
         if seen:
             d["seen"] = sorted(self.seen)
@@ -228,4 +234,5 @@ class PersonState:
             onboarded=bool(d.get("onboarded", False)),
             onboarding_topics=[int(t) for t in d.get("onboarding_topics", [])],
             ledger=Ledger.from_list(-1, d.get("counted", [])),
+            found_early=[int(v) for v in d.get("found_early", [])][-FOUND_EARLY_KEPT:],
         )

@@ -81,7 +81,7 @@ class VideoHistory:
         """Every tier decision about ``video``: saved ones first, then this session's."""
         steps = list(self._db_steps(video))
         for e in self.tier_log.get(video, []):
-            steps.append(step_of(self.live.params, e))
+            steps.append(step_of(self.live.params, e, self.live.profile_id))
         return steps
 
     def _db_steps(self, video: int) -> list[TierStep]:

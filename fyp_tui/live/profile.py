@@ -61,6 +61,7 @@ class ProfileView:
             knob = float(p.knob)
             diversity = self.diversity()
             seen = len(p.seen)
+            early = live.feed_session.found_early()[:20]
         order = np.argsort(-interests, kind="stable")
         topics = tuple((w.topic_names[i], float(interests[i])) for i in order)
 
@@ -77,6 +78,7 @@ class ProfileView:
             liked=tuple(vid(v) for v in liked),
             favourited=tuple(vid(v) for v in favs),
             seen=seen,
+            found_early=tuple(f"{fmt.tier_name(t)}  {vid(v)}" for v, t in early),
         )
 
     def refresh_interests(self) -> None:

@@ -95,7 +95,8 @@ class TierStep:
     score: float
     bar: float
     time: float  # simulated hours when decided (or now)
-    tipped_by: str | None = None
+    tipped_by: str | None = None  # the person's signal that decided it (credited decisions only)
+    instead: str | None = None  # what it would have done without it ("stalled", "moved up", "waited")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,8 @@ class ProfileData:
     liked: tuple[str, ...]
     favourited: tuple[str, ...]
     seen: int = 0
+    #: videos the person saw among their first viewers that climbed later (a memory, not credit)
+    found_early: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

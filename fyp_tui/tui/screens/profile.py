@@ -86,6 +86,7 @@ class ProfileScreen(FypScreen):
                 yield Static("", id="follows", classes="box")
                 yield Static("", id="liked", classes="box")
                 yield Static("", id="favourites", classes="box")
+            yield Static("", id="found-early", classes="box")
         yield Footer()
 
     def world_ready(self) -> None:
@@ -110,6 +111,13 @@ class ProfileScreen(FypScreen):
         self.query_one("#follows", Static).update(list_content("Following", p.follows, "nobody yet (f on a card)"))
         self.query_one("#liked", Static).update(list_content("Liked", p.liked, "nothing yet (l on a card)"))
         self.query_one("#favourites", Static).update(list_content("Favourites", p.favourited, "nothing yet (b on a card)"))
+        self.query_one("#found-early", Static).update(
+            list_content(
+                "Found early: you were among the first viewers, it climbed later",
+                p.found_early,
+                "none yet (◆ on a card: a video still in its test pool)",
+            )
+        )
 
     def _render_parts(self) -> None:
         if self.data is None:

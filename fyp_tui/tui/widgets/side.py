@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static, TabbedContent, TabPane
 
 from fyp_tui import fmt
+from fyp_tui.live.strip import INSTEAD
 from fyp_tui.live.views import OUTLOOK_WORDS, SpreadData, TierStep, WhyData
 
 Part = "str | tuple[str, str]"
@@ -114,7 +115,10 @@ def step_line(step: TierStep, width: int) -> list[Content]:
     )
     out = [head, body]
     if step.tipped_by:
-        out.append(_line(("   ★ your " + step.tipped_by + " tipped it", "bold $warning")))
+        text = f"   ★ without your {step.tipped_by} {INSTEAD.get(step.instead or '', 'it would have gone the other way')}"
+        if step.instead is None:
+            text = f"   ★ your {step.tipped_by} decided it"
+        out.append(_line((text, "bold $warning")))
     return out
 
 
