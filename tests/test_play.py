@@ -141,6 +141,29 @@ def test_play_on_a_world_in_use(run_cli, tiny_db):
         holder.communicate("", timeout=30)
 
 
+def test_play_checkpoints_while_it_runs_as_the_app_does(tiny_db):
+    """Every CHECKPOINT_SECONDS of wall time (here a clock that jumps 61 s a look), the
+    world is written in the background: stopped without a final save, it is where the
+    last card left it."""
+    from fyp_tui.audit import read_bot_ref
+    from fyp_tui.live.autoplay import BotPlayer, play
+    from fyp_tui.live.session import LiveSession
+
+    live = LiveSession(tiny_db, "cp", seed=1)
+    try:
+        live.open()
+        player = BotPlayer.for_session(live, read_bot_ref("control"))
+        writes = []
+        submit = live.checkpoints.submit_write
+        live.checkpoints.submit_write = lambda snap: writes.append(snap) or submit(snap)
+        ticks = iter(range(0, 10_000, 61))
+        r = play(live, player, cards=4, clock=lambda: float(next(ticks)))
+    finally:
+        live.close()
+    assert len(writes) == 4 and r.clock_end == pytest.approx(4 * 5 * 10 / 60)
+    assert clock_of(tiny_db) == pytest.approx(r.clock_end)
+
+
 def test_cli_default_pace_is_the_live_layers():
     from fyp_tui.cli.play import DEFAULT_PACE
     from fyp_tui.live.clock import DEFAULT_PACE as LIVE

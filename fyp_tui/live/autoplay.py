@@ -6,7 +6,7 @@ one more person on the world: it opens and locks the world through a
 :class:`~fyp_tui.live.session.LiveSession`, its reactions go through the feed
 queue and are journaled like a person's, the clock runs at the app's pace while
 it watches a card, and the world is checkpointed as the app does (every
-:data:`~fyp_tui.live.checkpoint.CHECKPOINT_SECONDS` of watching, and at the end).
+:data:`~fyp_tui.live.checkpoint.CHECKPOINT_SECONDS` of wall time, and at the end).
 
 The rules are the audit's (:func:`fyp_tui.audit.behaviour`, the bot-file
 format): "not interested" and a skim; like, share, follow after watching to the
@@ -31,6 +31,7 @@ never changes it. Nothing here imports Textual.
 from __future__ import annotations
 
 import math
+import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
@@ -236,6 +237,7 @@ def play(
     cards: int,
     pace: float = DEFAULT_PACE,
     progress: Callable[[str, int, int], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> PlayResult:
     """Let ``player`` scroll ``cards`` cards of ``live``'s feed (open, onboarded) at
     its steady cadence, advancing the clock ``pace`` simulated minutes per second.
@@ -243,7 +245,8 @@ def play(
     The same calls as the app's feed screen, on the feed queue: the card left is
     recorded as the next one comes (``Feed.forward``), reactions are journaled as
     they are made. The world is checkpointed in the background every
-    :data:`CHECKPOINT_SECONDS` of the bot's watching (the caller saves at the end).
+    :data:`CHECKPOINT_SECONDS` of wall time, as the app does (the caller saves at
+    the end); ``clock``: the monotonic clock that measures it.
     A feed that runs dry ends the play early (``ran_out``)."""
     feed = live.feed
 
@@ -252,7 +255,8 @@ def play(
 
     meter = PlayMeter(live)
     clock_start = float(live.world.clock)
-    bot_seconds = since_checkpoint = 0.0
+    bot_seconds = 0.0
+    last_checkpoint = clock()
     writes: list[Future] = []
     try:
         card = on_queue(feed.begin)
@@ -269,15 +273,14 @@ def play(
             meter.reacted(kind)
         _run_clock(live, plan.seconds - plan.react_at, pace)
         bot_seconds += plan.seconds
-        since_checkpoint += plan.seconds
         leaving = (card.video, plan.watch, plan.loops)
         if shown == cards:
             on_queue(feed.watched, *leaving)  # the last card, left as on quitting
             card = None
         else:
             card, _items = on_queue(feed.forward, leaving)
-        if since_checkpoint >= CHECKPOINT_SECONDS:
-            since_checkpoint = 0.0
+        if clock() - last_checkpoint >= CHECKPOINT_SECONDS:
+            last_checkpoint = clock()
             writes.append(live.checkpoints.submit_write(on_queue(live.checkpoints.capture)))
         if progress is not None:
             progress("playing", shown, cards)
