@@ -198,6 +198,7 @@ class PlayMeter:
         """``card`` came on screen: is it live in a tier pool, and how many videos are
         (a first-viewer card is one the card says so of, as the app shows it)."""
         w = self.live.world
+        assert w is not None, "the session is open"
         self._credit_marks.append(len(self.live.history.credited))
         with self.live.lock:
             status = w.video_status[: w.n_videos]
@@ -248,13 +249,14 @@ def play(
     :data:`CHECKPOINT_SECONDS` of wall time, as the app does (the caller saves at
     the end); ``clock``: the monotonic clock that measures it.
     A feed that runs dry ends the play early (``ran_out``)."""
-    feed = live.feed
+    feed, world = live.feed, live.world
+    assert world is not None, "open the session first"
 
     def on_queue(fn: Callable[..., Any], *args: Any) -> Any:
         return feed.submit(fn, *args).result()
 
     meter = PlayMeter(live)
-    clock_start = float(live.world.clock)
+    clock_start = float(world.clock)
     bot_seconds = 0.0
     last_checkpoint = clock()
     writes: list[Future] = []
@@ -297,7 +299,7 @@ def play(
         tips=meter.tips(),
         reactions=dict(meter.reactions),
         clock_start=clock_start,
-        clock_end=float(live.world.clock),
+        clock_end=float(world.clock),
         pace=float(pace),
         seconds_per_card=player.seconds_per_card,
         bot_seconds=bot_seconds,

@@ -164,20 +164,20 @@ class FypApp(App[None]):
             self._checkpoint_timer.resume()
         for screen in self._mode_screens():
             screen.world_ready()
-        if self.autoplay is not None and self._start_autoplay(message.needs_onboarding):
+        if self.autoplay is not None and self._start_autoplay(self.autoplay, message.needs_onboarding):
             return
         if message.needs_onboarding:
             self.push_screen(OnboardingScreen(self.live.topic_names()), self._onboarded)
         else:
             self._feed().start()
 
-    def _start_autoplay(self, needs_onboarding: bool) -> bool:
-        """Let the bot scroll the feed (a new profile starts as the bot, no onboarding
+    def _start_autoplay(self, bot: BotRef, needs_onboarding: bool) -> bool:
+        """Let ``bot`` scroll the feed (a new profile starts as the bot, no onboarding
         screen); False when the bot does not fit the world (said in a notification)."""
         from fyp_tui.live.autoplay import BotPlayer
 
         try:
-            player = BotPlayer.for_session(self.live, self.autoplay)
+            player = BotPlayer.for_session(self.live, bot)
         except FypError as exc:
             self.show_error(exc)
             return False

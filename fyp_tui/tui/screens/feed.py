@@ -45,6 +45,8 @@ from fyp_tui.tui.widgets.strip import EventStrip
 from fyp_tui.tui.widgets.video import VideoCanvas
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from fyp_tui.live.autoplay import BotPlayer, CardPlan
 
 FPS = 12
@@ -96,7 +98,7 @@ class FeedScreen(FypScreen):
         self.autoplay: BotPlayer | None = None  # the bot scrolling the feed, if any
         self._plan: CardPlan | None = None  # its plan for the card on screen
         self._bot_reacted = False
-        self._autoplay_timer = None
+        self._autoplay_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield AppHeader("feed", id="header")
