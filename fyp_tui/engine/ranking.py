@@ -124,6 +124,9 @@ class RankingParams:
     n_local: int = 100
     n_popular: int = 100
     n_explore: int = 60
+    # an interest's older (stalled) videos join the candidates once fewer than this
+    # many of its live ones are left unseen: the feed prefers what is live
+    catalogue_below: int = 5
     followed_hours: float = 72.0  # followed creators' uploads newer than this
     trending_k: int = 10  # top sounds / hashtags counted as trending
     first_viewer_views: int = 50  # tier-0 video with fewer views: a test-pool video
@@ -508,8 +511,8 @@ def candidates(
         for topic, q in zip(top.tolist(), quota.tolist()):  # at most 5 topics, not videos
             live = rs.live_topic_pool(world, topic)
             draws.take(live, int(q), SRC_INTEREST)
-            if np.count_nonzero(~rs.seen[live]) < q:
-                # the live videos of this interest run short: the catalogue fills in
+            if np.count_nonzero(~rs.seen[live]) < rp.catalogue_below:
+                # the live videos of this interest have run out: the catalogue fills in
                 draws.take(rs.topic_pool(world, topic), int(q), SRC_INTEREST, catalogue=True)
     # trending sounds and hashtags
     _ts, _th, pool = rs.trending(world)
