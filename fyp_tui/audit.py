@@ -447,7 +447,13 @@ def run_audit(
 
 
 def format_report(report: AuditReport) -> str:
-    """A plain-text table for the terminal."""
+    """A plain-text table for the terminal (names from the bot file and the world
+    with their control characters escaped)."""
+    from fyp_tui.text import printable
+
+    def one(value: object) -> str:
+        return printable(value, one_line=True)
+
     lines = []
     for b in report.bots:
         share = " ".join(f"{s:.0%}".rjust(4) for s in b.target_share_by_window)
@@ -456,15 +462,15 @@ def format_report(report: AuditReport) -> str:
             f"80% at {b.videos_to_80 if b.videos_to_80 is not None else '-'}"
         )
         if b.ran_out:
-            lines.append(f"{b.name} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)")
+            lines.append(f"{one(b.name)} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)")
         else:
-            lines.append(f"{b.name} ({b.videos} videos)")
+            lines.append(f"{one(b.name)} ({b.videos} videos)")
         lines.append(f"  target share per {WINDOW}: {share or '-'}")
         lines.append(f"  target share reached: {reach}")
-        top = ", ".join(f"{k} {v}" for k, v in list(b.topics_last_50.items())[:6])
+        top = ", ".join(f"{one(k)} {v}" for k, v in list(b.topics_last_50.items())[:6])
         lines.append(f"  last {LAST}: entropy {b.entropy_last_50:.2f} bits; topics {top}")
-        lines.append("  countries: " + ", ".join(f"{k} {v}" for k, v in b.countries_last_50.items()))
-    lines.extend(f"note: {n}" for n in report.notes)
+        lines.append("  countries: " + ", ".join(f"{one(k)} {v}" for k, v in b.countries_last_50.items()))
+    lines.extend(f"note: {one(n)}" for n in report.notes)
     return "\n".join(lines)
 
 

@@ -32,7 +32,9 @@ def run_app(*, db: str | None, profile: str) -> None:
     app.run()
     if app.failed:
         # the app showed it already; leave it in the terminal too, as one line
-        click.echo(f"fyp-tui: error: {app.failed}", err=True)
+        from fyp_tui.text import printable
+
+        click.echo(f"fyp-tui: error: {printable(app.failed, one_line=True)}", err=True)
         sys.exit(1)
 
 
@@ -59,7 +61,14 @@ def seed_first_world(url: str) -> None:
     ensure_can_create(url)  # a directory or a device there: say so before building anything
     console = Console(stderr=True)
     scenario = load_scenario(FIRST_RUN_SCENARIO)
-    console.print(f"First run: seeding the [b]{scenario.name}[/b] world at {describe(url)} — {scenario.description}")
+    from rich.markup import escape
+
+    from fyp_tui.text import printable
+
+    def shown(text: str) -> str:  # literal, not markup; control characters escaped
+        return escape(printable(text, one_line=True))
+
+    console.print(f"First run: seeding the [b]{shown(scenario.name)}[/b] world at {shown(describe(url))} — {shown(scenario.description)}")
     columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         build = progress.add_task("building the world", total=1)
