@@ -17,7 +17,7 @@ def run_app(*, db: str | None, profile: str) -> None:
 
     url = resolve_url(db)
     if not world_exists(url):
-        seed_first_world(url)
+        url = seed_first_world(db)
 
     from fyp_tui.tui import make_app
 
@@ -48,8 +48,9 @@ def world_exists(url: str) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
-def seed_first_world(url: str) -> None:
-    """Build and save the ``demo`` world with a progress display (first run)."""
+def seed_first_world(db: str | None) -> str:
+    """Build and save the ``demo`` world at ``db`` (``--db`` as given) with a progress
+    display (first run); return the world's URL."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -58,7 +59,8 @@ def seed_first_world(url: str) -> None:
     from fyp_tui.store.db import describe
     from fyp_tui.store.io import ensure_can_create, save_new_world
 
-    ensure_can_create(url)  # a directory or a device there: say so before building anything
+    # a directory, a device or a symbolic link there: say so before building anything
+    url = ensure_can_create(db)
     console = Console(stderr=True)
     scenario = load_scenario(FIRST_RUN_SCENARIO)
     from rich.markup import escape
@@ -84,3 +86,4 @@ def seed_first_world(url: str) -> None:
         progress.update(build, description="world built", completed=1, total=1)
         save_new_world(url, world, progress=on_save)
         progress.update(save, description="database written", completed=1, total=1)
+    return url

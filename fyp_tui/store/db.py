@@ -29,6 +29,16 @@ if TYPE_CHECKING:
 
 BUSY_TIMEOUT_MS = 10_000
 
+#: modes of the files fyp-tui creates (worlds, locks: a person's viewing history is
+#: theirs alone) and of the directories it makes for them
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` with the last directory private (0700) when it is made here."""
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+
 
 def db_errors() -> tuple[type[BaseException], ...]:
     """``(DBAPIError, sqlite3.DatabaseError)`` for an ``except`` clause, without importing
@@ -68,6 +78,18 @@ def resolve_url(db: str | None) -> str:
                 raise UsageError(f"--db: not a valid database URL: {db} ({exc})") from None
         return db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def given_path(db: str | None) -> Path | None:
+    """The world file as ``db`` names it (None: ``$FYP_TUI_DB`` or the default),
+    absolute but with symbolic links not resolved (:func:`resolve_url` resolves
+    them); None for a URL that names no file."""
+    url = resolve_url(db)
+    if db is None:
+        db = config.db_from_env()
+    if db is None or "://" in db:
+        return sqlite_path(url)
+    return Path(os.path.abspath(Path(db.strip()).expanduser()))
 
 
 _PLAIN_SQLITE = "sqlite:///"
@@ -137,7 +159,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(path.parent)
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     try:
@@ -343,12 +365,20 @@ def quick_check(engine: Engine, url: str) -> None:
 
 
 # -- the per-world process lock -----------------------------------------------------------
+#: how a lock file is opened: never through a symbolic link (O_NOFOLLOW), never a
+#: FIFO's blocking open (O_NONBLOCK), not inherited by children (O_CLOEXEC)
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
 class WorldLock:
     """An exclusive ``flock`` on ``<db file>.lock``, held while a process owns a world.
 
     Other processes get :class:`WorldLockedError`; the OS drops the lock if the
     holder dies, so a crash never leaves a stale lock behind. For non-file URLs the
     lock file lives in the data directory, named after the URL.
+
+    The lock file is created 0600 and opened without following a symbolic link;
+    a link, a directory, a FIFO or a file with other hard links at its path is
+    refused (:class:`StoreError`), so taking the lock never writes to another file.
     """
 
     def __init__(self, url: str) -> None:
@@ -368,26 +398,49 @@ class WorldLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
             return self
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(f"cannot create the world lock {self.path}: {exc.strerror or exc}") from None
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = ""
             try:
-                pid = os.pread(fd, 32, 0).decode().strip()
+                pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
                 holder = f" (pid {pid})" if pid.isdigit() else ""
             except OSError:
                 pass
             os.close(fd)
             raise WorldLockedError(f"world {self.where} is in use by another fyp-tui process{holder}") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:  # the holder's pid, for the message another process gets; not needed to lock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same
+            pass
         self._fd = fd
         return self
+
+    def _open(self) -> int:
+        """The lock file's descriptor: a regular file with one link, opened without
+        following a symbolic link; StoreError (one line) otherwise."""
+        import errno
+        import stat
+
+        try:
+            make_dirs(self.path.parent)
+            fd = os.open(self.path, _LOCK_FLAGS, FILE_MODE)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or self.path.is_symlink():
+                raise StoreError(f"the world lock {self.path} is a symbolic link; refusing to follow it (remove it)") from None
+            raise StoreError(f"cannot create the world lock {self.path}: {exc.strerror or exc}") from None
+        try:
+            st = os.fstat(fd)
+        except OSError as exc:  # pragma: no cover - fstat on an open descriptor
+            os.close(fd)
+            raise StoreError(f"cannot use the world lock {self.path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            os.close(fd)
+            what = "not a regular file" if not stat.S_ISREG(st.st_mode) else "a file with other hard links"
+            raise StoreError(f"the world lock {self.path} is {what}; refusing to use it (remove it)")
+        return fd
 
     def release(self) -> None:
         if self._fd is not None:

@@ -53,6 +53,7 @@ from fyp_tui.engine.world import (
 )
 from fyp_tui.errors import StoreError
 from fyp_tui.store.db import (
+    FILE_MODE,
     WorldLock,
     _one_line,
     _plain_sqlite,
@@ -60,6 +61,8 @@ from fyp_tui.store.db import (
     connect_sqlite,
     db_errors,
     describe,
+    given_path,
+    make_dirs,
     make_engine,
     resolve_url,
     sqlite_path,
@@ -494,6 +497,9 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
     Returns the resolved URL. StoreError: a world (or another file) is there and
     not ``force``; WorldLockedError: another process has that world open.
     """
+    given = given_path(url)
+    if given is not None:
+        _refuse_special(given)  # a symbolic link as given, before resolving it
     url = resolve_url(url)
     with WorldLock(url):
         path = sqlite_path(url)
@@ -534,7 +540,14 @@ def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
 
 def _refuse_special(path: Path) -> None:
     """A world is a regular file: never replace a directory, device, FIFO or socket
-    (``--force --db /dev/null`` run as root would otherwise replace /dev/null)."""
+    (``--force --db /dev/null`` run as root would otherwise replace /dev/null), and
+    never write through a symbolic link (``--force --db link.db`` would otherwise
+    replace the file the link points to)."""
+    if path.is_symlink():
+        raise StoreError(
+            f"{path} is a symbolic link; seed does not write through links "
+            "(give the path it points to, or remove the link)"
+        )
     if path.is_dir():
         raise StoreError(f"{path} is a directory, not a database file")
     if path.exists() and not path.is_file():
@@ -564,13 +577,16 @@ def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report
     if path.exists() and not force:
         _refuse_existing(url, lambda: make_engine(url))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
     except OSError as exc:
         raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _remove_stale_temps(path)
     _unlink(tmp, tmp.with_name(tmp.name + "-journal"))
     try:
+        # made here, private (SQLite keeps an existing file's mode, and gives its
+        # -wal and -shm the same) and new: never a file planted at that name
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE))
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             # a private temp file: no journal, no fsync until the end, FKs checked by tests
@@ -842,6 +858,16 @@ def person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Pers
     return person
 
 
+def _refuse_linked_side_files(path: Path) -> None:
+    """SQLite writes ``<world>-wal``, ``-shm`` and ``-journal`` next to the world; one
+    that is a symbolic link is refused in one line (SQLite would not open it either,
+    with a message about permissions)."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.is_symlink():
+            raise StoreError(f"{side} is a symbolic link; refusing to open the world with it (remove it)")
+
+
 class WorldStore:
     """An open world database: schema checked, process lock held (unless ``lock=False``).
 
@@ -878,6 +904,8 @@ class WorldStore:
             path = sqlite_path(url)
             if path is not None and not path.is_file():
                 raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
+            if path is not None:
+                _refuse_linked_side_files(path)
             if path is not None and _plain_sqlite(url) is not None:
                 source = connect_sqlite(path, url)
             else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
