@@ -33,7 +33,6 @@ dry stops there and is reported with what it saw (``ran_out``).
 from __future__ import annotations
 
 import math
-import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -43,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from fyp_tui.errors import UsageError
+from fyp_tui.text import clip
 
 WINDOW = 25  # videos per window of target_share_by_window
 LAST = 50  # videos in the *_last_50 figures
@@ -80,22 +80,15 @@ def default_bots_path() -> Path:
 
 
 def load_bots(path: str | Path | None = None) -> list[BotSpec]:
-    """Read and check a bot file (None: the built-in default bots)."""
-    if path is not None and not str(path).strip():
-        raise UsageError("--bots is empty")
-    p = Path(path).expanduser() if path is not None else default_bots_path()
-    label = p.name or str(p)
-    if p.is_dir():
-        raise UsageError(f"bot file {path} is a directory")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"no bot file at {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read bot file {p}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{label}: not valid TOML ({exc})") from None
-    return parse_bots(data, label=label)
+    """Read and check a bot file (None: the built-in default bots). A file that is
+    not a regular one (a FIFO, ``/dev/zero``), over a megabyte, or nested too deep
+    to parse is a UsageError."""
+    from fyp_tui.files import parse_toml, read_text
+
+    name = str(path) if path is not None else str(default_bots_path())
+    text, p = read_text(name, "--bots", missing=f"no bot file at {clip(name)}")
+    label = clip(p.name or name, 60)
+    return parse_bots(parse_toml(text, label), label=label)
 
 
 def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
@@ -118,7 +111,7 @@ def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
         if not isinstance(name, str) or not name.strip():
             raise UsageError(f"{where}: name must be a non-empty string")
         name = name.strip()
-        where = f"{label}: bot {name!r}"
+        where = f"{label}: bot {clip(name, 40)!r}"
         if name in names:
             raise UsageError(f"{where}: name used twice")
         names.add(name)

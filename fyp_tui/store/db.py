@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from fyp_tui import config
 from fyp_tui.errors import StoreError, UsageError, WorldLockedError
 from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
+from fyp_tui.text import clip
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -58,26 +59,79 @@ def resolve_url(db: str | None) -> str:
     """``--db`` value -> SQLAlchemy URL. None: ``$FYP_TUI_DB``, else the default file.
 
     A bare path becomes ``sqlite:///<absolute path>``; anything with ``://`` is taken
-    as a SQLAlchemy URL (checked, UsageError if malformed).
+    as a SQLAlchemy URL (checked, UsageError if malformed). A SQLite file no world
+    can live at (a NUL byte, a name too long for its lock and temp files, ``~nouser``,
+    a symbolic-link loop) is a UsageError.
     """
     if db is None:
         db = config.db_from_env()
     if db is None:
-        return f"sqlite:///{config.default_db_path()}"
+        return f"sqlite:///{_usable(config.default_db_path(), str(config.default_db_path()))}"
     db = db.strip()
     if not db:
         raise UsageError("--db is empty")
     if "://" in db:
-        if _plain_sqlite(db) is None:
-            from sqlalchemy.engine import make_url
-            from sqlalchemy.exc import ArgumentError
+        try:
+            if _plain_sqlite(db) is None:
+                from sqlalchemy.engine import make_url
+                from sqlalchemy.exc import ArgumentError
 
-            try:
-                make_url(db)
-            except ArgumentError as exc:
-                raise UsageError(f"--db: not a valid database URL: {db} ({exc})") from None
+                try:
+                    make_url(db)
+                except (ArgumentError, ValueError) as exc:
+                    raise UsageError(f"--db: not a valid database URL: {clip(db)} ({clip(exc)})") from None
+            path = sqlite_path(db)
+        except RuntimeError:  # sqlite:///~nouser/x.db
+            raise UsageError(f"--db: cannot expand the ~ in {clip(db)} (no such user or home directory)") from None
+        if path is not None:
+            _usable(path, db)
         return db
-    return f"sqlite:///{Path(db).expanduser().resolve()}"
+    if "\0" in db:
+        raise UsageError(f"--db: a path cannot contain a NUL byte: {clip(db)!r}")
+    try:
+        path = Path(db).expanduser()
+    except RuntimeError:
+        raise UsageError(f"--db: cannot expand {clip(db.split('/', 1)[0])!r} (no such user or home directory)") from None
+    try:
+        resolved = path.resolve()
+    except RuntimeError:  # Python < 3.13: a loop of symbolic links
+        raise UsageError(f"--db: symbolic link loop at {clip(db)}") from None
+    except OSError as exc:
+        raise UsageError(f"--db: cannot use {clip(db)}: {exc.strerror or exc}") from None
+    return f"sqlite:///{_usable(resolved, db)}"
+
+
+#: a world file's name leaves room for ".<name>.<pid>.tmp-journal" (the seed's temp
+#: file) within the usual 255-byte limit on a file name
+MAX_NAME_BYTES = 255 - 24
+MAX_PATH_BYTES = 4000
+
+
+def _usable(path: Path, given: str) -> Path:
+    """``path`` if a world, its lock and its temp files can live there; else UsageError."""
+    import errno
+
+    text = str(path)
+    if "\0" in text:
+        raise UsageError(f"--db: a path cannot contain a NUL byte: {clip(given)!r}")
+    try:
+        raw, name = os.fsencode(text), os.fsencode(path.name)
+    except UnicodeError:  # a lone surrogate no file system name can hold
+        raise UsageError(f"--db: not a valid file name: {clip(given)!r}") from None
+    if len(name) > MAX_NAME_BYTES:
+        raise UsageError(f"--db: file name too long ({len(name):,} bytes; at most {MAX_NAME_BYTES}): {clip(given)}")
+    if len(raw) > MAX_PATH_BYTES or any(len(os.fsencode(part)) > 255 for part in path.parts):
+        raise UsageError(f"--db: path too long: {clip(given)}")
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"--db: symbolic link loop at {clip(given)}") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise UsageError(f"--db: cannot use {clip(given)}: {exc.strerror}") from None
+    return path
 
 
 def given_path(db: str | None) -> Path | None:
@@ -271,7 +325,7 @@ def check_world(source: Engine | sqlite3.Connection, url: str) -> dict[str, Any]
         raise StoreError(f"cannot read {where}: {_one_line(exc)}") from None
     try:
         meta["settings"] = json.loads(meta.get("settings_json") or "{}")
-    except (json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError, RecursionError):
         raise StoreError(f"{where} is corrupt (world_meta.settings_json is not JSON)") from None
     _check_meta(meta, where)
     return meta

@@ -507,6 +507,8 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
             _refuse_special(path)
             if path.exists() and not force:
                 _refuse_existing(url, lambda: make_engine(url))
+        elif _in_memory(url):
+            raise StoreError(f"--db {describe(url)} is an in-memory database: a world seeded there is lost at once (give a file)")
         elif not force:
             from sqlalchemy import inspect
             from sqlalchemy.exc import SQLAlchemyError
@@ -522,6 +524,14 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
             if exists:
                 _refuse_existing(url, lambda: make_engine(url))
     return url
+
+
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite URL (``sqlite://``, ``sqlite:///:memory:``, ``mode=memory``)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or "mode=memory" in url)
 
 
 def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
