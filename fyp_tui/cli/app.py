@@ -56,13 +56,15 @@ def seed_first_world(db: str | None) -> str:
 
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
+    from fyp_tui.seeding.size import check_fits
     from fyp_tui.store.db import describe
     from fyp_tui.store.io import ensure_can_create, save_new_world
 
+    scenario = load_scenario(FIRST_RUN_SCENARIO)
+    check_fits(scenario.world, name=scenario.name)
     # a directory, a device or a symbolic link there: say so before building anything
     url = ensure_can_create(db)
     console = Console(stderr=True)
-    scenario = load_scenario(FIRST_RUN_SCENARIO)
     from rich.markup import escape
 
     from fyp_tui.text import printable

@@ -52,10 +52,12 @@ def seed_world(*, scenario: str, seed: int | None, db: str | None, force: bool,
     """Build and save a world; return a summary dict (used by ``seed`` and the app's first run)."""
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
+    from fyp_tui.seeding.size import check_fits
     from fyp_tui.store.db import describe
     from fyp_tui.store.io import ensure_can_create, save_new_world
 
     sc = load_scenario(scenario)
+    check_fits(sc.world, name=sc.name)  # before any allocation or file (even the lock)
     url = ensure_can_create(db, force=force)  # fail before spending time on the build
     seed = sc.seed if seed is None else seed
     t0 = time.perf_counter()
