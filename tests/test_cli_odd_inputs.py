@@ -152,3 +152,84 @@ def test_settings_json_nested_5000_deep_is_a_damaged_world(run_cli, tiny_db):
     for args in COMMANDS[1:]:
         code, _, err = run_cli(*args, "--db", tiny_db)
         assert "corrupt" in one_line(code, err)
+
+
+# -- a file that is no world is left as it was (found by tests/test_fuzz.py) ---------------------
+@pytest.fixture
+def foreign_files(tmp_path: Path) -> list[Path]:
+    """An empty file and someone's own SQLite database (rollback journal, not WAL)."""
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.db"
+    c = sqlite3.connect(other)
+    c.execute("CREATE TABLE notes (body TEXT)")
+    c.execute("INSERT INTO notes VALUES ('mine')")
+    c.commit()
+    c.close()
+    return [empty, other]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("info",), ("info", "--json"), ("export", "videos"), ("explain", "0"), ("audit", "--videos", "2"),
+        ("seed", "-q", "--scenario", "tiny"), ("simulate", "-q", "--hours", "0.5"),
+    ],  # fmt: skip
+    ids=lambda a: " ".join(a),
+)
+def test_a_file_that_is_no_world_is_left_byte_for_byte(run_cli, foreign_files, args):
+    """`info` or `simulate` on an empty file used to make it a SQLite database; on
+    someone's own database they turned on WAL mode (the journal_mode pragma writes
+    the header) before finding it was no world."""
+    for f in foreign_files:
+        before = f.read_bytes()
+        code, _, err = run_cli(*args, "--db", str(f))
+        one_line(code, err)
+        assert f.read_bytes() == before, f.name
+
+
+@pytest.mark.parametrize("column", ["topic.name", "sound.title", "creator.handle", "video.caption"])
+def test_a_blob_where_text_belongs_is_a_corrupt_world(run_cli, tiny_db, column):
+    """A BLOB in a name column loaded as bytes and failed later (``explain --json``:
+    "not JSON-serialisable: bytes", an internal error)."""
+    import sqlite3
+
+    table, col = column.split(".")
+    c = sqlite3.connect(tiny_db)
+    c.execute(f"UPDATE {table} SET {col} = x'00ff' WHERE id = 0")
+    c.commit()
+    c.close()
+    for args in (("explain", "0", "--json"), ("simulate", "-q", "--hours", "0.5"), ("audit", "--videos", "2")):
+        code, _, err = run_cli(*args, "--db", tiny_db)
+        assert "is not text" in one_line(code, err)
+
+
+@pytest.mark.parametrize(
+    "values",
+    ["knob = ''", "knob = 7", "state_json = '[1]'", "state_json = '{\"seen\": \"x\"}'", "country_id = 99", "created_at = 'x'"],
+)
+def test_a_damaged_profile_is_one_line(run_cli, tiny_db, values):
+    import sqlite3
+
+    c = sqlite3.connect(tiny_db)
+    c.execute("INSERT INTO profile (name, created_at, onboarded, knob, state_json) VALUES ('me', '2024-01-01 00:00:00', 1, 0.3, '{}')")
+    c.execute(f"UPDATE profile SET {values}")
+    c.commit()
+    c.close()
+    code, _, err = run_cli("explain", "0", "--db", tiny_db)
+    assert code == 0 or "profile" in one_line(code, err)
+
+
+@pytest.mark.parametrize("clock", [1e308, 1e10, -1.0])
+def test_a_clock_out_of_range_is_a_corrupt_world(run_cli, tiny_db, clock):
+    """``info`` on a clock of 1e308 hours failed formatting the day (NaN to int)."""
+    import sqlite3
+
+    c = sqlite3.connect(tiny_db)
+    c.execute("UPDATE world_meta SET clock = ?", (clock,))
+    c.commit()
+    c.close()
+    code, _, err = run_cli("info", "--db", tiny_db)
+    assert "world_meta.clock" in one_line(code, err)

@@ -160,3 +160,21 @@ def test_a_directory_or_fifo_at_the_lock_path_is_one_line(run_cli, tiny_db):
         code, _, err = run_cli("simulate", "-q", "--hours", "0.5", "--db", tiny_db)
         check(code, err)
         assert code == 1 and "not a regular file" in err
+
+
+def test_the_apps_first_run_never_seeds_through_a_symlink(tmp_path, monkeypatch):
+    """The app seeds ``demo`` on first run: a dangling link at --db is refused like
+    ``seed`` refuses it (the world would have been written where the link points)."""
+    from fyp_tui.cli import app
+    from fyp_tui.errors import StoreError
+
+    monkeypatch.setattr(app, "FIRST_RUN_SCENARIO", "tiny")
+    target = tmp_path / "elsewhere" / "made.db"
+    target.parent.mkdir()
+    link = tmp_path / "link.db"
+    link.symlink_to(target)
+    with pytest.raises(StoreError, match="symbolic link"):
+        app.seed_first_world(str(link))
+    assert not target.exists()
+    url = app.seed_first_world(str(tmp_path / "w.db"))
+    assert url.endswith("w.db") and stat.S_IMODE((tmp_path / "w.db").stat().st_mode) == 0o600

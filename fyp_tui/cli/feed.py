@@ -34,7 +34,6 @@ def explain_cmd(ctx: click.Context, video_id: int, profile_name: str | None, as_
     from fyp_tui.engine.params import EngineParams
     from fyp_tui.engine.viewer import PersonState
     from fyp_tui.store.io import WorldStore
-    from fyp_tui.store.profiles import find_profile, load_person
 
     db = db if db is not None else _parent(ctx, "db")
     name = profile_name or _parent(ctx, "profile") or "me"
@@ -42,16 +41,14 @@ def explain_cmd(ctx: click.Context, video_id: int, profile_name: str | None, as_
         world = store.load()
         if not 0 <= video_id < world.n_videos:
             raise UsageError(f"no video with id {video_id} (this world has ids 0..{world.n_videos - 1})")
-        with store.session() as s:
-            prof = find_profile(session=s, name=name)
-            person = load_person(session=s, profile=prof, world=world) if prof is not None else PersonState.new(world)
-            pid = int(prof.id) if prof is not None else 0
+        found = store.load_person(name, world)  # the app's read path: plain SQL, checked values
+        pid, person = found if found is not None else (0, PersonState.new(world))
         params = EngineParams.from_world(world)
         session = FeedSession(world, params, person, pid, np.random.default_rng(0), journal=None)
         e = session.explain(video_id)
         detail = store.video_detail(video_id, world=world)
     if as_json:
-        out = {"profile": name, "profile_exists": prof is not None, "detail": detail, **e.to_dict()}
+        out = {"profile": name, "profile_exists": found is not None, "detail": detail, **e.to_dict()}
         echo_json(out, allow_nan=False, default=_json_default)
         return
     title = (
@@ -59,7 +56,7 @@ def explain_cmd(ctx: click.Context, video_id: int, profile_name: str | None, as_
         f"{printable(detail['caption'], one_line=True)}"
     )
     echo(format_explanation(e, title=title))
-    if prof is None:
+    if found is None:
         echo(f"  (no profile named {name!r} yet: explained for a new profile)")
 
 

@@ -118,6 +118,8 @@ def _usable(path: Path, given: str) -> Path:
         raw, name = os.fsencode(text), os.fsencode(path.name)
     except UnicodeError:  # a lone surrogate no file system name can hold
         raise UsageError(f"--db: not a valid file name: {clip(given)!r}") from None
+    if not name or path.name in (".", ".."):
+        raise UsageError(f"--db: {clip(given)} names a directory, not a database file")
     if len(name) > MAX_NAME_BYTES:
         raise UsageError(f"--db: file name too long ({len(name):,} bytes; at most {MAX_NAME_BYTES}): {clip(given)}")
     if len(raw) > MAX_PATH_BYTES or any(len(os.fsencode(part)) > 255 for part in path.parts):
@@ -190,21 +192,33 @@ def describe(url: str) -> str:
 
 # -- engine -------------------------------------------------------------------------------
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    _reader_pragmas(dbapi_conn, _record)
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cur.close()
+
+
+def _reader_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """The pragmas that write nothing: a reader never turns the file it opens into
+    WAL mode (a seeded world already is one; any other file, an empty one or
+    someone's own SQLite database, stays byte for byte as it was)."""
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
         cur.close()
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | None = None, *, readonly: bool = False, **kwargs: Any) -> Engine:
     """The SQLAlchemy engine for ``url`` (None: :func:`resolve_url` default).
 
     For a SQLite file the parent directory is created (the file itself is created
-    by SQLite on the first write).
+    by SQLite on the first write). ``readonly``: for a caller that only reads (the
+    journal mode is left as the file has it).
     """
     from sqlalchemy import create_engine, event
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -221,7 +235,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     except (ArgumentError, SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"cannot use database {describe(url)}: {_one_line(exc)}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _reader_pragmas if readonly else _sqlite_pragmas)
     return engine
 
 
@@ -232,7 +246,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 # -- schema check -------------------------------------------------------------------------
-def connect_sqlite(path: Path, url: str) -> sqlite3.Connection:
+def connect_sqlite(path: Path, url: str, *, readonly: bool = False) -> sqlite3.Connection:
     """A stdlib connection to the world file at ``path`` with :func:`make_engine`'s
     pragmas: what opening a world reads through before SQLAlchemy is loaded.
 
@@ -244,7 +258,7 @@ def connect_sqlite(path: Path, url: str) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise _read_error(exc, describe(url)) from None
     try:
-        _sqlite_pragmas(conn, None)
+        (_reader_pragmas if readonly else _sqlite_pragmas)(conn, None)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _read_error(exc, describe(url)) from None
@@ -325,7 +339,7 @@ def check_world(source: Engine | sqlite3.Connection, url: str) -> dict[str, Any]
         raise StoreError(f"cannot read {where}: {_one_line(exc)}") from None
     try:
         meta["settings"] = json.loads(meta.get("settings_json") or "{}")
-    except (json.JSONDecodeError, TypeError, RecursionError):
+    except (ValueError, TypeError, RecursionError):  # not JSON, not text (bytes in another encoding), too deep
         raise StoreError(f"{where} is corrupt (world_meta.settings_json is not JSON)") from None
     _check_meta(meta, where)
     return meta
@@ -372,9 +386,12 @@ def _cannot_open(exc: BaseException) -> bool:
     return "unable to open database file" in str(getattr(exc, "orig", exc))
 
 
+#: a simulated clock past this (over 100,000 years) is a damaged world, not a long run
+MAX_CLOCK_HOURS = 1e9
+
+
 def _check_meta(meta: dict[str, Any], where: str) -> None:
     """The world_meta row's values have the types and ranges the program relies on."""
-    import math
 
     def bad(what: str) -> StoreError:
         return StoreError(f"{where} is corrupt (world_meta.{what})")
@@ -382,8 +399,8 @@ def _check_meta(meta: dict[str, Any], where: str) -> None:
     if not isinstance(meta["settings"], dict):
         raise bad("settings_json is not a JSON object")
     clock = meta.get("clock")
-    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock) or clock < 0:
-        raise bad(f"clock is {clock!r}, not a number of hours >= 0")
+    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 <= clock <= MAX_CLOCK_HOURS:
+        raise bad(f"clock is {clock!r}, not a number of hours between 0 and {MAX_CLOCK_HOURS:g}")
     seed = meta.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise bad(f"seed is {seed!r}, not an integer >= 0")
