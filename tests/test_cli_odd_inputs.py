@@ -233,3 +233,10 @@ def test_a_clock_out_of_range_is_a_corrupt_world(run_cli, tiny_db, clock):
     c.close()
     code, _, err = run_cli("info", "--db", tiny_db)
     assert "world_meta.clock" in one_line(code, err)
+
+
+def test_simulate_on_no_world_leaves_no_lock_file_behind(run_cli, tmp_path):
+    """`simulate --db typo.db` took the lock (making typo.db.lock) before finding no world."""
+    code, _, err = run_cli("simulate", "-q", "--db", str(tmp_path / "typo.db"))
+    assert "no world at" in one_line(code, err)
+    assert list(tmp_path.iterdir()) == []

@@ -100,13 +100,17 @@ def world_files(d: Path) -> set[str]:
 
 @contextmanager
 def case_dir(root: Path) -> Iterator[Path]:
-    """A fresh, empty directory for one example."""
+    """A fresh, empty directory for one example, the current one while it runs (a
+    generated relative --db lands there, not in the repository)."""
     d = root / "case"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir()
+    cwd = os.getcwd()
+    os.chdir(d)
     try:
         yield d
     finally:
+        os.chdir(cwd)
         shutil.rmtree(d, ignore_errors=True)
 
 

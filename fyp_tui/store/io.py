@@ -941,6 +941,9 @@ class WorldStore:
     @classmethod
     def open(cls, url: str | None = None, *, lock: bool = True) -> WorldStore:
         url = resolve_url(url)
+        path = sqlite_path(url)
+        if path is not None and not path.is_file():  # said before the lock: no lock file left by a typo
+            raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
         world_lock = WorldLock(url).acquire() if lock else None
         source: Any = None
         try:
