@@ -19,7 +19,7 @@ _BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 #: line and paragraph separators (\n and \t are kept by :func:`printable`)
 _ESCAPES: dict[int, str] = {
     cp: (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}")
-    for cp in (*range(0x00, 0x20), *range(0x7F, 0xA0), *_BIDI, 0x2028, 0x2029)
+    for cp in (*range(0x20), *range(0x7F, 0xA0), *_BIDI, 0x2028, 0x2029)
 }
 _MULTILINE = {cp: s for cp, s in _ESCAPES.items() if cp not in (0x0A, 0x09)}
 _ONE_LINE = {cp: s for cp, s in _ESCAPES.items() if cp != 0x09}

@@ -176,7 +176,7 @@ def foreign_files(tmp_path: Path) -> list[Path]:
     [
         ("info",), ("info", "--json"), ("export", "videos"), ("explain", "0"), ("audit", "--videos", "2"),
         ("seed", "-q", "--scenario", "tiny"), ("simulate", "-q", "--hours", "0.5"),
-    ],  # fmt: skip
+    ],
     ids=lambda a: " ".join(a),
 )
 def test_a_file_that_is_no_world_is_left_byte_for_byte(run_cli, foreign_files, args):

@@ -20,9 +20,10 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -257,7 +258,7 @@ def test_fuzz_cli_arguments(fuzz_root: Path, monkeypatch: pytest.MonkeyPatch) ->
             argv = data.draw(cli_argv(fuzz_root, d), label="argv")
             current[0] = argv
             before = digest(d / "w.db")
-            code, out, err = invoke(argv)
+            code, _, err = invoke(argv)
             assert_clean_exit(argv, code, err)
             writes = {"seed", "simulate"} & set(argv)
             if code or not writes:

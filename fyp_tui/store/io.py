@@ -947,23 +947,23 @@ class WorldStore:
         world_lock = WorldLock(url).acquire() if lock else None
         source: Any = None
         try:
-            path = sqlite_path(url)
-            if path is not None and not path.is_file():
+            if path is not None and not path.is_file():  # (gone while the lock was taken)
                 raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
             if path is not None:
                 _refuse_linked_side_files(path)
             # checked through a connection that writes nothing: a file that is no world
             # (an empty one, someone's own database) stays byte for byte as it was
-            if path is not None and _plain_sqlite(url) is not None:
-                source = connect_sqlite(path, url, readonly=True)
+            plain = path if path is not None and _plain_sqlite(url) is not None else None
+            if plain is not None:
+                source = connect_sqlite(plain, url, readonly=True)
             else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
                 source = make_engine(url, readonly=True)
             meta = check_world(source, url)
             if lock:  # a world: the writer's connection (WAL, as seeding left it)
-                if isinstance(source, sqlite3.Connection):
+                if plain is not None:
                     source.close()
                     source = None
-                    source = connect_sqlite(path, url)
+                    source = connect_sqlite(plain, url)
                 else:
                     source.dispose()
                     source = None
