@@ -178,3 +178,22 @@ def test_the_apps_first_run_never_seeds_through_a_symlink(tmp_path, monkeypatch)
     assert not target.exists()
     url = app.seed_first_world(str(tmp_path / "w.db"))
     assert url.endswith("w.db") and stat.S_IMODE((tmp_path / "w.db").stat().st_mode) == 0o600
+
+
+def test_the_app_refuses_a_symlinked_lock_before_taking_the_terminal(tiny_db, victim):
+    """Plain `fyp-tui` takes the same lock: a link there is one line, the target untouched."""
+    import subprocess
+    import sys
+
+    import fyp_tui
+
+    Path(tiny_db + ".lock").symlink_to(victim)
+    env = {**os.environ, "PYTHONPATH": str(Path(fyp_tui.__file__).parent.parent)}  # this checkout's fyp_tui
+    p = subprocess.run(
+        [sys.executable, "-m", "fyp_tui", "--db", tiny_db], cwd=Path(tiny_db).parent, env=env,
+        capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert p.returncode == 1
+    assert b"\x1b[?1049h" not in p.stdout  # never switched to the alternate screen
+    assert p.stderr.decode().strip().splitlines()[-1].startswith("fyp-tui: error: the world lock")
+    assert victim.read_bytes() == VICTIM

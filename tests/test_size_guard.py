@@ -80,7 +80,10 @@ def test_a_real_address_space_limit_is_honoured(tmp_path):
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (700 << 20, resource.RLIM_INFINITY))
 
-    env = {**os.environ, "FYP_TUI_DATA_DIR": str(tmp_path / "data"), "OPENBLAS_NUM_THREADS": "1"}
+    import fyp_tui
+
+    root = str(Path(fyp_tui.__file__).parent.parent)  # this checkout's fyp_tui, wherever pytest runs
+    env = {**os.environ, "FYP_TUI_DATA_DIR": str(tmp_path / "data"), "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": root}
     env.pop("FYP_TUI_DB", None)
 
     def seed(scenario: str) -> subprocess.CompletedProcess:
