@@ -38,7 +38,6 @@ from ``bots/default.toml`` or ``bots/play.toml``, or a bot file).
 from __future__ import annotations
 
 import math
-import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -48,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from fyp_tui.errors import UsageError
+from fyp_tui.text import clip
 
 WINDOW = 25  # videos per window of target_share_by_window
 LAST = 50  # videos in the *_last_50 figures
@@ -85,22 +85,15 @@ def default_bots_path() -> Path:
 
 
 def load_bots(path: str | Path | None = None) -> list[BotSpec]:
-    """Read and check a bot file (None: the built-in default bots)."""
-    if path is not None and not str(path).strip():
-        raise UsageError("--bots is empty")
-    p = Path(path).expanduser() if path is not None else default_bots_path()
-    label = p.name or str(p)
-    if p.is_dir():
-        raise UsageError(f"bot file {path} is a directory")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"no bot file at {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read bot file {p}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{label}: not valid TOML ({exc})") from None
-    return parse_bots(data, label=label)
+    """Read and check a bot file (None: the built-in default bots). A file that is
+    not a regular one (a FIFO, ``/dev/zero``), over a megabyte, or nested too deep
+    to parse is a UsageError."""
+    from fyp_tui.files import parse_toml, read_text
+
+    name = str(path) if path is not None else str(default_bots_path())
+    text, p = read_text(name, "--bots", missing=f"no bot file at {clip(name)}")
+    label = clip(p.name or name, 60)
+    return parse_bots(parse_toml(text, label), label=label)
 
 
 def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
@@ -123,7 +116,7 @@ def parse_bots(data: dict, *, label: str = "bots") -> list[BotSpec]:
         if not isinstance(name, str) or not name.strip():
             raise UsageError(f"{where}: name must be a non-empty string")
         name = name.strip()
-        where = f"{label}: bot {name!r}"
+        where = f"{label}: bot {clip(name, 40)!r}"
         if name in names:
             raise UsageError(f"{where}: name used twice")
         names.add(name)
@@ -570,7 +563,13 @@ def run_audit(
 
 
 def format_report(report: AuditReport) -> str:
-    """A plain-text table for the terminal."""
+    """A plain-text table for the terminal (names from the bot file and the world
+    with their control characters escaped)."""
+    from fyp_tui.text import printable
+
+    def one(value: object) -> str:
+        return printable(value, one_line=True)
+
     lines = []
     for b in report.bots:
         share = " ".join(f"{s:.0%}".rjust(4) for s in b.target_share_by_window)
@@ -579,15 +578,15 @@ def format_report(report: AuditReport) -> str:
             f"80% at {b.videos_to_80 if b.videos_to_80 is not None else '-'}"
         )
         if b.ran_out:
-            lines.append(f"{b.name} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)")
+            lines.append(f"{one(b.name)} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)")
         else:
-            lines.append(f"{b.name} ({b.videos} videos)")
+            lines.append(f"{one(b.name)} ({b.videos} videos)")
         lines.append(f"  target share per {WINDOW}: {share or '-'}")
         lines.append(f"  target share reached: {reach}")
-        top = ", ".join(f"{k} {v}" for k, v in list(b.topics_last_50.items())[:6])
+        top = ", ".join(f"{one(k)} {v}" for k, v in list(b.topics_last_50.items())[:6])
         lines.append(f"  last {LAST}: entropy {b.entropy_last_50:.2f} bits; topics {top}")
-        lines.append("  countries: " + ", ".join(f"{k} {v}" for k, v in b.countries_last_50.items()))
-    lines.extend(f"note: {n}" for n in report.notes)
+        lines.append("  countries: " + ", ".join(f"{one(k)} {v}" for k, v in b.countries_last_50.items()))
+    lines.extend(f"note: {one(n)}" for n in report.notes)
     return "\n".join(lines)
 
 

@@ -17,6 +17,10 @@ class StoreError(FypError):
     """The database is missing, corrupt, not a fyp-tui world, or from a newer build."""
 
 
+class TooBigError(FypError):
+    """A scenario's world would not fit in the memory this machine has free."""
+
+
 class WorldLockedError(FypError):
     """Another process already owns this world's simulation."""
 

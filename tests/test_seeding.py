@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import tomllib
@@ -14,7 +15,7 @@ from fyp_tui.engine.world import TAGS_PER_VIDEO, Status
 from fyp_tui.errors import UsageError
 from fyp_tui.seeding.generate import build_world
 from fyp_tui.seeding.scenario import WORLD_KEYS, builtin_scenarios, load_scenario, parse_scenario
-from fyp_tui.seeding.vocab import GENERIC_HASHTAGS
+from fyp_tui.seeding.vocab import COUNTRIES, GENERIC_HASHTAGS
 from fyp_tui.store.io import save_new_world
 
 #: world_meta columns that record wall-clock time, not the world
@@ -267,3 +268,30 @@ def test_a_scenario_implying_a_flood_of_uploads_is_refused():
         validate_world({"n_videos": 20_000, "history_days": 0.01, "upload_pace": 1000})
     # the built-in large world stays well inside the limit
     validate_world({"n_videos": 200_000, "history_days": 7.0, "upload_pace": 1.0})
+
+
+# -- every listed country seeds (issue 13: `countries = ["RU"]` always failed) ---------------
+SMALL = {"n_videos": 20, "n_viewers": 20, "n_creators": 5, "n_sounds": 5, "vocab_size": 10, "n_topics": 3, "hashtags_per_topic": 1}
+
+
+@pytest.mark.parametrize("country", sorted(COUNTRIES))
+@pytest.mark.parametrize("english_share", [0.0, 0.5])
+def test_every_listed_country_builds_a_world(country, english_share):
+    sc = parse_scenario({"world": {**SMALL, "countries": [country], "english_share": english_share}})
+    world = build_world(sc, 3)
+    assert world.country_codes == [country]
+    assert COUNTRIES[country][0] in world.language_codes
+    assert len(world.creator_handles) == 5 and all(world.creator_handles)
+    assert len(world.video_captions) == 20 and all(world.video_captions)
+
+
+def test_a_world_of_every_listed_country_seeds_and_reads_back(run_cli, tmp_path):
+    countries = ", ".join(f'"{c}"' for c in COUNTRIES)
+    sc = tmp_path / "everywhere.toml"
+    sc.write_text("[world]\n" + "".join(f"{k} = {v}\n" for k, v in {**SMALL, "n_viewers": 200}.items()) + f"countries = [{countries}]\n")
+    db = tmp_path / "w.db"
+    code, _, err = run_cli("seed", "-q", "--scenario", str(sc), "--db", str(db))
+    assert code == 0, err
+    code, out, err = run_cli("info", "--json", "--db", str(db))
+    assert code == 0, err
+    assert json.loads(out)["countries"] == list(COUNTRIES)

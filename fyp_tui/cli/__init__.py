@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import click
 
 from fyp_tui import __version__
 from fyp_tui.errors import FypError, Interrupted
+from fyp_tui.text import json_safe, printable
 
 #: set to 1 to get the Python traceback of an unexpected error instead of one line
 DEBUG_ENV = "FYP_TUI_DEBUG"
@@ -124,8 +126,23 @@ def _trap_signals(ctx: click.Context) -> None:
     ctx.call_on_close(restore)
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Print a command's text output: world strings in it (names, captions ...) have
+    their control characters shown as escapes, never obeyed by the terminal."""
+    click.echo(printable(text), err=err)
+
+
+def echo_json(obj: object, **kwargs: Any) -> None:
+    """Print ``obj`` as JSON (``ensure_ascii=False``, ``kwargs`` for ``json.dumps``),
+    with no raw control character."""
+    import json
+
+    click.echo(json_safe(json.dumps(obj, ensure_ascii=False, **kwargs)))
+
+
 def _fail(message: str, code: int) -> None:
-    click.echo(f"fyp-tui: {message}", err=True)
+    # a message may quote world data or the person's input: one line, nothing obeyed
+    click.echo(f"fyp-tui: {printable(message, one_line=True)}", err=True)
     sys.exit(code)
 
 

@@ -22,7 +22,7 @@ def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> 
 
     url = resolve_url(db)
     if not world_exists(url):
-        seed_first_world(url)
+        url = seed_first_world(db)
 
     from fyp_tui.tui import make_app
 
@@ -43,7 +43,9 @@ def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> 
     app.run()
     if app.failed:
         # the app showed it already; leave it in the terminal too, as one line
-        click.echo(f"fyp-tui: error: {app.failed}", err=True)
+        from fyp_tui.text import printable
+
+        click.echo(f"fyp-tui: error: {printable(app.failed, one_line=True)}", err=True)
         sys.exit(1)
 
 
@@ -57,20 +59,31 @@ def world_exists(url: str) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
-def seed_first_world(url: str) -> None:
-    """Build and save the ``demo`` world with a progress display (first run)."""
+def seed_first_world(db: str | None) -> str:
+    """Build and save the ``demo`` world at ``db`` (``--db`` as given) with a progress
+    display (first run); return the world's URL."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
+    from fyp_tui.seeding.size import check_fits
     from fyp_tui.store.db import describe
     from fyp_tui.store.io import ensure_can_create, save_new_world
 
-    ensure_can_create(url)  # a directory or a device there: say so before building anything
-    console = Console(stderr=True)
     scenario = load_scenario(FIRST_RUN_SCENARIO)
-    console.print(f"First run: seeding the [b]{scenario.name}[/b] world at {describe(url)} — {scenario.description}")
+    check_fits(scenario.world, name=scenario.name)
+    # a directory, a device or a symbolic link there: say so before building anything
+    url = ensure_can_create(db)
+    console = Console(stderr=True)
+    from rich.markup import escape
+
+    from fyp_tui.text import printable
+
+    def shown(text: str) -> str:  # literal, not markup; control characters escaped
+        return escape(printable(text, one_line=True))
+
+    console.print(f"First run: seeding the [b]{shown(scenario.name)}[/b] world at {shown(describe(url))} — {shown(scenario.description)}")
     columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         build = progress.add_task("building the world", total=1)
@@ -86,3 +99,4 @@ def seed_first_world(url: str) -> None:
         progress.update(build, description="world built", completed=1, total=1)
         save_new_world(url, world, progress=on_save)
         progress.update(save, description="database written", completed=1, total=1)
+    return url

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from fyp_tui.cli import cli, db_option
+from fyp_tui.cli import cli, db_option, echo, echo_json
 from fyp_tui.errors import UsageError
+from fyp_tui.text import printable
 
 #: same bound as a bot file's ``videos`` (fyp_tui.audit.MAX_VIDEOS; not imported: keeps --help fast)
 MAX_BOT_VIDEOS = 100_000
@@ -35,7 +34,6 @@ def explain_cmd(ctx: click.Context, video_id: int, profile_name: str | None, as_
     from fyp_tui.engine.params import EngineParams
     from fyp_tui.engine.viewer import PersonState
     from fyp_tui.store.io import WorldStore
-    from fyp_tui.store.profiles import find_profile, load_person
 
     db = db if db is not None else _parent(ctx, "db")
     name = profile_name or _parent(ctx, "profile") or "me"
@@ -43,22 +41,23 @@ def explain_cmd(ctx: click.Context, video_id: int, profile_name: str | None, as_
         world = store.load()
         if not 0 <= video_id < world.n_videos:
             raise UsageError(f"no video with id {video_id} (this world has ids 0..{world.n_videos - 1})")
-        with store.session() as s:
-            prof = find_profile(session=s, name=name)
-            person = load_person(session=s, profile=prof, world=world) if prof is not None else PersonState.new(world)
-            pid = int(prof.id) if prof is not None else 0
+        found = store.load_person(name, world)  # the app's read path: plain SQL, checked values
+        pid, person = found if found is not None else (0, PersonState.new(world))
         params = EngineParams.from_world(world)
         session = FeedSession(world, params, person, pid, np.random.default_rng(0), journal=None)
         e = session.explain(video_id)
         detail = store.video_detail(video_id, world=world)
     if as_json:
-        out = {"profile": name, "profile_exists": prof is not None, "detail": detail, **e.to_dict()}
-        click.echo(json.dumps(out, ensure_ascii=False, allow_nan=False, default=_json_default))
+        out = {"profile": name, "profile_exists": found is not None, "detail": detail, **e.to_dict()}
+        echo_json(out, allow_nan=False, default=_json_default)
         return
-    title = f"video {video_id} by @{detail['creator_handle']}: {detail['caption']}"
-    click.echo(format_explanation(e, title=title))
-    if prof is None:
-        click.echo(f"  (no profile named {name!r} yet: explained for a new profile)")
+    title = (
+        f"video {video_id} by @{printable(detail['creator_handle'], one_line=True)}: "
+        f"{printable(detail['caption'], one_line=True)}"
+    )
+    echo(format_explanation(e, title=title))
+    if found is None:
+        echo(f"  (no profile named {name!r} yet: explained for a new profile)")
 
 
 def _json_default(o):
@@ -95,10 +94,10 @@ def audit_cmd(ctx: click.Context, bots_file: str | None, videos: int | None, see
 
     def progress(label: str, done: int, total: int) -> None:
         if label != "done":
-            click.echo(f"audit: bot {done + 1}/{total}: {label}", err=True)
+            echo(f"audit: bot {done + 1}/{total}: {printable(label, one_line=True)}", err=True)
 
     report = run_audit(world, bots, videos=videos, seed=seed, progress=None if as_json else progress, label=label)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        echo_json(report.to_dict())
     else:
-        click.echo(format_report(report))
+        echo(format_report(report))

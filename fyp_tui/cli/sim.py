@@ -10,8 +10,9 @@ from typing import Callable, Iterator
 
 import click
 
-from fyp_tui.cli import cli, db_option
+from fyp_tui.cli import cli, db_option, echo, echo_json
 from fyp_tui.errors import UsageError
+from fyp_tui.text import json_safe, printable
 
 
 def _db(ctx: click.Context, db: str | None) -> str | None:
@@ -76,7 +77,12 @@ def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=N
 
 
 def format_report(r: dict) -> str:
-    """The human-readable form of ``fyp-tui simulate``'s report."""
+    """The human-readable form of ``fyp-tui simulate``'s report (world strings in it:
+    control characters escaped)."""
+
+    def one(value: object) -> str:
+        return printable(value, one_line=True)
+
     lines = [
         f"simulated {r['hours']:g} h (clock {r['clock_start']:.2f} -> {r['clock_end']:.2f} h, seed {r['seed']}, "
         f"{r['steps']} steps)",
@@ -98,12 +104,12 @@ def format_report(r: dict) -> str:
     lines += ["", "top videos by views"]
     for v in r["top_videos"]:
         lines.append(
-            f"  #{v['video_id']:<8} @{v['creator']:<22} {v['topic']:<14} tier {v['tier']} ({v['status']:<7}) "
+            f"  #{v['video_id']:<8} @{one(v['creator']):<22} {one(v['topic']):<14} tier {v['tier']} ({v['status']:<7}) "
             f"{v['views']:>10,} views {v['likes']:>9,} likes {v['shares']:>7,} shares"
         )
     t = r["trending"]
-    lines += ["", "trending sounds   " + (", ".join(s["title"] for s in t["sounds"][:5]) or "-")]
-    lines += ["trending hashtags " + (", ".join("#" + h["name"] for h in t["hashtags"][:5]) or "-")]
+    lines += ["", "trending sounds   " + (", ".join(one(s["title"]) for s in t["sounds"][:5]) or "-")]
+    lines += ["trending hashtags " + (", ".join("#" + one(h["name"]) for h in t["hashtags"][:5]) or "-")]
     e = r["events"]
     lines += ["", "events " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in e.items())]
     hourly = r.get("hourly") or []
@@ -150,9 +156,9 @@ def simulate_cmd(
     with sim_progress(not quiet) as progress:
         report = simulate_world(db=_db(ctx, db), hours=hours, seed=seed, progress=progress, step_minutes=step_minutes)
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
+        echo_json(report)
     else:
-        click.echo(format_report(report))
+        echo(format_report(report))
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -234,14 +240,19 @@ def export_videos_cmd(ctx: click.Context, db: str | None, fmt: str) -> None:
     out = click.get_text_stream("stdout")
     try:
         if fmt == "csv":
+            # CSV is data: exact when it goes to a file or a pipe; on a terminal the
+            # text columns' control characters are shown as escapes, not obeyed
+            tty = out.isatty()
             w = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
             w.writeheader()
             for r in rows:
+                if tty:
+                    r = {k: printable(v, one_line=True) if isinstance(v, str) else v for k, v in r.items()}
                 w.writerow(r)
         else:
             out.write("[")
             for i, r in enumerate(rows):
-                out.write(("," if i else "") + "\n" + json.dumps(r, ensure_ascii=False))
+                out.write(("," if i else "") + "\n" + json_safe(json.dumps(r, ensure_ascii=False)))
             out.write("\n]\n")
         out.flush()
     except BrokenPipeError:  # `fyp-tui export videos | head`

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import click
 
-from fyp_tui.cli import cli, db_option
+from fyp_tui.cli import cli, db_option, echo, echo_json
 from fyp_tui.config import DEFAULT_SCENARIO
+from fyp_tui.text import printable
 
 
 def _db(ctx: click.Context, db: str | None) -> str | None:
@@ -52,10 +52,12 @@ def seed_world(*, scenario: str, seed: int | None, db: str | None, force: bool,
     """Build and save a world; return a summary dict (used by ``seed`` and the app's first run)."""
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
+    from fyp_tui.seeding.size import check_fits
     from fyp_tui.store.db import describe
     from fyp_tui.store.io import ensure_can_create, save_new_world
 
     sc = load_scenario(scenario)
+    check_fits(sc.world, name=sc.name)  # before any allocation or file (even the lock)
     url = ensure_can_create(db, force=force)  # fail before spending time on the build
     seed = sc.seed if seed is None else seed
     t0 = time.perf_counter()
@@ -88,8 +90,8 @@ def seed_cmd(ctx: click.Context, scenario: str, seed: int | None, db: str | None
     """Create a world from a scenario (refuses to overwrite one without --force)."""
     with seed_progress(not quiet) as progress:
         s = seed_world(scenario=scenario, seed=seed, db=_db(ctx, db), force=force, progress=progress)
-    click.echo(
-        f"seeded {s['scenario']!r} (seed {s['seed']}) into {s['db']}: {s['videos']:,} videos, "
+    echo(
+        f"seeded {printable(s['scenario'], one_line=True)!r} (seed {s['seed']}) into {s['db']}: {s['videos']:,} videos, "
         f"{s['creators']:,} creators, {s['viewers']:,} viewers, {s['sounds']:,} sounds, "
         f"{s['hashtags']:,} hashtags, {s['topics']} topics in {s['seconds']:.1f} s"
     )
@@ -134,13 +136,20 @@ def info_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
     """Summarise the world: counts per table, topics, countries, scenario, seed, clock."""
     info = world_info(_db(ctx, db))
     if as_json:
-        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        echo_json(info, indent=2)
         return
     c = info["counts"]
+
+    def one(value: object) -> str:  # a world string shown inside a line
+        return printable(value, one_line=True)
+
+    def names(values: list) -> str:
+        return ", ".join(one(v) for v in values)
+
     hours = info["clock"]
     lines = [
-        f"world       {info['db']}",
-        f"scenario    {info['scenario']} (seed {info['seed']})" + (f" - {info['description']}" if info["description"] else ""),
+        f"world       {one(info['db'])}",
+        f"scenario    {one(info['scenario'])} (seed {info['seed']})" + (f" - {one(info['description'])}" if info["description"] else ""),
         f"clock       {hours:.2f} simulated hours (day {int(hours // 24) + 1}, {int(hours % 24):02d}:{int(hours * 60 % 60):02d})",
         f"schema      v{info['schema_version']}, created {info['created_at'][:19]}, checkpointed {info['checkpointed_at'][:19]}",
         "",
@@ -149,8 +158,8 @@ def info_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
         "",
         "videos by tier  " + ", ".join(f"{t}: {n:,}" for t, n in info["videos_by_tier"].items()),
         "videos by state " + ", ".join(f"{s}: {n:,}" for s, n in info["videos_by_status"].items()),
-        f"topics ({len(info['topics'])})  " + ", ".join(info["topics"]),
-        f"countries   " + ", ".join(info["countries"]) + "   languages " + ", ".join(info["languages"]),
-        f"devices     " + ", ".join(info["devices"]),
+        f"topics ({len(info['topics'])})  " + names(info["topics"]),
+        "countries   " + names(info["countries"]) + "   languages " + names(info["languages"]),
+        "devices     " + names(info["devices"]),
     ]
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))

@@ -32,6 +32,10 @@ AUDIENCE_CHUNK = 131_072
 
 FAKER_PROVIDERS = ("faker.providers.person", "faker.providers.internet", "faker.providers.lorem")
 
+#: Faker locale -> providers its formats need besides FAKER_PROVIDERS (ru_RU's user
+#: names may end in ``{{year}}``); a seed test covers every listed country
+LOCALE_PROVIDERS: dict[str, tuple[str, ...]] = {"ru_RU": ("faker.providers.date_time",)}
+
 
 def build_world(scenario: Scenario, seed: int, progress: Progress | None = None) -> World:
     """Generate the scenario's world for ``seed``: deterministic, pure numpy + Faker vocabularies.
@@ -355,7 +359,8 @@ class _Vocab:
         word_locale.setdefault("en", "en_US")
         faker_locales = list(dict.fromkeys(people + [loc for loc in word_locale.values() if loc != "pt"]))
         # only the providers used here: loading all of them costs ~50 ms per locale
-        fake = Faker(faker_locales, providers=list(FAKER_PROVIDERS))
+        providers = [*FAKER_PROVIDERS, *(p for loc in faker_locales for p in LOCALE_PROVIDERS.get(loc, ()))]
+        fake = Faker(faker_locales, providers=list(dict.fromkeys(providers)))
         fake.seed_instance(seed)
         self.handles: list[list[str]] = []
         self.names: list[list[str]] = []

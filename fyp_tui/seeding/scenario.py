@@ -20,7 +20,7 @@ key, e.g. ``tiny.toml: world.n_videos must be an integer >= 1, got -5``.
 from __future__ import annotations
 
 import math
-import tomllib
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from fyp_tui.errors import UsageError
 from fyp_tui.seeding.vocab import COUNTRIES, DEVICES, TOPICS
+from fyp_tui.text import clip
 
 TOP_LEVEL_KEYS = ("name", "description", "seed", "world", "engine")
 
@@ -117,32 +118,34 @@ def builtin_scenarios() -> list[str]:
 
 def load_scenario(name_or_path: str) -> Scenario:
     """A built-in scenario by name (``tiny``, ``demo``, ``large`` ...) or a TOML file path."""
+    from fyp_tui.files import parse_toml
+
     text, label, path = _read(name_or_path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{label}: not valid TOML: {exc}") from None
+    data = parse_toml(text, label)
     default_name = Path(label).stem
     return parse_scenario(data, label=label, default_name=default_name, path=path)
 
 
 def _read(name_or_path: str) -> tuple[str, str, str | None]:
-    p = Path(name_or_path).expanduser()
+    from fyp_tui.files import read_text
+
     looks_like_path = name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path
-    if looks_like_path or p.is_file():
-        if p.is_dir():
-            raise UsageError(f"scenario file {name_or_path} is a directory")
-        if not p.is_file():
-            raise UsageError(f"scenario file not found: {name_or_path}")
-        try:
-            return p.read_text(encoding="utf-8"), p.name, str(p.resolve())
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read scenario file {name_or_path}: {exc}") from None
-    res = resources.files("fyp_tui") / "seeds" / f"{name_or_path}.toml"
-    if not res.is_file():
+    if looks_like_path or _is_file(name_or_path):
+        text, p = read_text(name_or_path, "scenario file", missing=f"scenario file not found: {clip(name_or_path)}")
+        return text, p.name, os.path.abspath(p)
+    if name_or_path not in builtin_scenarios():
         known = ", ".join(builtin_scenarios())
-        raise UsageError(f"unknown scenario {name_or_path!r} (built-in: {known}; or give a .toml path)")
+        raise UsageError(f"unknown scenario {clip(name_or_path)!r} (built-in: {known}; or give a .toml path)")
+    res = resources.files("fyp_tui") / "seeds" / f"{name_or_path}.toml"
     return res.read_text(encoding="utf-8"), f"{name_or_path}.toml", None
+
+
+def _is_file(name: str) -> bool:
+    """A file of that name is here (a name no file can have is not one)."""
+    try:
+        return Path(name).expanduser().is_file()
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def parse_scenario(data: dict, *, label: str = "scenario", default_name: str = "custom", path: str | None = None) -> Scenario:
@@ -191,6 +194,9 @@ def _bounds(key: Key) -> str:
     return ""
 
 
+#: Devices a world may have (a viewer's device id is an int8).
+MAX_DEVICES = 128
+
 #: Simulated uploads per simulated hour a world may imply (large: about 1,200).
 MAX_UPLOADS_PER_HOUR = 100_000
 
@@ -224,6 +230,8 @@ def validate_world(world_in: dict, *, label: str = "scenario") -> dict[str, Any]
     devices = out["devices"]
     if not devices or len(set(devices)) != len(devices) or any(not d.strip() for d in devices):
         raise bad("devices", "must be a non-empty list of distinct names")
+    if len(devices) > MAX_DEVICES:
+        raise bad("devices", f"lists {len(devices)} devices; at most {MAX_DEVICES} are allowed")
     if len(out["device_weights"]) != len(devices):
         raise bad("device_weights", f"must have one weight per device ({len(devices)}), got {len(out['device_weights'])}")
     if sum(out["device_weights"]) <= 0:
@@ -257,7 +265,7 @@ def _check(name: str, spec: Key, value: Any, label: str) -> Any:
             raise fail(f"a number {_bounds(spec)}".rstrip())
         if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
             raise fail(f"a number {_bounds(spec)}")
-        return float(value)
+        return float(value) + 0.0  # -0.0 -> 0.0 (numpy refuses a sigma of -0.0: "scale < 0")
     if spec.kind == "str_list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise fail("a list of strings")
@@ -266,7 +274,7 @@ def _check(name: str, spec: Key, value: Any, label: str) -> Any:
         hi = spec.hi if spec.hi is not None else 1e12  # keeps the sum finite (1e308 + 1e308 = inf)
         if not isinstance(value, list) or not all(_is_num(v) and 0 <= v <= hi for v in value):
             raise fail(f"a list of numbers between 0 and {_num(hi)}")
-        return [float(v) for v in value]
+        return [float(v) + 0.0 for v in value]
     raise AssertionError(spec.kind)
 
 

@@ -23,11 +23,22 @@ from typing import TYPE_CHECKING, Any
 from fyp_tui import config
 from fyp_tui.errors import StoreError, UsageError, WorldLockedError
 from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
+from fyp_tui.text import clip
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 10_000
+
+#: modes of the files fyp-tui creates (worlds, locks: a person's viewing history is
+#: theirs alone) and of the directories it makes for them
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` with the last directory private (0700) when it is made here."""
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
 
 
 def db_errors() -> tuple[type[BaseException], ...]:
@@ -48,26 +59,93 @@ def resolve_url(db: str | None) -> str:
     """``--db`` value -> SQLAlchemy URL. None: ``$FYP_TUI_DB``, else the default file.
 
     A bare path becomes ``sqlite:///<absolute path>``; anything with ``://`` is taken
-    as a SQLAlchemy URL (checked, UsageError if malformed).
+    as a SQLAlchemy URL (checked, UsageError if malformed). A SQLite file no world
+    can live at (a NUL byte, a name too long for its lock and temp files, ``~nouser``,
+    a symbolic-link loop) is a UsageError.
     """
     if db is None:
         db = config.db_from_env()
     if db is None:
-        return f"sqlite:///{config.default_db_path()}"
+        return f"sqlite:///{_usable(config.default_db_path(), str(config.default_db_path()))}"
     db = db.strip()
     if not db:
         raise UsageError("--db is empty")
     if "://" in db:
-        if _plain_sqlite(db) is None:
-            from sqlalchemy.engine import make_url
-            from sqlalchemy.exc import ArgumentError
+        try:
+            if _plain_sqlite(db) is None:
+                from sqlalchemy.engine import make_url
+                from sqlalchemy.exc import ArgumentError
 
-            try:
-                make_url(db)
-            except ArgumentError as exc:
-                raise UsageError(f"--db: not a valid database URL: {db} ({exc})") from None
+                try:
+                    make_url(db)
+                except (ArgumentError, ValueError) as exc:
+                    raise UsageError(f"--db: not a valid database URL: {clip(db)} ({clip(exc)})") from None
+            path = sqlite_path(db)
+        except RuntimeError:  # sqlite:///~nouser/x.db
+            raise UsageError(f"--db: cannot expand the ~ in {clip(db)} (no such user or home directory)") from None
+        if path is not None:
+            _usable(path, db)
         return db
-    return f"sqlite:///{Path(db).expanduser().resolve()}"
+    if "\0" in db:
+        raise UsageError(f"--db: a path cannot contain a NUL byte: {clip(db)!r}")
+    try:
+        path = Path(db).expanduser()
+    except RuntimeError:
+        raise UsageError(f"--db: cannot expand {clip(db.split('/', 1)[0])!r} (no such user or home directory)") from None
+    try:
+        resolved = path.resolve()
+    except RuntimeError:  # Python < 3.13: a loop of symbolic links
+        raise UsageError(f"--db: symbolic link loop at {clip(db)}") from None
+    except OSError as exc:
+        raise UsageError(f"--db: cannot use {clip(db)}: {exc.strerror or exc}") from None
+    return f"sqlite:///{_usable(resolved, db)}"
+
+
+#: a world file's name leaves room for ".<name>.<pid>.tmp-journal" (the seed's temp
+#: file) within the usual 255-byte limit on a file name
+MAX_NAME_BYTES = 255 - 24
+MAX_PATH_BYTES = 4000
+
+
+def _usable(path: Path, given: str) -> Path:
+    """``path`` if a world, its lock and its temp files can live there; else UsageError."""
+    import errno
+
+    text = str(path)
+    if "\0" in text:
+        raise UsageError(f"--db: a path cannot contain a NUL byte: {clip(given)!r}")
+    try:
+        raw, name = os.fsencode(text), os.fsencode(path.name)
+    except UnicodeError:  # a lone surrogate no file system name can hold
+        raise UsageError(f"--db: not a valid file name: {clip(given)!r}") from None
+    if not name or path.name in (".", ".."):
+        raise UsageError(f"--db: {clip(given)} names a directory, not a database file")
+    if len(name) > MAX_NAME_BYTES:
+        raise UsageError(f"--db: file name too long ({len(name):,} bytes; at most {MAX_NAME_BYTES}): {clip(given)}")
+    if len(raw) > MAX_PATH_BYTES or any(len(os.fsencode(part)) > 255 for part in path.parts):
+        raise UsageError(f"--db: path too long: {clip(given)}")
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"--db: symbolic link loop at {clip(given)}") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise UsageError(f"--db: cannot use {clip(given)}: {exc.strerror}") from None
+    return path
+
+
+def given_path(db: str | None) -> Path | None:
+    """The world file as ``db`` names it (None: ``$FYP_TUI_DB`` or the default),
+    absolute but with symbolic links not resolved (:func:`resolve_url` resolves
+    them); None for a URL that names no file."""
+    url = resolve_url(db)
+    if db is None:
+        db = config.db_from_env()
+    if db is None or "://" in db:
+        return sqlite_path(url)
+    return Path(os.path.abspath(Path(db.strip()).expanduser()))
 
 
 _PLAIN_SQLITE = "sqlite:///"
@@ -114,21 +192,33 @@ def describe(url: str) -> str:
 
 # -- engine -------------------------------------------------------------------------------
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    _reader_pragmas(dbapi_conn, _record)
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cur.close()
+
+
+def _reader_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """The pragmas that write nothing: a reader never turns the file it opens into
+    WAL mode (a seeded world already is one; any other file, an empty one or
+    someone's own SQLite database, stays byte for byte as it was)."""
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
         cur.close()
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | None = None, *, readonly: bool = False, **kwargs: Any) -> Engine:
     """The SQLAlchemy engine for ``url`` (None: :func:`resolve_url` default).
 
     For a SQLite file the parent directory is created (the file itself is created
-    by SQLite on the first write).
+    by SQLite on the first write). ``readonly``: for a caller that only reads (the
+    journal mode is left as the file has it).
     """
     from sqlalchemy import create_engine, event
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -137,7 +227,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(path.parent)
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     try:
@@ -145,7 +235,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     except (ArgumentError, SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"cannot use database {describe(url)}: {_one_line(exc)}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _reader_pragmas if readonly else _sqlite_pragmas)
     return engine
 
 
@@ -156,7 +246,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 # -- schema check -------------------------------------------------------------------------
-def connect_sqlite(path: Path, url: str) -> sqlite3.Connection:
+def connect_sqlite(path: Path, url: str, *, readonly: bool = False) -> sqlite3.Connection:
     """A stdlib connection to the world file at ``path`` with :func:`make_engine`'s
     pragmas: what opening a world reads through before SQLAlchemy is loaded.
 
@@ -168,7 +258,7 @@ def connect_sqlite(path: Path, url: str) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise _read_error(exc, describe(url)) from None
     try:
-        _sqlite_pragmas(conn, None)
+        (_reader_pragmas if readonly else _sqlite_pragmas)(conn, None)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _read_error(exc, describe(url)) from None
@@ -249,7 +339,7 @@ def check_world(source: Engine | sqlite3.Connection, url: str) -> dict[str, Any]
         raise StoreError(f"cannot read {where}: {_one_line(exc)}") from None
     try:
         meta["settings"] = json.loads(meta.get("settings_json") or "{}")
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # not JSON, not text (bytes in another encoding), too deep
         raise StoreError(f"{where} is corrupt (world_meta.settings_json is not JSON)") from None
     _check_meta(meta, where)
     return meta
@@ -296,9 +386,12 @@ def _cannot_open(exc: BaseException) -> bool:
     return "unable to open database file" in str(getattr(exc, "orig", exc))
 
 
+#: a simulated clock past this (over 100,000 years) is a damaged world, not a long run
+MAX_CLOCK_HOURS = 1e9
+
+
 def _check_meta(meta: dict[str, Any], where: str) -> None:
     """The world_meta row's values have the types and ranges the program relies on."""
-    import math
 
     def bad(what: str) -> StoreError:
         return StoreError(f"{where} is corrupt (world_meta.{what})")
@@ -306,8 +399,8 @@ def _check_meta(meta: dict[str, Any], where: str) -> None:
     if not isinstance(meta["settings"], dict):
         raise bad("settings_json is not a JSON object")
     clock = meta.get("clock")
-    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock) or clock < 0:
-        raise bad(f"clock is {clock!r}, not a number of hours >= 0")
+    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 <= clock <= MAX_CLOCK_HOURS:
+        raise bad(f"clock is {clock!r}, not a number of hours between 0 and {MAX_CLOCK_HOURS:g}")
     seed = meta.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise bad(f"seed is {seed!r}, not an integer >= 0")
@@ -343,12 +436,20 @@ def quick_check(engine: Engine, url: str) -> None:
 
 
 # -- the per-world process lock -----------------------------------------------------------
+#: how a lock file is opened: never through a symbolic link (O_NOFOLLOW), never a
+#: FIFO's blocking open (O_NONBLOCK), not inherited by children (O_CLOEXEC)
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
 class WorldLock:
     """An exclusive ``flock`` on ``<db file>.lock``, held while a process owns a world.
 
     Other processes get :class:`WorldLockedError`; the OS drops the lock if the
     holder dies, so a crash never leaves a stale lock behind. For non-file URLs the
     lock file lives in the data directory, named after the URL.
+
+    The lock file is created 0600 and opened without following a symbolic link;
+    a link, a directory, a FIFO or a file with other hard links at its path is
+    refused (:class:`StoreError`), so taking the lock never writes to another file.
     """
 
     def __init__(self, url: str) -> None:
@@ -368,26 +469,49 @@ class WorldLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
             return self
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(f"cannot create the world lock {self.path}: {exc.strerror or exc}") from None
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = ""
             try:
-                pid = os.pread(fd, 32, 0).decode().strip()
+                pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
                 holder = f" (pid {pid})" if pid.isdigit() else ""
             except OSError:
                 pass
             os.close(fd)
             raise WorldLockedError(f"world {self.where} is in use by another fyp-tui process{holder}") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:  # the holder's pid, for the message another process gets; not needed to lock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same
+            pass
         self._fd = fd
         return self
+
+    def _open(self) -> int:
+        """The lock file's descriptor: a regular file with one link, opened without
+        following a symbolic link; StoreError (one line) otherwise."""
+        import errno
+        import stat
+
+        try:
+            make_dirs(self.path.parent)
+            fd = os.open(self.path, _LOCK_FLAGS, FILE_MODE)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or self.path.is_symlink():
+                raise StoreError(f"the world lock {self.path} is a symbolic link; refusing to follow it (remove it)") from None
+            raise StoreError(f"cannot create the world lock {self.path}: {exc.strerror or exc}") from None
+        try:
+            st = os.fstat(fd)
+        except OSError as exc:  # pragma: no cover - fstat on an open descriptor
+            os.close(fd)
+            raise StoreError(f"cannot use the world lock {self.path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            os.close(fd)
+            what = "not a regular file" if not stat.S_ISREG(st.st_mode) else "a file with other hard links"
+            raise StoreError(f"the world lock {self.path} is {what}; refusing to use it (remove it)")
+        return fd
 
     def release(self) -> None:
         if self._fd is not None:

@@ -53,6 +53,7 @@ from fyp_tui.engine.world import (
 )
 from fyp_tui.errors import StoreError
 from fyp_tui.store.db import (
+    FILE_MODE,
     WorldLock,
     _one_line,
     _plain_sqlite,
@@ -60,6 +61,8 @@ from fyp_tui.store.db import (
     connect_sqlite,
     db_errors,
     describe,
+    given_path,
+    make_dirs,
     make_engine,
     resolve_url,
     sqlite_path,
@@ -494,18 +497,23 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
     Returns the resolved URL. StoreError: a world (or another file) is there and
     not ``force``; WorldLockedError: another process has that world open.
     """
+    given = given_path(url)
+    if given is not None:
+        _refuse_special(given)  # a symbolic link as given, before resolving it
     url = resolve_url(url)
     with WorldLock(url):
         path = sqlite_path(url)
         if path is not None:
             _refuse_special(path)
             if path.exists() and not force:
-                _refuse_existing(url, lambda: make_engine(url))
+                _refuse_existing(url, lambda: make_engine(url, readonly=True))
+        elif _in_memory(url):
+            raise StoreError(f"--db {describe(url)} is an in-memory database: a world seeded there is lost at once (give a file)")
         elif not force:
             from sqlalchemy import inspect
             from sqlalchemy.exc import SQLAlchemyError
 
-            engine = make_engine(url)
+            engine = make_engine(url, readonly=True)
             try:
                 with engine.connect() as conn:
                     exists = bool(inspect(conn).get_table_names())
@@ -514,8 +522,16 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
             finally:
                 engine.dispose()
             if exists:
-                _refuse_existing(url, lambda: make_engine(url))
+                _refuse_existing(url, lambda: make_engine(url, readonly=True))
     return url
+
+
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite URL (``sqlite://``, ``sqlite:///:memory:``, ``mode=memory``)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.get_backend_name() == "sqlite" and (u.database in (None, "", ":memory:") or "mode=memory" in url)
 
 
 def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
@@ -534,7 +550,14 @@ def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
 
 def _refuse_special(path: Path) -> None:
     """A world is a regular file: never replace a directory, device, FIFO or socket
-    (``--force --db /dev/null`` run as root would otherwise replace /dev/null)."""
+    (``--force --db /dev/null`` run as root would otherwise replace /dev/null), and
+    never write through a symbolic link (``--force --db link.db`` would otherwise
+    replace the file the link points to)."""
+    if path.is_symlink():
+        raise StoreError(
+            f"{path} is a symbolic link; seed does not write through links "
+            "(give the path it points to, or remove the link)"
+        )
     if path.is_dir():
         raise StoreError(f"{path} is a directory, not a database file")
     if path.exists() and not path.is_file():
@@ -562,15 +585,18 @@ def _remove_stale_temps(path: Path) -> None:
 def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report) -> None:
     _refuse_special(path)
     if path.exists() and not force:
-        _refuse_existing(url, lambda: make_engine(url))
+        _refuse_existing(url, lambda: make_engine(url, readonly=True))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
     except OSError as exc:
         raise StoreError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _remove_stale_temps(path)
     _unlink(tmp, tmp.with_name(tmp.name + "-journal"))
     try:
+        # made here, private (SQLite keeps an existing file's mode, and gives its
+        # -wal and -shm the same) and new: never a file planted at that name
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE))
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             # a private temp file: no journal, no fsync until the end, FKs checked by tests
@@ -613,7 +639,7 @@ def _save_other(url: str, world: World, *, force: bool, report) -> None:
         with engine.connect() as conn:
             exists = bool(inspect(conn).get_table_names())
         if exists and not force:
-            _refuse_existing(url, lambda: make_engine(url))
+            _refuse_existing(url, lambda: make_engine(url, readonly=True))
         with engine.begin() as conn:
             if exists:
                 SQLModel.metadata.drop_all(conn)
@@ -710,6 +736,17 @@ def world_problem(world: World) -> str | None:
         return "no topics"
     if len(world.video_captions) < n:
         return "fewer captions than videos"
+    extra = world.extra or {}
+    texts = (
+        ("topic.name", world.topic_names), ("country.code", world.country_codes), ("language.code", world.language_codes),
+        ("device.name", world.device_names), ("creator.handle", world.creator_handles), ("sound.title", world.sound_titles),
+        ("hashtag.name", world.hashtag_names), ("video.caption", world.video_captions[:n]),
+        ("creator.display_name", extra.get("creator_display_names") or ()), ("sound.artist", extra.get("sound_artists") or ()),
+        ("settings caption_words", world.caption_words),
+    )  # fmt: skip
+    for what, values in texts:  # a BLOB or a number where text belongs (JSON, the screen and the engine need str)
+        if not all(type(v) is str for v in values):
+            return f"{what} is not text"
     checks: list[tuple[str, bool]] = [
         ("video.creator_id", out_of(world.video_creator[:n], 0, C)),
         ("video.sound_id", out_of(world.video_sound[:n], 0, S)),
@@ -819,17 +856,39 @@ def person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Pers
     ``Profile``) and the videos it had an impression of (``seen``): learned state,
     follows, filters, history. Both the stdlib read path (:meth:`WorldStore.load_person`)
     and the ORM one (``store.profiles.load_person``) build the person here."""
+    try:
+        return _person_from_profile(profile, seen, world)
+    except StoreError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+        # a hand-edited or damaged row: its state, knob, country or seen ids
+        raise StoreError(f"profile {str(profile.name)[:40]!r} is corrupt ({type(exc).__name__}: {_one_line(exc)})") from None
+
+
+def _person_from_profile(profile: Any, seen: Iterable[int], world: World) -> PersonState:
+    import math
+
     from fyp_tui.engine.viewer import PersonState
 
+    where = f"profile {str(profile.name)[:40]!r}"
     try:
         state = json.loads(profile.state_json or "{}")
     except json.JSONDecodeError:
-        raise StoreError(f"profile {profile.name!r} has a corrupt state (not JSON)") from None
+        raise StoreError(f"{where} has a corrupt state (not JSON)") from None
+    if not isinstance(state, dict):
+        raise StoreError(f"{where} has a corrupt state (not a JSON object)")
+    knob = profile.knob
+    if isinstance(knob, bool) or not isinstance(knob, (int, float)) or not math.isfinite(knob) or not 0 <= knob <= 1:
+        raise StoreError(f"{where} is corrupt (knob is {knob!r}, not a number in [0, 1])")
+    for key, n in (("country_id", len(world.country_codes)), ("language_id", len(world.language_codes))):
+        value = getattr(profile, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n):
+            raise StoreError(f"{where} is corrupt ({key} is {value!r}, not one of the world's)")
     if state:
         person = PersonState.from_dict(state, n_topics=world.n_topics)
     else:
-        person = PersonState.new(world, country=profile.country_id, language=profile.language_id, knob=profile.knob)
-    person.knob = float(profile.knob)
+        person = PersonState.new(world, country=profile.country_id, language=profile.language_id, knob=float(knob))
+    person.knob = float(knob)
     person.onboarded = bool(profile.onboarded or person.onboarded)
     if profile.country_id is not None:
         person.country = int(profile.country_id)
@@ -840,6 +899,16 @@ def person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Pers
     person.seen = {v for v in person.seen if 0 <= v < n}
     person.history = [v for v in person.history if 0 <= v < n]
     return person
+
+
+def _refuse_linked_side_files(path: Path) -> None:
+    """SQLite writes ``<world>-wal``, ``-shm`` and ``-journal`` next to the world; one
+    that is a symbolic link is refused in one line (SQLite would not open it either,
+    with a message about permissions)."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.is_symlink():
+            raise StoreError(f"{side} is a symbolic link; refusing to open the world with it (remove it)")
 
 
 class WorldStore:
@@ -872,18 +941,33 @@ class WorldStore:
     @classmethod
     def open(cls, url: str | None = None, *, lock: bool = True) -> WorldStore:
         url = resolve_url(url)
+        path = sqlite_path(url)
+        if path is not None and not path.is_file():  # said before the lock: no lock file left by a typo
+            raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
         world_lock = WorldLock(url).acquire() if lock else None
         source: Any = None
         try:
-            path = sqlite_path(url)
-            if path is not None and not path.is_file():
+            if path is not None and not path.is_file():  # (gone while the lock was taken)
                 raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
-            if path is not None and _plain_sqlite(url) is not None:
-                source = connect_sqlite(path, url)
+            if path is not None:
+                _refuse_linked_side_files(path)
+            # checked through a connection that writes nothing: a file that is no world
+            # (an empty one, someone's own database) stays byte for byte as it was
+            plain = path if path is not None and _plain_sqlite(url) is not None else None
+            if plain is not None:
+                source = connect_sqlite(plain, url, readonly=True)
             else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
-                source = make_engine(url)
+                source = make_engine(url, readonly=True)
             meta = check_world(source, url)
-            if lock:
+            if lock:  # a world: the writer's connection (WAL, as seeding left it)
+                if plain is not None:
+                    source.close()
+                    source = None
+                    source = connect_sqlite(plain, url)
+                else:
+                    source.dispose()
+                    source = None
+                    source = make_engine(url)
                 _probe_writable(source, url)
         except BaseException:
             if isinstance(source, sqlite3.Connection):
@@ -903,8 +987,8 @@ class WorldStore:
         engine = self._engine
         if engine is None:
             with self._engine_lock:
-                if self._engine is None:
-                    self._engine = make_engine(self.url)
+                if self._engine is None:  # a store opened without the lock only reads
+                    self._engine = make_engine(self.url, readonly=self._lock is None)
                 engine = self._engine
         return engine
 
@@ -994,7 +1078,8 @@ class WorldStore:
         if not rows:
             return None
         pid, name, state_json, knob, onboarded, country, language = rows[0]
-        return ProfileRow(int(pid), name, state_json or "{}", float(knob), bool(onboarded), country, language)
+        # values as stored: person_from_profile checks them (a damaged row is a StoreError there)
+        return ProfileRow(int(pid), name, state_json or "{}", knob, bool(onboarded), country, language)
 
     def load_person(self, name: str, world: World) -> tuple[int, PersonState] | None:
         """(profile id, the engine's view of it) for the profile ``name``, as
@@ -1037,7 +1122,8 @@ class WorldStore:
                     raw.rollback()
         except StoreError:
             raise
-        except (*db_errors(), ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
+        except (*db_errors(), ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, RecursionError) as exc:
+            # (AttributeError: a JSON value of the wrong shape, e.g. a list where an object belongs)
             raise StoreError(f"{self.where} is corrupt or unreadable: {_one_line(exc)}") from None
         problem = world_problem(world)
         if problem:

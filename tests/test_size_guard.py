@@ -1,0 +1,97 @@
+"""The size guard: a scenario whose world will not fit in memory is refused in one
+line before anything is built or written. (Issue 13, item 5: ``n_viewers =
+50_000_000`` ran 76 s and reached 5.7 GB before "out of memory".)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fyp_tui.errors import TooBigError
+from fyp_tui.seeding import size
+from fyp_tui.seeding.scenario import load_scenario, parse_scenario
+
+GB = 1 << 30
+
+
+def world(**keys) -> dict:
+    return parse_scenario({"world": keys}).world
+
+
+def test_the_estimate_grows_with_every_size():
+    base = size.estimate(world()).peak
+    for key, value in (("n_viewers", 1_000_000), ("n_topics", 40), ("n_videos", 1_000_000), ("n_creators", 100_000), ("n_sounds", 100_000)):
+        assert size.estimate(world(**{key: value})).peak > base, key
+
+
+def test_the_built_in_scenarios_are_estimated_in_order():
+    tiny, demo, large = (size.estimate(load_scenario(s).world).peak for s in ("tiny", "demo", "large"))
+    assert tiny < demo < large < 2 * GB  # large: about 0.8 GB measured (README, Guarantees)
+
+
+def test_available_memory_is_read_on_linux():
+    if not Path("/proc/meminfo").exists():
+        pytest.skip("no /proc/meminfo")
+    free = size.available_bytes()
+    assert free is not None and free > 0
+
+
+def test_check_fits_refuses_in_one_line(monkeypatch):
+    monkeypatch.setattr(size, "available_bytes", lambda: 8 * GB)
+    huge = world(n_viewers=50_000_000)
+    with pytest.raises(TooBigError) as exc:
+        size.check_fits(huge, name="huge")
+    msg = str(exc.value)
+    assert "\n" not in msg and "50,000,000 viewers" in msg and "8.0 GB is available" in msg
+    assert size.check_fits(world(), name="ok").peak < 8 * GB
+    monkeypatch.setattr(size, "available_bytes", lambda: None)  # unknown: nothing refused
+    size.check_fits(huge, name="huge")
+
+
+def test_seed_refuses_a_world_too_big_before_any_file(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(size, "available_bytes", lambda: 4 * GB)
+    sc = tmp_path / "huge.toml"
+    sc.write_text("[world]\nn_viewers = 50_000_000\n")
+    db = tmp_path / "new-dir" / "w.db"
+    code, out, err = run_cli("seed", "-q", "--scenario", str(sc), "--db", str(db))
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "needs about" in lines[0] and "is available" in lines[0]
+    assert not (tmp_path / "new-dir").exists()  # no directory, world or lock file
+
+
+def test_seed_with_force_keeps_the_old_world_when_the_new_one_is_too_big(run_cli, tiny_db, monkeypatch):
+    monkeypatch.setattr(size, "available_bytes", lambda: 100 << 20)
+    before = Path(tiny_db).read_bytes()
+    code, _, err = run_cli("seed", "-q", "--force", "--scenario", "large", "--db", tiny_db)
+    assert code == 1 and "needs about" in err
+    assert Path(tiny_db).read_bytes() == before
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ulimit -v as a real limit")
+def test_a_real_address_space_limit_is_honoured(tmp_path):
+    """Under ``ulimit -v`` 700 MB, ``large`` (about 0.8 GB) is refused; ``tiny`` seeds."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (700 << 20, resource.RLIM_INFINITY))
+
+    import fyp_tui
+
+    root = str(Path(fyp_tui.__file__).parent.parent)  # this checkout's fyp_tui, wherever pytest runs
+    env = {**os.environ, "FYP_TUI_DATA_DIR": str(tmp_path / "data"), "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": root}
+    env.pop("FYP_TUI_DB", None)
+
+    def seed(scenario: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "fyp_tui", "seed", "-q", "--scenario", scenario, "--db", str(tmp_path / f"{scenario}.db")]
+        return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120, env=env, preexec_fn=limit)
+
+    big = seed("large")
+    assert big.returncode == 1 and "needs about" in big.stderr, big.stderr
+    assert not (tmp_path / "large.db").exists()
+    small = seed("tiny")
+    assert small.returncode == 0, small.stderr
