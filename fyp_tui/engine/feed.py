@@ -252,6 +252,11 @@ class FeedSession:
         out = [(v, int(w.video_tier[v])) for v in seen if 0 <= v < w.n_videos and int(w.video_tier[v]) >= 1]
         return sorted(out, key=lambda vt: -vt[1])
 
+    def posted(self, video: int) -> None:
+        """Journal the person's own upload of ``video`` (committed before it returns: the
+        journal writes the new video's rows with it, so a post survives a crash)."""
+        self._commit("post", self._check_video(video), 0.0, 0, [])
+
     def has(self, video: int, signal: Signal) -> bool:
         """Whether the person's impression of ``video`` holds ``signal`` (e.g. shared)."""
         e = self.ledger.get(int(video))

@@ -62,6 +62,7 @@ class Studio:
                 now=float(w.clock),
             )
             live.history.track(int(video))
+            live.feed_session.posted(int(video))  # committed now, not at the next checkpoint
         return int(video), [StripItem(float(live.world.clock), "your video is live in tier 0", True, "info")]
 
     def person_creator(self) -> int:

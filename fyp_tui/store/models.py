@@ -203,7 +203,8 @@ class Interaction(SQLModel, table=True):
     profile_id: int = Field(foreign_key="profile.id", index=True)
     video_id: int = Field(foreign_key="video.id", index=True)
     # impression, like, unlike, share, favourite, unfavourite, follow, unfollow,
-    # not_interested_video, not_interested_creator, not_interested_sound, mute_hashtag
+    # not_interested_video, not_interested_creator, not_interested_sound, mute_hashtag,
+    # post (the person's own upload)
     kind: str
     watch_seconds: float = 0.0
     loops: int = 0

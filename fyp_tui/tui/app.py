@@ -140,6 +140,7 @@ class FypApp(App[None]):
             pass  # not fatal: the journal is made on first use then, and reports its own errors
 
     def on_mount(self) -> None:
+        self._trap_signals()
         self.load_world()
         if not self.frozen:
             self._tick_timer = self.set_interval(TICK_SECONDS, self._tick, pause=True)
@@ -391,6 +392,21 @@ class FypApp(App[None]):
         """Time of the key press being handled (for the latency probe), once."""
         t, self._key_time = self._key_time, None
         return t
+
+    def _trap_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed terminal, a shutdown) quit as ``q`` does: the card's
+        watch time counts, the world is saved, and Textual gives the terminal back."""
+        if self.is_headless:
+            return
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, lambda: self.call_later(self.run_action, "quit"))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+                return
 
     def on_unmount(self) -> None:
         """A last resort when the app ends without a finished quit (an exception, a

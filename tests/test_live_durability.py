@@ -1,0 +1,111 @@
+"""What the person did survives the process dying: a post is committed before Post
+returns, with the video's rows, not at the next checkpoint (issue 13)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+POST_THEN_HANG = textwrap.dedent(
+    """
+    import sys, time
+    from fyp_tui.live.session import LiveSession
+
+    live = LiveSession(sys.argv[1], "poster", seed=1)
+    live.open()
+    w = live.world
+    video, _items = live.studio.post_video(
+        caption="my crash-proof dance", hashtags=[0], sound=0, duration=15.0, topic=0
+    )
+    print(video, flush=True)
+    time.sleep(60)  # killed here: no checkpoint, no close
+    """
+)
+
+
+def test_a_post_survives_kill_9_right_after_post(tiny_db):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", POST_THEN_HANG, tiny_db], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()  # Post has returned
+        assert line.strip(), "the post did not return"
+        video = int(line)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    con = sqlite3.connect(tiny_db)
+    try:
+        caption = con.execute("SELECT caption FROM video WHERE id = ?", (video,)).fetchone()
+        kinds = [r[0] for r in con.execute("SELECT kind FROM interaction WHERE video_id = ?", (video,))]
+    finally:
+        con.close()
+    assert caption == ("my crash-proof dance",)
+    assert kinds == ["post"]
+    # and the world opens again with it
+    from fyp_tui.store.io import WorldStore
+
+    with WorldStore.open(tiny_db, lock=False) as store:
+        world = store.load()
+    assert world.n_videos > video and world.video_captions[video] == "my crash-proof dance"
+
+
+def test_sigterm_saves_the_world_and_gives_the_terminal_back(tiny_db, tmp_path):
+    """The app in a real pseudo-terminal, sent SIGTERM: it quits as ``q`` does (the
+    world saved, exit 0) and leaves the alternate screen and mouse reporting."""
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fyp_tui", "--db", tiny_db, "--profile", "sig"],
+        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path, start_new_session=True,
+    )  # fmt: skip
+    os.close(slave)
+    out = bytearray()
+
+    def read_for(seconds: float, until: bytes | None = None) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and (until is None or until not in out):
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    out.extend(os.read(master, 65536))
+                except OSError:
+                    return
+
+    try:
+        read_for(30, b"Welcome")  # onboarding: the app is up and drawing
+        assert b"Welcome" in out, out[-500:]
+        os.write(master, b"\x1b")  # skip onboarding: the feed, with the clock running
+        read_for(4)
+        mark = len(out)
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            read_for(0.2)
+        assert proc.returncode == 0
+        read_for(0.5)
+        tail = bytes(out[mark:])
+        assert b"\x1b[?1049l" in tail, "the alternate screen was left"
+        assert b"\x1b[?1000l" in tail, "mouse reporting was turned off"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    con = sqlite3.connect(tiny_db)
+    try:
+        (clock,) = con.execute("SELECT clock FROM world_meta").fetchone()
+    finally:
+        con.close()
+    assert clock > 0, "the world was saved on SIGTERM"
