@@ -109,3 +109,43 @@ def test_sigterm_saves_the_world_and_gives_the_terminal_back(tiny_db, tmp_path):
     finally:
         con.close()
     assert clock > 0, "the world was saved on SIGTERM"
+
+
+def test_no_control_character_from_the_world_reaches_a_view(tiny_world):
+    """Captions, handles, names and titles are shown, never obeyed: every string the
+    live layer hands to a screen is printable (issue 13: a caption retitled the terminal)."""
+    import dataclasses
+
+    import numpy as np
+
+    from fyp_tui.engine.viewer import PersonState
+    from fyp_tui.live import cards
+    from fyp_tui.live.views import ProfileData, StripItem
+
+    evil = "\x1b]0;PWNED\x07\x1b[2J\u202e"
+    w = tiny_world
+    v = 3
+    w.video_captions[v] = f"dance {evil} now"
+    w.creator_handles[int(w.video_creator[v])] = f"x{evil}"
+    w.sound_titles[int(w.video_sound[v])] = f"song{evil}"
+    card = cards.make_card(w, PersonState.new(w), v, profile_id=1, profile_name=f"me{evil}", trending=frozenset(),
+                           first_viewer=False, shared=False, reshown=False)  # fmt: skip
+    strip = StripItem(1.0, f"@x{evil}'s video moved up", False, "promoted")
+    prof = ProfileData(f"me{evil}", ((f"t{evil}", 1.0),), 0.5, (), 0.3, (f"@x{evil}",), (), ())
+
+    def strings(obj):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            stack = [value]
+            while stack:
+                x = stack.pop()
+                if isinstance(x, str):
+                    yield x
+                elif isinstance(x, tuple):
+                    stack.extend(x)
+
+    for view in (card, strip, prof):
+        for text in strings(view):
+            assert not any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 0x7F or ch == "\u202e" for ch in text), repr(text)
+    assert "\\x1b]0;PWNED" in card.caption and "\\x1b" in prof.name
+    assert np.all(w.video_captions[v] == f"dance {evil} now")  # the world keeps its data; only views escape it

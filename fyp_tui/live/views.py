@@ -7,9 +7,33 @@ consistent) and the widgets format it. Nothing here imports Textual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from fyp_tui.engine.explain import OUTLOOK_WORDS as _OUTLOOK_WORDS
+from fyp_tui.text import printable
+
+
+def _printable_deep(value: object) -> object:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, tuple):
+        return tuple(_printable_deep(v) for v in value)
+    return value
+
+
+class Printable:
+    """Base of the view dataclasses: every string in them (world data: captions, handles,
+    names, titles) is made printable on the way in, control characters shown as
+    escapes, so nothing from the world can drive the terminal (issue 13)."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]  # (subclasses are dataclasses)
+            value = getattr(self, f.name)
+            clean = _printable_deep(value)
+            if clean != value:
+                object.__setattr__(self, f.name, clean)
 
 
 #: a tier's outlook in words (the same in the app and ``fyp-tui explain``)
@@ -17,7 +41,7 @@ OUTLOOK_WORDS = _OUTLOOK_WORDS
 
 
 @dataclass(frozen=True, slots=True)
-class CardData:
+class CardData(Printable):
     """One video as the feed card shows it."""
 
     video: int
@@ -44,7 +68,7 @@ class CardData:
 
 
 @dataclass(frozen=True, slots=True)
-class Counters:
+class Counters(Printable):
     """Live counters of one video (lifetime) and where it stands on the ladder."""
 
     views: int = 0
@@ -59,13 +83,13 @@ class Counters:
 
 
 @dataclass(frozen=True, slots=True)
-class Contribution:
+class Contribution(Printable):
     name: str
     value: float
 
 
 @dataclass(frozen=True, slots=True)
-class WhyData:
+class WhyData(Printable):
     """"Why this video": the ranking score's named contributions and the tier."""
 
     video: int
@@ -85,7 +109,7 @@ class WhyData:
 
 
 @dataclass(frozen=True, slots=True)
-class TierStep:
+class TierStep(Printable):
     """One rung of a video's climb."""
 
     tier: int
@@ -100,7 +124,7 @@ class TierStep:
 
 
 @dataclass(frozen=True, slots=True)
-class SpreadData:
+class SpreadData(Printable):
     video: int
     steps: tuple[TierStep, ...]
     rates: tuple[tuple[str, float], ...]  # signal name -> rate in the current tier
@@ -110,7 +134,7 @@ class SpreadData:
 
 
 @dataclass(frozen=True, slots=True)
-class ProfileData:
+class ProfileData(Printable):
     name: str
     topics: tuple[tuple[str, float], ...]  # learned interest per topic
     diversity: float  # 0..1 over the last 50 videos
@@ -125,7 +149,7 @@ class ProfileData:
 
 
 @dataclass(frozen=True, slots=True)
-class PostedVideo:
+class PostedVideo(Printable):
     video: int
     caption: str
     tier: int
@@ -141,7 +165,7 @@ class PostedVideo:
 
 
 @dataclass(frozen=True, slots=True)
-class SoundChoice:
+class SoundChoice(Printable):
     sound: int
     title: str
     artist: str
@@ -149,7 +173,7 @@ class SoundChoice:
 
 
 @dataclass(frozen=True, slots=True)
-class WorldData:
+class WorldData(Printable):
     clock: float
     funnel: tuple[tuple[int, int, int], ...]  # (tier, active videos, stalled videos)
     top: int  # videos past the last budgeted tier
@@ -161,7 +185,7 @@ class WorldData:
 
 
 @dataclass(frozen=True, slots=True)
-class StripItem:
+class StripItem(Printable):
     """One line of the event strip."""
 
     time: float
