@@ -272,22 +272,60 @@ def _served_rows(videos: np.ndarray, served: tuple[np.ndarray, np.ndarray] | Non
 def _subsample(inc: np.ndarray, n: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
     """Counter increments ``[k, N_SIGNALS]`` thinned to their first ``n`` impressions:
     each signal's count hypergeometric (impressions in a batch are exchangeable). Rows
-    already at ``n`` impressions are kept as they are."""
+    already at ``n`` impressions are kept as they are.
+
+    One draw for every (row, signal) whose thinned count is not certain (neither none
+    nor all of the row's impressions carry the signal), not one call per signal."""
     out = inc.copy()
     part = np.flatnonzero(n < inc[:, VIEW])
     if len(part) == 0:
         return out
     if rng is None:
         raise ValueError("a look inside a batch of impressions needs an rng")
-    views = inc[part, VIEW]
-    take = n[part]
-    for s in range(N_SIGNALS):
-        if s == VIEW:
-            continue
-        good = np.clip(inc[part, s], 0, views)
-        if good.any():
-            out[part, s] = rng.hypergeometric(good, views - good, take)
-    out[part, VIEW] = take
+    views = inc[part, VIEW][:, None]
+    take = np.broadcast_to(n[part][:, None], (len(part), N_SIGNALS))
+    good = np.minimum(np.maximum(inc[part], 0), views)
+    res = np.where(good >= views, take, 0)
+    r, s = np.nonzero((good > 0) & (good < views))
+    if len(r):
+        g = good[r, s]
+        res[r, s] = rng.hypergeometric(g, views[r, 0] - g, take[r, s])
+    res[:, VIEW] = take[:, 0]
+    out[part] = res
+    return out
+
+
+def _counts_at_looks(
+    delta: np.ndarray,
+    base: np.ndarray,
+    looks: np.ndarray,
+    rows: np.ndarray,
+    js: np.ndarray,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
+    """The tier counts at each crossed look ``(rows[i], js[i])`` (sorted by row, then
+    look): the counts before the batch ``base`` plus the batch's ``delta`` thinned to
+    the look (:func:`_subsample`), nested from each row's last crossed look down (the
+    first ``q`` impressions of the batch are a subset of its first ``q' > q``).
+
+    A row's crossed looks are consecutive pairs; round ``r`` thins every row's
+    ``r``-th look from its last at once (one round for most steps)."""
+    k = len(rows)
+    out = np.empty((k, N_SIGNALS), np.int64)
+    if k == 0:
+        return out
+    last = np.empty(k, np.intp)  # index of each pair's row's last pair
+    new_row = np.ones(k, bool)
+    np.not_equal(rows[1:], rows[:-1], out=new_row[:-1])
+    ends = np.flatnonzero(new_row)  # each row's last pair
+    last[:] = np.repeat(ends, np.diff(ends, prepend=-1))
+    back = last - np.arange(k)  # 0 for a row's last look, 1 for the one before ...
+    inc = delta.copy()
+    for r in range(int(back.max()) + 1):
+        at = np.flatnonzero(back == r)
+        rr = rows[at]
+        inc[rr] = _subsample(inc[rr], looks[rr, js[at]] - base[rr, VIEW], rng)
+        out[at] = base[rr] + inc[rr]
     return out
 
 
@@ -352,32 +390,26 @@ def decide(
         )
         if len(videos) == 0:
             return []
-    m, L = crossed.shape
+    m = len(videos)
     now_counts = world.video_tier_counts[videos]
     base = now_counts - delta
-    # the counts at each crossed look: nested thinning of the batch, from the last look down
-    at = np.zeros((m, L, N_SIGNALS), np.int64)
-    inc = delta.copy()
-    for j in range(L - 1, -1, -1):
-        rows = np.flatnonzero(crossed[:, j])
-        if len(rows) == 0:
-            continue
-        if served is None:  # looked at with the counts now
-            at[rows, j] = now_counts[rows]
-            continue
-        inc[rows] = _subsample(inc[rows], looks[rows, j] - base[rows, VIEW], rng)
-        at[rows, j] = base[rows] + inc[rows]
+    # every crossed look (row, look), by row then look, with the counts at it
+    pr, pj = np.nonzero(crossed)
+    at = now_counts[pr] if served is None else _counts_at_looks(delta, base, looks, pr, pj, rng)
     code = np.full(m, KEEP, np.int8)
     look_at = np.full(m, -1, np.int64)
+    pair = np.full(m, -1, np.intp)  # the pair a row was decided at
     w, z = params.weight_vector(), params.z
-    for j in range(L):
-        rows = np.flatnonzero(crossed[:, j] & (code == KEEP))
-        if len(rows) == 0:
-            continue
-        _s, lcb, ucb = score_counts(at[rows, j], w, z)
-        c = decide_codes(tier[rows], status[rows], at[rows, j, VIEW], lcb, ucb, np.ones(len(rows)), params, world)
-        code[rows] = c
-        look_at[rows[c != KEEP]] = j
+    if len(pr):
+        # each look judged on its own counts (a pure rule), then per row the first that decides
+        p_score, p_lcb, p_ucb = score_counts(at, w, z)
+        c = decide_codes(tier[pr], status[pr], at[:, VIEW], p_lcb, p_ucb, np.ones(len(pr)), params, world)
+        dec = np.flatnonzero(c != KEEP)
+        starts = np.ones(len(dec), bool)
+        np.not_equal(pr[dec[1:]], pr[dec[:-1]], out=starts[1:])
+        first = dec[starts]
+        rws = pr[first]
+        code[rws], look_at[rws], pair[rws] = c[first], pj[first], first
     fade = (code == KEEP) & (hot < params.fade_floor)
     code[fade] = STALL_FADED
     hit = np.flatnonzero(code != KEEP)
@@ -385,8 +417,14 @@ def decide(
         return []
     v, t, c = videos[hit], tier[hit], code[hit]
     j = look_at[hit]
-    used = np.where((j >= 0)[:, None], at[hit, np.maximum(j, 0)], now_counts[hit])
-    score, lcb, ucb = score_counts(used, w, z)
+    judged_at = np.flatnonzero(j >= 0)
+    if len(judged_at) == len(hit):  # (the usual case: no fade) the scores of the deciding looks
+        ph = pair.take(hit)
+        used, score, lcb, ucb = at.take(ph, axis=0), p_score.take(ph), p_lcb.take(ph), p_ucb.take(ph)
+    else:
+        used = now_counts[hit]
+        used[judged_at] = at[pair[hit[judged_at]]]
+        score, lcb, ucb = score_counts(used, w, z)
     bar = promotion_bar(params, t, world)
     judged = c != STALL_FADED
     _note_decisions(world, params, t[judged], c[judged] == PROMOTE)
@@ -398,7 +436,7 @@ def decide(
     # the look's time: where its impressions fall in the batch (linear in the batch)
     t0 = float(now) if since is None else float(since)
     d_views = np.maximum(delta[hit, VIEW], 1)
-    frac = np.clip((used[:, VIEW] - base[hit, VIEW]) / d_views, 0.0, 1.0)
+    frac = np.minimum(np.maximum((used[:, VIEW] - base[hit, VIEW]) / d_views, 0.0), 1.0)
     when = t0 + (float(now) - t0) * frac
     world.video_tier[pv] = new_tier
     world.video_status[pv] = np.where(new_tier >= params.top_tier, np.int8(TOP), np.int8(ACTIVE))
