@@ -113,6 +113,12 @@ def activity(world: World, impressions_per_viewer_hour: float | None = None) -> 
 _HUGE_LAM = 30.0
 
 
+def _uniform32(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` uniform 32-bit words (uint32): the two halves of ``n / 2`` raw 64-bit draws."""
+    raw = rng.bit_generator.random_raw((n + 1) // 2)
+    return raw.astype("<u8", copy=False).view("<u4")[:n]
+
+
 def _join(parts: list[np.ndarray]) -> np.ndarray:
     if len(parts) < 2:
         return parts[0] if parts else np.zeros(0, np.intp)
@@ -122,11 +128,12 @@ def _join(parts: list[np.ndarray]) -> np.ndarray:
 class PoissonCounts:
     """Draws one Poisson(``lam[i]``) count per viewer, fast, for a fixed ``lam``.
 
-    Inversion of one float32 uniform per viewer against the first ``K`` values of
-    each viewer's cumulative distribution, tabulated once (the audience's rates and
-    the step length stay fixed during a run); the few viewers past the table go on
-    by inversion from there. Exactly Poisson up to float32 rounding of the CDF
-    (about 1e-7), and several times cheaper than ``rng.poisson`` over a large audience.
+    Inversion of one 32-bit uniform per viewer against the first ``K`` values of
+    each viewer's cumulative distribution, tabulated once as 32-bit thresholds (the
+    audience's rates and the step length stay fixed during a run); the few viewers
+    past the table go on by inversion from there. Exactly Poisson up to the 2**-32
+    rounding of the CDF, and several times cheaper than ``rng.poisson`` over a large
+    audience.
     """
 
     K = 6
@@ -138,10 +145,13 @@ class PoissonCounts:
         cdf = p.copy()
         rows = []
         for k in range(self.K):
-            rows.append(cdf.astype(np.float32))
+            rows.append(cdf)
             p = p * lam / (k + 1)
             cdf = cdf + p
-        self.cdf = np.stack(rows)  # [K, N]: P(count <= k)
+        self.cdf_last = rows[-1]  # P(count <= K - 1), where the tail goes on
+        #: [K, N]: ``count > k`` exactly when the viewer's uniform 32-bit word ``u >= t[k]``
+        #: (``t = P(count <= k) 2**32``, rounded; capped at 2**32 - 1, a 2**-32 error)
+        self.t = np.minimum(np.rint(np.stack(rows) * 2.0**32), 2.0**32 - 1).astype(np.uint32)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """The count of each viewer (int64)."""
@@ -155,18 +165,31 @@ class PoissonCounts:
         ``cut``: viewer bounds ``[0, c1, ..., N]``; then a list of the impressions of
         each range of viewers ``cut[i] <= v < cut[i + 1]``, in the same order.
 
-        ``count > k`` exactly when ``u > P(count <= k)``: one comparison of the whole
-        audience per level, and no per-viewer gathers."""
-        u = rng.random(len(self.lam), dtype=np.float32)
+        ``count > k`` exactly when ``u >= t[k]``: one comparison of the whole audience
+        for the first level; a next level compares the whole audience again only while
+        the level before holds many viewers, else only those (a count past ``k + 1``
+        is past ``k``: the same viewers either way), so a short step, where most
+        viewers make no impression, pays about one pass, not ``K``."""
+        N = len(self.lam)
+        u = _uniform32(rng, N)
+        t = self.t
         levels = []
+        at = np.flatnonzero(u >= t[0])
         for k in range(self.K):
-            at = np.flatnonzero(u > self.cdf[k])
+            if k:
+                if 4 * len(at) > N:
+                    at = np.flatnonzero(u >= t[k])
+                else:
+                    at = at[u.take(at) >= t[k].take(at)]
             if not len(at):
                 break
             levels.append(at)
         if len(levels) == self.K:  # past the table: a few heavy users count on
             rows = levels[-1]
-            more = self._tail(rng, rows, u.take(rows)) - self.K
+            uu = u.take(rows).astype(np.float64)
+            uu += 0.5
+            uu *= 2.0**-32
+            more = self._tail(rng, rows, uu) - self.K
             levels.append(np.repeat(rows, more))  # (sorted: rows are)
         if cut is None:
             return _join(levels)
@@ -190,7 +213,7 @@ class PoissonCounts:
         pk = np.exp(-lam)
         for i in range(1, k + 1):
             pk = pk * lam / i
-        cdf = self.cdf[k].take(rows.take(tail)).astype(np.float64)
+        cdf = self.cdf_last.take(rows.take(tail))
         at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
         extra = np.zeros(len(tail), np.int64)
         up = np.zeros(len(tail), np.int64)  # per row of ``at``: its count so far past K
