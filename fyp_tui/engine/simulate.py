@@ -509,8 +509,7 @@ def step(
     mid = t0 + dt / 2
     res = StepResult(events=[])
     counted = None  # (pool videos, their tier-counter deltas) of this step
-    top_s = trends.trending_sounds(world, params.trending_k)
-    top_h = trends.trending_hashtags(world, params.trending_k)
+    top_s, top_h = trends.trending_lists(world, params.trending_k)
     sh, hh = trends.sound_heat(world), trends.hashtag_heat(world)
 
     trends.decay(world, params, dt)
@@ -567,6 +566,46 @@ def step(
 # -- uploads --------------------------------------------------------------------------------
 
 
+@dataclass
+class UploadTables:
+    """What :func:`upload` draws from, kept from step to step (``World.derived.uploads``):
+    videos per sound over the first ``n`` videos (a video's sound never changes once
+    it is added, so only new videos are counted), the creators' cumulative upload
+    rates and the hashtags by topic (each rebuilt if its source array changed)."""
+
+    n: int
+    usage: np.ndarray  # int64 [n_sounds]: videos per sound among the first n
+    rate: np.ndarray  # snapshot of creator_upload_rate
+    cum_rate: np.ndarray  # float64 cumulative sum of it
+    hashtag_topic: np.ndarray  # snapshot
+    n_topics: int
+    tags: tuple[np.ndarray, np.ndarray, np.ndarray]  # see _hashtags_by_topic
+
+
+def _upload_tables(world: World) -> UploadTables:
+    """``world.derived.uploads``, brought up to date."""
+    u = world.derived.uploads
+    n, S = world.n_videos, world.n_sounds
+    if u is None or u.n > n or len(u.usage) != S:
+        u = UploadTables(0, np.zeros(S, np.int64), np.zeros(0, np.float32), np.zeros(0), np.zeros(0, np.int16), -1, _NO_TAGS)
+        world.derived.uploads = u
+    if n > u.n:
+        u.usage += np.bincount(world.video_sound[u.n : n], minlength=S)[:S]
+        u.n = n
+    r = world.creator_upload_rate
+    if u.rate.shape != r.shape or not (u.rate == r).all():
+        u.rate = r.copy()
+        u.cum_rate = np.cumsum(r.astype(np.float64))
+    ht = world.hashtag_topic
+    if u.n_topics != world.n_topics or u.hashtag_topic.shape != ht.shape or not (u.hashtag_topic == ht).all():
+        u.hashtag_topic, u.n_topics = ht.copy(), world.n_topics
+        u.tags = _hashtags_by_topic(world)
+    return u
+
+
+_NO_TAGS = (np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64))
+
+
 def _hashtags_by_topic(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(hashtag ids sorted by topic, start offset per topic, generic tag ids)."""
     ht = world.hashtag_topic.astype(np.int64)
@@ -582,7 +621,7 @@ def _draw_tags(world: World, rng: np.random.Generator, topics: np.ndarray) -> np
     tags = np.full((m, TAGS_PER_VIDEO), -1, np.int32)
     if m == 0 or world.n_hashtags == 0:
         return tags
-    order, starts, generic = _hashtags_by_topic(world)
+    order, starts, generic = _upload_tables(world).tags
     lo, hi = starts[topics], starts[topics + 1]
     size = hi - lo
     n_topical = np.minimum(1 + rng.binomial(2, 0.45, m), TAGS_PER_VIDEO)
@@ -629,17 +668,22 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     C = world.n_creators
     if C == 0 or params.upload_scale <= 0 or world.n_sounds == 0:
         return np.zeros(0, np.int64)
-    k = rng.poisson(world.creator_upload_rate.astype(np.float64) * params.upload_scale * dt)
-    creators = np.repeat(np.arange(C, dtype=np.int32), k)
-    m = len(creators)
+    tables = _upload_tables(world)
+    # each creator's uploads are Poisson at its rate: drawn as the Poisson total, each
+    # upload's creator picked by rate (Poisson splitting: the same law as one count
+    # per creator, without a draw for each of them every step)
+    cum = tables.cum_rate
+    total = float(cum[-1])
+    m = int(rng.poisson(total * params.upload_scale * dt)) if total > 0 else 0
     if m == 0:
         return np.zeros(0, np.int64)
+    creators = np.minimum(np.searchsorted(cum, rng.random(m) * total, side="right"), C - 1).astype(np.int32)
     times = t0 + dt * rng.random(m)
     order = np.argsort(times, kind="stable")
     creators, times = creators[order], times[order]
     T = max(world.n_topics, 1)
     skill = world.creator_skill[creators].astype(np.float64)
-    quality = np.clip(skill + _quality_noise(world) * rng.standard_normal(m), 0.0, 1.0)
+    quality = np.minimum(np.maximum(skill + _quality_noise(world) * rng.standard_normal(m), 0.0), 1.0)
     main = np.where(rng.random(m) < 0.8, world.creator_topic[creators], rng.integers(0, T, m)).astype(np.int16)
     second = rng.integers(0, T, m).astype(np.int16)
     if T > 1:  # a second topic other than the main one (as seeded videos have)
@@ -648,11 +692,10 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     w0 = rng.uniform(0.6, 0.95, m)
     topics = np.stack([main, second], axis=1)[:, :TOPICS_PER_VIDEO]
     topic_w = np.stack([w0, 1 - w0], axis=1)[:, :TOPICS_PER_VIDEO].astype(np.float32)
-    usage = np.bincount(world.video_sound[: world.n_videos], minlength=world.n_sounds)[: world.n_sounds]
-    sw = (1.0 + usage) * (1.0 + 3.0 * trends.sound_heat(world))
+    sw = (1.0 + tables.usage) * (1.0 + 3.0 * trends.sound_heat(world))
     cum = np.cumsum(sw)
     sound = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), world.n_sounds - 1)
-    duration = np.clip(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0, 180.0).astype(np.float32)
+    duration = np.minimum(np.maximum(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0), 180.0).astype(np.float32)
     tags = _draw_tags(world, rng, main.astype(np.int64))
     captions = _captions(world, rng, tags)
     return world.add_videos(
