@@ -118,7 +118,8 @@ def promotion_bar(params: EngineParams, tiers, world: World | None) -> np.ndarra
     the bars in force in ``world`` (see :func:`adapt_bars`); ``None`` gives the
     scenario's starting bars (say so where you show them)."""
     bars = np.array([*current_bars(world, params), np.inf])
-    return bars[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
+    # (minimum of maximum: np.clip costs several times more per call, the same values)
+    return bars[np.minimum(np.maximum(np.asarray(tiers, dtype=np.int64), 0), params.top_tier)]
 
 
 def _note_decisions(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
@@ -148,21 +149,26 @@ def adapt_bars(world: World, params: EngineParams, dt: float) -> None:
     """
     if params.bar_rate <= 0 or not dt > 0:
         return
+    # (plain Python floats: a handful of numbers, each the same IEEE operation as numpy's)
     K = params.n_bounded
     pending = world.extra.pop(PENDING_KEY, None)
-    new = np.zeros(2 * K) if not (isinstance(pending, list) and len(pending) == 2 * K) else np.array(pending, float)
+    new = [float(x) for x in pending] if isinstance(pending, list) and len(pending) == 2 * K else [0.0] * (2 * K)
     ev = world.extra.get(EVIDENCE_KEY)
-    old = np.array(ev, float) if isinstance(ev, list) and len(ev) == 2 * K else np.zeros(2 * K)
-    tally = old * 0.5 ** (dt / params.bar_window_hours) + new
-    world.extra[EVIDENCE_KEY] = [round(float(x), 6) for x in tally]
+    old = [float(x) for x in ev] if isinstance(ev, list) and len(ev) == 2 * K else [0.0] * (2 * K)
+    f = 0.5 ** (dt / params.bar_window_hours)
+    tally = [o * f + x for o, x in zip(old, new)]
+    world.extra[EVIDENCE_KEY] = [round(x, 6) for x in tally]
     up, n = tally[:K], tally[K:]
-    share = np.array(params.promote_share, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        err = np.where(n > 0, up / np.maximum(n, 1e-12) - share, 0.0)
-    # little evidence moves a bar little (a few decisions are mostly noise)
-    err *= n / (n + 5.0)
-    bars = current_bars(world, params) + params.bar_rate * dt * err
-    world.extra[BARS_KEY] = [round(float(b), 6) for b in np.clip(bars, -2.0, 4.0)]
+    step = params.bar_rate * dt
+    b = world.extra.get(BARS_KEY)
+    bars = [float(x) for x in b] if isinstance(b, list) and len(b) == K else [float(x) for x in params.bars]
+    out = []
+    for bar, u, m, share in zip(bars, up, n, params.promote_share):
+        err = u / max(m, 1e-12) - float(share) if m > 0 else 0.0
+        # little evidence moves a bar little (a few decisions are mostly noise)
+        err *= m / (m + 5.0)
+        out.append(round(min(max(bar + step * err, -2.0), 4.0), 6))
+    world.extra[BARS_KEY] = out
 
 
 def tier_budget(params: EngineParams, tiers) -> np.ndarray:
@@ -475,40 +481,63 @@ def apply_counts(
     watch_seconds: np.ndarray,
     *,
     tier: bool = True,
-) -> None:
+    lifetime: bool = True,
+) -> np.ndarray | None:
     """Add per-video counter deltas ``[k, N_SIGNALS]`` (distinct ``videos``) to lifetime
-    counters and, with ``tier``, to the current tier's counters."""
+    counters (unless not ``lifetime``) and, with ``tier``, to the current tier's
+    counters. Returns the lifetime views before (None without ``lifetime``)."""
     videos = np.asarray(videos, dtype=np.intp)
-    _add_rows(world.video_counts, videos, delta)
-    world.video_watch_seconds[videos] += watch_seconds
+    before = None
+    if lifetime:
+        before = _add_rows(world.video_counts, videos, delta, VIEW)
+        world.video_watch_seconds[videos] += watch_seconds
     if tier:
         _add_rows(world.video_tier_counts, videos, delta)
         world.video_tier_watch_seconds[videos] += watch_seconds
     world.video_dirty[videos] = True
+    return before
 
 
-def _add_rows(a: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
+def _add_rows(a: np.ndarray, rows: np.ndarray, delta: np.ndarray, col: int | None = None) -> np.ndarray | None:
     """``a[rows] += delta`` for distinct ``rows`` of a 2-D array; on a C-contiguous one the
-    rows are written back as single opaque records (about a quarter cheaper)."""
+    rows are written back as single opaque records (about a quarter cheaper). With
+    ``col``: returns that column of the rows before the addition."""
     if a.ndim != 2 or not a.flags.c_contiguous:
+        old = a[rows, col] if col is not None else None
         a[rows] += delta
-        return
+        return old
     new = a.take(rows, axis=0)
+    old = new[:, col].copy() if col is not None else None
     new += delta
     rec = np.dtype((np.void, a.shape[1] * a.itemsize))
     a.view(rec).reshape(-1)[rows] = new.view(rec).reshape(-1)
+    return old
+
+
+_MILESTONES: dict[int, np.ndarray] = {}
 
 
 def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, after: np.ndarray, now: float) -> list[Event]:
     """Milestone events for videos whose lifetime views crossed 1k, 10k, 100k ... (the highest one)."""
     first = params.first_milestone
-    crossed = after >= first
-    if not crossed.any():
+    after = np.asarray(after)
+    crossed = np.flatnonzero(after >= first)
+    if not len(crossed):
         return []
-    lvl_after = np.floor(np.log10(np.maximum(after, 1) / first) + 1e-12)
-    lvl_before = np.where(before >= first, np.floor(np.log10(np.maximum(before, 1) / first) + 1e-12), -1)
-    hit = np.flatnonzero(crossed & (lvl_after > lvl_before))
-    return [Milestone(time=float(now), video=int(videos[i]), views=int(first * 10 ** int(lvl_after[i]))) for i in hit]
+    # the milestones as integers (first, 10 first, ... up to int64): a video's level is
+    # the number of them it has reached, less one (-1: none), by one search each
+    th = _MILESTONES.get(first)
+    if th is None:
+        th = [first]
+        while th[-1] <= (2**63 - 1) // 10:
+            th.append(th[-1] * 10)
+        th = _MILESTONES[first] = np.array(th, np.int64)
+    a = np.asarray(after).take(crossed)
+    lvl_after = np.searchsorted(th, a, side="right")
+    lvl_before = np.searchsorted(th, np.asarray(before).take(crossed), side="right")
+    hit = np.flatnonzero(lvl_after > lvl_before)
+    views = th.take(lvl_after.take(hit) - 1).tolist()
+    return [Milestone(time=float(now), video=int(v), views=int(x)) for v, x in zip(np.asarray(videos).take(crossed.take(hit)).tolist(), views)]
 
 
 def record(
@@ -598,13 +627,14 @@ def reignite(
     if not hot_sound.any() and not hot_tag.any():
         return []
     # each eligible video comes back with probability p: draw that first, over every
-    # stalled video (one uniform each), then check the few drawn (the same law as
-    # checking every stalled video, then drawing)
+    # video (a binomial count of them, then which ones), then check the few drawn (the
+    # same law as checking every video, then drawing; no pass over all of them)
     p = -np.expm1(-params.reignite_rate * dt)  # (a rate per hour, whatever the step length)
-    stalled = np.flatnonzero(world.video_status[:n] == STALLED)
-    if len(stalled) == 0:
+    k = int(rng.binomial(n, p)) if n else 0
+    if k == 0:
         return []
-    stalled = stalled[rng.random(len(stalled), dtype=np.float32) < np.float32(p)]
+    drawn = np.sort(rng.choice(n, size=k, replace=False))
+    stalled = drawn[world.video_status[drawn] == STALLED]
     old = (now - world.video_tier_entered[stalled]) >= params.reignite_cooldown_hours
     stalled = stalled[old]
     by_sound = hot_sound[world.video_sound[stalled]]
@@ -667,7 +697,7 @@ def serving_demand(
     t1 = now + dt / 2
     since = t1 - world.video_tier_entered[ids]
     fresh = world.video_tier_counts[ids, VIEW] == 0
-    span = np.clip(np.where(fresh, since, np.minimum(since, dt)), 0.0, 2.0 * dt)
+    span = np.minimum(np.maximum(np.where(fresh, since, np.minimum(since, dt)), 0.0), 2.0 * dt)
     want = np.minimum(budget * (span / fill_hours(params)[tier]), remaining.astype(np.float64))
     want *= heat(world, params, ids, now)
     th = sound_heat[world.video_sound[ids]] if len(sound_heat) else np.zeros(len(ids))
@@ -927,7 +957,8 @@ def allocate(
     # targeted: each video at most its demand (lower tiers first when supply is short)
     with np.errstate(invalid="ignore"):
         w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, want, world.video_tier_entered[ids])
-    w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
+    if not np.isfinite(w).all():  # (rare: np.nan_to_num costs more than the check)
+        w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
     alloc = systematic_counts(w, rng)
     np.minimum(alloc, np.where(bounded, left, np.iinfo(np.int64).max), out=alloc)
     np.maximum(alloc, 0, out=alloc)

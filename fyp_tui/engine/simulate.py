@@ -37,6 +37,8 @@ seed and hours give the same report (wall time aside).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import time
 import weakref
@@ -117,14 +119,20 @@ _RATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _rate(world: World, params: EngineParams) -> np.ndarray:
     """Impressions per simulated hour of each viewer (cached: activity is fixed after seeding)."""
+    return _rate_and_total(world, params)[0]
+
+
+def _rate_and_total(world: World, params: EngineParams) -> tuple[np.ndarray, float]:
+    """:func:`_rate` and its sum (``float(rate.sum())``, cached with it)."""
     stamp = (id(world.aud_activity), len(world.aud_activity), params.impressions_per_viewer_hour)
     hit = _RATE_CACHE.get(world)
     if hit is not None and hit[0] == stamp:
-        return hit[1]
+        return hit[1], hit[2]
     rate = audience.activity(world, params.impressions_per_viewer_hour)
-    _RATE_CACHE[world] = (stamp, rate)
+    total = float(rate.sum())
+    _RATE_CACHE[world] = (stamp, rate, total)
     _SAMPLER_CACHE.pop(world, None)
-    return rate
+    return rate, total
 
 
 _SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -321,13 +329,21 @@ def _chunks(params: EngineParams, n: float) -> int:
     return max(1, min(params.threads, int(n // PARALLEL_MIN)))
 
 
+@functools.lru_cache(maxsize=64)
+def _cut(n_viewers: int, k: int) -> list[int]:
+    """Viewer bounds of ``k`` chunks: ``[0, ..., n_viewers]`` (evenly spaced)."""
+    return np.linspace(0, n_viewers, k + 1).astype(np.int64).tolist()
+
+
 def _shares(sizes: list[int], total: int) -> np.ndarray:
     """``total`` cut in proportion to ``sizes`` (int64 shares adding up to ``total``; for
     ``total <= sum(sizes)`` none above its size)."""
-    cum = np.cumsum(sizes, dtype=np.int64)
-    if len(cum) == 0 or cum[-1] <= 0:
+    # (plain Python integers: a step has one to a few chunks)
+    cum = list(itertools.accumulate(int(x) for x in sizes))
+    if not cum or cum[-1] <= 0:
         return np.zeros(len(sizes), np.int64)
-    return np.diff(cum * int(total) // cum[-1], prepend=np.int64(0))
+    ends = [c * int(total) // cum[-1] for c in cum]
+    return np.array([b - a for a, b in zip([0, *ends[:-1]], ends)], np.int64)
 
 
 def _deal(rng: np.random.Generator, per_entry: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
@@ -396,12 +412,11 @@ def _plan(
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
     can be served on its own thread."""
     cf = float(params.control_fraction)
-    rate = _rate(world, params)
-    k = _chunks(params, float(rate.sum()) * dt)
+    k = _chunks(params, _rate_and_total(world, params)[1] * dt)
     # the whole audience's impressions, drawn at once, then cut by viewer (one draw is
     # many small array operations: cheaper once than per chunk, and cheaper on this
     # thread than on two passing the GIL back and forth)
-    cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
+    cut = _cut(world.n_viewers, k)
     targeted = _sampler(world, params, dt, 1.0 - cf).impressions(rng, cut)  # per chunk (intp)
     control = _control_viewers(world, params, rng, dt)
     n_control = len(control)
@@ -490,10 +505,10 @@ def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, 
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
-    if follows.any():
-        world.creator_followers += np.bincount(
-            world.video_creator[ids], weights=follows, minlength=world.n_creators
-        ).astype(world.creator_followers.dtype)[: world.n_creators]
+    """Add each video's new follows to its creator's followers (a few videos a step)."""
+    at = np.flatnonzero(follows)
+    if len(at):
+        np.add.at(world.creator_followers, world.video_creator.take(ids.take(at)), follows.take(at))
 
 
 def step(
@@ -531,18 +546,17 @@ def step(
         # -- count ------------------------------------------------------------------------------
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
         ids = ids_all.take(touched)
-        before = world.video_counts[ids, Signal.VIEW]
         dt_ = delta.take(touched, axis=0)
         watch = ratio.take(touched)
         watch *= world.video_duration.take(ids)
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
-        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool])
+        # lifetime counters of every entry (pool and catalogue), then the pool's tier counters
+        before = pools.apply_counts(world, ids, dt_, watch, tier=False)
+        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
         counted = (ids[:n_pool], dt_[:n_pool])
-        if n_pool < len(ids):
-            pools.apply_counts(world, ids[n_pool:], dt_[n_pool:], watch[n_pool:], tier=False)
         _followers(world, ids, dt_[:, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, dt_)
-        res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
+        res.events += pools.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())
         for s in served:
