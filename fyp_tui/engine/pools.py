@@ -903,6 +903,20 @@ def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.diff(c, prepend=np.int64(0))
 
 
+def _systematic_hits(w: np.ndarray, scale: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`systematic_counts` of ``w * scale`` (up to the rounding of the scaling, done
+    on the running sum), as the entries with a count and their counts: fewer passes over
+    a long, mostly missed ``w`` (the catalogue)."""
+    c = np.cumsum(w)
+    c *= scale
+    c += rng.random()
+    np.floor(c, out=c)
+    d = c.copy()
+    np.subtract(c[1:], c[:-1], out=d[1:])  # (whole numbers: exact differences)
+    hit = np.flatnonzero(d)
+    return hit, d.take(hit).astype(np.int64)
+
+
 def allocate(
     world: World,
     params: EngineParams,
@@ -1296,14 +1310,22 @@ def catalogue_allocation(
     total = w.sum()
     if not total > 0:
         return None
-    parts = [systematic_counts(w * (size / total), rng) for size in sizes]
-    c = parts[0] if len(parts) == 1 else np.sum(parts, axis=0)
-    ids = np.flatnonzero(c)  # only the videos that get a slot (keeps the step's per-entry tables small)
+    if len(sizes) == 1:  # (one chunk: only the videos that get a slot come out)
+        ids, c = _systematic_hits(w, sizes[0] / total, rng)
+        parts = [c]
+    else:
+        parts = [systematic_counts(w * (size / total), rng) for size in sizes]
+        c = np.sum(parts, axis=0)
+        ids = np.flatnonzero(c)  # only the videos that get a slot (keeps the step's per-entry tables small)
     topic = world.video_topics[ids, 0].astype(np.int32)
     order = _group_sort(world, topic, ids)  # slots grouped by (topic, language)
     ids, topic = ids.take(order), topic.take(order)
-    parts = [x.take(ids) for x in parts]
-    c = c.take(ids)
+    if len(sizes) == 1:
+        c = c.take(order)
+        parts = [c]
+    else:
+        parts = [x.take(ids) for x in parts]
+        c = c.take(ids)
     slot = np.repeat(np.arange(len(ids), dtype=np.int32), c)
     return Allocation(ids, topic, slot, 0, 0, c, parts if len(parts) > 1 else None)
 

@@ -150,30 +150,28 @@ def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) 
     return sampler
 
 
-_CUMRATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _control_viewers(world: World, params: EngineParams, rng: np.random.Generator, dt: float) -> np.ndarray:
-    """The control slice's impressions, as sorted viewer ids: each viewer makes
-    Poisson(``control_fraction`` x rate x dt) of them, independent of its targeted ones
-    (Poisson splitting: the same law as marking each impression control with
-    probability ``control_fraction``), drawn as a Poisson total picked by rate."""
-    rate = _rate(world, params)
-    hit = _CUMRATE_CACHE.get(world)
-    if hit is None or hit[0] is not rate:
-        hit = (rate, np.cumsum(rate))
-        _CUMRATE_CACHE[world] = hit
-    cum = hit[1]
-    total = float(cum[-1]) if len(cum) else 0.0
-    if not total > 0 or params.control_fraction <= 0:
-        return np.zeros(0, np.int32)
-    k = int(rng.poisson(params.control_fraction * total * dt))
-    u = rng.random(k)
-    u.sort()  # sorted keys: a cheaper search, and the viewers come out sorted
-    u *= total
-    who = np.searchsorted(cum, u, side="right")
-    np.minimum(who, len(cum) - 1, out=who)
-    return who.astype(np.int32)
+def _mark_control(
+    params: EngineParams, rng: np.random.Generator, impressions: list[np.ndarray]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Split a step's impressions (viewer ids, per chunk) into the targeted ones and the
+    control slice: each impression is the control slice's with probability
+    ``control_fraction`` (Poisson splitting: each viewer then makes Poisson(``control_fraction``
+    x rate x dt) control impressions and, independently, Poisson of the rest targeted ones).
+    Returns the targeted impressions per chunk (in their order) and the control ones as
+    sorted viewer ids (int32)."""
+    cf = float(params.control_fraction)
+    targeted, control = [], []
+    for imp in impressions:
+        if cf <= 0 or not len(imp):
+            targeted.append(imp)
+            continue
+        mark = rng.random(len(imp)) < cf
+        c = imp[mark]
+        c.sort()
+        control.append(c)
+        targeted.append(imp[~mark])
+    ctrl = np.concatenate(control).astype(np.int32) if control else np.zeros(0, np.int32)
+    return targeted, ctrl
 
 
 def _outcome(r: audience.Reactions) -> np.ndarray:
@@ -411,14 +409,13 @@ def _plan(
     dealt its share of the pools' slots (at random, in proportion to its targeted
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
     can be served on its own thread."""
-    cf = float(params.control_fraction)
     k = _chunks(params, _rate_and_total(world, params)[1] * dt)
     # the whole audience's impressions, drawn at once, then cut by viewer (one draw is
     # many small array operations: cheaper once than per chunk, and cheaper on this
     # thread than on two passing the GIL back and forth)
     cut = _cut(world.n_viewers, k)
-    targeted = _sampler(world, params, dt, 1.0 - cf).impressions(rng, cut)  # per chunk (intp)
-    control = _control_viewers(world, params, rng, dt)
+    # per chunk (intp), then each impression marked control with probability control_fraction
+    targeted, control = _mark_control(params, rng, _sampler(world, params, dt).impressions(rng, cut))
     n_control = len(control)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control
