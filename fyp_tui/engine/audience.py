@@ -199,7 +199,11 @@ class PoissonCounts:
 
     def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms
-        are ``u``: inversion on from ``K``; ``rng.poisson`` for the huge rates."""
+        are ``u``: inversion on from ``K``; ``rng.poisson`` for the huge rates.
+
+        The next ``_TAIL_GRID`` values of each one's CDF are computed at once (a few
+        array passes, where a loop paid a dozen small calls per further count); the rare
+        viewer past them counts on one value at a time."""
         c = np.full(len(rows), self.K, np.int64)
         lam = self.lam.take(rows)
         huge = lam > _HUGE_LAM
@@ -214,28 +218,48 @@ class PoissonCounts:
         for i in range(1, k + 1):
             pk = pk * lam / i
         cdf = self.cdf_last.take(rows.take(tail))
-        at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
-        extra = np.zeros(len(tail), np.int64)
-        up = np.zeros(len(tail), np.int64)  # per row of ``at``: its count so far past K
-        while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
-            k += 1
-            pk *= lam
-            pk /= k
-            cdf += pk
-            above = uu > cdf
-            n_above = np.count_nonzero(above)
-            up += above
-            if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
-                break
-            # drop the finished rows only once half of them are: six gathers cost
-            # more than a few more plain passes over rows that are done
-            if 2 * n_above < len(at):
-                extra[at] = up
-                more = np.flatnonzero(above)
-                at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
-        extra[at] = up
-        c[tail] += extra
+        # P(count = k) and P(count <= k) for k = K ... K + G - 1, row by row
+        pg = lam[:, None] / np.arange(self.K, self.K + _TAIL_GRID, dtype=np.float64)
+        np.cumprod(pg, axis=1, out=pg)
+        pg *= pk[:, None]
+        cg = np.cumsum(pg, axis=1)
+        cg += cdf[:, None]
+        up = np.count_nonzero(uu[:, None] > cg, axis=1)  # count = K + #{k >= K: u > P(count <= k)}
+        far = np.flatnonzero(up == _TAIL_GRID)  # past the grid: count on
+        if len(far):
+            up[far] += _count_on(lam[far], uu[far], pg[far, -1], cg[far, -1], self.K + _TAIL_GRID - 1)
+        c[tail] += up
         return c
+
+
+#: values of the CDF past the table computed at once for the viewers past it
+_TAIL_GRID = 24
+
+
+def _count_on(lam: np.ndarray, uu: np.ndarray, pk: np.ndarray, cdf: np.ndarray, k: int) -> np.ndarray:
+    """``#{j > k: uu > P(count <= j)}`` per row, from ``pk = P(count = k)`` and ``cdf = P(count <= k)``."""
+    at = np.arange(len(lam))  # the rows still counting
+    extra = np.zeros(len(lam), np.int64)
+    up = np.zeros(len(lam), np.int64)  # per row of ``at``: its count so far
+    cdf, pk = cdf.copy(), pk.copy()
+    while True:  # (the CDF rises)
+        k += 1
+        pk *= lam
+        pk /= k
+        cdf += pk
+        above = uu > cdf
+        n_above = np.count_nonzero(above)
+        up += above
+        if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
+            break
+        # drop the finished rows only once half of them are: six gathers cost
+        # more than a few more plain passes over rows that are done
+        if 2 * n_above < len(at):
+            extra[at] = up
+            more = np.flatnonzero(above)
+            at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
+    extra[at] = up
+    return extra
 
 
 def _large_screen(world: World) -> np.ndarray:
@@ -298,67 +322,76 @@ def prepare(world: World) -> None:
 DENSE_SCALE = 255.0
 
 
-def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per video ``(key, base, pt, pw)``: its (country, language, long) key; minus its
-    appeal's video term ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 -
-    INTEREST_MID))``; its two topics packed in one int32 (``pt``) and their weights /
-    DENSE_SCALE in one complex64 (``pw``).
+#: columns of the per-video table (:func:`_video_tables`): 4-byte words, the last three float32
+_V_PT, _V_KEY, _V_BASE, _V_W0, _V_W1 = range(5)
 
-    Extended in place as videos are uploaded (buffers grow geometrically, so a step
+
+def _video_tables(world: World, tb: dict) -> np.ndarray:
+    """Per video, one row of five 4-byte words (``[n, 5]`` int32; the last three hold
+    float32 bits, read through ``.view(np.float32)``): its two topics packed in one int32
+    (``_V_PT``); its (country, language, long) key (``_V_KEY``); minus its appeal's video
+    term ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 - INTEREST_MID))``
+    (``_V_BASE``); its two topics' weights / DENSE_SCALE (``_V_W0``, ``_V_W1``). One row
+    per impression is one gather touching one or two cache lines, where a table per
+    field cost a cache miss each (a short step's impressions find them cold).
+
+    Extended in place as videos are uploaded (the buffer grows geometrically, so a step
     pays only for its new videos), and published as one tuple in ``tb["vid"]``: a
-    reader in another thread sees either the old tables or the new ones, never a mix.
+    reader in another thread sees either the old table or the new one, never a mix.
     """
     n = world.n_videos
     hit = tb.get("vid")
     if hit is not None and hit[0] == n and hit[1] is world.video_quality:
         return hit[2]
     have = hit[0] if hit is not None and hit[0] <= n and hit[1] is world.video_quality else 0
-    bufs = tb.get("vid_bufs") if have else None
-    if bufs is None or len(bufs[0]) < n:
+    buf = tb.get("vid_buf") if have else None
+    if buf is None or len(buf) < n:
         cap = max(n + n // 2, 1024)
-        new = (np.empty(cap, np.int32), np.empty(cap, np.float32), np.empty(cap, np.int32), np.empty(cap, np.complex64))
+        new = np.empty((cap, 5), np.int32)
         if have:
-            for a, b in zip(new, bufs):
-                a[:have] = b[:have]
-        bufs = tb["vid_bufs"] = new
+            new[:have] = buf[:have]
+        buf = tb["vid_buf"] = new
     sl = slice(have, n)
     L = tb["L"]
-    key, base, pt, pw = bufs
+    fbuf = buf.view(np.float32)
     k = world.video_country[sl].astype(np.int32) * L + world.video_language[sl]
-    key[sl] = k * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
+    buf[sl, _V_KEY] = k * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
     b = world.video_quality[sl].astype(np.float32) * np.float32(-Z_QUALITY)
     b += np.float32(-Z_INTEREST * (1.0 - INTEREST_MID) + Z_QUALITY * QUALITY_MID)
-    base[sl] = b
+    fbuf[sl, _V_BASE] = b
     vt, vw = world.video_topics, world.video_topic_w
     t = np.zeros((n - have, 2), np.int32)
     w = np.zeros((n - have, 2), np.float32)
     m = min(vt.shape[1], 2)
     t[:, :m] = np.maximum(vt[sl, :m], 0)
     w[:, :m] = np.where(vt[sl, :m] >= 0, vw[sl, :m], 0.0)
-    pt[sl] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
-    pw[sl].real, pw[sl].imag = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
-    out = (key[:n], base[:n], pt[:n], pw[:n])
+    buf[sl, _V_PT] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
+    fbuf[sl, _V_W0], fbuf[sl, _V_W1] = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
+    out = buf[:n]
     tb["vid"] = (n, world.video_quality, out)
     return out
 
 
-def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(affinity, ``viewer * T + main topic``: the cell of the first gather).
+def _affinity(
+    world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(affinity, ``viewer * T + main topic``: the cell of the first gather). ``rows``:
+    the videos' rows of :func:`_video_tables`, if gathered already.
 
     (``viewers`` and ``videos`` as intp: numpy converts any other index array
     to intp inside every gather, a hidden copy each time.)"""
     base = np.multiply(viewers, tb["T"])
-    _, _, vpt, vpw = _video_tables(world, tb)
-    pt = vpt.take(videos)  # one gather for both topics, one for both weights
+    if rows is None:
+        rows = _video_tables(world, tb).take(videos, axis=0)
+    pt = rows[:, _V_PT]  # both topics in one word
     t1 = np.right_shift(pt, 16)
     t1 = np.add(base, t1)  # (intp + int32: the cast happens inside the add)
-    pt &= np.int32(0xFFFF)
-    base += pt
-    pw = vpw.take(videos)
+    base += pt & np.int32(0xFFFF)
+    fw = rows.view(np.float32)
     dense = tb["dense"]
     # (uint8 x float32 gives float32: no separate conversion pass)
-    a = np.multiply(dense.take(base), pw.real)
-    a += np.multiply(dense.take(t1), pw.imag)
+    a = np.multiply(dense.take(base), fw[:, _V_W0])
+    a += np.multiply(dense.take(t1), fw[:, _V_W1])
     return a, base
 
 
@@ -426,16 +459,16 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     viewers, videos = np.asarray(viewers, dtype=np.intp), np.asarray(videos, dtype=np.intp)
     n = len(viewers)
     tb = _tables(world)
+    rows = _video_tables(world, tb).take(videos, axis=0)  # every per-video field, one gather
     # e = exp(-affinity / scale) = 1 - interest
-    e, cell = _affinity(world, tb, viewers, videos)
+    e, cell = _affinity(world, tb, viewers, videos, rows)
     e *= f32(-1.0 / AFFINITY_SCALE)
     np.exp(e, out=e)
-    vkey, vbase, _, _ = _video_tables(world, tb)
     vidkey = tb["vkey"].take(viewers)
-    vidkey += vkey.take(videos)
+    vidkey += rows[:, _V_KEY]
     # -z = -(match + video term + Z_INTEREST * (1 - e))
     nz = tb["neg_match"].take(vidkey)
-    nz += vbase.take(videos)
+    nz += rows.view(np.float32)[:, _V_BASE]
     ez = e * f32(Z_INTEREST)
     nz += ez
     # E = e^-z; appeal sig = 1 / (1 + E) in (0, 1): 0.5 at z = 0; 1 - sig = E sig
