@@ -542,9 +542,10 @@ def step(
             ratio += s.ratio
         # -- count ------------------------------------------------------------------------------
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
-        ids = ids_all.take(touched)
-        dt_ = delta.take(touched, axis=0)
-        watch = ratio.take(touched)
+        if len(touched) == len(delta):  # (the usual case: every entry got its slots' viewers)
+            ids, dt_, watch = ids_all, delta, ratio
+        else:
+            ids, dt_, watch = ids_all.take(touched), delta.take(touched, axis=0), ratio.take(touched)
         watch *= world.video_duration.take(ids)
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
         # lifetime counters of every entry (pool and catalogue), then the pool's tier counters

@@ -76,8 +76,11 @@ def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta
                         ht[t] += ev
         return
     e = _engagement(params, delta)
-    if not len(e) or not e.any():
+    hit = np.flatnonzero(e)
+    if not len(hit):
         return
+    if 2 * len(hit) < len(e):  # (rows without engagement add nothing: leave them out)
+        videos, e = videos.take(hit), e.take(hit)
     tags = world.video_tags.take(videos, axis=0)
     world.sound_trend += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[: world.n_sounds]
     if tags.size:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
