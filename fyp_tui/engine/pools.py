@@ -1041,8 +1041,12 @@ def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
     mm = np.concatenate([m, m])
     start = np.cumsum(count)
     start -= count
-    start[G:] -= start[G]  # each side's positions from 0
-    off = np.where(mm < count, np.floor(rng.random(2 * G) * count), 0).astype(np.intp)
+    nv = int(start[G])  # viewers in all
+    start[G:] -= nv  # each side's positions from 0
+    # a random offset in [0, count) where the window is not the whole group, else 0
+    # (truncation is floor here: the values are >= 0)
+    off = (rng.random(2 * G) * count).astype(np.intp)
+    off *= mm < count
     end = off + mm  # window [off, end) of [0, count), wrapping past count
     wrap = end - count  # > 0: the window goes on at 0
     w0 = np.maximum(wrap, 0)
@@ -1055,7 +1059,7 @@ def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
     starts[1, :, 0], lens[1, :, 0] = start + w0, off - w0
     starts[1, :, 1], lens[1, :, 1] = start + end, count - end
     pos = _ranges(starts.reshape(-1), lens.reshape(-1))
-    k, nv = int(m.sum()), int(cv.sum())
+    k = int(m.sum())
     return pos[:k], pos[k : 2 * k], pos[2 * k : k + nv], pos[k + nv :], m
 
 
