@@ -304,7 +304,9 @@ def _tables(world: World) -> dict:
         "T": T,
         "L": L,
         "K": K,
-        "vkey": (vkey * K).astype(np.intp),
+        # (the narrowest type that holds key * K + key: a short step's viewers are few and
+        # scattered, and a narrow table holds more of them per cache line)
+        "vkey": (vkey * K).astype(np.int16 if K * K < 2**15 else np.int32),
         # -z's (country, language, device) term, negated once here rather than per impression
         "neg_match": (-match).astype(np.float32).reshape(-1),
     }
@@ -464,8 +466,7 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     e, cell = _affinity(world, tb, viewers, videos, rows)
     e *= f32(-1.0 / AFFINITY_SCALE)
     np.exp(e, out=e)
-    vidkey = tb["vkey"].take(viewers)
-    vidkey += rows[:, _V_KEY]
+    vidkey = np.add(tb["vkey"].take(viewers), rows[:, _V_KEY], dtype=np.intp)
     # -z = -(match + video term + Z_INTEREST * (1 - e))
     nz = tb["neg_match"].take(vidkey)
     nz += rows.view(np.float32)[:, _V_BASE]
