@@ -201,9 +201,9 @@ class PoissonCounts:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms
         are ``u``: inversion on from ``K``; ``rng.poisson`` for the huge rates.
 
-        The next ``_TAIL_GRID`` values of each one's CDF are computed at once (a few
-        array passes, where a loop paid a dozen small calls per further count); the rare
-        viewer past them counts on one value at a time."""
+        For a few of them, the next ``_TAIL_GRID`` values of each one's CDF are computed
+        at once (a few array passes, where the loop paid a dozen small calls per further
+        count); the rare viewer past them, or many viewers, count on one value at a time."""
         c = np.full(len(rows), self.K, np.int64)
         lam = self.lam.take(rows)
         huge = lam > _HUGE_LAM
@@ -218,6 +218,9 @@ class PoissonCounts:
         for i in range(1, k + 1):
             pk = pk * lam / i
         cdf = self.cdf_last.take(rows.take(tail))
+        if len(tail) > _TAIL_GRID_ROWS:  # (many: the loop's passes shrink as rows finish)
+            c[tail] += _count_on(lam, uu, pk, cdf, k)
+            return c
         # P(count = k) and P(count <= k) for k = K ... K + G - 1, row by row
         pg = lam[:, None] / np.arange(self.K, self.K + _TAIL_GRID, dtype=np.float64)
         np.cumprod(pg, axis=1, out=pg)
@@ -232,8 +235,11 @@ class PoissonCounts:
         return c
 
 
-#: values of the CDF past the table computed at once for the viewers past it
+#: values of the CDF past the table computed at once for the viewers past it, when they
+#: are at most _TAIL_GRID_ROWS (a short step's few heavy users; a long step has thousands,
+#: for whom the one-value-at-a-time loop, over fewer rows each pass, is cheaper)
 _TAIL_GRID = 24
+_TAIL_GRID_ROWS = 256
 
 
 def _count_on(lam: np.ndarray, uu: np.ndarray, pk: np.ndarray, cdf: np.ndarray, k: int) -> np.ndarray:
