@@ -389,13 +389,12 @@ def _affinity(
     (``viewers`` and ``videos`` as intp: numpy converts any other index array
     to intp inside every gather, a hidden copy each time.)"""
     base = np.multiply(viewers, tb["T"])
-    if rows is None:
-        rows = _video_tables(world, tb).take(videos, axis=0)
-    pt = rows[:, _V_PT]  # both topics in one word
+    vr: np.ndarray = _video_tables(world, tb).take(videos, axis=0) if rows is None else rows
+    pt = vr[:, _V_PT]  # both topics in one word
     t1 = np.right_shift(pt, 16)
     t1 = np.add(base, t1)  # (intp + int32: the cast happens inside the add)
     base += pt & np.int32(0xFFFF)
-    fw = rows.view(np.float32)
+    fw = vr.view(np.float32)
     dense = tb["dense"]
     # (uint8 x float32 gives float32: no separate conversion pass)
     a = np.multiply(dense.take(base), fw[:, _V_W0])

@@ -528,10 +528,10 @@ def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, aft
     # the number of them it has reached, less one (-1: none), by one search each
     th = _MILESTONES.get(first)
     if th is None:
-        th = [first]
-        while th[-1] <= (2**63 - 1) // 10:
-            th.append(th[-1] * 10)
-        th = _MILESTONES[first] = np.array(th, np.int64)
+        levels = [first]
+        while levels[-1] <= (2**63 - 1) // 10:
+            levels.append(levels[-1] * 10)
+        th = _MILESTONES[first] = np.array(levels, np.int64)
     a = np.asarray(after).take(crossed)
     lvl_after = np.searchsorted(th, a, side="right")
     lvl_before = np.searchsorted(th, np.asarray(before).take(crossed), side="right")

@@ -415,7 +415,9 @@ def _plan(
     # thread than on two passing the GIL back and forth)
     cut = _cut(world.n_viewers, k)
     # per chunk (intp), then each impression marked control with probability control_fraction
-    targeted, control = _mark_control(params, rng, _sampler(world, params, dt).impressions(rng, cut))
+    drawn = _sampler(world, params, dt).impressions(rng, cut)
+    assert isinstance(drawn, list)  # (one array per chunk, as cut asks)
+    targeted, control = _mark_control(params, rng, drawn)
     n_control = len(control)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control
@@ -550,6 +552,7 @@ def step(
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
         # lifetime counters of every entry (pool and catalogue), then the pool's tier counters
         before = pools.apply_counts(world, ids, dt_, watch, tier=False)
+        assert before is not None  # (lifetime counters: their views before come back)
         pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
         counted = (ids[:n_pool], dt_[:n_pool])
         _followers(world, ids, dt_[:, Signal.FOLLOW])
