@@ -1,6 +1,6 @@
 """Engine speed: simulated impressions per second, and how the cost grows.
 
-    python benchmarks/bench_engine.py            # demo + record latency + large + scaling + checkpoint
+    python benchmarks/bench_engine.py            # demo + step lengths + record latency + large + scaling + checkpoint
     python benchmarks/bench_engine.py --quick    # demo only, shorter runs
 
 Prints figures; asserts nothing (tests never time anything). Worlds are built in
@@ -57,6 +57,37 @@ def measure(
         if best is None or row[0] > best[0]:
             best = row
     return best
+
+
+def step_speed(w, hours: float, minutes: float, repeats: int = 3) -> tuple[float, float]:
+    """Simulated hours per wall second and per CPU second of ``simulate.run`` at steps of
+    ``minutes``, best of ``repeats`` runs, each on a copy of ``w`` (warmed up already), so
+    every step length runs through the same simulated hours of the same world."""
+    p = EngineParams.from_world(w)
+    best_wall = best_cpu = 0.0
+    for i in range(repeats):
+        ww = w.copy()
+        c, t = time.process_time(), time.perf_counter()
+        simulate.run(ww, p, 2 + i, hours, step_minutes=minutes)
+        cpu, wall = time.process_time() - c, time.perf_counter() - t
+        best_wall = max(best_wall, hours / wall if wall > 0 else 0.0)
+        best_cpu = max(best_cpu, hours / cpu if cpu > 0 else 0.0)
+    return best_wall, best_cpu
+
+
+def step_lengths(w, hours: float, repeats: int) -> None:
+    """The same world at 5- and 60-minute steps: simulated hours per second and their ratio
+    (the step length must not cost much: issue 10 asks for at least 0.6)."""
+    w = w.copy()
+    simulate.run(w, EngineParams.from_world(w), 1, 12.0)  # the warm-up every figure here has
+    fast_wall, fast_cpu = step_speed(w, hours, 5.0, repeats)
+    slow_wall, slow_cpu = step_speed(w, hours, 60.0, repeats)
+    print(f"\nstep length (demo, scenario's threads, {hours:g} h after a 12 h warm-up, best of {repeats})")
+    print(
+        f"  simulated h per second: 5-minute steps {fast_wall:6.1f} wall {fast_cpu:6.1f} cpu;"
+        f" 60-minute steps {slow_wall:6.1f} wall {slow_cpu:6.1f} cpu;"
+        f" ratio 5/60 {fast_wall / slow_wall:.2f} wall {fast_cpu / slow_cpu:.2f} cpu"
+    )
 
 
 def line(label: str, cpu_rate: float, wall_rate: float, n: int, wall: float, cpu: float) -> None:
@@ -117,6 +148,7 @@ def main() -> None:
     for th in (1, 2):
         mark = " (scenario's)" if th == default else ""
         line(f"demo, {th} thread(s){mark}, {hours:g} h", *measure(w.copy(), hours, 12.0, th, args.repeats))
+    step_lengths(w, hours, args.repeats)
     record_latency(w)
     if args.quick:
         return

@@ -47,10 +47,11 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, nargs="+", default=[5.0, 60.0])
     a = ap.parse_args()
     marks = [h for h in (1, 2, 6, 12, 24, 48, 96, 168) if h <= a.hours]
-    results = {}
+    results, speed = {}, {}
     for m in a.minutes:
         rows, wall = run(a.scenario, a.seed, a.hours, m)
         results[m] = rows
+        speed[m] = a.hours / wall
         print(f"\n{a.scenario} seed {a.seed}, {m:g}-minute steps: {a.hours / wall:.1f} simulated h per wall s ({wall:.1f} s)")
         print(f"  {'hour':>5} {'live':>6} {'tier0 live':>10} {'t0 promoted':>11} {'t0 stalled':>10} {'bar0':>7}")
         for h in marks:
@@ -79,6 +80,7 @@ def main() -> None:
         print(f"  live at the end: {r[-1]['live'] / max(b[-1]['live'], 1):.2f}")
         print(f"  tier-0 pass rate: {pass_rate(r, 0, len(r)) / pass_rate(b, 0, len(b)):.2f}")
         print(f"  tier-0 bar at the end: {r[-1]['bars'][0]:.3f} vs {b[-1]['bars'][0]:.3f}")
+        print(f"  simulated h per wall s: {speed[m]:.1f} vs {speed[base]:.1f} (ratio {speed[m] / speed[base]:.2f})")
 
 
 if __name__ == "__main__":

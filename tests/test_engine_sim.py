@@ -161,18 +161,25 @@ def test_trending_lists_exclude_generic_tags(tiny_world):
 
 
 def test_control_slice_is_a_poisson_share_of_each_viewers_rate(tiny_world):
-    """The control impressions (drawn apart from the targeted ones: Poisson splitting)
-    are about control_fraction of the traffic, sorted by viewer, picked by activity."""
+    """The control impressions (each impression marked control with probability
+    control_fraction: Poisson splitting) are about control_fraction of the traffic,
+    sorted by viewer, picked by activity; the rest stay targeted, in their order."""
     w = tiny_world
     p = EngineParams.from_world(w)
     rate = simulate._rate(w, p)
-    v = simulate._control_viewers(w, p, np.random.default_rng(7), 200.0)
+    cut = [0, w.n_viewers // 3, w.n_viewers]
+    parts = simulate._sampler(w, p, 200.0).impressions(np.random.default_rng(6), cut)
+    targeted, v = simulate._mark_control(p, np.random.default_rng(7), parts)
     expected = p.control_fraction * rate.sum() * 200.0
     assert abs(len(v) - expected) < 5 * np.sqrt(expected)
     assert (np.diff(v) >= 0).all() and v.dtype == np.int32
     c = np.bincount(v, minlength=w.n_viewers)
     assert np.corrcoef(c, rate)[0, 1] > 0.8
-    again = simulate._control_viewers(w, p, np.random.default_rng(7), 200.0)
+    both = np.bincount(np.concatenate([*targeted, v]), minlength=w.n_viewers)
+    assert (both == np.bincount(np.concatenate(parts), minlength=w.n_viewers)).all()
+    for t, part, lo, hi in zip(targeted, parts, cut[:-1], cut[1:]):
+        assert ((t >= lo) & (t < hi)).all() and np.isin(t, part).all()
+    again = simulate._mark_control(p, np.random.default_rng(7), parts)[1]
     assert (again == v).all()
 
 

@@ -113,6 +113,12 @@ def activity(world: World, impressions_per_viewer_hour: float | None = None) -> 
 _HUGE_LAM = 30.0
 
 
+def _uniform32(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` uniform 32-bit words (uint32): the two halves of ``n / 2`` raw 64-bit draws."""
+    raw = rng.bit_generator.random_raw((n + 1) // 2)
+    return raw.astype("<u8", copy=False).view("<u4")[:n]
+
+
 def _join(parts: list[np.ndarray]) -> np.ndarray:
     if len(parts) < 2:
         return parts[0] if parts else np.zeros(0, np.intp)
@@ -122,11 +128,12 @@ def _join(parts: list[np.ndarray]) -> np.ndarray:
 class PoissonCounts:
     """Draws one Poisson(``lam[i]``) count per viewer, fast, for a fixed ``lam``.
 
-    Inversion of one float32 uniform per viewer against the first ``K`` values of
-    each viewer's cumulative distribution, tabulated once (the audience's rates and
-    the step length stay fixed during a run); the few viewers past the table go on
-    by inversion from there. Exactly Poisson up to float32 rounding of the CDF
-    (about 1e-7), and several times cheaper than ``rng.poisson`` over a large audience.
+    Inversion of one 32-bit uniform per viewer against the first ``K`` values of
+    each viewer's cumulative distribution, tabulated once as 32-bit thresholds (the
+    audience's rates and the step length stay fixed during a run); the few viewers
+    past the table go on by inversion from there. Exactly Poisson up to the 2**-32
+    rounding of the CDF, and several times cheaper than ``rng.poisson`` over a large
+    audience.
     """
 
     K = 6
@@ -138,10 +145,13 @@ class PoissonCounts:
         cdf = p.copy()
         rows = []
         for k in range(self.K):
-            rows.append(cdf.astype(np.float32))
+            rows.append(cdf)
             p = p * lam / (k + 1)
             cdf = cdf + p
-        self.cdf = np.stack(rows)  # [K, N]: P(count <= k)
+        self.cdf_last = rows[-1]  # P(count <= K - 1), where the tail goes on
+        #: [K, N]: ``count > k`` exactly when the viewer's uniform 32-bit word ``u >= t[k]``
+        #: (``t = P(count <= k) 2**32``, rounded; capped at 2**32 - 1, a 2**-32 error)
+        self.t = np.minimum(np.rint(np.stack(rows) * 2.0**32), 2.0**32 - 1).astype(np.uint32)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """The count of each viewer (int64)."""
@@ -155,18 +165,31 @@ class PoissonCounts:
         ``cut``: viewer bounds ``[0, c1, ..., N]``; then a list of the impressions of
         each range of viewers ``cut[i] <= v < cut[i + 1]``, in the same order.
 
-        ``count > k`` exactly when ``u > P(count <= k)``: one comparison of the whole
-        audience per level, and no per-viewer gathers."""
-        u = rng.random(len(self.lam), dtype=np.float32)
+        ``count > k`` exactly when ``u >= t[k]``: one comparison of the whole audience
+        for the first level; a next level compares the whole audience again only while
+        the level before holds many viewers, else only those (a count past ``k + 1``
+        is past ``k``: the same viewers either way), so a short step, where most
+        viewers make no impression, pays about one pass, not ``K``."""
+        N = len(self.lam)
+        u = _uniform32(rng, N)
+        t = self.t
         levels = []
+        at = np.flatnonzero(u >= t[0])
         for k in range(self.K):
-            at = np.flatnonzero(u > self.cdf[k])
+            if k:
+                if 4 * len(at) > N:
+                    at = np.flatnonzero(u >= t[k])
+                else:
+                    at = at[u.take(at) >= t[k].take(at)]
             if not len(at):
                 break
             levels.append(at)
         if len(levels) == self.K:  # past the table: a few heavy users count on
             rows = levels[-1]
-            more = self._tail(rng, rows, u.take(rows)) - self.K
+            uu = u.take(rows).astype(np.float64)
+            uu += 0.5
+            uu *= 2.0**-32
+            more = self._tail(rng, rows, uu) - self.K
             levels.append(np.repeat(rows, more))  # (sorted: rows are)
         if cut is None:
             return _join(levels)
@@ -176,7 +199,11 @@ class PoissonCounts:
 
     def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms
-        are ``u``: inversion on from ``K``; ``rng.poisson`` for the huge rates."""
+        are ``u``: inversion on from ``K``; ``rng.poisson`` for the huge rates.
+
+        For a few of them, the next ``_TAIL_GRID`` values of each one's CDF are computed
+        at once (a few array passes, where the loop paid a dozen small calls per further
+        count); the rare viewer past them, or many viewers, count on one value at a time."""
         c = np.full(len(rows), self.K, np.int64)
         lam = self.lam.take(rows)
         huge = lam > _HUGE_LAM
@@ -190,29 +217,55 @@ class PoissonCounts:
         pk = np.exp(-lam)
         for i in range(1, k + 1):
             pk = pk * lam / i
-        cdf = self.cdf[k].take(rows.take(tail)).astype(np.float64)
-        at = np.arange(len(tail))  # the tail viewers still counting (their rows in tail)
-        extra = np.zeros(len(tail), np.int64)
-        up = np.zeros(len(tail), np.int64)  # per row of ``at``: its count so far past K
-        while True:  # count = K + #{k >= K: u > P(count <= k)} (the CDF rises)
-            k += 1
-            pk *= lam
-            pk /= k
-            cdf += pk
-            above = uu > cdf
-            n_above = np.count_nonzero(above)
-            up += above
-            if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
-                break
-            # drop the finished rows only once half of them are: six gathers cost
-            # more than a few more plain passes over rows that are done
-            if 2 * n_above < len(at):
-                extra[at] = up
-                more = np.flatnonzero(above)
-                at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
-        extra[at] = up
-        c[tail] += extra
+        cdf = self.cdf_last.take(rows.take(tail))
+        if len(tail) > _TAIL_GRID_ROWS:  # (many: the loop's passes shrink as rows finish)
+            c[tail] += _count_on(lam, uu, pk, cdf, k)
+            return c
+        # P(count = k) and P(count <= k) for k = K ... K + G - 1, row by row
+        pg = lam[:, None] / np.arange(self.K, self.K + _TAIL_GRID, dtype=np.float64)
+        np.cumprod(pg, axis=1, out=pg)
+        pg *= pk[:, None]
+        cg = np.cumsum(pg, axis=1)
+        cg += cdf[:, None]
+        up = np.count_nonzero(uu[:, None] > cg, axis=1)  # count = K + #{k >= K: u > P(count <= k)}
+        far = np.flatnonzero(up == _TAIL_GRID)  # past the grid: count on
+        if len(far):
+            up[far] += _count_on(lam[far], uu[far], pg[far, -1], cg[far, -1], self.K + _TAIL_GRID - 1)
+        c[tail] += up
         return c
+
+
+#: values of the CDF past the table computed at once for the viewers past it, when they
+#: are at most _TAIL_GRID_ROWS (a short step's few heavy users; a long step has thousands,
+#: for whom the one-value-at-a-time loop, over fewer rows each pass, is cheaper)
+_TAIL_GRID = 24
+_TAIL_GRID_ROWS = 256
+
+
+def _count_on(lam: np.ndarray, uu: np.ndarray, pk: np.ndarray, cdf: np.ndarray, k: int) -> np.ndarray:
+    """``#{j > k: uu > P(count <= j)}`` per row, from ``pk = P(count = k)`` and ``cdf = P(count <= k)``."""
+    at = np.arange(len(lam))  # the rows still counting
+    extra = np.zeros(len(lam), np.int64)
+    up = np.zeros(len(lam), np.int64)  # per row of ``at``: its count so far
+    cdf, pk = cdf.copy(), pk.copy()
+    while True:  # (the CDF rises)
+        k += 1
+        pk *= lam
+        pk /= k
+        cdf += pk
+        above = uu > cdf
+        n_above = np.count_nonzero(above)
+        up += above
+        if n_above == 0 or k > 50 * _HUGE_LAM:  # (u within rounding of 1: stop)
+            break
+        # drop the finished rows only once half of them are: six gathers cost
+        # more than a few more plain passes over rows that are done
+        if 2 * n_above < len(at):
+            extra[at] = up
+            more = np.flatnonzero(above)
+            at, uu, cdf, pk, lam, up = at[more], uu[more], cdf[more], pk[more], lam[more], up[more]
+    extra[at] = up
+    return extra
 
 
 def _large_screen(world: World) -> np.ndarray:
@@ -257,7 +310,9 @@ def _tables(world: World) -> dict:
         "T": T,
         "L": L,
         "K": K,
-        "vkey": (vkey * K).astype(np.intp),
+        # (the narrowest type that holds key * K + key: a short step's viewers are few and
+        # scattered, and a narrow table holds more of them per cache line)
+        "vkey": (vkey * K).astype(np.int16 if K * K < 2**15 else np.int32),
         # -z's (country, language, device) term, negated once here rather than per impression
         "neg_match": (-match).astype(np.float32).reshape(-1),
     }
@@ -275,67 +330,75 @@ def prepare(world: World) -> None:
 DENSE_SCALE = 255.0
 
 
-def _video_tables(world: World, tb: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per video ``(key, base, pt, pw)``: its (country, language, long) key; minus its
-    appeal's video term ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 -
-    INTEREST_MID))``; its two topics packed in one int32 (``pt``) and their weights /
-    DENSE_SCALE in one complex64 (``pw``).
+#: columns of the per-video table (:func:`_video_tables`): 4-byte words, the last three float32
+_V_PT, _V_KEY, _V_BASE, _V_W0, _V_W1 = range(5)
 
-    Extended in place as videos are uploaded (buffers grow geometrically, so a step
+
+def _video_tables(world: World, tb: dict) -> np.ndarray:
+    """Per video, one row of five 4-byte words (``[n, 5]`` int32; the last three hold
+    float32 bits, read through ``.view(np.float32)``): its two topics packed in one int32
+    (``_V_PT``); its (country, language, long) key (``_V_KEY``); minus its appeal's video
+    term ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 - INTEREST_MID))``
+    (``_V_BASE``); its two topics' weights / DENSE_SCALE (``_V_W0``, ``_V_W1``). One row
+    per impression is one gather touching one or two cache lines, where a table per
+    field cost a cache miss each (a short step's impressions find them cold).
+
+    Extended in place as videos are uploaded (the buffer grows geometrically, so a step
     pays only for its new videos), and published as one tuple in ``tb["vid"]``: a
-    reader in another thread sees either the old tables or the new ones, never a mix.
+    reader in another thread sees either the old table or the new one, never a mix.
     """
     n = world.n_videos
     hit = tb.get("vid")
     if hit is not None and hit[0] == n and hit[1] is world.video_quality:
         return hit[2]
     have = hit[0] if hit is not None and hit[0] <= n and hit[1] is world.video_quality else 0
-    bufs = tb.get("vid_bufs") if have else None
-    if bufs is None or len(bufs[0]) < n:
+    buf = tb.get("vid_buf") if have else None
+    if buf is None or len(buf) < n:
         cap = max(n + n // 2, 1024)
-        new = (np.empty(cap, np.int32), np.empty(cap, np.float32), np.empty(cap, np.int32), np.empty(cap, np.complex64))
+        new = np.empty((cap, 5), np.int32)
         if have:
-            for a, b in zip(new, bufs):
-                a[:have] = b[:have]
-        bufs = tb["vid_bufs"] = new
+            new[:have] = buf[:have]
+        buf = tb["vid_buf"] = new
     sl = slice(have, n)
     L = tb["L"]
-    key, base, pt, pw = bufs
+    fbuf = buf.view(np.float32)
     k = world.video_country[sl].astype(np.int32) * L + world.video_language[sl]
-    key[sl] = k * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
+    buf[sl, _V_KEY] = k * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
     b = world.video_quality[sl].astype(np.float32) * np.float32(-Z_QUALITY)
     b += np.float32(-Z_INTEREST * (1.0 - INTEREST_MID) + Z_QUALITY * QUALITY_MID)
-    base[sl] = b
+    fbuf[sl, _V_BASE] = b
     vt, vw = world.video_topics, world.video_topic_w
     t = np.zeros((n - have, 2), np.int32)
     w = np.zeros((n - have, 2), np.float32)
     m = min(vt.shape[1], 2)
     t[:, :m] = np.maximum(vt[sl, :m], 0)
     w[:, :m] = np.where(vt[sl, :m] >= 0, vw[sl, :m], 0.0)
-    pt[sl] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
-    pw[sl].real, pw[sl].imag = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
-    out = (key[:n], base[:n], pt[:n], pw[:n])
+    buf[sl, _V_PT] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
+    fbuf[sl, _V_W0], fbuf[sl, _V_W1] = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
+    out = buf[:n]
     tb["vid"] = (n, world.video_quality, out)
     return out
 
 
-def _affinity(world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(affinity, ``viewer * T + main topic``: the cell of the first gather).
+def _affinity(
+    world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(affinity, ``viewer * T + main topic``: the cell of the first gather). ``rows``:
+    the videos' rows of :func:`_video_tables`, if gathered already.
 
     (``viewers`` and ``videos`` as intp: numpy converts any other index array
     to intp inside every gather, a hidden copy each time.)"""
     base = np.multiply(viewers, tb["T"])
-    _, _, vpt, vpw = _video_tables(world, tb)
-    pt = vpt.take(videos)  # one gather for both topics, one for both weights
+    vr: np.ndarray = _video_tables(world, tb).take(videos, axis=0) if rows is None else rows
+    pt = vr[:, _V_PT]  # both topics in one word
     t1 = np.right_shift(pt, 16)
     t1 = np.add(base, t1)  # (intp + int32: the cast happens inside the add)
-    pt &= np.int32(0xFFFF)
-    base += pt
-    pw = vpw.take(videos)
+    base += pt & np.int32(0xFFFF)
+    fw = vr.view(np.float32)
     dense = tb["dense"]
     # (uint8 x float32 gives float32: no separate conversion pass)
-    a = np.multiply(dense.take(base), pw.real)
-    a += np.multiply(dense.take(t1), pw.imag)
+    a = np.multiply(dense.take(base), fw[:, _V_W0])
+    a += np.multiply(dense.take(t1), fw[:, _V_W1])
     return a, base
 
 
@@ -403,16 +466,15 @@ def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: n
     viewers, videos = np.asarray(viewers, dtype=np.intp), np.asarray(videos, dtype=np.intp)
     n = len(viewers)
     tb = _tables(world)
+    rows = _video_tables(world, tb).take(videos, axis=0)  # every per-video field, one gather
     # e = exp(-affinity / scale) = 1 - interest
-    e, cell = _affinity(world, tb, viewers, videos)
+    e, cell = _affinity(world, tb, viewers, videos, rows)
     e *= f32(-1.0 / AFFINITY_SCALE)
     np.exp(e, out=e)
-    vkey, vbase, _, _ = _video_tables(world, tb)
-    vidkey = tb["vkey"].take(viewers)
-    vidkey += vkey.take(videos)
+    vidkey = np.add(tb["vkey"].take(viewers), rows[:, _V_KEY], dtype=np.intp)
     # -z = -(match + video term + Z_INTEREST * (1 - e))
     nz = tb["neg_match"].take(vidkey)
-    nz += vbase.take(videos)
+    nz += rows.view(np.float32)[:, _V_BASE]
     ez = e * f32(Z_INTEREST)
     nz += ez
     # E = e^-z; appeal sig = 1 / (1 + E) in (0, 1): 0.5 at z = 0; 1 - sig = E sig

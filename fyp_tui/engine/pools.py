@@ -118,7 +118,8 @@ def promotion_bar(params: EngineParams, tiers, world: World | None) -> np.ndarra
     the bars in force in ``world`` (see :func:`adapt_bars`); ``None`` gives the
     scenario's starting bars (say so where you show them)."""
     bars = np.array([*current_bars(world, params), np.inf])
-    return bars[np.clip(np.asarray(tiers, dtype=np.int64), 0, params.top_tier)]
+    # (minimum of maximum: np.clip costs several times more per call, the same values)
+    return bars[np.minimum(np.maximum(np.asarray(tiers, dtype=np.int64), 0), params.top_tier)]
 
 
 def _note_decisions(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
@@ -148,21 +149,26 @@ def adapt_bars(world: World, params: EngineParams, dt: float) -> None:
     """
     if params.bar_rate <= 0 or not dt > 0:
         return
+    # (plain Python floats: a handful of numbers, each the same IEEE operation as numpy's)
     K = params.n_bounded
     pending = world.extra.pop(PENDING_KEY, None)
-    new = np.zeros(2 * K) if not (isinstance(pending, list) and len(pending) == 2 * K) else np.array(pending, float)
+    new = [float(x) for x in pending] if isinstance(pending, list) and len(pending) == 2 * K else [0.0] * (2 * K)
     ev = world.extra.get(EVIDENCE_KEY)
-    old = np.array(ev, float) if isinstance(ev, list) and len(ev) == 2 * K else np.zeros(2 * K)
-    tally = old * 0.5 ** (dt / params.bar_window_hours) + new
-    world.extra[EVIDENCE_KEY] = [round(float(x), 6) for x in tally]
+    old = [float(x) for x in ev] if isinstance(ev, list) and len(ev) == 2 * K else [0.0] * (2 * K)
+    f = 0.5 ** (dt / params.bar_window_hours)
+    tally = [o * f + x for o, x in zip(old, new)]
+    world.extra[EVIDENCE_KEY] = [round(x, 6) for x in tally]
     up, n = tally[:K], tally[K:]
-    share = np.array(params.promote_share, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        err = np.where(n > 0, up / np.maximum(n, 1e-12) - share, 0.0)
-    # little evidence moves a bar little (a few decisions are mostly noise)
-    err *= n / (n + 5.0)
-    bars = current_bars(world, params) + params.bar_rate * dt * err
-    world.extra[BARS_KEY] = [round(float(b), 6) for b in np.clip(bars, -2.0, 4.0)]
+    step = params.bar_rate * dt
+    b = world.extra.get(BARS_KEY)
+    bars = [float(x) for x in b] if isinstance(b, list) and len(b) == K else [float(x) for x in params.bars]
+    out = []
+    for bar, u, m, share in zip(bars, up, n, params.promote_share):
+        err = u / max(m, 1e-12) - float(share) if m > 0 else 0.0
+        # little evidence moves a bar little (a few decisions are mostly noise)
+        err *= m / (m + 5.0)
+        out.append(round(min(max(bar + step * err, -2.0), 4.0), 6))
+    world.extra[BARS_KEY] = out
 
 
 def tier_budget(params: EngineParams, tiers) -> np.ndarray:
@@ -272,22 +278,60 @@ def _served_rows(videos: np.ndarray, served: tuple[np.ndarray, np.ndarray] | Non
 def _subsample(inc: np.ndarray, n: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
     """Counter increments ``[k, N_SIGNALS]`` thinned to their first ``n`` impressions:
     each signal's count hypergeometric (impressions in a batch are exchangeable). Rows
-    already at ``n`` impressions are kept as they are."""
+    already at ``n`` impressions are kept as they are.
+
+    One draw for every (row, signal) whose thinned count is not certain (neither none
+    nor all of the row's impressions carry the signal), not one call per signal."""
     out = inc.copy()
     part = np.flatnonzero(n < inc[:, VIEW])
     if len(part) == 0:
         return out
     if rng is None:
         raise ValueError("a look inside a batch of impressions needs an rng")
-    views = inc[part, VIEW]
-    take = n[part]
-    for s in range(N_SIGNALS):
-        if s == VIEW:
-            continue
-        good = np.clip(inc[part, s], 0, views)
-        if good.any():
-            out[part, s] = rng.hypergeometric(good, views - good, take)
-    out[part, VIEW] = take
+    views = inc[part, VIEW][:, None]
+    take = np.broadcast_to(n[part][:, None], (len(part), N_SIGNALS))
+    good = np.minimum(np.maximum(inc[part], 0), views)
+    res = np.where(good >= views, take, 0)
+    r, s = np.nonzero((good > 0) & (good < views))
+    if len(r):
+        g = good[r, s]
+        res[r, s] = rng.hypergeometric(g, views[r, 0] - g, take[r, s])
+    res[:, VIEW] = take[:, 0]
+    out[part] = res
+    return out
+
+
+def _counts_at_looks(
+    delta: np.ndarray,
+    base: np.ndarray,
+    looks: np.ndarray,
+    rows: np.ndarray,
+    js: np.ndarray,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
+    """The tier counts at each crossed look ``(rows[i], js[i])`` (sorted by row, then
+    look): the counts before the batch ``base`` plus the batch's ``delta`` thinned to
+    the look (:func:`_subsample`), nested from each row's last crossed look down (the
+    first ``q`` impressions of the batch are a subset of its first ``q' > q``).
+
+    A row's crossed looks are consecutive pairs; round ``r`` thins every row's
+    ``r``-th look from its last at once (one round for most steps)."""
+    k = len(rows)
+    out = np.empty((k, N_SIGNALS), np.int64)
+    if k == 0:
+        return out
+    last = np.empty(k, np.intp)  # index of each pair's row's last pair
+    new_row = np.ones(k, bool)
+    np.not_equal(rows[1:], rows[:-1], out=new_row[:-1])
+    ends = np.flatnonzero(new_row)  # each row's last pair
+    last[:] = np.repeat(ends, np.diff(ends, prepend=-1))
+    back = last - np.arange(k)  # 0 for a row's last look, 1 for the one before ...
+    inc = delta.copy()
+    for r in range(int(back.max()) + 1):
+        at = np.flatnonzero(back == r)
+        rr = rows[at]
+        inc[rr] = _subsample(inc[rr], looks[rr, js[at]] - base[rr, VIEW], rng)
+        out[at] = base[rr] + inc[rr]
     return out
 
 
@@ -352,32 +396,26 @@ def decide(
         )
         if len(videos) == 0:
             return []
-    m, L = crossed.shape
+    m = len(videos)
     now_counts = world.video_tier_counts[videos]
     base = now_counts - delta
-    # the counts at each crossed look: nested thinning of the batch, from the last look down
-    at = np.zeros((m, L, N_SIGNALS), np.int64)
-    inc = delta.copy()
-    for j in range(L - 1, -1, -1):
-        rows = np.flatnonzero(crossed[:, j])
-        if len(rows) == 0:
-            continue
-        if served is None:  # looked at with the counts now
-            at[rows, j] = now_counts[rows]
-            continue
-        inc[rows] = _subsample(inc[rows], looks[rows, j] - base[rows, VIEW], rng)
-        at[rows, j] = base[rows] + inc[rows]
+    # every crossed look (row, look), by row then look, with the counts at it
+    pr, pj = np.nonzero(crossed)
+    at = now_counts[pr] if served is None else _counts_at_looks(delta, base, looks, pr, pj, rng)
     code = np.full(m, KEEP, np.int8)
     look_at = np.full(m, -1, np.int64)
+    pair = np.full(m, -1, np.intp)  # the pair a row was decided at
     w, z = params.weight_vector(), params.z
-    for j in range(L):
-        rows = np.flatnonzero(crossed[:, j] & (code == KEEP))
-        if len(rows) == 0:
-            continue
-        _s, lcb, ucb = score_counts(at[rows, j], w, z)
-        c = decide_codes(tier[rows], status[rows], at[rows, j, VIEW], lcb, ucb, np.ones(len(rows)), params, world)
-        code[rows] = c
-        look_at[rows[c != KEEP]] = j
+    if len(pr):
+        # each look judged on its own counts (a pure rule), then per row the first that decides
+        p_score, p_lcb, p_ucb = score_counts(at, w, z)
+        c = decide_codes(tier[pr], status[pr], at[:, VIEW], p_lcb, p_ucb, np.ones(len(pr)), params, world)
+        dec = np.flatnonzero(c != KEEP)
+        starts = np.ones(len(dec), bool)
+        np.not_equal(pr[dec[1:]], pr[dec[:-1]], out=starts[1:])
+        first = dec[starts]
+        rws = pr[first]
+        code[rws], look_at[rws], pair[rws] = c[first], pj[first], first
     fade = (code == KEEP) & (hot < params.fade_floor)
     code[fade] = STALL_FADED
     hit = np.flatnonzero(code != KEEP)
@@ -385,8 +423,14 @@ def decide(
         return []
     v, t, c = videos[hit], tier[hit], code[hit]
     j = look_at[hit]
-    used = np.where((j >= 0)[:, None], at[hit, np.maximum(j, 0)], now_counts[hit])
-    score, lcb, ucb = score_counts(used, w, z)
+    judged_at = np.flatnonzero(j >= 0)
+    if len(judged_at) == len(hit):  # (the usual case: no fade) the scores of the deciding looks
+        ph = pair.take(hit)
+        used, score, lcb, ucb = at.take(ph, axis=0), p_score.take(ph), p_lcb.take(ph), p_ucb.take(ph)
+    else:
+        used = now_counts[hit]
+        used[judged_at] = at[pair[hit[judged_at]]]
+        score, lcb, ucb = score_counts(used, w, z)
     bar = promotion_bar(params, t, world)
     judged = c != STALL_FADED
     _note_decisions(world, params, t[judged], c[judged] == PROMOTE)
@@ -398,7 +442,7 @@ def decide(
     # the look's time: where its impressions fall in the batch (linear in the batch)
     t0 = float(now) if since is None else float(since)
     d_views = np.maximum(delta[hit, VIEW], 1)
-    frac = np.clip((used[:, VIEW] - base[hit, VIEW]) / d_views, 0.0, 1.0)
+    frac = np.minimum(np.maximum((used[:, VIEW] - base[hit, VIEW]) / d_views, 0.0), 1.0)
     when = t0 + (float(now) - t0) * frac
     world.video_tier[pv] = new_tier
     world.video_status[pv] = np.where(new_tier >= params.top_tier, np.int8(TOP), np.int8(ACTIVE))
@@ -437,40 +481,63 @@ def apply_counts(
     watch_seconds: np.ndarray,
     *,
     tier: bool = True,
-) -> None:
+    lifetime: bool = True,
+) -> np.ndarray | None:
     """Add per-video counter deltas ``[k, N_SIGNALS]`` (distinct ``videos``) to lifetime
-    counters and, with ``tier``, to the current tier's counters."""
+    counters (unless not ``lifetime``) and, with ``tier``, to the current tier's
+    counters. Returns the lifetime views before (None without ``lifetime``)."""
     videos = np.asarray(videos, dtype=np.intp)
-    _add_rows(world.video_counts, videos, delta)
-    world.video_watch_seconds[videos] += watch_seconds
+    before = None
+    if lifetime:
+        before = _add_rows(world.video_counts, videos, delta, VIEW)
+        world.video_watch_seconds[videos] += watch_seconds
     if tier:
         _add_rows(world.video_tier_counts, videos, delta)
         world.video_tier_watch_seconds[videos] += watch_seconds
     world.video_dirty[videos] = True
+    return before
 
 
-def _add_rows(a: np.ndarray, rows: np.ndarray, delta: np.ndarray) -> None:
+def _add_rows(a: np.ndarray, rows: np.ndarray, delta: np.ndarray, col: int | None = None) -> np.ndarray | None:
     """``a[rows] += delta`` for distinct ``rows`` of a 2-D array; on a C-contiguous one the
-    rows are written back as single opaque records (about a quarter cheaper)."""
+    rows are written back as single opaque records (about a quarter cheaper). With
+    ``col``: returns that column of the rows before the addition."""
     if a.ndim != 2 or not a.flags.c_contiguous:
+        old = a[rows, col] if col is not None else None
         a[rows] += delta
-        return
+        return old
     new = a.take(rows, axis=0)
+    old = new[:, col].copy() if col is not None else None
     new += delta
     rec = np.dtype((np.void, a.shape[1] * a.itemsize))
     a.view(rec).reshape(-1)[rows] = new.view(rec).reshape(-1)
+    return old
+
+
+_MILESTONES: dict[int, np.ndarray] = {}
 
 
 def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, after: np.ndarray, now: float) -> list[Event]:
     """Milestone events for videos whose lifetime views crossed 1k, 10k, 100k ... (the highest one)."""
     first = params.first_milestone
-    crossed = after >= first
-    if not crossed.any():
+    after = np.asarray(after)
+    crossed = np.flatnonzero(after >= first)
+    if not len(crossed):
         return []
-    lvl_after = np.floor(np.log10(np.maximum(after, 1) / first) + 1e-12)
-    lvl_before = np.where(before >= first, np.floor(np.log10(np.maximum(before, 1) / first) + 1e-12), -1)
-    hit = np.flatnonzero(crossed & (lvl_after > lvl_before))
-    return [Milestone(time=float(now), video=int(videos[i]), views=int(first * 10 ** int(lvl_after[i]))) for i in hit]
+    # the milestones as integers (first, 10 first, ... up to int64): a video's level is
+    # the number of them it has reached, less one (-1: none), by one search each
+    th = _MILESTONES.get(first)
+    if th is None:
+        levels = [first]
+        while levels[-1] <= (2**63 - 1) // 10:
+            levels.append(levels[-1] * 10)
+        th = _MILESTONES[first] = np.array(levels, np.int64)
+    a = np.asarray(after).take(crossed)
+    lvl_after = np.searchsorted(th, a, side="right")
+    lvl_before = np.searchsorted(th, np.asarray(before).take(crossed), side="right")
+    hit = np.flatnonzero(lvl_after > lvl_before)
+    views = th.take(lvl_after.take(hit) - 1).tolist()
+    return [Milestone(time=float(now), video=int(v), views=int(x)) for v, x in zip(np.asarray(videos).take(crossed.take(hit)).tolist(), views)]
 
 
 def record(
@@ -560,13 +627,14 @@ def reignite(
     if not hot_sound.any() and not hot_tag.any():
         return []
     # each eligible video comes back with probability p: draw that first, over every
-    # stalled video (one uniform each), then check the few drawn (the same law as
-    # checking every stalled video, then drawing)
+    # video (a binomial count of them, then which ones), then check the few drawn (the
+    # same law as checking every video, then drawing; no pass over all of them)
     p = -np.expm1(-params.reignite_rate * dt)  # (a rate per hour, whatever the step length)
-    stalled = np.flatnonzero(world.video_status[:n] == STALLED)
-    if len(stalled) == 0:
+    k = int(rng.binomial(n, p)) if n else 0
+    if k == 0:
         return []
-    stalled = stalled[rng.random(len(stalled), dtype=np.float32) < np.float32(p)]
+    drawn = np.sort(rng.choice(n, size=k, replace=False))
+    stalled = drawn[world.video_status[drawn] == STALLED]
     old = (now - world.video_tier_entered[stalled]) >= params.reignite_cooldown_hours
     stalled = stalled[old]
     by_sound = hot_sound[world.video_sound[stalled]]
@@ -629,7 +697,7 @@ def serving_demand(
     t1 = now + dt / 2
     since = t1 - world.video_tier_entered[ids]
     fresh = world.video_tier_counts[ids, VIEW] == 0
-    span = np.clip(np.where(fresh, since, np.minimum(since, dt)), 0.0, 2.0 * dt)
+    span = np.minimum(np.maximum(np.where(fresh, since, np.minimum(since, dt)), 0.0), 2.0 * dt)
     want = np.minimum(budget * (span / fill_hours(params)[tier]), remaining.astype(np.float64))
     want *= heat(world, params, ids, now)
     th = sound_heat[world.video_sound[ids]] if len(sound_heat) else np.zeros(len(ids))
@@ -835,6 +903,20 @@ def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.diff(c, prepend=np.int64(0))
 
 
+def _systematic_hits(w: np.ndarray, scale: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`systematic_counts` of ``w * scale`` (up to the rounding of the scaling, done
+    on the running sum), as the entries with a count and their counts: fewer passes over
+    a long, mostly missed ``w`` (the catalogue)."""
+    c = np.cumsum(w)
+    c *= scale
+    c += rng.random()
+    np.floor(c, out=c)
+    d = c.copy()
+    np.subtract(c[1:], c[:-1], out=d[1:])  # (whole numbers: exact differences)
+    hit = np.flatnonzero(d)
+    return hit, d.take(hit).astype(np.int64)
+
+
 def allocate(
     world: World,
     params: EngineParams,
@@ -889,7 +971,8 @@ def allocate(
     # targeted: each video at most its demand (lower tiers first when supply is short)
     with np.errstate(invalid="ignore"):
         w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, want, world.video_tier_entered[ids])
-    w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
+    if not np.isfinite(w).all():  # (rare: np.nan_to_num costs more than the check)
+        w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
     alloc = systematic_counts(w, rng)
     np.minimum(alloc, np.where(bounded, left, np.iinfo(np.int64).max), out=alloc)
     np.maximum(alloc, 0, out=alloc)
@@ -958,8 +1041,12 @@ def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
     mm = np.concatenate([m, m])
     start = np.cumsum(count)
     start -= count
-    start[G:] -= start[G]  # each side's positions from 0
-    off = np.where(mm < count, np.floor(rng.random(2 * G) * count), 0).astype(np.intp)
+    nv = int(start[G])  # viewers in all
+    start[G:] -= nv  # each side's positions from 0
+    # a random offset in [0, count) where the window is not the whole group, else 0
+    # (truncation is floor here: the values are >= 0)
+    off = (rng.random(2 * G) * count).astype(np.intp)
+    off *= mm < count
     end = off + mm  # window [off, end) of [0, count), wrapping past count
     wrap = end - count  # > 0: the window goes on at 0
     w0 = np.maximum(wrap, 0)
@@ -972,7 +1059,7 @@ def _pair_counts(cv: np.ndarray, cs: np.ndarray, rng: np.random.Generator):
     starts[1, :, 0], lens[1, :, 0] = start + w0, off - w0
     starts[1, :, 1], lens[1, :, 1] = start + end, count - end
     pos = _ranges(starts.reshape(-1), lens.reshape(-1))
-    k, nv = int(m.sum()), int(cv.sum())
+    k = int(m.sum())
     return pos[:k], pos[k : 2 * k], pos[2 * k : k + nv], pos[k + nv :], m
 
 
@@ -1106,41 +1193,143 @@ def group_counts(world: World, groups: np.ndarray, per_entry: np.ndarray) -> np.
     return np.bincount(groups, weights=per_entry, minlength=G)[:G].astype(np.int64)
 
 
+@dataclass
+class CatalogueWeights:
+    """Every video's catalogue weight (:func:`catalogue_allocation`) but for its age
+    factor's common part: ``2^((upload - ref) / half_life) x (1 + creator_boost x reach)
+    x catalogue_tier_boost^tier`` for a stalled video, 0 for any other. The weight at
+    ``now`` is this times ``2^((ref - now) / half_life)``, one factor for every video,
+    which normalising takes out: the same weights, to float rounding, without
+    recomputing them over the whole catalogue each step.
+
+    Kept (``World.derived.catalogue``) with snapshots of what it depends on; each use
+    recomputes only the rows whose status or tier changed since, the stalled videos of
+    creators whose followers changed, and the videos added since (a video's upload
+    time and creator never change once it is added)."""
+
+    key: tuple[float, float, float]  # (half_life_hours, creator_boost, catalogue_tier_boost)
+    ref: float  # the time the age factor counts from
+    n: int  # videos covered (the first n rows of the buffers)
+    status: np.ndarray  # int8 snapshot of video_status
+    tier: np.ndarray  # int8 snapshot of video_tier
+    followers: np.ndarray  # snapshot of creator_followers
+    weight: np.ndarray  # float64
+    latest: float  # no stalled video was uploaded after this
+
+
+def _catalogue_rows(world: World, params: EngineParams, cw: CatalogueWeights, rows: np.ndarray) -> None:
+    """Recompute the rows ``rows`` (distinct) of ``cw`` from the world now."""
+    st = world.video_status[rows]
+    cw.status[rows] = st
+    cw.tier[rows] = world.video_tier[rows]
+    w = np.zeros(len(rows))
+    at = np.flatnonzero(st == STALLED)
+    if len(at):
+        ids = rows[at]
+        up = world.video_upload_time[ids]
+        x = np.exp2((up - cw.ref) / params.half_life_hours)
+        x *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+        if params.catalogue_tier_boost != 1.0:  # what climbed further keeps being recommended more
+            x *= np.float64(params.catalogue_tier_boost) ** world.video_tier[ids]
+        w[at] = x
+        cw.latest = max(cw.latest, float(up.max()))
+    cw.weight[rows] = w
+
+
+def catalogue_weights(world: World, params: EngineParams, now: float) -> np.ndarray | None:
+    """Per video (``[n_videos]``), its catalogue weight up to a factor common to all
+    (see :class:`CatalogueWeights`; 0 for a video not stalled), brought up to date;
+    None if a stalled video was uploaded after ``now`` (its age is then taken as 0,
+    not negative: the caller computes the weights directly)."""
+    n = world.n_videos
+    hl = params.half_life_hours
+    key = (float(hl), float(params.creator_boost), float(params.catalogue_tier_boost))
+    fol = world.creator_followers
+    cw = world.derived.catalogue
+    if cw is None or cw.key != key or cw.n > n or len(cw.followers) != len(fol) or abs(now - cw.ref) > 64 * hl:
+        cap = max(n + n // 2, 1024)
+        cw = CatalogueWeights(
+            key, float(now), 0, np.empty(cap, np.int8), np.empty(cap, np.int8), fol.copy(), np.empty(cap), -np.inf
+        )
+        world.derived.catalogue = cw
+        rows = np.arange(n)
+    else:
+        m = cw.n
+        st, tier = world.video_status[:m], world.video_tier[:m]
+        moved = st != cw.status[:m]
+        moved |= tier != cw.tier[:m]
+        chg = fol != cw.followers
+        if chg.any():  # (followers change every step, for a few creators: their stalled videos)
+            moved |= chg.take(world.video_creator[:m]) & (st == STALLED)
+            cw.followers[:] = fol
+        rows = np.flatnonzero(moved)
+        if n > m:
+            rows = np.concatenate([rows, np.arange(m, n)])
+        if n > len(cw.weight):
+            cap = n + n // 2
+            for name in ("status", "tier", "weight"):
+                old = getattr(cw, name)
+                grown = np.empty(cap, old.dtype)
+                grown[:m] = old[:m]
+                setattr(cw, name, grown)
+    if len(rows):
+        _catalogue_rows(world, params, cw, rows)
+    cw.n = n
+    if cw.latest > now:
+        return None
+    return cw.weight[:n]
+
+
+def _catalogue_weights_now(world: World, params: EngineParams, now: float) -> np.ndarray:
+    """Per video, its catalogue weight at ``now`` (0 unless stalled), computed directly."""
+    n = world.n_videos
+    ids = np.flatnonzero(world.video_status[:n] == STALLED)
+    age = np.maximum(now - world.video_upload_time[ids], 0.0)
+    w = np.exp2(-age / params.half_life_hours)
+    w *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+    if params.catalogue_tier_boost != 1.0:
+        w *= np.float64(params.catalogue_tier_boost) ** world.video_tier[ids]
+    out = np.zeros(n)
+    out[ids] = w
+    return out
+
+
 def catalogue_allocation(
     world: World, params: EngineParams, rng: np.random.Generator, now: float, k: int | Sequence[int]
 ) -> Allocation | None:
     """``k`` impression slots over the stalled videos (the catalogue), each drawn with
     probability proportional to its catalogue weight: ``(1 + creator_boost * reach) x
     2^(-age / half_life) x catalogue_tier_boost^tier``, age since upload, tier the
-    one it stalled in. Catalogue views count in lifetime
+    one it stalled in (:func:`catalogue_weights`). Catalogue views count in lifetime
     counters only, never in a tier's (a stalled video is not being judged).
 
     ``k`` a list of sizes: one sample per size (a step's viewer chunks), over the same
     entries; ``parts`` holds each one's slots per entry."""
     sizes = [int(x) for x in np.atleast_1d(k)]
-    n = world.n_videos
-    ids = np.flatnonzero(world.video_status[:n] == STALLED)
-    if len(ids) == 0 or sum(sizes) <= 0:
+    if sum(sizes) <= 0:
         return None
-    age = np.maximum(now - world.video_upload_time[ids], 0.0)
-    w = np.exp2(-age / params.half_life_hours)
-    w *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
-    if params.catalogue_tier_boost != 1.0:  # what climbed further keeps being recommended more
-        w *= np.float64(params.catalogue_tier_boost) ** world.video_tier[ids]
+    w = catalogue_weights(world, params, now)
+    if w is None:
+        w = _catalogue_weights_now(world, params, now)
     total = w.sum()
     if not total > 0:
         return None
-    w /= total
-    parts = [systematic_counts(w * size, rng) for size in sizes]
-    c = parts[0] if len(parts) == 1 else np.sum(parts, axis=0)
-    hit = np.flatnonzero(c)  # only the videos that get a slot (keeps the step's per-entry tables small)
-    ids = ids.take(hit)
+    if len(sizes) == 1:  # (one chunk: only the videos that get a slot come out)
+        ids, c = _systematic_hits(w, sizes[0] / total, rng)
+        parts = [c]
+    else:
+        parts = [systematic_counts(w * (size / total), rng) for size in sizes]
+        c = np.sum(parts, axis=0)
+        ids = np.flatnonzero(c)  # only the videos that get a slot (keeps the step's per-entry tables small)
     topic = world.video_topics[ids, 0].astype(np.int32)
     order = _group_sort(world, topic, ids)  # slots grouped by (topic, language)
     ids, topic = ids.take(order), topic.take(order)
-    keep = hit.take(order)
-    parts = [x.take(keep) for x in parts]
-    c = c.take(keep)
+    if len(sizes) == 1:
+        c = c.take(order)
+        parts = [c]
+    else:
+        parts = [x.take(ids) for x in parts]
+        c = c.take(ids)
     slot = np.repeat(np.arange(len(ids), dtype=np.int32), c)
     return Allocation(ids, topic, slot, 0, 0, c, parts if len(parts) > 1 else None)
 

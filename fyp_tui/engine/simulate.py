@@ -37,6 +37,8 @@ seed and hours give the same report (wall time aside).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import time
 import weakref
@@ -117,14 +119,20 @@ _RATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _rate(world: World, params: EngineParams) -> np.ndarray:
     """Impressions per simulated hour of each viewer (cached: activity is fixed after seeding)."""
+    return _rate_and_total(world, params)[0]
+
+
+def _rate_and_total(world: World, params: EngineParams) -> tuple[np.ndarray, float]:
+    """:func:`_rate` and its sum (``float(rate.sum())``, cached with it)."""
     stamp = (id(world.aud_activity), len(world.aud_activity), params.impressions_per_viewer_hour)
     hit = _RATE_CACHE.get(world)
     if hit is not None and hit[0] == stamp:
-        return hit[1]
+        return hit[1], hit[2]
     rate = audience.activity(world, params.impressions_per_viewer_hour)
-    _RATE_CACHE[world] = (stamp, rate)
+    total = float(rate.sum())
+    _RATE_CACHE[world] = (stamp, rate, total)
     _SAMPLER_CACHE.pop(world, None)
-    return rate
+    return rate, total
 
 
 _SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -142,30 +150,28 @@ def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) 
     return sampler
 
 
-_CUMRATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _control_viewers(world: World, params: EngineParams, rng: np.random.Generator, dt: float) -> np.ndarray:
-    """The control slice's impressions, as sorted viewer ids: each viewer makes
-    Poisson(``control_fraction`` x rate x dt) of them, independent of its targeted ones
-    (Poisson splitting: the same law as marking each impression control with
-    probability ``control_fraction``), drawn as a Poisson total picked by rate."""
-    rate = _rate(world, params)
-    hit = _CUMRATE_CACHE.get(world)
-    if hit is None or hit[0] is not rate:
-        hit = (rate, np.cumsum(rate))
-        _CUMRATE_CACHE[world] = hit
-    cum = hit[1]
-    total = float(cum[-1]) if len(cum) else 0.0
-    if not total > 0 or params.control_fraction <= 0:
-        return np.zeros(0, np.int32)
-    k = int(rng.poisson(params.control_fraction * total * dt))
-    u = rng.random(k)
-    u.sort()  # sorted keys: a cheaper search, and the viewers come out sorted
-    u *= total
-    who = np.searchsorted(cum, u, side="right")
-    np.minimum(who, len(cum) - 1, out=who)
-    return who.astype(np.int32)
+def _mark_control(
+    params: EngineParams, rng: np.random.Generator, impressions: list[np.ndarray]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Split a step's impressions (viewer ids, per chunk) into the targeted ones and the
+    control slice: each impression is the control slice's with probability
+    ``control_fraction`` (Poisson splitting: each viewer then makes Poisson(``control_fraction``
+    x rate x dt) control impressions and, independently, Poisson of the rest targeted ones).
+    Returns the targeted impressions per chunk (in their order) and the control ones as
+    sorted viewer ids (int32)."""
+    cf = float(params.control_fraction)
+    targeted, control = [], []
+    for imp in impressions:
+        if cf <= 0 or not len(imp):
+            targeted.append(imp)
+            continue
+        mark = rng.random(len(imp)) < cf
+        c = imp[mark]
+        c.sort()
+        control.append(c)
+        targeted.append(imp[~mark])
+    ctrl = np.concatenate(control).astype(np.int32) if control else np.zeros(0, np.int32)
+    return targeted, ctrl
 
 
 def _outcome(r: audience.Reactions) -> np.ndarray:
@@ -321,13 +327,21 @@ def _chunks(params: EngineParams, n: float) -> int:
     return max(1, min(params.threads, int(n // PARALLEL_MIN)))
 
 
+@functools.lru_cache(maxsize=64)
+def _cut(n_viewers: int, k: int) -> list[int]:
+    """Viewer bounds of ``k`` chunks: ``[0, ..., n_viewers]`` (evenly spaced)."""
+    return np.linspace(0, n_viewers, k + 1).astype(np.int64).tolist()
+
+
 def _shares(sizes: list[int], total: int) -> np.ndarray:
     """``total`` cut in proportion to ``sizes`` (int64 shares adding up to ``total``; for
     ``total <= sum(sizes)`` none above its size)."""
-    cum = np.cumsum(sizes, dtype=np.int64)
-    if len(cum) == 0 or cum[-1] <= 0:
+    # (plain Python integers: a step has one to a few chunks)
+    cum = list(itertools.accumulate(int(x) for x in sizes))
+    if not cum or cum[-1] <= 0:
         return np.zeros(len(sizes), np.int64)
-    return np.diff(cum * int(total) // cum[-1], prepend=np.int64(0))
+    ends = [c * int(total) // cum[-1] for c in cum]
+    return np.array([b - a for a, b in zip([0, *ends[:-1]], ends)], np.int64)
 
 
 def _deal(rng: np.random.Generator, per_entry: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
@@ -395,15 +409,15 @@ def _plan(
     dealt its share of the pools' slots (at random, in proportion to its targeted
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
     can be served on its own thread."""
-    cf = float(params.control_fraction)
-    rate = _rate(world, params)
-    k = _chunks(params, float(rate.sum()) * dt)
+    k = _chunks(params, _rate_and_total(world, params)[1] * dt)
     # the whole audience's impressions, drawn at once, then cut by viewer (one draw is
     # many small array operations: cheaper once than per chunk, and cheaper on this
     # thread than on two passing the GIL back and forth)
-    cut = np.linspace(0, world.n_viewers, k + 1).astype(np.int64).tolist()
-    targeted = _sampler(world, params, dt, 1.0 - cf).impressions(rng, cut)  # per chunk (intp)
-    control = _control_viewers(world, params, rng, dt)
+    cut = _cut(world.n_viewers, k)
+    # per chunk (intp), then each impression marked control with probability control_fraction
+    drawn = _sampler(world, params, dt).impressions(rng, cut)
+    assert isinstance(drawn, list)  # (one array per chunk, as cut asks)
+    targeted, control = _mark_control(params, rng, drawn)
     n_control = len(control)
     al = pools.allocate(
         world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control
@@ -490,10 +504,10 @@ def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, 
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
-    if follows.any():
-        world.creator_followers += np.bincount(
-            world.video_creator[ids], weights=follows, minlength=world.n_creators
-        ).astype(world.creator_followers.dtype)[: world.n_creators]
+    """Add each video's new follows to its creator's followers (a few videos a step)."""
+    at = np.flatnonzero(follows)
+    if len(at):
+        np.add.at(world.creator_followers, world.video_creator.take(ids.take(at)), follows.take(at))
 
 
 def step(
@@ -509,8 +523,7 @@ def step(
     mid = t0 + dt / 2
     res = StepResult(events=[])
     counted = None  # (pool videos, their tier-counter deltas) of this step
-    top_s = trends.trending_sounds(world, params.trending_k)
-    top_h = trends.trending_hashtags(world, params.trending_k)
+    top_s, top_h = trends.trending_lists(world, params.trending_k)
     sh, hh = trends.sound_heat(world), trends.hashtag_heat(world)
 
     trends.decay(world, params, dt)
@@ -531,19 +544,20 @@ def step(
             ratio += s.ratio
         # -- count ------------------------------------------------------------------------------
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
-        ids = ids_all.take(touched)
-        before = world.video_counts[ids, Signal.VIEW]
-        dt_ = delta.take(touched, axis=0)
-        watch = ratio.take(touched)
+        if len(touched) == len(delta):  # (the usual case: every entry got its slots' viewers)
+            ids, dt_, watch = ids_all, delta, ratio
+        else:
+            ids, dt_, watch = ids_all.take(touched), delta.take(touched, axis=0), ratio.take(touched)
         watch *= world.video_duration.take(ids)
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
-        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool])
+        # lifetime counters of every entry (pool and catalogue), then the pool's tier counters
+        before = pools.apply_counts(world, ids, dt_, watch, tier=False)
+        assert before is not None  # (lifetime counters: their views before come back)
+        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
         counted = (ids[:n_pool], dt_[:n_pool])
-        if n_pool < len(ids):
-            pools.apply_counts(world, ids[n_pool:], dt_[n_pool:], watch[n_pool:], tier=False)
         _followers(world, ids, dt_[:, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, dt_)
-        res.events += pools.milestones(params, ids, before, world.video_counts[ids, Signal.VIEW], t1)
+        res.events += pools.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())
         for s in served:
@@ -567,6 +581,46 @@ def step(
 # -- uploads --------------------------------------------------------------------------------
 
 
+@dataclass
+class UploadTables:
+    """What :func:`upload` draws from, kept from step to step (``World.derived.uploads``):
+    videos per sound over the first ``n`` videos (a video's sound never changes once
+    it is added, so only new videos are counted), the creators' cumulative upload
+    rates and the hashtags by topic (each rebuilt if its source array changed)."""
+
+    n: int
+    usage: np.ndarray  # int64 [n_sounds]: videos per sound among the first n
+    rate: np.ndarray  # snapshot of creator_upload_rate
+    cum_rate: np.ndarray  # float64 cumulative sum of it
+    hashtag_topic: np.ndarray  # snapshot
+    n_topics: int
+    tags: tuple[np.ndarray, np.ndarray, np.ndarray]  # see _hashtags_by_topic
+
+
+def _upload_tables(world: World) -> UploadTables:
+    """``world.derived.uploads``, brought up to date."""
+    u = world.derived.uploads
+    n, S = world.n_videos, world.n_sounds
+    if u is None or u.n > n or len(u.usage) != S:
+        u = UploadTables(0, np.zeros(S, np.int64), np.zeros(0, np.float32), np.zeros(0), np.zeros(0, np.int16), -1, _NO_TAGS)
+        world.derived.uploads = u
+    if n > u.n:
+        u.usage += np.bincount(world.video_sound[u.n : n], minlength=S)[:S]
+        u.n = n
+    r = world.creator_upload_rate
+    if u.rate.shape != r.shape or not (u.rate == r).all():
+        u.rate = r.copy()
+        u.cum_rate = np.cumsum(r.astype(np.float64))
+    ht = world.hashtag_topic
+    if u.n_topics != world.n_topics or u.hashtag_topic.shape != ht.shape or not (u.hashtag_topic == ht).all():
+        u.hashtag_topic, u.n_topics = ht.copy(), world.n_topics
+        u.tags = _hashtags_by_topic(world)
+    return u
+
+
+_NO_TAGS = (np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64))
+
+
 def _hashtags_by_topic(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(hashtag ids sorted by topic, start offset per topic, generic tag ids)."""
     ht = world.hashtag_topic.astype(np.int64)
@@ -582,7 +636,7 @@ def _draw_tags(world: World, rng: np.random.Generator, topics: np.ndarray) -> np
     tags = np.full((m, TAGS_PER_VIDEO), -1, np.int32)
     if m == 0 or world.n_hashtags == 0:
         return tags
-    order, starts, generic = _hashtags_by_topic(world)
+    order, starts, generic = _upload_tables(world).tags
     lo, hi = starts[topics], starts[topics + 1]
     size = hi - lo
     n_topical = np.minimum(1 + rng.binomial(2, 0.45, m), TAGS_PER_VIDEO)
@@ -629,17 +683,22 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     C = world.n_creators
     if C == 0 or params.upload_scale <= 0 or world.n_sounds == 0:
         return np.zeros(0, np.int64)
-    k = rng.poisson(world.creator_upload_rate.astype(np.float64) * params.upload_scale * dt)
-    creators = np.repeat(np.arange(C, dtype=np.int32), k)
-    m = len(creators)
+    tables = _upload_tables(world)
+    # each creator's uploads are Poisson at its rate: drawn as the Poisson total, each
+    # upload's creator picked by rate (Poisson splitting: the same law as one count
+    # per creator, without a draw for each of them every step)
+    cum = tables.cum_rate
+    total = float(cum[-1])
+    m = int(rng.poisson(total * params.upload_scale * dt)) if total > 0 else 0
     if m == 0:
         return np.zeros(0, np.int64)
+    creators = np.minimum(np.searchsorted(cum, rng.random(m) * total, side="right"), C - 1).astype(np.int32)
     times = t0 + dt * rng.random(m)
     order = np.argsort(times, kind="stable")
     creators, times = creators[order], times[order]
     T = max(world.n_topics, 1)
     skill = world.creator_skill[creators].astype(np.float64)
-    quality = np.clip(skill + _quality_noise(world) * rng.standard_normal(m), 0.0, 1.0)
+    quality = np.minimum(np.maximum(skill + _quality_noise(world) * rng.standard_normal(m), 0.0), 1.0)
     main = np.where(rng.random(m) < 0.8, world.creator_topic[creators], rng.integers(0, T, m)).astype(np.int16)
     second = rng.integers(0, T, m).astype(np.int16)
     if T > 1:  # a second topic other than the main one (as seeded videos have)
@@ -648,11 +707,10 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     w0 = rng.uniform(0.6, 0.95, m)
     topics = np.stack([main, second], axis=1)[:, :TOPICS_PER_VIDEO]
     topic_w = np.stack([w0, 1 - w0], axis=1)[:, :TOPICS_PER_VIDEO].astype(np.float32)
-    usage = np.bincount(world.video_sound[: world.n_videos], minlength=world.n_sounds)[: world.n_sounds]
-    sw = (1.0 + usage) * (1.0 + 3.0 * trends.sound_heat(world))
+    sw = (1.0 + tables.usage) * (1.0 + 3.0 * trends.sound_heat(world))
     cum = np.cumsum(sw)
     sound = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), world.n_sounds - 1)
-    duration = np.clip(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0, 180.0).astype(np.float32)
+    duration = np.minimum(np.maximum(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0), 180.0).astype(np.float32)
     tags = _draw_tags(world, rng, main.astype(np.int64))
     captions = _captions(world, rng, tags)
     return world.add_videos(

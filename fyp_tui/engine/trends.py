@@ -10,6 +10,8 @@ everything, so they are tracked but never count as trending.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from fyp_tui.engine.events import Event, TrendingHashtag, TrendingSound
@@ -74,8 +76,11 @@ def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta
                         ht[t] += ev
         return
     e = _engagement(params, delta)
-    if not len(e) or not e.any():
+    hit = np.flatnonzero(e)
+    if not len(hit):
         return
+    if 2 * len(hit) < len(e):  # (rows without engagement add nothing: leave them out)
+        videos, e = videos.take(hit), e.take(hit)
     tags = world.video_tags.take(videos, axis=0)
     world.sound_trend += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[: world.n_sounds]
     if tags.size:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
@@ -119,13 +124,49 @@ def trending_hashtags(world: World, k: int = 10) -> np.ndarray:
     return _top(np.where(world.hashtag_topic >= 0, world.hashtag_trend, 0.0), k)
 
 
+@dataclass
+class TrendingLists:
+    """The trending lists as :func:`trending_lists` last computed them, with the trends
+    they came from (``World.derived.trending``)."""
+
+    k: int
+    sound_trend: np.ndarray
+    hashtag_trend: np.ndarray
+    sounds: np.ndarray
+    hashtags: np.ndarray
+
+
+def trending_lists(world: World, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(trending_sounds(world, k), trending_hashtags(world, k))`` (read-only), kept
+    until the trends change: a step's end computes them, and the next step's start
+    reads them back unless something (a person's reaction) moved the trends between."""
+    c = world.derived.trending
+    st, ht = world.sound_trend, world.hashtag_trend
+    if (
+        c is not None
+        and c.k == k
+        and c.sound_trend.shape == st.shape
+        and c.hashtag_trend.shape == ht.shape
+        and (c.sound_trend == st).all()
+        and (c.hashtag_trend == ht).all()
+    ):
+        return c.sounds, c.hashtags
+    s, h = trending_sounds(world, k), trending_hashtags(world, k)
+    s.flags.writeable = False
+    h.flags.writeable = False
+    world.derived.trending = TrendingLists(k, st.copy(), ht.copy(), s, h)
+    return s, h
+
+
 def trend_events(world: World, before_s: np.ndarray, before_h: np.ndarray, k: int, now: float) -> list[Event]:
     """Events for sounds and hashtags that entered the top ``k`` since ``before_*``."""
     out: list[Event] = []
-    for s in trending_sounds(world, k):
-        if s not in before_s:
-            out.append(TrendingSound(time=float(now), sound=int(s), score=float(world.sound_trend[s])))
-    for h in trending_hashtags(world, k):
-        if h not in before_h:
-            out.append(TrendingHashtag(time=float(now), hashtag=int(h), score=float(world.hashtag_trend[h])))
+    top_s, top_h = trending_lists(world, k)
+    was_s, was_h = set(np.asarray(before_s).tolist()), set(np.asarray(before_h).tolist())
+    for s in top_s.tolist():
+        if s not in was_s:
+            out.append(TrendingSound(time=float(now), sound=s, score=float(world.sound_trend[s])))
+    for h in top_h.tolist():
+        if h not in was_h:
+            out.append(TrendingHashtag(time=float(now), hashtag=h, score=float(world.hashtag_trend[h])))
     return out

@@ -22,8 +22,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fyp_tui.engine.pools import CatalogueWeights
+    from fyp_tui.engine.simulate import UploadTables
+    from fyp_tui.engine.trends import TrendingLists
 
 TOPICS_PER_VIDEO = 2
 TOPICS_PER_VIEWER = 3
@@ -77,6 +83,25 @@ VIDEO_ARRAYS = (
     "video_tier_watch_seconds",
     "video_dirty",
 )
+
+
+@dataclass
+class Derived:
+    """Tables the engine derives from a world's arrays and keeps from step to step,
+    so that a short step does not recompute them over every video (``World.derived``).
+
+    Never saved: a new, loaded or copied world starts from what it holds (a copy
+    carries a copy). Each table checks, before use, that it still matches the arrays
+    it came from, and brings itself up to date if not, so a write anywhere (the
+    engine, the person's feed, a test) is never missed.
+    """
+
+    #: per video, its catalogue weight up to the common age factor (:mod:`~fyp_tui.engine.pools`)
+    catalogue: CatalogueWeights | None = None
+    #: what uploads draw from: videos per sound ... (:func:`~fyp_tui.engine.simulate.upload`)
+    uploads: UploadTables | None = None
+    #: the trending lists and the trends they came from (:func:`~fyp_tui.engine.trends.trending_lists`)
+    trending: TrendingLists | None = None
 
 
 @dataclass(eq=False)
@@ -145,6 +170,8 @@ class World:
     # counts the checkpoint has already written: rows past these are new
     saved_videos: int = 0
     extra: dict = field(default_factory=dict)
+    #: the engine's derived tables (see :class:`Derived`; never saved)
+    derived: Derived = field(default_factory=Derived, repr=False)
 
     # -- sizes ----------------------------------------------------------------------------
     @property
