@@ -9,7 +9,7 @@ flipped them) are also kept in order, for ``fyp-tui play``'s tips.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from typing import TYPE_CHECKING
 
 from fyp_tui.engine.events import Event, Promoted, Stalled
@@ -26,6 +26,10 @@ SERIES_MAX = 120
 TIER_LOG_MAX = 20
 #: Videos tracked at most before the oldest (not the person's own) are dropped.
 TRACKED_MAX = 64
+#: Videos whose decisions this session (and saved rows) are kept in memory, the
+#: most recently decided or asked about; the rest are read back from the store
+#: (memory stays bounded however long and fast the world runs).
+VIDEOS_KEPT = 4096
 
 
 class VideoHistory:
@@ -34,10 +38,12 @@ class VideoHistory:
     def __init__(self, live: LiveSession) -> None:
         self.live = live
         self.tracked: dict[int, deque[tuple[float, int]]] = {}
-        self.tier_log: dict[int, list[Event]] = {}
+        self.tier_log: OrderedDict[int, list[Event]] = OrderedDict()
         #: decisions credited to the person this session, in order (a handful per hundred cards)
         self.credited: list[Promoted | Stalled] = []
-        self._db_tier_rows: dict[int, list[TierStep]] = {}
+        self._db_tier_rows: OrderedDict[int, list[TierStep]] = OrderedDict()
+        #: videos whose log was dropped: their saved rows are read up to now, not to the start
+        self._dropped: set[int] = set()
 
     def track(self, video: int) -> None:
         """Sample ``video``'s views from now on (caller holds the lock or is the opener)."""
@@ -70,7 +76,15 @@ class VideoHistory:
         profile_id = self.live.profile_id
         for e in events:
             if isinstance(e, TIER_EVENTS):
-                log = self.tier_log.setdefault(e.video, [])
+                log = self.tier_log.get(e.video)
+                if log is None:
+                    log = self.tier_log[e.video] = []
+                    if len(self.tier_log) > VIDEOS_KEPT:
+                        old, _ = self.tier_log.popitem(last=False)
+                        self._dropped.add(old)
+                        self._db_tier_rows.pop(old, None)
+                else:
+                    self.tier_log.move_to_end(e.video)
                 log.append(e)
                 if len(log) > TIER_LOG_MAX:
                     del log[0]
@@ -88,11 +102,14 @@ class VideoHistory:
         """Tier decisions saved before this session (read once per video)."""
         got = self._db_tier_rows.get(video)
         if got is not None:
+            self._db_tier_rows.move_to_end(video)
             return got
         live = self.live
         steps: list[TierStep] = []
+        # a video whose session log was dropped: every saved row (the log's were checkpointed)
+        until = float("inf") if video in self._dropped and video not in self.tier_log else live.start_clock
         try:
-            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in live.store.tier_history(video, live.start_clock):
+            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in live.store.tier_history(video, until):
                 outcome = "promoted" if to_tier is not None and reason == "promoted" else (
                     f"stalled: {reason}" if to_tier is None else reason
                 )
@@ -100,4 +117,6 @@ class VideoHistory:
         except Exception:
             steps = []  # the panel is informative; a read failure must not break the feed
         self._db_tier_rows[video] = steps
+        while len(self._db_tier_rows) > VIDEOS_KEPT:
+            self._db_tier_rows.popitem(last=False)
         return steps

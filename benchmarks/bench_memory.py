@@ -1,0 +1,92 @@
+"""The live session's memory over a long run at the fastest pace (issue 13).
+
+    python benchmarks/bench_memory.py                  # demo, 300 s of wall time at 240 min/s
+    python benchmarks/bench_memory.py --seconds 60 --db /tmp/w.db
+
+Opens a fresh demo world (seeded into a temp file unless ``--db``) in a
+:class:`~fyp_tui.live.session.LiveSession`, as the app does, and runs its clock
+at the app's fastest pace (the app's ticks: every 0.25 s, the real time since
+the last one times the pace, in simulated minutes), scrolling a card every 3 s and
+checkpointing every minute of wall time, as the app does. It prints the process's
+resident memory (RSS) at the start and every 30 s, and the ratio of the last to
+the same world freshly opened (the issue's bar: within 1.5x). Textual is not
+loaded: this measures what the live layer and the engine keep, the part that
+grows. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=300.0)
+    ap.add_argument("--pace", type=float, default=240.0, help="simulated minutes per real second (the app's fastest: 240)")
+    ap.add_argument("--db", default=None)
+    a = ap.parse_args()
+    from fyp_tui.live.clock import hours_of
+    from fyp_tui.live.session import LiveSession
+
+    tmp = None
+    db = a.db
+    if db is None:
+        tmp = tempfile.TemporaryDirectory()
+        db = os.path.join(tmp.name, "demo.db")
+        subprocess.run([sys.executable, "-m", "fyp_tui", "seed", "-q", "--scenario", "demo", "--db", db], check=True)
+    live = LiveSession(db, "bench-memory", seed=1)
+    live.open()
+    live.feed.submit(live.feed.begin).result()
+    fresh = rss_mb()
+    print(f"freshly opened: RSS {fresh:.0f} MB, clock {live.world.clock:.1f} h, {live.world.n_videos:,} videos")
+    t0 = last_card = last_save = last_print = last_tick = time.monotonic()
+    tick = 0.25  # the app's timer
+    while (now := time.monotonic()) - t0 < a.seconds:
+        if now - last_tick < tick:
+            time.sleep(tick - (now - last_tick))
+            continue
+        live.clock.advance(hours_of(now - last_tick, a.pace))  # real time x pace, as the app's tick
+        last_tick = now
+        if now - last_card >= 3.0:
+            card = live.feed.take_ahead()
+            live.feed.submit(live.feed.forward, None if card is None else (card.video, 3.0, 0)).result()
+            last_card = now
+        if now - last_save >= 60.0:
+            snap = live.feed.submit(live.checkpoints.capture).result()
+            live.checkpoints.submit_write(snap)
+            last_save = now
+        if now - last_print >= 30.0:
+            print(f"  {now - t0:5.0f} s: RSS {rss_mb():.0f} MB ({rss_mb() / fresh:.2f}x), clock {live.world.clock:.0f} h, {live.world.n_videos:,} videos")
+            last_print = now
+    end = rss_mb()
+    print(f"after {a.seconds:.0f} s at {a.pace:g} min/s: RSS {end:.0f} MB = {end / fresh:.2f}x the freshly opened world")
+    live.checkpoints.final_save()
+    live.close()
+    # the same world (now aged) opened afresh, for comparison
+    again = subprocess.run(
+        [sys.executable, "-c", "import sys; from fyp_tui.live.session import LiveSession; "
+         "l = LiveSession(sys.argv[1], 'bench-memory', seed=1); l.open(); l.feed.submit(l.feed.begin).result(); "
+         "print(int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024)", db],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    reopened = float(again.stdout.strip().splitlines()[-1])
+    print(f"the aged world freshly opened: RSS {reopened:.0f} MB; long run / reopened = {end / reopened:.2f}x")
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
