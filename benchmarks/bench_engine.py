@@ -116,7 +116,11 @@ def record_latency(w) -> None:
     few = live[w.video_tier_counts[live, Signal.VIEW] < p.min_sample // 2][:300].tolist()
     stalled = np.flatnonzero(w.video_status[:n] == Status.STALLED)[:300].tolist()
     print("\npools.record per call (demo, median over videos, best of 3)")
-    for label, vids, col in (("view, live video", few, Signal.VIEW), ("like, live video", few, Signal.LIKE), ("view, stalled video", stalled, Signal.VIEW)):
+    for label, vids, col in (
+        ("view, live video", few, Signal.VIEW),
+        ("like, live video", few, Signal.LIKE),
+        ("view, stalled video", stalled, Signal.VIEW),
+    ):
         d = np.zeros(N_SIGNALS, np.int64)
         d[col] = 1
         best = float("inf")
@@ -135,7 +139,9 @@ def record_latency(w) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="demo only, short runs")
-    ap.add_argument("--hours", type=float, default=None, help="simulated hours timed per world (default 24; 6 with --quick)")
+    ap.add_argument(
+        "--hours", type=float, default=None, help="simulated hours timed per world (default 24; 6 with --quick)"
+    )
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per figure (the best is printed)")
     args = ap.parse_args()
     hours = args.hours if args.hours is not None else (6.0 if args.quick else 24.0)
@@ -157,7 +163,10 @@ def main() -> None:
     default = EngineParams.from_world(wl).threads
     for th in (1, 2):  # (the last run goes on in wl itself: the checkpoint below starts from there)
         mark = " (scenario's)" if th == default else ""
-        line(f"large, {th} thread(s){mark}, {hours / 4:g} h", *measure(wl.copy() if th == 1 else wl, hours / 4, 6.0, th, args.repeats))
+        line(
+            f"large, {th} thread(s){mark}, {hours / 4:g} h",
+            *measure(wl.copy() if th == 1 else wl, hours / 4, 6.0, th, args.repeats),
+        )
 
     print("\ncost vs audience size (demo, 1 thread, 20k seeded videos, 6 h; CPU ns per impression on the right)")
     for n in (25_000, 100_000, 400_000):

@@ -24,8 +24,8 @@ import argparse
 import gc
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -115,8 +115,10 @@ def bench(name: str, steps: int, seed: int) -> None:
             checkpoints = checkpointer.runs if checkpointer is not None else 0
             if hasattr(journal, "close"):
                 journal.close()
-    print(f"== {name}: {world.n_videos:,} videos, {world.n_viewers:,} viewers, {world.n_topics} topics "
-          f"(built + {WARM_HOURS.get(name, 3.0):g} h simulated in {t_build:.1f} s, saved in {t_save:.1f} s)")  # fmt: skip
+    print(
+        f"== {name}: {world.n_videos:,} videos, {world.n_viewers:,} viewers, {world.n_topics} topics "
+        f"(built + {WARM_HOURS.get(name, 3.0):g} h simulated in {t_build:.1f} s, saved in {t_save:.1f} s)"
+    )
     print(f"   next video, all in  {pct(total)}   ({steps} steps)")
     print(f"     (its CPU time)    {pct(cpu)}   (thread CPU: excludes time other processes took)")
     if run_delay:

@@ -145,31 +145,47 @@ def main() -> None:
     ap.add_argument("--cards", type=int, default=400)
     ap.add_argument("--pace", type=float, default=10.0, help="simulated minutes per real second (app default: 10)")
     ap.add_argument("--seconds-per-card", type=float, default=3.0)
-    ap.add_argument("--bot", choices=("likes", "skim"), default="likes",
-                    help="likes: likes two topics, shares a third; skim: engages with nothing")  # fmt: skip
+    ap.add_argument(
+        "--bot",
+        choices=("likes", "skim"),
+        default="likes",
+        help="likes: likes two topics, shares a third; skim: engages with nothing",
+    )
     ap.add_argument("--share", type=float, default=None, help="override RankingParams.test_pool_share")
     args = ap.parse_args()
     r = play(args)
     lb, la = r["live_before"], r["live_after"]
-    print(f"== {r['scenario']} seed {args.seed}, bot {args.bot}: {args.hours:g} h simulated "
-          f"({r['sim_seconds']:.1f} s), "
-          f"then {r['cards']} cards at {args.pace:g} sim min/s x {args.seconds_per_card:g} s a card "
-          f"(clock {r['clock_end']:.1f} h at the end, {r['play_seconds']:.1f} s)")  # fmt: skip
-    print(f"   test_pool_share {r['test_pool_share']}, first viewer = tier 0, active, "
-          f"< {r['first_viewer_views']} tier views")  # fmt: skip
-    print(f"   live videos {lb[0]:,} -> {la[0]:,}; tier-0 live {lb[1]:,} -> {la[1]:,}; "
-          f"test pool {lb[2]:,} -> {la[2]:,}")  # fmt: skip
+    print(
+        f"== {r['scenario']} seed {args.seed}, bot {args.bot}: {args.hours:g} h simulated "
+        f"({r['sim_seconds']:.1f} s), "
+        f"then {r['cards']} cards at {args.pace:g} sim min/s x {args.seconds_per_card:g} s a card "
+        f"(clock {r['clock_end']:.1f} h at the end, {r['play_seconds']:.1f} s)"
+    )
+    print(
+        f"   test_pool_share {r['test_pool_share']}, first viewer = tier 0, active, "
+        f"< {r['first_viewer_views']} tier views"
+    )
+    print(
+        f"   live videos {lb[0]:,} -> {la[0]:,}; tier-0 live {lb[1]:,} -> {la[1]:,}; test pool {lb[2]:,} -> {la[2]:,}"
+    )
     print(f"   tier-0 live per {WINDOW} cards: {r['tier0_live_by_window']}")
-    print(f"   first-viewer cards: {r['first_viewer_cards']} of {r['cards']} = {r['first_viewer_share']:.1%}"
-          f"  (target about 12.5 %, band 8-25 %)")  # fmt: skip
+    print(
+        f"   first-viewer cards: {r['first_viewer_cards']} of {r['cards']} = {r['first_viewer_share']:.1%}"
+        f"  (target about 12.5 %, band 8-25 %)"
+    )
     print(f"   per {WINDOW} cards: {r['first_viewer_share_by_window']}")
     print(f"   cards live in a tier pool per {WINDOW} cards: {r['live_share_by_window']}")
-    print(f"   cards in the bot's 3 topics {r['target_topic_share']:.1%}, "
-          f"in its language {r['same_language_share']:.1%}")  # fmt: skip
-    print(f"   next(): p50 {r['next_p50_ms']:.2f} ms, p99 {r['next_p99_ms']:.2f} ms; its CPU time p50 "
-          f"{r['next_cpu_p50_ms']:.2f} ms, p99 {r['next_cpu_p99_ms']:.2f} ms")  # fmt: skip
-    print("   (ranking only, no journal; the world grows fast here, so the p99 includes the session's index "
-          "rebuilds: benchmarks/bench_feed.py is the latency figure)")  # fmt: skip
+    print(
+        f"   cards in the bot's 3 topics {r['target_topic_share']:.1%}, in its language {r['same_language_share']:.1%}"
+    )
+    print(
+        f"   next(): p50 {r['next_p50_ms']:.2f} ms, p99 {r['next_p99_ms']:.2f} ms; its CPU time p50 "
+        f"{r['next_cpu_p50_ms']:.2f} ms, p99 {r['next_cpu_p99_ms']:.2f} ms"
+    )
+    print(
+        "   (ranking only, no journal; the world grows fast here, so the p99 includes the session's index "
+        "rebuilds: benchmarks/bench_feed.py is the latency figure)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,10 +33,17 @@ def churn(world, rng: np.random.Generator) -> None:
     k = max(1, n // 100)
     src = rng.choice(n, size=k)
     world.add_videos(
-        creator=world.video_creator[src], sound=world.video_sound[src], duration=world.video_duration[src],
-        topics=world.video_topics[src], topic_w=world.video_topic_w[src], language=world.video_language[src],
-        country=world.video_country[src], upload_time=np.full(k, world.clock), quality=world.video_quality[src],
-        tags=world.video_tags[src], captions=[world.video_captions[i] for i in src],
+        creator=world.video_creator[src],
+        sound=world.video_sound[src],
+        duration=world.video_duration[src],
+        topics=world.video_topics[src],
+        topic_w=world.video_topic_w[src],
+        language=world.video_language[src],
+        country=world.video_country[src],
+        upload_time=np.full(k, world.clock),
+        quality=world.video_quality[src],
+        tags=world.video_tags[src],
+        captions=[world.video_captions[i] for i in src],
     )
     world.sound_trend[:] = rng.random(world.n_sounds)
     world.clock += 1.0
@@ -72,11 +79,17 @@ def main() -> None:
                 store.write(snap)
                 t_write = time.perf_counter() - t
             target = TARGETS.get(name)
-            verdict = "" if target is None else f"  (target < {target:g} s: {'OK' if min(times) < target else 'MISSED'})"
-            print(f"load {name}: {min(times):.3f} s best of {len(times)} ({', '.join(f'{x:.3f}' for x in times)}){verdict}")
+            verdict = (
+                "" if target is None else f"  (target < {target:g} s: {'OK' if min(times) < target else 'MISSED'})"
+            )
+            print(
+                f"load {name}: {min(times):.3f} s best of {len(times)} ({', '.join(f'{x:.3f}' for x in times)}){verdict}"
+            )
             print(f"  from rows only (stale-mirror fallback): {t_rows:.3f} s")
-            print(f"  checkpoint after a burst (5% videos changed, 1% new): capture {t_capture:.3f} s"
-                  f" + write {t_write:.3f} s = {t_capture + t_write:.3f} s")
+            print(
+                f"  checkpoint after a burst (5% videos changed, 1% new): capture {t_capture:.3f} s"
+                f" + write {t_write:.3f} s = {t_capture + t_write:.3f} s"
+            )
 
 
 if __name__ == "__main__":

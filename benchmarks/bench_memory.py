@@ -35,7 +35,9 @@ def rss_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=300.0)
-    ap.add_argument("--pace", type=float, default=240.0, help="simulated minutes per real second (the app's fastest: 240)")
+    ap.add_argument(
+        "--pace", type=float, default=240.0, help="simulated minutes per real second (the app's fastest: 240)"
+    )
     ap.add_argument("--db", default=None)
     a = ap.parse_args()
     from fyp_tui.live.clock import hours_of
@@ -69,19 +71,30 @@ def main() -> None:
             live.checkpoints.submit_write(snap)
             last_save = now
         if now - last_print >= 30.0:
-            print(f"  {now - t0:5.0f} s: RSS {rss_mb():.0f} MB ({rss_mb() / fresh:.2f}x), clock {live.world.clock:.0f} h, {live.world.n_videos:,} videos")
+            print(
+                f"  {now - t0:5.0f} s: RSS {rss_mb():.0f} MB ({rss_mb() / fresh:.2f}x), clock {live.world.clock:.0f} h, {live.world.n_videos:,} videos"
+            )
             last_print = now
     end = rss_mb()
-    print(f"after {a.seconds:.0f} s at {a.pace:g} min/s: RSS {end:.0f} MB = {end / fresh:.2f}x the freshly opened world")
+    print(
+        f"after {a.seconds:.0f} s at {a.pace:g} min/s: RSS {end:.0f} MB = {end / fresh:.2f}x the freshly opened world"
+    )
     live.checkpoints.final_save()
     live.close()
     # the same world (now aged) opened afresh, for comparison
     again = subprocess.run(
-        [sys.executable, "-c", "import sys; from fyp_tui.live.session import LiveSession; "
-         "l = LiveSession(sys.argv[1], 'bench-memory', seed=1); l.open(); l.feed.submit(l.feed.begin).result(); "
-         "print(int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024)", db],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys; from fyp_tui.live.session import LiveSession; "
+            "l = LiveSession(sys.argv[1], 'bench-memory', seed=1); l.open(); l.feed.submit(l.feed.begin).result(); "
+            "print(int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024)",
+            db,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     reopened = float(again.stdout.strip().splitlines()[-1])
     print(f"the aged world freshly opened: RSS {reopened:.0f} MB; long run / reopened = {end / reopened:.2f}x")
     if tmp is not None:

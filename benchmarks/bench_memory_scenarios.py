@@ -41,7 +41,9 @@ QUICK = ("tiny", "demo", "500k viewers", "500k videos")
 
 def peak_rss(argv: list[str], env: dict) -> int:
     """Run ``python -m fyp_tui argv``; its peak RSS in bytes."""
-    proc = subprocess.Popen([sys.executable, "-m", "fyp_tui", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fyp_tui", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:

@@ -71,19 +71,25 @@ def report(d: dict, wall: float) -> dict:
     rate = len(d["tips"]) * TIPS_PER / cards if cards else 0.0
     checks = {
         f"live share >= {LIVE_BAR:.0%} in every window of 25": min(live, default=0.0) >= LIVE_BAR,
-        f"first-viewer cards in {FIRST_VIEWER_BAND[0]:.0%}-{FIRST_VIEWER_BAND[1]:.0%}": FIRST_VIEWER_BAND[0] <= first <= FIRST_VIEWER_BAND[1],
+        f"first-viewer cards in {FIRST_VIEWER_BAND[0]:.0%}-{FIRST_VIEWER_BAND[1]:.0%}": FIRST_VIEWER_BAND[0]
+        <= first
+        <= FIRST_VIEWER_BAND[1],
         f">= 1 credited decision per {TIPS_PER} cards": rate >= 1.0,
     }
     decided: dict[str, int] = {}
     for t in d["tips"]:
         key = f"{t['decision']} (tier {t['tier']}) by {t['reaction']}"
         decided[key] = decided.get(key, 0) + 1
-    print(f"   {cards} cards, clock {d['clock_start']:.1f} -> {d['clock_end']:.1f} h, {wall:.1f} s of wall time; "
-          f"reactions {d['reactions']}")  # fmt: skip
+    print(
+        f"   {cards} cards, clock {d['clock_start']:.1f} -> {d['clock_end']:.1f} h, {wall:.1f} s of wall time; "
+        f"reactions {d['reactions']}"
+    )
     print(f"   cards live per 25:  {' '.join(f'{s:.0%}'.rjust(4) for s in live)}  (min {min(live, default=0):.0%})")
     print(f"   live videos per 25: {' '.join(str(n) for n in d['live_videos_by_window'])}")
     print(f"   first-viewer cards: {d['first_viewer_cards']} of {cards} = {first:.1%}")
-    print(f"   credited decisions: {len(d['tips'])} = {rate:.2f} per {TIPS_PER} cards; per window of {TIPS_PER}: {per_window}")
+    print(
+        f"   credited decisions: {len(d['tips'])} = {rate:.2f} per {TIPS_PER} cards; per window of {TIPS_PER}: {per_window}"
+    )
     if decided:
         print("     " + ", ".join(f"{k}: {v}" for k, v in sorted(decided.items(), key=lambda kv: -kv[1])))
     for name, ok in checks.items():
@@ -118,16 +124,30 @@ def main() -> None:
             if args.seconds_per_card is not None:
                 extra += ["--seconds-per-card", f"{args.seconds_per_card:g}"]
             t = time.perf_counter()
-            out = fyp("play", "--db", str(db), "--bot", args.bot, "--cards", str(args.cards), "--seed", str(s), "--json", *extra)
+            out = fyp(
+                "play",
+                "--db",
+                str(db),
+                "--bot",
+                args.bot,
+                "--cards",
+                str(args.cards),
+                "--seed",
+                str(s),
+                "--json",
+                *extra,
+            )
             wall = time.perf_counter() - t
             print(f"-- play seed {s}")
             results.append(report(json.loads(out), wall))
         if len(results) > 1:
-            print(f"== over {len(results)} plays: min live share per 25 "
-                  f"{min(r['live_min'] for r in results):.0%}; first-viewer "
-                  f"{min(r['first'] for r in results):.1%}-{max(r['first'] for r in results):.1%}; "
-                  f"credited per {TIPS_PER} cards {min(r['rate'] for r in results):.2f}-{max(r['rate'] for r in results):.2f}; "
-                  f"all bars held in {sum(all(r['checks'].values()) for r in results)} of {len(results)}")  # fmt: skip
+            print(
+                f"== over {len(results)} plays: min live share per 25 "
+                f"{min(r['live_min'] for r in results):.0%}; first-viewer "
+                f"{min(r['first'] for r in results):.1%}-{max(r['first'] for r in results):.1%}; "
+                f"credited per {TIPS_PER} cards {min(r['rate'] for r in results):.2f}-{max(r['rate'] for r in results):.2f}; "
+                f"all bars held in {sum(all(r['checks'].values()) for r in results)} of {len(results)}"
+            )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,12 @@ def bench(name: str, workdir: Path) -> dict:
         agg[0] += rows
         agg[1] += secs
     return {
-        "name": name, "build": t_build, "write": t_write, "total": t_build + t_write,
-        "tables": per_table, "mb": db.stat().st_size / 1e6,
+        "name": name,
+        "build": t_build,
+        "write": t_write,
+        "total": t_build + t_write,
+        "tables": per_table,
+        "mb": db.stat().st_size / 1e6,
     }
 
 
@@ -60,9 +64,13 @@ def main() -> None:
             runs = [bench(name, Path(tmp)) for _ in range(args.repeat)]
             best = min(runs, key=lambda r: r["total"])
             target = TARGETS.get(name)
-            verdict = "" if target is None else f"  (target < {target:g} s: {'OK' if best['total'] < target else 'MISSED'})"
-            print(f"seed {name}: total {best['total']:.2f} s = build {best['build']:.2f} s + write {best['write']:.2f} s"
-                  f", file {best['mb']:.0f} MB{verdict}")
+            verdict = (
+                "" if target is None else f"  (target < {target:g} s: {'OK' if best['total'] < target else 'MISSED'})"
+            )
+            print(
+                f"seed {name}: total {best['total']:.2f} s = build {best['build']:.2f} s + write {best['write']:.2f} s"
+                f", file {best['mb']:.0f} MB{verdict}"
+            )
             if args.repeat > 1:
                 totals = ", ".join(f"{r['total']:.2f}" for r in runs)
                 print(f"  all runs: {totals} s")

@@ -52,7 +52,9 @@ def main() -> None:
         rows, wall = run(a.scenario, a.seed, a.hours, m)
         results[m] = rows
         speed[m] = a.hours / wall
-        print(f"\n{a.scenario} seed {a.seed}, {m:g}-minute steps: {a.hours / wall:.1f} simulated h per wall s ({wall:.1f} s)")
+        print(
+            f"\n{a.scenario} seed {a.seed}, {m:g}-minute steps: {a.hours / wall:.1f} simulated h per wall s ({wall:.1f} s)"
+        )
         print(f"  {'hour':>5} {'live':>6} {'tier0 live':>10} {'t0 promoted':>11} {'t0 stalled':>10} {'bar0':>7}")
         for h in marks:
             r = rows[h - 1]

@@ -141,7 +141,9 @@ def main() -> None:
             seed(args.scenario, db)
             label = f"{args.scenario} (seeded in {time.perf_counter() - t:.1f} s)"
         asyncio.run(onboard(db))
-        print(f"world: {label}; terminal {size[0]}x{size[1]}; {os.cpu_count()} cpus; load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"world: {label}; terminal {size[0]}x{size[1]}; {os.cpu_count()} cpus; load average {os.getloadavg()[0]:.1f}"
+        )
 
         lat = asyncio.run(latency(db, args.presses, size, args.gap))
         ms = [x * 1000 for x in lat]

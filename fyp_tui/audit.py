@@ -174,7 +174,9 @@ def resolve_bots(world, bots: list[BotSpec], *, label: str | None = None) -> lis
     out = []
     for bot in bots:
         where = f"{label}: bot {bot.name!r}" if label else f"bot {bot.name!r}"
-        topics = {k: frozenset(_index(world.topic_names, t, "topic", where) for t in getattr(bot, k)) for k in _TOPIC_LISTS}
+        topics = {
+            k: frozenset(_index(world.topic_names, t, "topic", where) for t in getattr(bot, k)) for k in _TOPIC_LISTS
+        }
         country = _index(world.country_codes, bot.country, "country", where) if bot.country else None
         language = _index(world.language_codes, bot.language, "language", where) if bot.language else None
         targets = frozenset(_index(world.topic_names, t, "topic", where) for t in bot.targets)
@@ -556,7 +558,9 @@ def run_audit(
     for i, (bot, ss) in enumerate(zip(resolved, streams)):
         if progress is not None:
             progress(bot.spec.name, i, len(resolved))
-        results.append(run_bot(world.copy(), params, bot, np.random.default_rng(ss), videos=videos, profile_id=-(i + 1)))
+        results.append(
+            run_bot(world.copy(), params, bot, np.random.default_rng(ss), videos=videos, profile_id=-(i + 1))
+        )
     if progress is not None:
         progress("done", len(resolved), len(resolved))
     return AuditReport(results, notes)
@@ -578,7 +582,9 @@ def format_report(report: AuditReport) -> str:
             f"80% at {b.videos_to_80 if b.videos_to_80 is not None else '-'}"
         )
         if b.ran_out:
-            lines.append(f"{one(b.name)} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)")
+            lines.append(
+                f"{one(b.name)} ({b.videos} of {b.videos_requested} videos: ran out, nothing left to recommend)"
+            )
         else:
             lines.append(f"{one(b.name)} ({b.videos} videos)")
         lines.append(f"  target share per {WINDOW}: {share or '-'}")

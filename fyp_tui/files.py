@@ -32,7 +32,9 @@ def user_path(name: str, what: str) -> Path:
     try:
         return Path(name).expanduser()
     except RuntimeError:  # ~nouser: no such user, or no home directory
-        raise UsageError(f"{what}: cannot expand {clip(name.split('/', 1)[0])!r} (no such user or home directory)") from None
+        raise UsageError(
+            f"{what}: cannot expand {clip(name.split('/', 1)[0])!r} (no such user or home directory)"
+        ) from None
 
 
 def read_text(name: str, what: str, *, missing: str | None = None, max_bytes: int = MAX_BYTES) -> tuple[str, Path]:

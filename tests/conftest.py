@@ -63,8 +63,15 @@ def tiny_db(tmp_path: Path, _tiny_db_template: Path) -> str:
 
 
 WORLD_LISTS = (
-    "topic_names", "country_codes", "language_codes", "device_names", "creator_handles",
-    "sound_titles", "hashtag_names", "caption_words", "video_captions",
+    "topic_names",
+    "country_codes",
+    "language_codes",
+    "device_names",
+    "creator_handles",
+    "sound_titles",
+    "hashtag_names",
+    "caption_words",
+    "video_captions",
 )
 
 

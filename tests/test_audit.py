@@ -55,7 +55,7 @@ def test_default_bots_are_the_published_audits():
         ('[[bot]]\nname = "a"\nlinger = "cooking"\n', "linger must be a list"),
         ('[[bot]]\nname = "a"\nwatch_seconds = -1\n', "watch_seconds must be a number"),
         ('[[bot]]\nname = "a"\n[[bot]]\nname = "a"\n', "name used twice"),
-        ('[[bot]]\nvideos = 3\n', "name must be a non-empty string"),
+        ("[[bot]]\nvideos = 3\n", "name must be a non-empty string"),
         ("bots = 1\n", "unknown key 'bots'"),
         ("", "no [[bot]] table"),
         ("[[bot]\n", "not valid TOML"),
@@ -85,15 +85,23 @@ def test_unknown_topic_or_country_is_named(tiny_world):
 
 def test_audit_reports_the_issue_shape_and_leaves_the_world_alone(tiny_world):
     before = tiny_world.copy()
-    bots = parse_bots(
-        {"bot": [{"name": "liker", "videos": 60, "like": ["dance"]}, {"name": "control", "videos": 60}]}
-    )
+    bots = parse_bots({"bot": [{"name": "liker", "videos": 60, "like": ["dance"]}, {"name": "control", "videos": 60}]})
     report = run_audit(tiny_world, bots, seed=3)
     d = json.loads(json.dumps(report.to_dict()))
     assert list(d) == ["bots", "notes"] and [b["name"] for b in d["bots"]] == ["liker", "control"]
     assert d["notes"] == []
-    keys = ["name", "videos", "target_share_by_window", "videos_to_50", "videos_to_80",
-            "entropy_last_50", "topics_last_50", "countries_last_50", "videos_requested", "ran_out"]  # fmt: skip
+    keys = [
+        "name",
+        "videos",
+        "target_share_by_window",
+        "videos_to_50",
+        "videos_to_80",
+        "entropy_last_50",
+        "topics_last_50",
+        "countries_last_50",
+        "videos_requested",
+        "ran_out",
+    ]
     for b in d["bots"]:
         assert list(b) == keys
         assert b["videos"] == 60 == b["videos_requested"] and b["ran_out"] is False
@@ -146,8 +154,15 @@ def _small_world(seed: int = 1, **world):
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import parse_scenario
 
-    base = {"n_topics": 5, "n_videos": 200, "n_creators": 40, "n_viewers": 400, "n_sounds": 40,
-            "hashtags_per_topic": 2, "vocab_size": 10}  # fmt: skip
+    base = {
+        "n_topics": 5,
+        "n_videos": 200,
+        "n_creators": 40,
+        "n_viewers": 400,
+        "n_sounds": 40,
+        "hashtags_per_topic": 2,
+        "vocab_size": 10,
+    }
     return build_world(parse_scenario({"world": {**base, **world}}), seed)
 
 
@@ -206,7 +221,7 @@ def test_a_bot_file_naming_what_the_world_lacks_fails_before_any_bot_runs(monkey
         bots = parse_bots({"bot": [{"name": "fine", "videos": 5, "linger": ["dance"]}, bad]})
         calls = []
         with pytest.raises(UsageError) as info:
-            run_audit(w, bots, label="bots.toml", progress=lambda *a: calls.append(a))
+            run_audit(w, bots, label="bots.toml", progress=lambda *a, calls=calls: calls.append(a))
         msg = str(info.value)
         assert msg.startswith(needle) and "\n" not in msg
         assert calls == [] and ran == []
@@ -229,12 +244,16 @@ def test_cli_audit_default_bots_on_a_world_without_germany(tmp_path, run_cli):
     bots.write_text('[[bot]]\nname = "ctl"\n[[bot]]\nname = "de"\ncountry = "DE"\n')
     code, out, err = run_cli("audit", "--db", db, "--bots", str(bots))
     assert code == 2 and out == ""
-    assert err.strip().splitlines() == ["fyp-tui: error: bots.toml: bot 'de': unknown country 'DE' (this world has: US)"]
+    assert err.strip().splitlines() == [
+        "fyp-tui: error: bots.toml: bot 'de': unknown country 'DE' (this world has: US)"
+    ]
 
 
 def test_a_bot_whose_feed_runs_dry_keeps_what_it_saw():
     w = _small_world(n_videos=40, n_creators=20, n_sounds=20)
-    bots = parse_bots({"bot": [{"name": "greedy", "videos": 100, "linger": ["dance"]}, {"name": "short", "videos": 20}]})
+    bots = parse_bots(
+        {"bot": [{"name": "greedy", "videos": 100, "linger": ["dance"]}, {"name": "short", "videos": 20}]}
+    )
     report = run_audit(w, bots, seed=2)
     greedy, short = report.bots
     assert greedy.ran_out and 0 < greedy.videos < 100 and greedy.videos_requested == 100
@@ -242,8 +261,16 @@ def test_a_bot_whose_feed_runs_dry_keeps_what_it_saw():
     assert sum(greedy.target_share_by_window) > 0 and len(greedy.target_share_by_window) == -(-greedy.videos // 25)
     assert not short.ran_out and short.videos == 20
     d = json.loads(json.dumps(report.to_dict()))
-    keys = ["name", "videos", "target_share_by_window", "videos_to_50", "videos_to_80",
-            "entropy_last_50", "topics_last_50", "countries_last_50"]  # fmt: skip
+    keys = [
+        "name",
+        "videos",
+        "target_share_by_window",
+        "videos_to_50",
+        "videos_to_80",
+        "entropy_last_50",
+        "topics_last_50",
+        "countries_last_50",
+    ]
     assert all(k in b for b in d["bots"] for k in keys)
     assert (d["bots"][0]["ran_out"], d["bots"][0]["videos"]) == (True, greedy.videos)
     assert (d["bots"][1]["ran_out"], d["bots"][1]["videos_requested"]) == (False, 20)

@@ -93,7 +93,7 @@ def test_bots_option_empty_or_a_directory(run_cli, tiny_db, tmp_path):
 # -- scenario files ---------------------------------------------------------------------------
 def test_scenario_weights_whose_sum_overflows(run_cli, tmp_path):
     sc = tmp_path / "big.toml"
-    sc.write_text('[world]\nn_videos = 50\nn_viewers = 50\ndevice_weights = [1e308, 1e308, 1]\n')
+    sc.write_text("[world]\nn_videos = 50\nn_viewers = 50\ndevice_weights = [1e308, 1e308, 1]\n")
     db = tmp_path / "w.db"
     code, _, err = run_cli("seed", "-q", "--scenario", str(sc), "--db", str(db))
     assert code == 2
@@ -166,7 +166,11 @@ CORRUPT = {
 def test_damaged_world_is_one_line_for_every_command(run_cli, tiny_db, case):
     edit(tiny_db, *CORRUPT[case])
     with sqlite3.connect(tiny_db) as c:
-        rows_before = c.execute("SELECT COUNT(*), COALESCE(SUM(views), 0) FROM video").fetchone() if case != "column_dropped" else None
+        rows_before = (
+            c.execute("SELECT COUNT(*), COALESCE(SUM(views), 0) FROM video").fetchone()
+            if case != "column_dropped"
+            else None
+        )
     for argv in (("simulate", "-q", "--hours", "1"), ("explain", "1"), ("audit", "--videos", "3")):
         code, _, err = run_cli(*argv, "--db", tiny_db)
         assert code == 1, (argv, err)
@@ -208,11 +212,14 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(run_cli, tiny_db, m
 def _spawn(*argv: str, cwd: Path) -> subprocess.Popen:
     env = dict(os.environ)
     return subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", *argv], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "fyp_tui", *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         # a background job inherits SIGINT ignored; the person's terminal does not
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
+    )
 
 
 def _wait_for(pred, proc: subprocess.Popen, what: str, timeout: float = 60.0) -> None:
@@ -246,7 +253,7 @@ def test_signal_during_simulate_keeps_the_last_checkpoint(tiny_db, sig, code):
 def test_sigterm_during_seed_leaves_no_world_and_no_temp_file(tmp_path):
     sc = tmp_path / "mid.toml"
     sc.write_text(
-        '[world]\nn_topics = 5\nn_creators = 20\nn_videos = 200\nn_sounds = 20\nhashtags_per_topic = 2\n'
+        "[world]\nn_topics = 5\nn_creators = 20\nn_videos = 200\nn_sounds = 20\nhashtags_per_topic = 2\n"
         'vocab_size = 10\ncountries = ["US"]\nn_viewers = 300000\n'
     )
     db = tmp_path / "w.db"
@@ -263,7 +270,7 @@ def test_sigterm_during_seed_leaves_no_world_and_no_temp_file(tmp_path):
 def test_a_world_with_uploads_stopped_seeds_and_simulates(tmp_path):
     """upload_pace = 0 is valid: the seeded history exists, nothing new is uploaded."""
     sc = tmp_path / "still.toml"
-    sc.write_text('[world]\nn_videos = 300\nn_creators = 30\nn_viewers = 1000\nupload_pace = 0\n')
+    sc.write_text("[world]\nn_videos = 300\nn_creators = 30\nn_viewers = 1000\nupload_pace = 0\n")
     db = tmp_path / "still.db"
     seed = _spawn("seed", "-q", "--scenario", str(sc), "--db", str(db), cwd=tmp_path)
     _, err = seed.communicate(timeout=60)

@@ -7,7 +7,6 @@ import json
 import pytest
 
 
-
 def test_explain_prints_contributions_and_tier(run_cli, tiny_db):
     code, out, err = run_cli("explain", "5", "--db", tiny_db)
     assert code == 0, err
@@ -19,8 +18,18 @@ def test_explain_json(run_cli, tiny_db):
     assert code == 0, err
     d = json.loads(out)
     assert d["video"] == 7 and d["profile"] == "ann" and d["profile_exists"] is False
-    for key in ("score", "contributions", "predicted", "tier", "budget", "budget_progress", "bar", "distance_to_bar",
-                "first_viewer", "detail"):  # fmt: skip
+    for key in (
+        "score",
+        "contributions",
+        "predicted",
+        "tier",
+        "budget",
+        "budget_progress",
+        "bar",
+        "distance_to_bar",
+        "first_viewer",
+        "detail",
+    ):
         assert key in d
     assert abs(sum(c["value"] for c in d["contributions"]) - d["score"]) < 1e-9
     # a fresh world: no views in the tier yet, so no finite bound (null, not -Infinity)

@@ -57,7 +57,10 @@ def hostile_db(tiny_db: str) -> str:
     c = sqlite3.connect(tiny_db)
     try:
         c.execute("UPDATE video SET caption = ? WHERE id = 0", (HOSTILE,))
-        c.execute("UPDATE creator SET handle = ? WHERE id = (SELECT creator_id FROM video WHERE id = 0)", ("h" + TITLE + "\x9b2J\u202e",))
+        c.execute(
+            "UPDATE creator SET handle = ? WHERE id = (SELECT creator_id FROM video WHERE id = 0)",
+            ("h" + TITLE + "\x9b2J\u202e",),
+        )
         c.execute("UPDATE topic SET name = ? WHERE id = 0", ("t" + CLEAR,))
         c.execute("UPDATE device SET name = ? WHERE id = 0", ("d" + TITLE,))
         row = c.execute("SELECT settings_json FROM world_meta").fetchone()
@@ -131,7 +134,9 @@ def test_audit_escapes_bot_names(run_cli, hostile_db, tmp_path):
 
 def test_seed_summary_and_errors_escape_scenario_text(run_cli, tmp_path):
     sc = tmp_path / "evil.toml"
-    sc.write_text('name = "n\\u001b]0;PWNED\\u0007"\n[world]\nn_videos = 20\nn_viewers = 20\nn_creators = 5\nn_sounds = 5\nvocab_size = 10\n')
+    sc.write_text(
+        'name = "n\\u001b]0;PWNED\\u0007"\n[world]\nn_videos = 20\nn_viewers = 20\nn_creators = 5\nn_sounds = 5\nvocab_size = 10\n'
+    )
     code, out, err = run_cli("seed", "-q", "--scenario", str(sc), "--db", str(tmp_path / "w.db"))
     assert code == 0, err
     assert_clean(out, err)

@@ -54,9 +54,17 @@ def odd_dbs(tmp_path: Path) -> dict[str, str]:
 
 
 CASES = [
-    "name over 255 bytes", "name too long for its lock", "component over 255 bytes", "~nouser",
-    "sqlite URL with ~nouser", "symlink loop", "NUL in a URL", "NUL in a path", "under a file", "5,000 characters",
-]  # fmt: skip
+    "name over 255 bytes",
+    "name too long for its lock",
+    "component over 255 bytes",
+    "~nouser",
+    "sqlite URL with ~nouser",
+    "symlink loop",
+    "NUL in a URL",
+    "NUL in a path",
+    "under a file",
+    "5,000 characters",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -74,7 +82,9 @@ def test_seed_into_an_in_memory_database_is_refused(run_cli):
         assert "in-memory" in one_line(code, err)
 
 
-@pytest.mark.parametrize("value", ["d" * 5000, "d" * 5000 + ".toml", "x/" * 2500, "~nouser-fyp-tui-test/s.toml", "a\x1b[2Jb"])
+@pytest.mark.parametrize(
+    "value", ["d" * 5000, "d" * 5000 + ".toml", "x/" * 2500, "~nouser-fyp-tui-test/s.toml", "a\x1b[2Jb"]
+)
 def test_odd_scenario_values(run_cli, tmp_path, value):
     code, _, err = run_cli("seed", "-q", "--scenario", value, "--db", str(tmp_path / "w.db"))
     line = one_line(code, err, codes=(2,))
@@ -123,7 +133,16 @@ SMALL = "n_videos = 20\nn_viewers = 20\nn_creators = 5\nn_sounds = 5\nvocab_size
 
 
 @pytest.mark.parametrize(
-    "key", ["quality_noise", "duration_sigma", "activity_sigma", "like_propensity_sigma", "topic_skew", "pref_noise", "english_share"]
+    "key",
+    [
+        "quality_noise",
+        "duration_sigma",
+        "activity_sigma",
+        "like_propensity_sigma",
+        "topic_skew",
+        "pref_noise",
+        "english_share",
+    ],
 )
 def test_minus_zero_is_zero(run_cli, tmp_path, key):
     f = tmp_path / "s.toml"
@@ -174,8 +193,13 @@ def foreign_files(tmp_path: Path) -> list[Path]:
 @pytest.mark.parametrize(
     "args",
     [
-        ("info",), ("info", "--json"), ("export", "videos"), ("explain", "0"), ("audit", "--videos", "2"),
-        ("seed", "-q", "--scenario", "tiny"), ("simulate", "-q", "--hours", "0.5"),
+        ("info",),
+        ("info", "--json"),
+        ("export", "videos"),
+        ("explain", "0"),
+        ("audit", "--videos", "2"),
+        ("seed", "-q", "--scenario", "tiny"),
+        ("simulate", "-q", "--hours", "0.5"),
     ],
     ids=lambda a: " ".join(a),
 )
@@ -208,13 +232,22 @@ def test_a_blob_where_text_belongs_is_a_corrupt_world(run_cli, tiny_db, column):
 
 @pytest.mark.parametrize(
     "values",
-    ["knob = ''", "knob = 7", "state_json = '[1]'", "state_json = '{\"seen\": \"x\"}'", "country_id = 99", "created_at = 'x'"],
+    [
+        "knob = ''",
+        "knob = 7",
+        "state_json = '[1]'",
+        'state_json = \'{"seen": "x"}\'',
+        "country_id = 99",
+        "created_at = 'x'",
+    ],
 )
 def test_a_damaged_profile_is_one_line(run_cli, tiny_db, values):
     import sqlite3
 
     c = sqlite3.connect(tiny_db)
-    c.execute("INSERT INTO profile (name, created_at, onboarded, knob, state_json) VALUES ('me', '2024-01-01 00:00:00', 1, 0.3, '{}')")
+    c.execute(
+        "INSERT INTO profile (name, created_at, onboarded, knob, state_json) VALUES ('me', '2024-01-01 00:00:00', 1, 0.3, '{}')"
+    )
     c.execute(f"UPDATE profile SET {values}")
     c.commit()
     c.close()

@@ -10,8 +10,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from fyp_tui.cli import cli
-from fyp_tui.cli import sim  # noqa: F401  (registers the commands)
+from fyp_tui.cli import (
+    cli,
+    sim,  # noqa: F401  (registers the commands)
+)
 
 
 def invoke(*args):

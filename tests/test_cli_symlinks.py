@@ -190,9 +190,14 @@ def test_the_app_refuses_a_symlinked_lock_before_taking_the_terminal(tiny_db, vi
     Path(tiny_db + ".lock").symlink_to(victim)
     env = {**os.environ, "PYTHONPATH": str(Path(fyp_tui.__file__).parent.parent)}  # this checkout's fyp_tui
     p = subprocess.run(
-        [sys.executable, "-m", "fyp_tui", "--db", tiny_db], cwd=Path(tiny_db).parent, env=env,
-        capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-m", "fyp_tui", "--db", tiny_db],
+        cwd=Path(tiny_db).parent,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     assert p.returncode == 1
     assert b"\x1b[?1049h" not in p.stdout  # never switched to the alternate screen
     assert p.stderr.decode().strip().splitlines()[-1].startswith("fyp-tui: error: the world lock")

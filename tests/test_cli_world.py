@@ -58,8 +58,10 @@ def test_seed_refuses_an_existing_world_then_force_replaces_it(run_cli, tiny_db)
 
 def test_seed_from_a_scenario_file(run_cli, tmp_path):
     p = tmp_path / "small.toml"
-    p.write_text('name = "small"\nseed = 5\n[world]\nn_videos = 30\nn_creators = 4\nn_viewers = 40\nn_sounds = 6\n'
-                 'countries = ["US"]\nvocab_size = 10\n')
+    p.write_text(
+        'name = "small"\nseed = 5\n[world]\nn_videos = 30\nn_creators = 4\nn_viewers = 40\nn_sounds = 6\n'
+        'countries = ["US"]\nvocab_size = 10\n'
+    )
     db = str(tmp_path / "s.db")
     code, out, err = run_cli("seed", "--scenario", str(p), "--db", db, "-q")
     assert code == 0, err
@@ -132,12 +134,19 @@ def test_info_on_a_newer_schema(run_cli, tiny_db):
 
 def test_seed_over_a_world_in_use(run_cli, tiny_db):
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent("""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
             import sys
             from fyp_tui.store.io import WorldStore
             s = WorldStore.open(sys.argv[1]); print("locked", flush=True); sys.stdin.read(); s.close()
-        """), tiny_db],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+            tiny_db,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -152,7 +161,9 @@ def test_seed_over_a_world_in_use(run_cli, tiny_db):
 def test_real_entry_point_prints_one_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "fyp_tui", "info", "--db", str(tmp_path / "none.db")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1 and proc.stdout == ""
     assert one_error_line(proc.stderr).endswith("(run `fyp-tui seed` to create one)")

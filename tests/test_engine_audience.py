@@ -133,7 +133,9 @@ def test_normal_quantiles_match_the_stdlib():
     import statistics
 
     nd = statistics.NormalDist()
-    p = np.concatenate([np.linspace(1e-4, 1 - 1e-4, 997), [1e-12, 1e-6, 0.02424, 0.02425, 0.02426, 0.5, 0.97575, 0.97576, 1 - 1e-6]])
+    p = np.concatenate(
+        [np.linspace(1e-4, 1 - 1e-4, 997), [1e-12, 1e-6, 0.02424, 0.02425, 0.02426, 0.5, 0.97575, 0.97576, 1 - 1e-6]]
+    )
     z = audience.normal_quantiles(p)
     ref = np.array([nd.inv_cdf(float(x)) for x in p])
     assert np.all(np.abs(z - ref) <= 2e-9 * np.maximum(1.0, np.abs(ref)))

@@ -15,8 +15,16 @@ from fyp_tui.errors import UsageError
 def counts(views, **kw):
     c = np.zeros(N_SIGNALS, np.int64)
     c[Signal.VIEW] = views
-    names = {"full": Signal.FULL_WATCH, "like": Signal.LIKE, "share": Signal.SHARE, "skip": Signal.SKIP,
-             "follow": Signal.FOLLOW, "comment": Signal.COMMENT, "fav": Signal.FAVOURITE, "ni": Signal.NOT_INTERESTED}
+    names = {
+        "full": Signal.FULL_WATCH,
+        "like": Signal.LIKE,
+        "share": Signal.SHARE,
+        "skip": Signal.SKIP,
+        "follow": Signal.FOLLOW,
+        "comment": Signal.COMMENT,
+        "fav": Signal.FAVOURITE,
+        "ni": Signal.NOT_INTERESTED,
+    }
     for k, v in kw.items():
         c[names[k]] = v
     return c
@@ -81,7 +89,9 @@ def test_confidence_bounds_bracket_the_score_and_narrow_with_samples():
 
 def _codes(views, c, tier=0, status=Status.ACTIVE, hot=1.0, params=P):
     _, lcb, ucb = pools.score_counts(c, params.weight_vector(), params.z)
-    return pools.decide_codes(np.array([tier]), np.array([status]), np.array([views]), lcb, ucb, np.array([hot]), params)[0]
+    return pools.decide_codes(
+        np.array([tier]), np.array([status]), np.array([views]), lcb, ucb, np.array([hot]), params
+    )[0]
 
 
 def test_a_lucky_handful_does_not_promote():
@@ -151,7 +161,14 @@ def _marginal_likes(person: np.ndarray) -> int:
     for likes in range(0, 100):
         c = counts(100, full=40, like=likes) + person
         c[Signal.VIEW] = 100
-        code = pools.decide_codes(np.array([0]), np.array([0]), np.array([100]), *pools.score_counts(c, P.weight_vector(), P.z)[1:], np.ones(1), P)[0]
+        code = pools.decide_codes(
+            np.array([0]),
+            np.array([0]),
+            np.array([100]),
+            *pools.score_counts(c, P.weight_vector(), P.z)[1:],
+            np.ones(1),
+            P,
+        )[0]
         if code == pools.PROMOTE:
             return likes
     raise AssertionError("no marginal video")
@@ -233,7 +250,9 @@ def test_a_video_is_looked_at_only_where_a_batch_crosses_a_look(tiny_world):
     assert pools.decide(w, P, np.array([v]), 1.0, served=(np.array([v]), counts(10, full=10, like=5))) == []
     # 20 -> 40 crosses 25: looked at on the counts at 25 impressions (a thinning of the batch)
     rng = np.random.default_rng(1)
-    ev = pools.decide(w, P, np.array([v]), 1.0, served=(np.array([v]), counts(20, full=20, like=15, share=5)), since=0.0, rng=rng)
+    ev = pools.decide(
+        w, P, np.array([v]), 1.0, served=(np.array([v]), counts(20, full=20, like=15, share=5)), since=0.0, rng=rng
+    )
     assert len(ev) == 1 and isinstance(ev[0], Promoted) and ev[0].impressions == 25
     # promoted where the look fell in the batch: a quarter of the way through it
     assert w.video_tier_entered[v] == pytest.approx(0.25)
@@ -419,6 +438,12 @@ def test_pair_counts_take_a_cyclic_window_per_group_and_leave_the_rest():
 
 def test_sorted_counts_are_the_bincount():
     rng = np.random.default_rng(4)
-    for n, k, dt in ((0, 4, np.int16), (1, 1, np.int16), (5_000, 168, np.int16), (300, 32_767, np.int16), (50, 3, np.int32)):
+    for n, k, dt in (
+        (0, 4, np.int16),
+        (1, 1, np.int16),
+        (5_000, 168, np.int16),
+        (300, 32_767, np.int16),
+        (50, 3, np.int32),
+    ):
         keys = np.sort(rng.integers(0, k, n)).astype(dt)
         assert (pools._sorted_counts(keys, k) == np.bincount(keys, minlength=k)).all()

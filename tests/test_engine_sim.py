@@ -56,7 +56,7 @@ def test_decisions_do_not_change_when_hidden_truth_is_replaced(tiny_world, monke
     monkeypatch.setattr(audience, "react", lambda world, rng, v, x, **kw: real_react(truth, rng, v, x, **kw))
     b = simulate.step(scrambled, p, np.random.default_rng(11), 3.0)
 
-    tier_events = lambda r: [e for e in r.events if isinstance(e, (Promoted, Stalled))]  # noqa: E731
+    tier_events = lambda r: [e for e in r.events if isinstance(e, (Promoted, Stalled))]
     assert len(tier_events(a)) > 0
     assert tier_events(a) == tier_events(b)
     n = tiny_world.n_videos
@@ -125,7 +125,14 @@ def test_report_keys_and_funnel_consistency(tiny_world):
         assert set(f) == {"tier", "budget", "entered", "promoted", "stalled", "active"}
         assert f["entered"] == f["promoted"] + f["stalled"] + f["active"]
     for s in ("random", "targeted"):
-        assert set(r["slices"][s]) == {"impressions", "completion_rate", "like_rate", "share_rate", "follow_rate", "mean_watch_ratio"}
+        assert set(r["slices"][s]) == {
+            "impressions",
+            "completion_rate",
+            "like_rate",
+            "share_rate",
+            "follow_rate",
+            "mean_watch_ratio",
+        }
     assert r["slices"]["random"]["impressions"] > 0 and r["slices"]["targeted"]["impressions"] > 0
     assert r["impressions"] >= r["slices"]["random"]["impressions"] + r["slices"]["targeted"]["impressions"]
     assert r["top_videos"][0]["views"] >= r["top_videos"][-1]["views"]
@@ -143,8 +150,18 @@ def test_creators_keep_uploading_and_post_video_enters_tier_0(tiny_world):
     tags = w.video_tags[new]
     assert ((tags >= 0).sum(axis=1) >= 1).all()
     assert np.allclose(w.video_topic_w[new].sum(axis=1), 1.0)
-    vid = simulate.post_video(w, p, profile=1, creator=0, sound=0, duration=15.0, topic=2, hashtags=[1, 2],
-                              caption="my first video", now=w.clock)
+    vid = simulate.post_video(
+        w,
+        p,
+        profile=1,
+        creator=0,
+        sound=0,
+        duration=15.0,
+        topic=2,
+        hashtags=[1, 2],
+        caption="my first video",
+        now=w.clock,
+    )
     assert vid == w.n_videos - 1 and w.video_profile[vid] == 1 and w.video_tier[vid] == 0
     assert w.video_status[vid] == Status.ACTIVE and w.video_captions[vid] == "my first video"
     simulate.step(w, p, np.random.default_rng(0), 2.0)
@@ -239,10 +256,10 @@ def test_threaded_steps_are_deterministic_and_draw_like_one_thread(tiny_world, a
     rc = simulate.run(c, one, 7, 24)
     assert ra.deterministic() != rc.deterministic(), "the chunked path ran (its own streams)"
     assert ra.impressions == pytest.approx(rc.impressions, rel=0.03)
-    views = lambda w: int(w.video_counts[: w.n_videos, Signal.VIEW].sum())  # noqa: E731
+    views = lambda w: int(w.video_counts[: w.n_videos, Signal.VIEW].sum())
     assert views(a) - views(tiny_world) == ra.impressions, "every chunk's impressions are counted once"
     # each chunk serves (and learns about) its own viewers
-    learned = lambda w: (w.aud_pref != tiny_world.aud_pref).any(axis=1)  # noqa: E731
+    learned = lambda w: (w.aud_pref != tiny_world.aud_pref).any(axis=1)
     half = tiny_world.n_viewers // 2
     for part in (slice(None, half), slice(half, None)):
         assert learned(a)[part].mean() == pytest.approx(learned(c)[part].mean(), abs=0.05)
@@ -328,10 +345,20 @@ def test_the_world_does_not_depend_on_the_step_length():
     from fyp_tui.seeding.scenario import parse_scenario
 
     sc = parse_scenario(
-        {"world": {"n_topics": 12, "n_creators": 400, "n_videos": 5000, "n_viewers": 20_000, "n_sounds": 150,
-                   "countries": ["US", "DE", "BR"], "history_days": 3.0, "warmup_hours": 24.0}},
+        {
+            "world": {
+                "n_topics": 12,
+                "n_creators": 400,
+                "n_videos": 5000,
+                "n_viewers": 20_000,
+                "n_sounds": 150,
+                "countries": ["US", "DE", "BR"],
+                "history_days": 3.0,
+                "warmup_hours": 24.0,
+            }
+        },
         label="mid",
-    )  # fmt: skip
+    )
     figures = {}
     for minutes in (10, 60):
         w = build_world(sc, 5)

@@ -108,9 +108,19 @@ def test_learning_moves_the_video_topics(live):
 actions = st.lists(
     st.tuples(
         st.floats(min_value=0.0, max_value=3.0),  # seconds watched, as a fraction of the duration
-        st.sampled_from(["none"] * 12 + ["like", "share", "follow", "not_interested_video",
-                                        "not_interested_creator", "not_interested_sound", "mute_hashtag"]),
-    ),  # fmt: skip
+        st.sampled_from(
+            ["none"] * 12
+            + [
+                "like",
+                "share",
+                "follow",
+                "not_interested_video",
+                "not_interested_creator",
+                "not_interested_sound",
+                "mute_hashtag",
+            ]
+        ),
+    ),
     min_size=120,
     max_size=200,
 )
@@ -331,8 +341,11 @@ def test_is_first_viewer_marks_test_pool_videos(live):
     world, params = live
     s = session(world, params)
     n = world.n_videos
-    fresh = np.flatnonzero((world.video_tier[:n] == 0) & (world.video_status[:n] == Status.ACTIVE)
-                           & (world.video_tier_counts[:n, Signal.VIEW] < s.ranking.first_viewer_views))  # fmt: skip
+    fresh = np.flatnonzero(
+        (world.video_tier[:n] == 0)
+        & (world.video_status[:n] == Status.ACTIVE)
+        & (world.video_tier_counts[:n, Signal.VIEW] < s.ranking.first_viewer_views)
+    )
     vetted = np.flatnonzero(world.video_tier[:n] >= 1)
     assert len(fresh) and len(vetted)
     assert s.is_first_viewer(int(fresh[0]))
@@ -368,7 +381,9 @@ def test_unknown_reaction_and_video_are_usage_errors(live):
 def _midrank_percentile(values: np.ndarray, picked: list[int]) -> float:
     """Mean percentile of ``values[picked]`` among all ``values``, ties counted half
     (so a picked value shared by many videos sits in the middle of its tie, not above it)."""
-    return float(np.mean([((values < values[v]).sum() + 0.5 * (values == values[v]).sum()) / len(values) for v in picked]))
+    return float(
+        np.mean([((values < values[v]).sum() + 0.5 * (values == values[v]).sum()) / len(values) for v in picked])
+    )
 
 
 def test_cold_start_begins_with_popular_vetted_videos(live):
@@ -480,7 +495,9 @@ def test_videos_found_early_are_those_seen_in_their_test_pool_that_climbed(live)
     world, params = live
     s = session(world, params)
     n = world.n_videos
-    early = [int(v) for v in np.flatnonzero((world.video_tier[:n] == 0) & (world.video_status[:n] == Status.ACTIVE))[:2]]
+    early = [
+        int(v) for v in np.flatnonzero((world.video_tier[:n] == 0) & (world.video_status[:n] == Status.ACTIVE))[:2]
+    ]
     world.video_tier_counts[early] = 0  # still in their test pool: no views yet
     assert all(s.is_first_viewer(v) for v in early)
     vetted = int(np.flatnonzero(world.video_tier[:n] >= 1)[0])

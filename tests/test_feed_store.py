@@ -52,8 +52,18 @@ def test_a_reaction_is_committed_before_record_returns(opened):
     store, world, _person, pid = opened
     url = str(store.engine.url)
     j = SqlJournal(store.engine, world)
-    ev = Promoted(time=1.0, video=3, from_tier=0, to_tier=1, score=0.5, bar=0.4, impressions=20, budget=146,
-                  tipped_by="share", profile=pid)  # fmt: skip
+    ev = Promoted(
+        time=1.0,
+        video=3,
+        from_tier=0,
+        to_tier=1,
+        score=0.5,
+        bar=0.4,
+        impressions=20,
+        budget=146,
+        tipped_by="share",
+        profile=pid,
+    )
     j.record(pid, "share", 3, 0.0, 0, 1.0, {"interests": [0.5], "knob": 0.4, "country": 0, "language": 0}, [ev])
     assert fresh_count(url, "SELECT COUNT(*) FROM interaction WHERE profile_id = :p AND kind = 'share'", p=pid) == 1
     assert fresh_count(url, "SELECT COUNT(*) FROM tier_event WHERE video_id = 3 AND tipped_by = 'share'") == 1

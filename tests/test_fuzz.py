@@ -146,13 +146,73 @@ countries = ["US"]
 # value strategies
 # =============================================================================================
 ODD_TEXT = [
-    "", " ", "-", "--", "nan", "-nan", "inf", "-inf", "1e400", "-1e400", "-0", "-0.0", "0", "1", "2", "0.5", "1e-300",
-    "9" * 30, "-9" * 10, "0x10", "1_000", "１", "\x00", "a\x00b", "\x1b]0;PWNED\x07", "\x1b[2J", "\x9b2J", "\u202egnp",
-    "a" * 5000, "~nouser-fuzz/x", "~", "%00", "%", "?", "*", ".", "..", "/", "//", "/dev/null", "/dev/zero", "/proc/self/mem",
-    "sqlite://", "sqlite:///", "sqlite:///%00", "sqlite:///:memory:", "sqlite:///~nouser-fuzz/x.db", "postgresql://",
-    "mysql://u:p@127.0.0.1:1/x", "foo://", "://", "file:x.db?mode=ro", "sqlite:///file:x?mode=ro&uri=true", "tiny",
-    "demo", "me", "--help", "-h", "--version", "é", "🔥", "Ω" * 100, "\t", "\n", "a\nb", "\r\n",
-]  # fmt: skip
+    "",
+    " ",
+    "-",
+    "--",
+    "nan",
+    "-nan",
+    "inf",
+    "-inf",
+    "1e400",
+    "-1e400",
+    "-0",
+    "-0.0",
+    "0",
+    "1",
+    "2",
+    "0.5",
+    "1e-300",
+    "9" * 30,
+    "-9" * 10,
+    "0x10",
+    "1_000",
+    "１",
+    "\x00",
+    "a\x00b",
+    "\x1b]0;PWNED\x07",
+    "\x1b[2J",
+    "\x9b2J",
+    "\u202egnp",
+    "a" * 5000,
+    "~nouser-fuzz/x",
+    "~",
+    "%00",
+    "%",
+    "?",
+    "*",
+    ".",
+    "..",
+    "/",
+    "//",
+    "/dev/null",
+    "/dev/zero",
+    "/proc/self/mem",
+    "sqlite://",
+    "sqlite:///",
+    "sqlite:///%00",
+    "sqlite:///:memory:",
+    "sqlite:///~nouser-fuzz/x.db",
+    "postgresql://",
+    "mysql://u:p@127.0.0.1:1/x",
+    "foo://",
+    "://",
+    "file:x.db?mode=ro",
+    "sqlite:///file:x?mode=ro&uri=true",
+    "tiny",
+    "demo",
+    "me",
+    "--help",
+    "-h",
+    "--version",
+    "é",
+    "🔥",
+    "Ω" * 100,
+    "\t",
+    "\n",
+    "a\nb",
+    "\r\n",
+]
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 
 
@@ -160,13 +220,17 @@ def chance(n: int, k: int = 1) -> st.SearchStrategy[bool]:
     """True k times in n (hypothesis leans to an integer strategy's small values, and
     shrinks to the first of a sampled list: the usual case, False, comes first)."""
     return st.sampled_from([False] * (n - k) + [True] * k)
+
+
 ODD = st.one_of(st.sampled_from(ODD_TEXT), TEXT)
 
 
 def numbers(lo: float, hi: float, *, ints: bool) -> st.SearchStrategy[str]:
     """Command-line numbers: a few valid, the edges, and junk."""
     valid = st.integers(int(lo), int(hi)).map(str) if ints else st.floats(lo, hi, allow_nan=False).map(repr)
-    edges = st.sampled_from([str(lo), str(hi), str(lo - 1), str(hi + 1), "-1", "0", "1e3", "2.5", str(2**63), str(-(2**63) - 1)])
+    edges = st.sampled_from(
+        [str(lo), str(hi), str(lo - 1), str(hi + 1), "-1", "0", "1e3", "2.5", str(2**63), str(-(2**63) - 1)]
+    )
     return st.one_of(valid, edges, ODD)
 
 
@@ -184,29 +248,53 @@ def _opt(name: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[list[st
 def cli_argv(draw, root: Path, d: Path) -> list[str]:
     world = str(d / "w.db")
     db = st.one_of(
-        st.just(world), st.just(world), st.just(world), st.just(str(d / "new.db")), st.just(str(d)),
-        st.just(str(d / "loop")), st.just(str(d / "fifo")), st.just(str(d / "link.db")), st.just(str(d / "file" / "x.db")),
-        st.just(str(d / ("n" * 240 + ".db"))), ODD,
-    )  # fmt: skip
+        st.just(world),
+        st.just(world),
+        st.just(world),
+        st.just(str(d / "new.db")),
+        st.just(str(d)),
+        st.just(str(d / "loop")),
+        st.just(str(d / "fifo")),
+        st.just(str(d / "link.db")),
+        st.just(str(d / "file" / "x.db")),
+        st.just(str(d / ("n" * 240 + ".db"))),
+        ODD,
+    )
     scenario = st.one_of(st.sampled_from(["tiny", str(root / "tiny.toml"), str(d / "nope.toml"), str(d), "large"]), ODD)
     bots = st.one_of(st.sampled_from([str(d / "bots.toml"), str(d / "fifo"), str(d), "/dev/zero"]), ODD)
     cmd = draw(st.sampled_from(COMMANDS + ("nope", "")))
     options: dict[str, list[st.SearchStrategy[list[str]]]] = {
         "seed": [
-            _opt("--scenario", scenario), _opt("--seed", numbers(0, 2**63 - 1, ints=True)), _opt("--db", db),
-            st.just(["--force"]), st.just(["-q"]),
+            _opt("--scenario", scenario),
+            _opt("--seed", numbers(0, 2**63 - 1, ints=True)),
+            _opt("--db", db),
+            st.just(["--force"]),
+            st.just(["-q"]),
         ],
         "info": [_opt("--db", db), st.just(["--json"])],
         "simulate": [
-            _opt("--db", db), _opt("--hours", numbers(0.001, 2, ints=False)), _opt("--seed", numbers(0, 2**63 - 1, ints=True)),
-            st.just(["--json"]), st.just(["-q"]),
+            _opt("--db", db),
+            _opt("--hours", numbers(0.001, 2, ints=False)),
+            _opt("--seed", numbers(0, 2**63 - 1, ints=True)),
+            st.just(["--json"]),
+            st.just(["-q"]),
         ],
-        "export": [st.sampled_from([["videos"], ["videos"], ["nope"], []]), _opt("--format", st.sampled_from(["csv", "json", "xml", ""])), _opt("--db", db)],
+        "export": [
+            st.sampled_from([["videos"], ["videos"], ["nope"], []]),
+            _opt("--format", st.sampled_from(["csv", "json", "xml", ""])),
+            _opt("--db", db),
+        ],
         "explain": [
-            numbers(-1, 500, ints=True).map(lambda v: [v]), _opt("--profile", ODD), _opt("--db", db), st.just(["--json"]),
+            numbers(-1, 500, ints=True).map(lambda v: [v]),
+            _opt("--profile", ODD),
+            _opt("--db", db),
+            st.just(["--json"]),
         ],
         "audit": [
-            _opt("--bots", bots), _opt("--seed", numbers(0, 2**63 - 1, ints=True)), _opt("--db", db), st.just(["--json"]),
+            _opt("--bots", bots),
+            _opt("--seed", numbers(0, 2**63 - 1, ints=True)),
+            _opt("--db", db),
+            st.just(["--json"]),
         ],
         "nope": [ODD.map(lambda v: [v])],
         "": [ODD.map(lambda v: [v])],
@@ -313,9 +401,16 @@ def toml_doc(d: dict) -> str:
 
 
 SCALAR = st.one_of(
-    st.integers(-(2**63), 2**63 - 1), st.floats(), st.booleans(), TEXT, st.sampled_from(ODD_TEXT), st.dates(),
-)  # fmt: skip
-ANY = st.recursive(SCALAR, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(TEXT, c, max_size=3)), max_leaves=6)
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    st.booleans(),
+    TEXT,
+    st.sampled_from(ODD_TEXT),
+    st.dates(),
+)
+ANY = st.recursive(
+    SCALAR, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(TEXT, c, max_size=3)), max_leaves=6
+)
 
 #: largest valid value generated for a size key (the guard refuses the upper bounds)
 SMALL = {"n_creators": 8, "n_videos": 40, "n_viewers": 60, "n_sounds": 8, "vocab_size": 16}
@@ -331,12 +426,18 @@ def world_value(key: str) -> st.SearchStrategy[Any]:
         return st.one_of(valid, valid, edges, ANY)
     if spec.kind == "float":
         valid = st.floats(lo, hi, allow_nan=False)
-        edges = st.sampled_from([lo, hi, -0.0, 0.0, math.nan, math.inf, -math.inf, 5e-324, 1e308, -1e308, lo - 1e-9, hi * 1.5 + 1])
+        edges = st.sampled_from(
+            [lo, hi, -0.0, 0.0, math.nan, math.inf, -math.inf, 5e-324, 1e308, -1e308, lo - 1e-9, hi * 1.5 + 1]
+        )
         return st.one_of(valid, valid, edges, ANY)
     if key == "countries":
         return st.one_of(st.lists(st.sampled_from([*COUNTRIES, "XX", "us", "", "RU"]), max_size=4), ANY)
     if key == "devices":
-        return st.one_of(st.lists(st.one_of(TEXT, st.sampled_from(ODD_TEXT)), max_size=4), st.just([f"d{i}" for i in range(129)]), ANY)
+        return st.one_of(
+            st.lists(st.one_of(TEXT, st.sampled_from(ODD_TEXT)), max_size=4),
+            st.just([f"d{i}" for i in range(129)]),
+            ANY,
+        )
     # float_list
     item = st.one_of(st.floats(0, 10, allow_nan=False), st.floats(), st.sampled_from([-0.0, 1e308, 1e12]))
     return st.one_of(st.lists(item, max_size=4), st.just([1.0] * 129), ANY)
@@ -357,7 +458,15 @@ def scenario_doc(draw) -> dict:
     world_keys = draw(st.lists(st.sampled_from(sorted(WORLD_KEYS)), max_size=6, unique=True))
     world = {k: draw(world_value(k), label=k) for k in world_keys}
     # a valid world is small: sizes not drawn are the tiny ones, not the defaults
-    base = {"n_creators": 5, "n_videos": 30, "n_viewers": 40, "n_sounds": 5, "vocab_size": 10, "n_topics": 3, "countries": ["US"]}
+    base = {
+        "n_creators": 5,
+        "n_videos": 30,
+        "n_viewers": 40,
+        "n_sounds": 5,
+        "vocab_size": 10,
+        "n_topics": 3,
+        "countries": ["US"],
+    }
     doc["world"] = draw(st.one_of(st.just({**base, **world}), st.just({**base, **world}), ANY))
     if draw(chance(3)):
         keys = draw(st.lists(st.sampled_from([*ENGINE_KEYS, "nope"]), max_size=3, unique=True))
@@ -425,19 +534,25 @@ def bot_doc(draw) -> Any:
             odd = st.one_of(TEXT, st.sampled_from(ODD_TEXT), ANY)
             b["name"] = draw(odd if draw(chance(6)) else st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True))
         if draw(chance(3)):
-            b["videos"] = draw(st.one_of(st.integers(1, 3), st.sampled_from([0, -1, 100_001, 2**63 - 1, 1.5, True, "2"]), ANY))
+            b["videos"] = draw(
+                st.one_of(st.integers(1, 3), st.sampled_from([0, -1, 100_001, 2**63 - 1, 1.5, True, "2"]), ANY)
+            )
         else:  # a bot's own count (no --videos): keep it small
             b["videos"] = 2
         for key in ("country", "language"):
             if draw(chance(4)):
-                b[key] = draw(st.one_of(st.sampled_from(["US", "DE", "BR", "en", "de", "pt", "us", "XX", "", " "]), ANY))
+                b[key] = draw(
+                    st.one_of(st.sampled_from(["US", "DE", "BR", "en", "de", "pt", "us", "XX", "", " "]), ANY)
+                )
         topic = st.one_of(st.sampled_from(TOPIC_NAMES + ["Comedy", "nope", ""]), TEXT)
         for key in ("linger", "like", "share", "follow", "not_interested"):
             if draw(chance(3)):
                 b[key] = draw(st.one_of(st.lists(topic, max_size=3), ANY))
         for key in ("watch_seconds", "knob"):
             if draw(chance(4)):
-                b[key] = draw(st.one_of(st.floats(), st.sampled_from([-0.0, 0, 1, 3600, 3601, math.nan, math.inf]), ANY))
+                b[key] = draw(
+                    st.one_of(st.floats(), st.sampled_from([-0.0, 0, 1, 3600, 3601, math.nan, math.inf]), ANY)
+                )
         if draw(chance(10)):
             b[draw(TEXT)] = draw(ANY)
         return b
@@ -473,21 +588,31 @@ def test_fuzz_bot_files(fuzz_root: Path) -> None:
 # 4. damaged worlds
 # =============================================================================================
 SQL_VALUES = st.one_of(
-    st.sampled_from([None, -1, 0, 1, 2**63 - 1, -(2**63), 1e308, -1e308, 0.5, "", "x", "\x1b[2J", "[", "{}", "[]", "null"]),
-    st.binary(max_size=16), st.integers(-1000, 1000), st.floats(allow_nan=False), TEXT,
-)  # fmt: skip
+    st.sampled_from(
+        [None, -1, 0, 1, 2**63 - 1, -(2**63), 1e308, -1e308, 0.5, "", "x", "\x1b[2J", "[", "{}", "[]", "null"]
+    ),
+    st.binary(max_size=16),
+    st.integers(-1000, 1000),
+    st.floats(allow_nan=False),
+    TEXT,
+)
 TABLES = sorted(TABLE_COLUMNS)
 
 
 @st.composite
 def damage(draw) -> tuple[str, Any]:
-    kind = draw(st.sampled_from(["cell", "column", "delete", "drop", "blob", "meta", "settings", "profile", "file", "mirror"]))
+    kind = draw(
+        st.sampled_from(["cell", "column", "delete", "drop", "blob", "meta", "settings", "profile", "file", "mirror"])
+    )
     if kind in ("cell", "column"):
         table = draw(st.sampled_from(TABLES))
         col = draw(st.sampled_from(TABLE_COLUMNS[table]))
         return kind, (table, col, draw(SQL_VALUES), draw(st.integers(0, 3000)))
     if kind == "delete":
-        return kind, (draw(st.sampled_from(TABLES)), draw(st.sampled_from(["", "WHERE rowid % 2 = 0", "WHERE rowid = 1", "WHERE rowid > 10"])))
+        return kind, (
+            draw(st.sampled_from(TABLES)),
+            draw(st.sampled_from(["", "WHERE rowid % 2 = 0", "WHERE rowid = 1", "WHERE rowid > 10"])),
+        )
     if kind == "drop":
         return kind, draw(st.sampled_from(TABLES))
     if kind == "blob":
@@ -496,12 +621,27 @@ def damage(draw) -> tuple[str, Any]:
         col = draw(st.sampled_from(TABLE_COLUMNS["world_meta"]))
         return kind, (col, draw(SQL_VALUES))
     if kind == "settings":
-        return kind, draw(st.one_of(ANY.map(lambda v: json.dumps(v, default=str)), st.sampled_from(["[" * 5000 + "]" * 5000, "{", "", "null", '"x"', "1e999"])))
+        return kind, draw(
+            st.one_of(
+                ANY.map(lambda v: json.dumps(v, default=str)),
+                st.sampled_from(["[" * 5000 + "]" * 5000, "{", "", "null", '"x"', "1e999"]),
+            )
+        )
     if kind == "profile":
-        state = draw(st.one_of(ANY.map(lambda v: json.dumps(v, default=str)), st.just('{"seen": [0, 1, 99999], "history": [-5]}'), st.just("{")))
+        state = draw(
+            st.one_of(
+                ANY.map(lambda v: json.dumps(v, default=str)),
+                st.just('{"seen": [0, 1, 99999], "history": [-5]}'),
+                st.just("{"),
+            )
+        )
         return kind, (draw(st.sampled_from(["me", "x"])), state, draw(SQL_VALUES), draw(SQL_VALUES))
     if kind == "file":
-        return kind, (draw(st.sampled_from(["truncate", "flip", "append", "zero-page"])), draw(st.integers(0, 10**6)), draw(st.binary(min_size=1, max_size=8)))
+        return kind, (
+            draw(st.sampled_from(["truncate", "flip", "append", "zero-page"])),
+            draw(st.integers(0, 10**6)),
+            draw(st.binary(min_size=1, max_size=8)),
+        )
     return kind, draw(st.sampled_from(["delete", "garble-check"]))
 
 
@@ -526,7 +666,10 @@ def apply_damage(db: Path, kind: str, arg: Any) -> None:
         c.execute("PRAGMA foreign_keys=OFF")
         if kind == "cell":
             table, col, value, row = arg
-            c.execute(f'UPDATE "{table}" SET "{col}" = ? WHERE rowid = (SELECT rowid FROM "{table}" LIMIT 1 OFFSET ?)', (value, row % 50))
+            c.execute(
+                f'UPDATE "{table}" SET "{col}" = ? WHERE rowid = (SELECT rowid FROM "{table}" LIMIT 1 OFFSET ?)',
+                (value, row % 50),
+            )
         elif kind == "column":
             table, col, value, _ = arg
             c.execute(f'UPDATE "{table}" SET "{col}" = ?', (value,))
@@ -537,7 +680,10 @@ def apply_damage(db: Path, kind: str, arg: Any) -> None:
             c.execute(f'DROP TABLE "{arg}"')
         elif kind == "blob":
             col, value, row = arg
-            c.execute(f"UPDATE engine_state SET {col} = ? WHERE rowid = (SELECT rowid FROM engine_state LIMIT 1 OFFSET ?)", (value, row))
+            c.execute(
+                f"UPDATE engine_state SET {col} = ? WHERE rowid = (SELECT rowid FROM engine_state LIMIT 1 OFFSET ?)",
+                (value, row),
+            )
         elif kind == "meta":
             col, value = arg
             c.execute(f'UPDATE world_meta SET "{col}" = ?', (value,))
@@ -562,9 +708,15 @@ def apply_damage(db: Path, kind: str, arg: Any) -> None:
 
 
 DAMAGED_COMMANDS = [
-    ["info"], ["info", "--json"], ["export", "videos"], ["export", "videos", "--format", "json"], ["explain", "0"],
-    ["explain", "7", "--json"], ["simulate", "-q", "--hours", "0.25"], ["audit", "--videos", "2"],
-]  # fmt: skip
+    ["info"],
+    ["info", "--json"],
+    ["export", "videos"],
+    ["export", "videos", "--format", "json"],
+    ["explain", "0"],
+    ["explain", "7", "--json"],
+    ["simulate", "-q", "--hours", "0.25"],
+    ["audit", "--videos", "2"],
+]
 
 
 def test_fuzz_damaged_worlds(fuzz_root: Path) -> None:

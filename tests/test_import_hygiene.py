@@ -67,7 +67,14 @@ def test_cli_help_does_not_import_the_app() -> None:
 
 #: what the app must not load before its first card is on screen (SQLAlchemy and the
 #: SQLModel tables come just after, for the first reaction and checkpoint)
-NOT_BEFORE_FIRST_CARD = ("sqlalchemy", "sqlmodel", "pydantic", "faker", "fyp_tui.store.models", "fyp_tui.store.profiles")
+NOT_BEFORE_FIRST_CARD = (
+    "sqlalchemy",
+    "sqlmodel",
+    "pydantic",
+    "faker",
+    "fyp_tui.store.models",
+    "fyp_tui.store.profiles",
+)
 
 LAUNCH = """
 import asyncio, sys
@@ -102,8 +109,11 @@ def test_the_app_reaches_its_first_card_without_sqlalchemy_sqlmodel_or_faker(tin
     out = tmp_path / "loaded.txt"
     subprocess.run(
         [sys.executable, "-c", LAUNCH, tiny_db, str(out), ",".join(NOT_BEFORE_FIRST_CARD)],
-        capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     assert out.read_text() == "card:FeedScreen"
 
 

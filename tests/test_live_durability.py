@@ -69,8 +69,13 @@ def test_sigterm_saves_the_world_and_gives_the_terminal_back(tiny_db, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "fyp_tui", "--db", tiny_db, "--profile", "sig"],
-        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path, start_new_session=True,
-    )  # fmt: skip
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
     os.close(slave)
     out = bytearray()
 
@@ -128,8 +133,17 @@ def test_no_control_character_from_the_world_reaches_a_view(tiny_world):
     w.video_captions[v] = f"dance {evil} now"
     w.creator_handles[int(w.video_creator[v])] = f"x{evil}"
     w.sound_titles[int(w.video_sound[v])] = f"song{evil}"
-    card = cards.make_card(w, PersonState.new(w), v, profile_id=1, profile_name=f"me{evil}", trending=frozenset(),
-                           first_viewer=False, shared=False, reshown=False)  # fmt: skip
+    card = cards.make_card(
+        w,
+        PersonState.new(w),
+        v,
+        profile_id=1,
+        profile_name=f"me{evil}",
+        trending=frozenset(),
+        first_viewer=False,
+        shared=False,
+        reshown=False,
+    )
     strip = StripItem(1.0, f"@x{evil}'s video moved up", False, "promoted")
     prof = ProfileData(f"me{evil}", ((f"t{evil}", 1.0),), 0.5, (), 0.3, (f"@x{evil}",), (), ())
 
@@ -146,6 +160,8 @@ def test_no_control_character_from_the_world_reaches_a_view(tiny_world):
 
     for view in (card, strip, prof):
         for text in strings(view):
-            assert not any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 0x7F or ch == "\u202e" for ch in text), repr(text)
+            assert not any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 0x7F or ch == "\u202e" for ch in text), repr(
+                text
+            )
     assert "\\x1b]0;PWNED" in card.caption and "\\x1b" in prof.name
     assert np.all(w.video_captions[v] == f"dance {evil} now")  # the world keeps its data; only views escape it

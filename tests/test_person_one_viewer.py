@@ -16,7 +16,9 @@ from fyp_tui.engine.world import N_SIGNALS, Signal, Status
 
 ACTIONS = st.one_of(
     st.tuples(st.just("watch"), st.integers(0, 5), st.floats(0.0, 90.0), st.integers(0, 3)),
-    st.tuples(st.just("react"), st.integers(0, 5), st.sampled_from([r for r in REACTIONS if r != "mute_hashtag"]), st.just(0)),
+    st.tuples(
+        st.just("react"), st.integers(0, 5), st.sampled_from([r for r in REACTIONS if r != "mute_hashtag"]), st.just(0)
+    ),
 )
 
 

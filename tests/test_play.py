@@ -14,7 +14,15 @@ import textwrap
 
 import pytest
 
-KEYS = ("cards", "first_viewer_cards", "live_share_by_window", "live_videos_by_window", "tips", "clock_start", "clock_end")
+KEYS = (
+    "cards",
+    "first_viewer_cards",
+    "live_share_by_window",
+    "live_videos_by_window",
+    "tips",
+    "clock_start",
+    "clock_end",
+)
 
 
 def rows(db: str, sql: str, *args) -> list[tuple]:
@@ -34,7 +42,9 @@ def one_line(err: str) -> str:
 
 
 def test_play_json_changes_the_world_and_journals_the_bot(run_cli, tiny_db):
-    code, out, err = run_cli("play", "--db", tiny_db, "--bot", "two-likes-one-share", "--cards", "30", "--seed", "1", "--json")
+    code, out, err = run_cli(
+        "play", "--db", tiny_db, "--bot", "two-likes-one-share", "--cards", "30", "--seed", "1", "--json"
+    )
     assert code == 0, err
     d = json.loads(out)
     assert all(k in d for k in KEYS)
@@ -57,14 +67,25 @@ def test_play_json_changes_the_world_and_journals_the_bot(run_cli, tiny_db):
     for t in d["tips"]:
         assert t["decision"] in ("promoted", "stalled") and isinstance(t["tier"], int) and t["reaction"]
         assert d["clock_start"] <= t["time"] <= d["clock_end"] and 1 <= t["card"] <= d["cards"]
-        saved = rows(tiny_db, "SELECT tipped_by, from_tier FROM tier_event WHERE video_id = ? AND profile_id = ?", t["video_id"], pid)
+        saved = rows(
+            tiny_db,
+            "SELECT tipped_by, from_tier FROM tier_event WHERE video_id = ? AND profile_id = ?",
+            t["video_id"],
+            pid,
+        )
         assert (t["reaction"], t["tier"]) in saved
 
 
 def test_play_text_summary_and_a_second_run_goes_on(run_cli, tiny_db):
-    code, out, err = run_cli("play", "--db", tiny_db, "--bot", "control", "--cards", "5", "--pace", "60", "--seconds-per-card", "2")
+    code, out, err = run_cli(
+        "play", "--db", tiny_db, "--bot", "control", "--cards", "5", "--pace", "60", "--seconds-per-card", "2"
+    )
     assert code == 0, err
-    assert out.startswith("control scrolled 5 cards as 'control'") and "first-viewer cards" in out and "cards live, per 25" in out
+    assert (
+        out.startswith("control scrolled 5 cards as 'control'")
+        and "first-viewer cards" in out
+        and "cards live, per 25" in out
+    )
     assert clock_of(tiny_db) == pytest.approx(5 * 2 * 60 / 60)
     # the same profile again: it resumes from the world saved (no card twice)
     code, out, err = run_cli("play", "--db", tiny_db, "--bot", "control", "--cards", "5", "--json", "--seed", "2")
@@ -76,8 +97,12 @@ def test_play_text_summary_and_a_second_run_goes_on(run_cli, tiny_db):
 
 def test_play_a_bot_file_and_the_root_profile(run_cli, tiny_db, tmp_path):
     bots = tmp_path / "bots.toml"
-    bots.write_text('[[bot]]\nname = "a"\nlike = ["dance"]\n[[bot]]\nname = "b"\nshare = ["comedy"]\nwatch_seconds = 1.5\n')
-    code, out, err = run_cli("--profile", "ann", "play", "--db", tiny_db, "--bot", f"{bots}:b", "--cards", "3", "--json")
+    bots.write_text(
+        '[[bot]]\nname = "a"\nlike = ["dance"]\n[[bot]]\nname = "b"\nshare = ["comedy"]\nwatch_seconds = 1.5\n'
+    )
+    code, out, err = run_cli(
+        "--profile", "ann", "play", "--db", tiny_db, "--bot", f"{bots}:b", "--cards", "3", "--json"
+    )
     assert code == 0, err
     d = json.loads(out)
     assert (d["bot"], d["profile"], d["seconds_per_card"]) == ("b", "ann", 1.5)
@@ -126,13 +151,20 @@ def test_play_missing_world_is_one_line(run_cli, tmp_path):
 
 def test_play_on_a_world_in_use(run_cli, tiny_db):
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent("""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
             import sys
             from fyp_tui.store.io import WorldStore
             s = WorldStore.open(sys.argv[1]); print("locked", flush=True); sys.stdin.read(); s.close()
-        """), tiny_db],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        """),
+            tiny_db,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         code, _, err = run_cli("play", "--db", tiny_db, "--bot", "control", "--cards", "3")

@@ -81,9 +81,15 @@ def test_world_fields_have_engine_dtypes(tiny_world):
     assert (w.video_profile[:n] == -1).all()
     assert np.allclose(w.video_topic_w[:n].sum(1), 1, atol=1e-6)
     assert np.allclose(w.aud_topic_w.sum(1), 1, atol=1e-5)
-    for ids, size in ((w.video_creator, w.n_creators), (w.video_sound, w.n_sounds), (w.video_topics, w.n_topics),
-                      (w.creator_country, len(w.country_codes)), (w.aud_language, len(w.language_codes)),
-                      (w.aud_device, len(w.device_names)), (w.aud_topics, w.n_topics)):
+    for ids, size in (
+        (w.video_creator, w.n_creators),
+        (w.video_sound, w.n_sounds),
+        (w.video_topics, w.n_topics),
+        (w.creator_country, len(w.country_codes)),
+        (w.aud_language, len(w.language_codes)),
+        (w.aud_device, len(w.device_names)),
+        (w.aud_topics, w.n_topics),
+    ):
         assert ids.min() >= 0 and ids.max() < size
     assert len(w.extra["creator_display_names"]) == w.n_creators and len(w.extra["sound_artists"]) == w.n_sounds
 
@@ -154,7 +160,7 @@ def test_hashtags_per_topic_plus_generic(mid_world):
     assert tags.shape[1] == TAGS_PER_VIDEO and (tags[:, 0] >= 0).all()
     for row in tags[:500]:
         live = row[row >= 0]
-        assert len(set(live)) == len(live) and (row[len(live):] == -1).all()
+        assert len(set(live)) == len(live) and (row[len(live) :] == -1).all()
     # the first tag belongs to the video's main topic
     assert (w.hashtag_topic[tags[:, 0]] == w.video_topics[: w.n_videos, 0]).all()
     generic = np.isin(tags, np.flatnonzero(w.hashtag_topic == -1)).any(axis=1).mean()
@@ -199,7 +205,7 @@ def test_every_world_key_is_documented_in_the_scenario_files():
 
 def test_scenario_from_a_path_and_defaults(tmp_path):
     p = tmp_path / "mine.toml"
-    p.write_text('seed = 9\n[world]\nn_videos = 10\n', encoding="utf-8")
+    p.write_text("seed = 9\n[world]\nn_videos = 10\n", encoding="utf-8")
     sc = load_scenario(str(p))
     assert sc.name == "mine" and sc.seed == 9 and sc.n_videos == 10
     assert sc.n_creators == WORLD_KEYS["n_creators"].default and sc.engine == {}
@@ -251,7 +257,9 @@ def test_unknown_scenario_and_bad_files(tmp_path):
 def test_engine_table_reaches_the_world(tmp_path):
     from fyp_tui.engine.params import EngineParams
 
-    key = next(k for k, v in EngineParams().to_dict().items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+    key = next(
+        k for k, v in EngineParams().to_dict().items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
     value = EngineParams().to_dict()[key]
     p = tmp_path / "eng.toml"
     p.write_text(f"[world]\nn_videos = 20\nn_creators = 5\nn_viewers = 50\nn_sounds = 5\n[engine]\n{key} = {value!r}\n")
@@ -271,7 +279,15 @@ def test_a_scenario_implying_a_flood_of_uploads_is_refused():
 
 
 # -- every listed country seeds (issue 13: `countries = ["RU"]` always failed) ---------------
-SMALL = {"n_videos": 20, "n_viewers": 20, "n_creators": 5, "n_sounds": 5, "vocab_size": 10, "n_topics": 3, "hashtags_per_topic": 1}
+SMALL = {
+    "n_videos": 20,
+    "n_viewers": 20,
+    "n_creators": 5,
+    "n_sounds": 5,
+    "vocab_size": 10,
+    "n_topics": 3,
+    "hashtags_per_topic": 1,
+}
 
 
 @pytest.mark.parametrize("country", sorted(COUNTRIES))
@@ -289,7 +305,11 @@ def test_every_listed_country_builds_a_world(country, english_share):
 def test_a_world_of_every_listed_country_seeds_and_reads_back(run_cli, tmp_path):
     countries = ", ".join(f'"{c}"' for c in COUNTRIES)
     sc = tmp_path / "everywhere.toml"
-    sc.write_text("[world]\n" + "".join(f"{k} = {v}\n" for k, v in {**SMALL, "n_viewers": 200}.items()) + f"countries = [{countries}]\n")
+    sc.write_text(
+        "[world]\n"
+        + "".join(f"{k} = {v}\n" for k, v in {**SMALL, "n_viewers": 200}.items())
+        + f"countries = [{countries}]\n"
+    )
     db = tmp_path / "w.db"
     code, _, err = run_cli("seed", "-q", "--scenario", str(sc), "--db", str(db))
     assert code == 0, err

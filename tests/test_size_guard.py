@@ -24,7 +24,13 @@ def world(**keys) -> dict:
 
 def test_the_estimate_grows_with_every_size():
     base = size.estimate(world()).peak
-    for key, value in (("n_viewers", 1_000_000), ("n_topics", 40), ("n_videos", 1_000_000), ("n_creators", 100_000), ("n_sounds", 100_000)):
+    for key, value in (
+        ("n_viewers", 1_000_000),
+        ("n_topics", 40),
+        ("n_videos", 1_000_000),
+        ("n_creators", 100_000),
+        ("n_sounds", 100_000),
+    ):
         assert size.estimate(world(**{key: value})).peak > base, key
 
 
@@ -87,7 +93,17 @@ def test_a_real_address_space_limit_is_honoured(tmp_path):
     env.pop("FYP_TUI_DB", None)
 
     def seed(scenario: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "fyp_tui", "seed", "-q", "--scenario", scenario, "--db", str(tmp_path / f"{scenario}.db")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "fyp_tui",
+            "seed",
+            "-q",
+            "--scenario",
+            scenario,
+            "--db",
+            str(tmp_path / f"{scenario}.db"),
+        ]
         return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120, env=env, preexec_fn=limit)
 
     big = seed("large")

@@ -94,17 +94,34 @@ def test_checkpoint_round_trip(tiny_db, assert_same_world):
         world.aud_pref[0, 0] = 0.5
         w1 = np.array([0.7, 0.6], np.float32)
         new = world.add_videos(
-            creator=np.array([1, 2]), sound=np.array([3, 4]), duration=np.array([10.0, 20.0]),
-            topics=np.array([[1, 2], [3, 4]]), topic_w=np.stack([w1, np.float32(1) - w1], axis=1),
-            language=np.array([0, 1]), country=np.array([0, 1]), upload_time=np.array([5.0, 5.5]),
-            quality=np.array([0.3, 0.4]), tags=np.array([[1, 2, -1, -1], [5, -1, -1, -1]]),
-            captions=["first", "second"], profile=np.array([-1, 1]),
+            creator=np.array([1, 2]),
+            sound=np.array([3, 4]),
+            duration=np.array([10.0, 20.0]),
+            topics=np.array([[1, 2], [3, 4]]),
+            topic_w=np.stack([w1, np.float32(1) - w1], axis=1),
+            language=np.array([0, 1]),
+            country=np.array([0, 1]),
+            upload_time=np.array([5.0, 5.5]),
+            quality=np.array([0.3, 0.4]),
+            tags=np.array([[1, 2, -1, -1], [5, -1, -1, -1]]),
+            captions=["first", "second"],
+            profile=np.array([-1, 1]),
         )
         world.extra["engine_note"] = {"k": 1}
         world.extra["viewer_state"] = np.arange(6, dtype=np.int32).reshape(2, 3)
         events = [
-            Promoted(time=12.0, video=3, from_tier=1, to_tier=2, score=0.5, bar=0.4, impressions=100, budget=1000,
-                     tipped_by="share", profile=1),
+            Promoted(
+                time=12.0,
+                video=3,
+                from_tier=1,
+                to_tier=2,
+                score=0.5,
+                bar=0.4,
+                impressions=100,
+                budget=1000,
+                tipped_by="share",
+                profile=1,
+            ),
             Stalled(time=12.1, video=int(new[0]), tier=0, score=0.1, bar=0.4, impressions=50, reason="below bar"),
             Reignited(time=12.2, video=5, tier=1, reason="trending sound"),
             Uploaded(time=12.0, video=int(new[1]), creator=2, profile=1),  # not a tier event: skipped
@@ -120,7 +137,9 @@ def test_checkpoint_round_trip(tiny_db, assert_same_world):
     assert_same_world(world, rows_again)
     assert detail == video_detail_from_world(world, int(new[1]))
     assert detail["caption"] == "second" and detail["profile"] == 1
-    rows = _sql(tiny_db, "SELECT video_id, from_tier, to_tier, reason, tipped_by, profile_id FROM tier_event ORDER BY id")
+    rows = _sql(
+        tiny_db, "SELECT video_id, from_tier, to_tier, reason, tipped_by, profile_id FROM tier_event ORDER BY id"
+    )
     assert rows == [
         (3, 1, 2, "promoted", "share", 1),
         (int(new[0]), 0, None, "below bar", None, None),
@@ -334,10 +353,17 @@ def test_rows_written_between_checkpoints_then_checkpointed(tiny_db, assert_same
         world = store.load()
         src = np.arange(3)
         world.add_videos(
-            creator=world.video_creator[src], sound=world.video_sound[src], duration=world.video_duration[src],
-            topics=world.video_topics[src], topic_w=world.video_topic_w[src], language=world.video_language[src],
-            country=world.video_country[src], upload_time=np.full(3, 1.0), quality=world.video_quality[src],
-            tags=world.video_tags[src], captions=["x", "y", "z"],
+            creator=world.video_creator[src],
+            sound=world.video_sound[src],
+            duration=world.video_duration[src],
+            topics=world.video_topics[src],
+            topic_w=world.video_topic_w[src],
+            language=world.video_language[src],
+            country=world.video_country[src],
+            upload_time=np.full(3, 1.0),
+            quality=world.video_quality[src],
+            tags=world.video_tags[src],
+            captions=["x", "y", "z"],
         )
         lo, hi = world.saved_videos, world.n_videos
         with store.engine.begin() as conn:
@@ -360,7 +386,7 @@ def test_schema_mirror_matches_the_models():
     """store.schema.TABLE_COLUMNS (what the checks on open read) mirrors the SQLModel tables."""
     from sqlmodel import SQLModel
 
-    from fyp_tui.store import models  # noqa: F401  (register the tables)
+    from fyp_tui.store import models
     from fyp_tui.store.schema import TABLE_COLUMNS
 
     actual = {name: tuple(c.name for c in table.columns) for name, table in sorted(SQLModel.metadata.tables.items())}
@@ -371,17 +397,31 @@ def test_schema_mirror_matches_the_models():
 @pytest.mark.parametrize(
     "url",
     [
-        "sqlite:////tmp/a b/c.db", "sqlite:///rel/x.db", "sqlite:////tmp/%41.db", "sqlite:////tmp/ü.db",
-        "sqlite:////tmp/x.db?mode=ro", "sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite+pysqlite:////tmp/x.db",
-        "sqlite:////tmp/a#b.db", "sqlite:////tmp/a:b.db", "sqlite:///file:x.db?uri=true", "postgresql://u:p@h/db",
+        "sqlite:////tmp/a b/c.db",
+        "sqlite:///rel/x.db",
+        "sqlite:////tmp/%41.db",
+        "sqlite:////tmp/ü.db",
+        "sqlite:////tmp/x.db?mode=ro",
+        "sqlite://",
+        "sqlite:///",
+        "sqlite:///:memory:",
+        "sqlite+pysqlite:////tmp/x.db",
+        "sqlite:////tmp/a#b.db",
+        "sqlite:////tmp/a:b.db",
+        "sqlite:///file:x.db?uri=true",
+        "postgresql://u:p@h/db",
     ],
-)  # fmt: skip
+)
 def test_sqlite_path_without_sqlalchemy_agrees_with_it(url):
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
     db = u.database
-    expected = None if u.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:") else Path(db).expanduser()
+    expected = (
+        None
+        if u.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:")
+        else Path(db).expanduser()
+    )
     assert dbmod.sqlite_path(url) == expected
     plain = dbmod._plain_sqlite(url)
     assert plain is None or plain == expected
@@ -472,12 +512,25 @@ def test_load_person_without_the_orm_matches_store_profiles(tiny_db):
 def test_tier_history_reads_the_tier_events(tiny_db):
     with WorldStore.open(tiny_db) as store:
         world = store.load()
-        store.checkpoint(world, [
-            Promoted(time=2.0, video=3, from_tier=0, to_tier=1, score=0.5, bar=0.4, impressions=100, budget=1000,
-                     tipped_by="share", profile=None),
-            Stalled(time=5.0, video=3, tier=1, score=0.1, bar=0.4, impressions=50, reason="below bar"),
-            Stalled(time=1.0, video=4, tier=0, score=0.1, bar=0.4, impressions=50, reason="below bar"),
-        ])  # fmt: skip
+        store.checkpoint(
+            world,
+            [
+                Promoted(
+                    time=2.0,
+                    video=3,
+                    from_tier=0,
+                    to_tier=1,
+                    score=0.5,
+                    bar=0.4,
+                    impressions=100,
+                    budget=1000,
+                    tipped_by="share",
+                    profile=None,
+                ),
+                Stalled(time=5.0, video=3, tier=1, score=0.1, bar=0.4, impressions=50, reason="below bar"),
+                Stalled(time=1.0, video=4, tier=0, score=0.1, bar=0.4, impressions=50, reason="below bar"),
+            ],
+        )
         assert store.tier_history(3, 10.0) == [
             (0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share"),
             (1, None, "below bar", 50, 0.1, 0.4, 5.0, None),
@@ -490,7 +543,7 @@ def test_learned_preferences_are_overwritten_in_place_and_only_with_the_checkpoi
     """A checkpoint writes an engine array stored with the same shape in place (its row
     stays; the values are new), inside the checkpoint's transaction: a checkpoint that
     fails later leaves the stored array as it was."""
-    rowid = lambda: _sql(tiny_db, "SELECT rowid FROM engine_state WHERE name = 'aud_pref'")[0][0]  # noqa: E731
+    rowid = lambda: _sql(tiny_db, "SELECT rowid FROM engine_state WHERE name = 'aud_pref'")[0][0]
     with WorldStore.open(tiny_db) as store:
         world = store.load()
         before = rowid()

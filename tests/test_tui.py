@@ -285,7 +285,9 @@ async def test_watch_time_counts_seconds_on_screen_with_focus_and_loops(app, tin
         clock.advance(2.0)
         await pilot.press("j")
         await drain(pilot)
-    (seconds, loops) = rows(tiny_db, "SELECT watch_seconds, loops FROM interaction WHERE kind = 'impression' AND video_id = ?", card.video)[0]
+    (seconds, loops) = rows(
+        tiny_db, "SELECT watch_seconds, loops FROM interaction WHERE kind = 'impression' AND video_id = ?", card.video
+    )[0]
     assert seconds == pytest.approx(card.duration * 2 + 3.5)
     assert loops == int((card.duration * 2 + 3.5) // card.duration)
 
@@ -373,7 +375,9 @@ async def test_the_why_verdict_never_contradicts_the_numbers_beside_it(app):
             await pilot.press("j")
             await drain(pilot)
             why = feed.query_one(WhyView)
-            await until(pilot, lambda: why.data is not None and why.data.video == feed.card.video, "the Why tab")
+            await until(
+                pilot, lambda why=why: why.data is not None and why.data.video == feed.card.video, "the Why tab"
+            )
             d = why.data
             text = " ".join(str(why.content).split())
             w, p = app.live.world, app.live.params
@@ -381,7 +385,9 @@ async def test_the_why_verdict_never_contradicts_the_numbers_beside_it(app):
             seen.add(d.outlook)
             if d.outlook in ("stalled", "site-wide", "no views"):
                 continue
-            lo, hi, bar = (float(x) for x in re.search(r"score (-?[\d.]+) \.\. (-?[\d.]+) bar (-?[\d.]+)", text).groups())
+            lo, hi, bar = (
+                float(x) for x in re.search(r"score (-?[\d.]+) \.\. (-?[\d.]+) bar (-?[\d.]+)", text).groups()
+            )
             assert bar == pytest.approx(float(pools.promotion_bar(p, [d.tier], w)[0]), abs=1e-3)  # the bar in force
             _s, lcb, ucb = pools.tier_score(w, p, [d.video])
             assert (lo, hi) == (pytest.approx(float(lcb[0]), abs=1e-3), pytest.approx(float(ucb[0]), abs=1e-3))
@@ -429,7 +435,9 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         assert world.video_tier[video] > 0 or world.video_status[video] == Status.STALLED
         await pilot.pause()
         detail = str(studio.query_one("#studio-detail", Static).content)
-        status = {int(Status.ACTIVE): "active", int(Status.STALLED): "stalled", int(Status.TOP): "top"}[int(world.video_status[video])]
+        status = {int(Status.ACTIVE): "active", int(Status.STALLED): "stalled", int(Status.TOP): "top"}[
+            int(world.video_status[video])
+        ]
         assert f"tier {int(world.video_tier[video])} · {status}" in detail
         assert ("promoted" in detail) or ("stalled" in detail)
         strip = app.mode_screens["feed"].query_one("#strip")
@@ -494,7 +502,9 @@ async def test_quitting_checkpoints_the_world_and_the_last_watch(app, tiny_db, c
         await app.action_quit()
         await until(pilot, lambda: app._exit, "exit")
     assert rows(tiny_db, "SELECT clock FROM world_meta")[0][0] == pytest.approx(1.5)
-    assert (4.0,) in rows(tiny_db, "SELECT watch_seconds FROM interaction WHERE kind = 'impression' AND video_id = ?", video)
+    assert (4.0,) in rows(
+        tiny_db, "SELECT watch_seconds FROM interaction WHERE kind = 'impression' AND video_id = ?", video
+    )
 
 
 # -- profile ----------------------------------------------------------------------------------
@@ -550,7 +560,9 @@ async def test_world_screen_shows_the_funnel_and_trends(app):
         await until(pilot, lambda: app.current_mode == "world", "the world screen")
         funnel = str(app.screen.query_one("#funnel", Static).content)
         world = app.live.world
-        active0 = int(((world.video_tier[: world.n_videos] == 0) & (world.video_status[: world.n_videos] == Status.ACTIVE)).sum())
+        active0 = int(
+            ((world.video_tier[: world.n_videos] == 0) & (world.video_status[: world.n_videos] == Status.ACTIVE)).sum()
+        )
         assert "tier 0" in funnel and str(active0) in funnel
         assert "Sounds" in str(app.screen.query_one("#trends", Static).content)
 
@@ -571,8 +583,17 @@ async def test_every_binding_has_an_id_and_a_tooltip_and_no_taken_keys():
     from fyp_tui.tui.app import FypApp
     from fyp_tui.tui.screens import dialogs, onboarding, profile, studio
 
-    owners = [FypApp, FeedScreen, profile.ProfileScreen, studio.StudioScreen, onboarding.OnboardingScreen,
-              dialogs.HelpScreen, dialogs.NotInterestedScreen, dialogs.ConfirmScreen, dialogs.ErrorScreen]
+    owners = [
+        FypApp,
+        FeedScreen,
+        profile.ProfileScreen,
+        studio.StudioScreen,
+        onboarding.OnboardingScreen,
+        dialogs.HelpScreen,
+        dialogs.NotInterestedScreen,
+        dialogs.ConfirmScreen,
+        dialogs.ErrorScreen,
+    ]
     for owner in owners:
         for b in owner.BINDINGS:
             assert b.id and b.tooltip, (owner.__name__, b.key)
@@ -611,7 +632,11 @@ async def test_a_world_open_elsewhere_is_a_clear_message(tiny_db, clock):
     with WorldStore.open(tiny_db):
         app = make_app(tiny_db, "tester", frozen=True, clock=clock)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, ErrorScreen) and app.screen.query("#error-message"), "the error screen")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, ErrorScreen) and app.screen.query("#error-message"),
+                "the error screen",
+            )
             message = str(app.screen.query_one("#error-message", Static).content)
             assert "Traceback" not in message
             assert app.failed == message
@@ -624,7 +649,11 @@ async def test_a_file_that_is_not_a_world_is_a_clear_message(tmp_path, clock):
     bad.write_bytes(b"this is not sqlite" * 100)
     app = make_app(str(bad), "tester", frozen=True, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ErrorScreen) and app.screen.query("#error-message"), "the error screen")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ErrorScreen) and app.screen.query("#error-message"),
+            "the error screen",
+        )
         assert "Database problem" in str(app.screen.query_one(".dialog-title", Static).content)
 
 
@@ -703,7 +732,9 @@ async def test_autoplay_scrolls_by_itself_and_a_key_press_stops_it(tiny_db, tiny
         feed = app.mode_screens["feed"]
         await until(pilot, lambda: feed.card is not None, "the first card, with no onboarding screen")
         assert not isinstance(app.screen, OnboardingScreen)
-        assert app.autoplay_status == "autoplay: fan" and "autoplay: fan" in str(app.screen.query_one("#header").content)
+        assert app.autoplay_status == "autoplay: fan" and "autoplay: fan" in str(
+            app.screen.query_one("#header").content
+        )
         seen = [feed.card.video]
         for _ in range(3):
             plan = feed.autoplay.plan(feed.card)

@@ -62,16 +62,23 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
 @click.option("--profile", default="me", show_default=True, help="Name of the person using the feed.")
-@click.option("--autoplay", "autoplay", metavar="NAME|FILE", default=None,
-              help="Open the app and let a bot scroll it (a built-in bot's name or a bot file, as `play --bot`) "
-                   "until you press a key; its profile is the bot's name unless --profile is given.")  # fmt: skip
+@click.option(
+    "--autoplay",
+    "autoplay",
+    metavar="NAME|FILE",
+    default=None,
+    help="Open the app and let a bot scroll it (a built-in bot's name or a bot file, as `play --bot`) "
+    "until you press a key; its profile is the bot's name unless --profile is given.",
+)
 @click.version_option(__version__, prog_name="fyp-tui")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, profile: str, autoplay: str | None) -> None:
     """A terminal For You feed. With no command, open the app (seeding a demo world on first run)."""
     if ctx.invoked_subcommand is not None:
         if autoplay is not None:
-            raise click.UsageError("--autoplay opens the app: give it without a command (for a headless bot: fyp-tui play --bot)")
+            raise click.UsageError(
+                "--autoplay opens the app: give it without a command (for a headless bot: fyp-tui play --bot)"
+            )
         _trap_signals(ctx)
         return
     from fyp_tui.cli.app import run_app
@@ -169,13 +176,13 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except BrokenPipeError:  # stdout closed early (`fyp-tui export videos | head`)
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            sys.stdout = open(os.devnull, "w")
         except OSError:  # pragma: no cover
             pass
         sys.exit(1)
     except MemoryError:
         _fail("error: out of memory (try a smaller scenario or fewer hours)", 1)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise
         _fail(

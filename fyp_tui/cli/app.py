@@ -83,8 +83,15 @@ def seed_first_world(db: str | None) -> str:
     def shown(text: str) -> str:  # literal, not markup; control characters escaped
         return escape(printable(text, one_line=True))
 
-    console.print(f"First run: seeding the [b]{shown(scenario.name)}[/b] world at {shown(describe(url))} — {shown(scenario.description)}")
-    columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
+    console.print(
+        f"First run: seeding the [b]{shown(scenario.name)}[/b] world at {shown(describe(url))} — {shown(scenario.description)}"
+    )
+    columns = (
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         build = progress.add_task("building the world", total=1)
         save = progress.add_task("writing the database", total=1)

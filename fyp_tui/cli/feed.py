@@ -19,8 +19,13 @@ def _parent(ctx: click.Context, key: str):
 
 @cli.command("explain")
 @click.argument("video_id", type=int)
-@click.option("--profile", "profile_name", metavar="NAME", default=None,
-              help="Whose feed to explain for [default: fyp-tui's --profile, 'me'].")  # fmt: skip
+@click.option(
+    "--profile",
+    "profile_name",
+    metavar="NAME",
+    default=None,
+    help="Whose feed to explain for [default: fyp-tui's --profile, 'me'].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
@@ -69,21 +74,34 @@ def _json_default(o):
 
 
 @cli.command("audit")
-@click.option("--bots", "bots_file", metavar="FILE", default=None,
-              help="Bot file (TOML, see the README) [default: the built-in bots].")  # fmt: skip
-@click.option("--videos", type=click.IntRange(min=1, max=MAX_BOT_VIDEOS), default=None,
-              help="Videos per bot (overrides each bot's own).")  # fmt: skip
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bots' feed sessions.")
+@click.option(
+    "--bots",
+    "bots_file",
+    metavar="FILE",
+    default=None,
+    help="Bot file (TOML, see the README) [default: the built-in bots].",
+)
+@click.option(
+    "--videos",
+    type=click.IntRange(min=1, max=MAX_BOT_VIDEOS),
+    default=None,
+    help="Videos per bot (overrides each bot's own).",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bots' feed sessions."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
-def audit_cmd(ctx: click.Context, bots_file: str | None, videos: int | None, seed: int, as_json: bool, db: str | None) -> None:
+def audit_cmd(
+    ctx: click.Context, bots_file: str | None, videos: int | None, seed: int, as_json: bool, db: str | None
+) -> None:
     """Sock-puppet audit: scripted bots scroll their own feeds on a copy of the world
     (the world itself is not changed); report what their feeds turned into."""
+    from pathlib import Path
+
     from fyp_tui.audit import format_report, load_bots, run_audit
     from fyp_tui.store.io import WorldStore
-
-    from pathlib import Path
 
     # the built-in bots (None) are fitted to the world; a bot file is checked against it
     bots = load_bots(bots_file) if bots_file is not None else None

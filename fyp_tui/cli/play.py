@@ -42,19 +42,51 @@ def _root(ctx: click.Context, key: str):
 
 
 @cli.command("play")
-@click.option("--bot", "bot", metavar="NAME|FILE", required=True,
-              help="A built-in bot's name (the audit's, or two-likes-one-share) or a bot file (TOML, one bot; FILE:NAME picks one).")  # fmt: skip
-@click.option("--profile", "profile_name", metavar="NAME", default=None,
-              help="Whose feed the bot scrolls [default: fyp-tui's --profile if given, else the bot's name].")  # fmt: skip
-@click.option("--cards", type=click.IntRange(1, MAX_CARDS), default=None, metavar="N",
-              help="Cards to scroll [default: the bot's videos].")  # fmt: skip
-@click.option("--pace", type=Number(min=0, min_open=True, max=MAX_PACE), default=DEFAULT_PACE, show_default=True,
-              metavar="MIN_PER_S", help="Simulated minutes per real second, as the app's clock.")  # fmt: skip
-@click.option("--seconds-per-card", "seconds_per_card", type=Number(min=0, min_open=True, max=3600), default=None,
-              metavar="S", help="Real seconds the bot spends on each card (the clock runs pace x S a card) "
-                                "[default: the bot's watch_seconds].")  # fmt: skip
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, metavar="N",
-              help="Seed of the feed's and the simulation's draws [default: a random one, reported].")  # fmt: skip
+@click.option(
+    "--bot",
+    "bot",
+    metavar="NAME|FILE",
+    required=True,
+    help="A built-in bot's name (the audit's, or two-likes-one-share) or a bot file (TOML, one bot; FILE:NAME picks one).",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    metavar="NAME",
+    default=None,
+    help="Whose feed the bot scrolls [default: fyp-tui's --profile if given, else the bot's name].",
+)
+@click.option(
+    "--cards",
+    type=click.IntRange(1, MAX_CARDS),
+    default=None,
+    metavar="N",
+    help="Cards to scroll [default: the bot's videos].",
+)
+@click.option(
+    "--pace",
+    type=Number(min=0, min_open=True, max=MAX_PACE),
+    default=DEFAULT_PACE,
+    show_default=True,
+    metavar="MIN_PER_S",
+    help="Simulated minutes per real second, as the app's clock.",
+)
+@click.option(
+    "--seconds-per-card",
+    "seconds_per_card",
+    type=Number(min=0, min_open=True, max=3600),
+    default=None,
+    metavar="S",
+    help="Real seconds the bot spends on each card (the clock runs pace x S a card) "
+    "[default: the bot's watch_seconds].",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    metavar="N",
+    help="Seed of the feed's and the simulation's draws [default: a random one, reported].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
@@ -87,9 +119,15 @@ def play_cmd(
         seed = secrets.randbelow(2**32)
     with sim_progress() as progress:
         result = run_play(
-            db=db, profile=profile, bot=ref, cards=cards, pace=pace, seconds_per_card=seconds_per_card, seed=seed,
+            db=db,
+            profile=profile,
+            bot=ref,
+            cards=cards,
+            pace=pace,
+            seconds_per_card=seconds_per_card,
+            seed=seed,
             progress=progress,
-        )  # fmt: skip
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import click
 
@@ -38,9 +38,14 @@ def sim_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
 
     console = Console(stderr=True)
     bar = Progress(
-        TextColumn("{task.description:<14}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=not console.is_terminal,
-    )  # fmt: skip
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
     task: list[int] = []
 
     def report(label: str, done: int, total: int) -> None:
@@ -52,7 +57,9 @@ def sim_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
         yield report
 
 
-def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=None, step_minutes: float | None = None) -> dict:
+def simulate_world(
+    *, db: str | None, hours: float, seed: int | None, progress=None, step_minutes: float | None = None
+) -> dict:
     """Load the world, run it ``hours`` simulated hours, checkpoint; return the report dict."""
     from fyp_tui.engine.events import Promoted, Reignited, Stalled
     from fyp_tui.engine.params import EngineParams
@@ -68,7 +75,13 @@ def simulate_world(*, db: str | None, hours: float, seed: int | None, progress=N
             tier_events.extend(e for e in events if isinstance(e, (Promoted, Stalled, Reignited)))
 
         report = run(
-            world, params, world.seed if seed is None else seed, hours, progress=progress, on_events=keep, step_minutes=step_minutes
+            world,
+            params,
+            world.seed if seed is None else seed,
+            hours,
+            progress=progress,
+            on_events=keep,
+            step_minutes=step_minutes,
         )
         if progress is not None:
             progress("checkpoint", 0, 1)
@@ -94,8 +107,14 @@ def format_report(r: dict) -> str:
     ]
     for f in r["funnel"]:
         budget = f"{f['budget']:,}" if f["budget"] is not None else "site-wide"
-        lines.append(f"  {f['tier']:>4} {budget:>10} {f['entered']:>9,} {f['promoted']:>9,} {f['stalled']:>9,} {f['active']:>8,}")
-    lines += ["", "engagement per slice", f"  {'':<9} {'impr.':>11} {'complete':>9} {'like':>7} {'share':>7} {'follow':>7} {'watch':>6}"]
+        lines.append(
+            f"  {f['tier']:>4} {budget:>10} {f['entered']:>9,} {f['promoted']:>9,} {f['stalled']:>9,} {f['active']:>8,}"
+        )
+    lines += [
+        "",
+        "engagement per slice",
+        f"  {'':<9} {'impr.':>11} {'complete':>9} {'like':>7} {'share':>7} {'follow':>7} {'watch':>6}",
+    ]
     for name, s in r["slices"].items():
         lines.append(
             f"  {name:<9} {s['impressions']:>11,} {s['completion_rate']:>9.1%} {s['like_rate']:>7.2%} "
@@ -139,18 +158,43 @@ class Hours(click.FloatRange):
 
 @cli.command("simulate")
 @db_option
-@click.option("--hours", "hours", type=Hours(min=0, min_open=True, max=24 * 365), default=24.0,
-              show_default=True, metavar="H", help="Simulated hours to advance the clock by.")
-@click.option("--seed", "seed", type=click.IntRange(0, 2**63 - 1), default=None, metavar="N",
-              help="Random seed of the run [default: the world's seed].")
-@click.option("--step-minutes", "step_minutes", type=Hours(min=0.1, max=24 * 60), default=None, metavar="M",
-              help="Length of one simulation step in simulated minutes [default: up to 60, shorter for a big audience]. "
-                   "The world's statistics do not depend on it.")
+@click.option(
+    "--hours",
+    "hours",
+    type=Hours(min=0, min_open=True, max=24 * 365),
+    default=24.0,
+    show_default=True,
+    metavar="H",
+    help="Simulated hours to advance the clock by.",
+)
+@click.option(
+    "--seed",
+    "seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    metavar="N",
+    help="Random seed of the run [default: the world's seed].",
+)
+@click.option(
+    "--step-minutes",
+    "step_minutes",
+    type=Hours(min=0.1, max=24 * 60),
+    default=None,
+    metavar="M",
+    help="Length of one simulation step in simulated minutes [default: up to 60, shorter for a big audience]. "
+    "The world's statistics do not depend on it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.pass_context
 def simulate_cmd(
-    ctx: click.Context, db: str | None, hours: float, seed: int | None, step_minutes: float | None, as_json: bool, quiet: bool
+    ctx: click.Context,
+    db: str | None,
+    hours: float,
+    seed: int | None,
+    step_minutes: float | None,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Advance the world's clock by H simulated hours as fast as possible, checkpoint it, and report."""
     with sim_progress(not quiet) as progress:
@@ -164,10 +208,26 @@ def simulate_cmd(
 # -- export -----------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = (
-    "video_id", "creator", "topic", "tier", "status", "views", "likes", "shares", "favourites", "comments",
-    "follows", "skips", "not_interested", "completion_rate", "mean_watch_ratio", "watch_seconds",
-    "duration", "upload_time", "quality",
-)  # fmt: skip
+    "video_id",
+    "creator",
+    "topic",
+    "tier",
+    "status",
+    "views",
+    "likes",
+    "shares",
+    "favourites",
+    "comments",
+    "follows",
+    "skips",
+    "not_interested",
+    "completion_rate",
+    "mean_watch_ratio",
+    "watch_seconds",
+    "duration",
+    "upload_time",
+    "quality",
+)
 
 _EXPORT_SQL = """
 SELECT v.id, c.handle, t.name, v.tier, v.status, v.views, v.likes, v.shares, v.favourites, v.comments,
@@ -198,8 +258,26 @@ def export_rows(db: str | None) -> Iterator[dict]:
 def _export_rows(store, names: dict[int, str], text) -> Iterator[dict]:
     with store.engine.connect() as conn:
         for row in conn.execute(text(_EXPORT_SQL)):
-            (vid, handle, topic, tier, status, views, likes, shares, favs, comments,
-             follows, skips, ni, full, watch, duration, upload, quality) = row  # fmt: skip
+            (
+                vid,
+                handle,
+                topic,
+                tier,
+                status,
+                views,
+                likes,
+                shares,
+                favs,
+                comments,
+                follows,
+                skips,
+                ni,
+                full,
+                watch,
+                duration,
+                upload,
+                quality,
+            ) = row
             n = max(int(views), 1)
             yield {
                 "video_id": int(vid),
@@ -231,8 +309,14 @@ def export_group() -> None:
 
 @export_group.command("videos")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
-              help="csv: one row per video with a header; json: one JSON array.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv: one row per video with a header; json: one JSON array.",
+)
 @click.pass_context
 def export_videos_cmd(ctx: click.Context, db: str | None, fmt: str) -> None:
     """Every video with its creator, topic, tier, counters and its hidden quality (to stdout)."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import click
 
@@ -32,8 +32,13 @@ def seed_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
 
     console = Console(stderr=True)
     bar = Progress(
-        TextColumn("{task.description:<28}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=not console.is_terminal,
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     )
     tasks: dict[str, int] = {}
 
@@ -41,14 +46,22 @@ def seed_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
         phase = "writing" if label.startswith("writing") else "building"
         if phase not in tasks:
             tasks[phase] = bar.add_task(label, total=total)
-        bar.update(tasks[phase], description=label if phase == "writing" else f"building {label}", completed=done, total=total)
+        bar.update(
+            tasks[phase], description=label if phase == "writing" else f"building {label}", completed=done, total=total
+        )
 
     with bar:
         yield report
 
 
-def seed_world(*, scenario: str, seed: int | None, db: str | None, force: bool,
-               progress: Callable[[str, int, int], None] | None = None) -> dict:
+def seed_world(
+    *,
+    scenario: str,
+    seed: int | None,
+    db: str | None,
+    force: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     """Build and save a world; return a summary dict (used by ``seed`` and the app's first run)."""
     from fyp_tui.seeding.generate import build_world
     from fyp_tui.seeding.scenario import load_scenario
@@ -78,10 +91,22 @@ def seed_world(*, scenario: str, seed: int | None, db: str | None, force: bool,
 
 
 @cli.command("seed")
-@click.option("--scenario", "scenario", default=DEFAULT_SCENARIO, show_default=True, metavar="NAME|PATH",
-              help="A built-in scenario (tiny, demo, large) or a scenario .toml file.")
-@click.option("--seed", "seed", type=click.IntRange(0, 2**63 - 1), default=None, metavar="N",
-              help="Random seed [default: the scenario's].")
+@click.option(
+    "--scenario",
+    "scenario",
+    default=DEFAULT_SCENARIO,
+    show_default=True,
+    metavar="NAME|PATH",
+    help="A built-in scenario (tiny, demo, large) or a scenario .toml file.",
+)
+@click.option(
+    "--seed",
+    "seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    metavar="N",
+    help="Random seed [default: the scenario's].",
+)
 @db_option
 @click.option("--force", is_flag=True, help="Replace an existing world at --db.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
@@ -124,7 +149,9 @@ def world_info(db: str | None) -> dict:
             "languages": store.names("language", "code"),
             "devices": store.names("device", "name"),
             "videos_by_tier": tiers,
-            "videos_by_status": {Status(s).name.lower(): n for s, n in sorted(statuses.items()) if s in Status._value2member_map_},
+            "videos_by_status": {
+                Status(s).name.lower(): n for s, n in sorted(statuses.items()) if s in Status._value2member_map_
+            },
         }
 
 
@@ -149,7 +176,8 @@ def info_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
     hours = info["clock"]
     lines = [
         f"world       {one(info['db'])}",
-        f"scenario    {one(info['scenario'])} (seed {info['seed']})" + (f" - {one(info['description'])}" if info["description"] else ""),
+        f"scenario    {one(info['scenario'])} (seed {info['seed']})"
+        + (f" - {one(info['description'])}" if info["description"] else ""),
         f"clock       {hours:.2f} simulated hours (day {int(hours // 24) + 1}, {int(hours % 24):02d}:{int(hours * 60 % 60):02d})",
         f"schema      v{info['schema_version']}, created {info['created_at'][:19]}, checkpointed {info['checkpointed_at'][:19]}",
         "",

@@ -74,7 +74,9 @@ LONG_VIDEO_SECONDS = 45.0
 LARGE_SCREEN = ("web", "desktop", "tablet", "tv")
 
 _RARE_CODES = np.array([SHARE, FAVOURITE, COMMENT, FOLLOW, NONE], dtype=np.int8)
-_RARE_CUM = np.cumsum([RARE_BASE[SHARE], RARE_BASE[FAVOURITE], RARE_BASE[COMMENT], RARE_BASE[FOLLOW]]).astype(np.float32)
+_RARE_CUM = np.cumsum([RARE_BASE[SHARE], RARE_BASE[FAVOURITE], RARE_BASE[COMMENT], RARE_BASE[FOLLOW]]).astype(
+    np.float32
+)
 
 
 @dataclass
@@ -428,9 +430,30 @@ def _watch_table() -> np.ndarray:
 
 # P. J. Acklam's rational approximation of the normal quantile function (relative
 # error below 1.15e-9: far finer than the float32 table it fills)
-_QA = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
-_QB = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01, 1.0)
-_QC = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+_QA = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
+_QB = (
+    -5.447609879822406e01,
+    1.615858368580409e02,
+    -1.556989798598866e02,
+    6.680131188771972e01,
+    -1.328068155288572e01,
+    1.0,
+)
+_QC = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
 _QD = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00, 1.0)
 _Q_LOW = 0.02425
 
@@ -458,7 +481,9 @@ def _fields(rng: np.random.Generator, n: int) -> np.ndarray:
     return raw.astype("<u8", copy=False).view("<u2").reshape(n, 4)
 
 
-def react(world: World, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray, *, seconds: bool = True) -> Reactions:
+def react(
+    world: World, rng: np.random.Generator, viewers: np.ndarray, videos: np.ndarray, *, seconds: bool = True
+) -> Reactions:
     """Draw the reactions of ``viewers[i]`` to ``videos[i]`` from the hidden truth
     (``seconds=False``: leave ``watch_seconds`` out, for a caller that sums ratios per video)."""
     f32 = np.float32

@@ -1,4 +1,4 @@
-""""Why this video": a score broken into named contributions, plus where the video
+""" "Why this video": a score broken into named contributions, plus where the video
 stands on the tier ladder (its tier, how far through the tier's budget, how far
 from the promotion bar).
 
@@ -130,7 +130,9 @@ def build_explanation(
         predicted={k: float(v[row]) for k, v in scored.predicted.items()},
         sources=source_names(int(flags)),
         explored=explore_boost is not None,
-        topics=[world.topic_names[int(t)] for t, w in zip(world.video_topics[video], world.video_topic_w[video]) if w > 0],
+        topics=[
+            world.topic_names[int(t)] for t, w in zip(world.video_topics[video], world.video_topic_w[video]) if w > 0
+        ],
         tier=tier,
         status=status.name.lower(),
         budget=budget,
@@ -146,7 +148,15 @@ def build_explanation(
         notes=notes,
         tier_ucb=float(np.atleast_1d(ucb)[0]),
         next_look=next_look,
-        outlook=outlook(status.name.lower(), in_tier, float(np.atleast_1d(lcb)[0]), float(np.atleast_1d(ucb)[0]), bar, next_look, budget),
+        outlook=outlook(
+            status.name.lower(),
+            in_tier,
+            float(np.atleast_1d(lcb)[0]),
+            float(np.atleast_1d(ucb)[0]),
+            bar,
+            next_look,
+            budget,
+        ),
     )
 
 
@@ -161,7 +171,9 @@ OUTLOOK_WORDS = {
 }
 
 
-def outlook(status: str, views: int, lcb: float, ucb: float, bar: float | None, next_look: int | None, budget: int | None) -> str:
+def outlook(
+    status: str, views: int, lcb: float, ucb: float, bar: float | None, next_look: int | None, budget: int | None
+) -> str:
     """What the tier's next look would decide on the numbers now, by the ladder's own rule
     (:func:`fyp_tui.engine.pools.decide_codes`): "moving up" (the lower bound clears the
     bar), "stalling" (the upper bound is below it, or the next look is the budget's and

@@ -45,6 +45,7 @@ REACTIONS = (
     "mute_hashtag",
 )
 
+
 class Journal(Protocol):
     """Where a session's reactions go (the store's ``SqlJournal``; None in audits)."""
 
@@ -262,7 +263,9 @@ class FeedSession:
         e = self.ledger.get(int(video))
         return e is not None and bool(e.flags & bit(signal))
 
-    def _count(self, video: int, *, on: int = 0, off: int = 0, seconds: float = 0.0, loops: int = 0, visit: bool = False) -> list[Event]:
+    def _count(
+        self, video: int, *, on: int = 0, off: int = 0, seconds: float = 0.0, loops: int = 0, visit: bool = False
+    ) -> list[Event]:
         """Change the person's impression of ``video`` and count the change (see :mod:`~fyp_tui.engine.ledger`)."""
         w = self.world
         if self.ledger.get(video) is None and self.is_first_viewer(video):
@@ -313,7 +316,10 @@ class FeedSession:
         if picked is not None:
             flags, boost = picked
         else:
-            flags, boost = int(sources_of(self.world, self.rs, self.person, np.array([video]), self.world.clock)[0]), None
+            flags, boost = (
+                int(sources_of(self.world, self.rs, self.person, np.array([video]), self.world.clock)[0]),
+                None,
+            )
         return build_explanation(
             self.world,
             self.params,

@@ -125,7 +125,9 @@ class Ledger:
 
     # -- persistence --------------------------------------------------------------------
     def to_list(self) -> list[list]:
-        return [[v, e.tier, e.entered, e.flags, round(e.seconds, 3), e.loops, e.visits] for v, e in self.entries.items()]
+        return [
+            [v, e.tier, e.entered, e.flags, round(e.seconds, 3), e.loops, e.visits] for v, e in self.entries.items()
+        ]
 
     @classmethod
     def from_list(cls, profile: int, rows: Sequence[Sequence]) -> Ledger:
@@ -133,7 +135,9 @@ class Ledger:
         for row in rows or ():
             try:
                 v, tier, entered, flags, seconds, loops, visits = row
-                entries[int(v)] = Counted(int(tier), float(entered), int(flags), float(seconds), int(loops), int(visits))
+                entries[int(v)] = Counted(
+                    int(tier), float(entered), int(flags), float(seconds), int(loops), int(visits)
+                )
             except (TypeError, ValueError):
                 continue  # a damaged entry is forgotten, not fatal
         return cls(profile, entries)
@@ -176,7 +180,9 @@ def credit_all(
     return out
 
 
-def flip(params, world: World | None, tier: int, code: int, counts: np.ndarray, mine: np.ndarray) -> tuple[str, str] | None:
+def flip(
+    params, world: World | None, tier: int, code: int, counts: np.ndarray, mine: np.ndarray
+) -> tuple[str, str] | None:
     """``(reaction, instead)`` if the decision ``code`` taken on ``counts`` would not have
     been taken without the person's signals ``mine``; else None.
 

@@ -298,18 +298,54 @@ def ladder_scale(params: EngineParams, world) -> float:
 # -- validation --------------------------------------------------------------------------
 
 _POSITIVE = {
-    "z", "reference_impressions_per_upload", "half_life_hours", "trend_half_life_hours",
-    "max_step_hours", "min_ratio", "reference_viewers", "min_budget", "candidates",
-    "step_impressions", "first_milestone", "top_weight", "pref_refresh_hours", "fill_hours", "serve_passes", "threads",
-    "bar_window_hours", "early_fraction",
-}  # fmt: skip
+    "z",
+    "reference_impressions_per_upload",
+    "half_life_hours",
+    "trend_half_life_hours",
+    "max_step_hours",
+    "min_ratio",
+    "reference_viewers",
+    "min_budget",
+    "candidates",
+    "step_impressions",
+    "first_milestone",
+    "top_weight",
+    "pref_refresh_hours",
+    "fill_hours",
+    "serve_passes",
+    "threads",
+    "bar_window_hours",
+    "early_fraction",
+}
 _NON_NEGATIVE = {
-    "bar_rate", "catalogue_tier_boost", "min_sample", "country_bonus", "language_bonus", "device_bonus", "creator_boost",
-    "trend_boost", "reignite_rate", "reignite_cooldown_hours", "upload_scale",
-    "trending_k", "reignite_heat", "interest_candidates",
-}  # fmt: skip
+    "bar_rate",
+    "catalogue_tier_boost",
+    "min_sample",
+    "country_bonus",
+    "language_bonus",
+    "device_bonus",
+    "creator_boost",
+    "trend_boost",
+    "reignite_rate",
+    "reignite_cooldown_hours",
+    "upload_scale",
+    "trending_k",
+    "reignite_heat",
+    "interest_candidates",
+}
 _UNIT = {"second_topic_share", "control_fraction", "early_fraction", "fade_floor", "learning_rate"}
-_INTS = {"threads", "serve_passes", "interest_candidates", "min_sample", "reference_viewers", "min_budget", "candidates", "trending_k", "step_impressions", "first_milestone"}
+_INTS = {
+    "threads",
+    "serve_passes",
+    "interest_candidates",
+    "min_sample",
+    "reference_viewers",
+    "min_budget",
+    "candidates",
+    "trending_k",
+    "step_impressions",
+    "first_milestone",
+}
 
 
 def _is_num(v: Any) -> bool:

@@ -66,7 +66,6 @@ VIEW = int(Signal.VIEW)
 ACTIVE, STALLED, TOP = int(Status.ACTIVE), int(Status.STALLED), int(Status.TOP)
 
 
-
 # -- the score --------------------------------------------------------------------------
 
 
@@ -91,7 +90,7 @@ def score_counts(counts: np.ndarray, weights: np.ndarray, z: float) -> tuple[np.
     return score, lcb, ucb
 
 
-def tier_score(world: World, params: EngineParams, videos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: D401
+def tier_score(world: World, params: EngineParams, videos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(score, lcb, ucb)`` of the videos' current tier (for explain and the app)."""
     videos = np.asarray(videos, dtype=np.int64).reshape(-1)
     return score_counts(world.video_tier_counts[videos], params.weight_vector(), params.z)
@@ -247,7 +246,10 @@ def look_views(params: EngineParams) -> np.ndarray:
         n_early = min(int(np.ceil(1.0 / params.early_fraction - 1e-9)) - 1, 19)
         rows = []
         for b in params.ladder:
-            pts = [min(b, max(params.min_sample, int(np.ceil(k * params.early_fraction * b)))) for k in range(1, n_early + 1)]
+            pts = [
+                min(b, max(params.min_sample, int(np.ceil(k * params.early_fraction * b))))
+                for k in range(1, n_early + 1)
+            ]
             pts.append(b)
             row, last = [], 0
             for q in pts:
@@ -392,7 +394,14 @@ def decide(
     if not due.all():
         keep = np.flatnonzero(due)
         videos, status, tier, hot, looks, views, delta, crossed = (
-            videos[keep], status[keep], tier[keep], hot[keep], looks[keep], views[keep], delta[keep], crossed[keep]
+            videos[keep],
+            status[keep],
+            tier[keep],
+            hot[keep],
+            looks[keep],
+            views[keep],
+            delta[keep],
+            crossed[keep],
         )
         if len(videos) == 0:
             return []
@@ -517,7 +526,9 @@ def _add_rows(a: np.ndarray, rows: np.ndarray, delta: np.ndarray, col: int | Non
 _MILESTONES: dict[int, np.ndarray] = {}
 
 
-def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, after: np.ndarray, now: float) -> list[Event]:
+def milestones(
+    params: EngineParams, videos: np.ndarray, before: np.ndarray, after: np.ndarray, now: float
+) -> list[Event]:
     """Milestone events for videos whose lifetime views crossed 1k, 10k, 100k ... (the highest one)."""
     first = params.first_milestone
     after = np.asarray(after)
@@ -537,7 +548,10 @@ def milestones(params: EngineParams, videos: np.ndarray, before: np.ndarray, aft
     lvl_before = np.searchsorted(th, np.asarray(before).take(crossed), side="right")
     hit = np.flatnonzero(lvl_after > lvl_before)
     views = th.take(lvl_after.take(hit) - 1).tolist()
-    return [Milestone(time=float(now), video=int(v), views=int(x)) for v, x in zip(np.asarray(videos).take(crossed.take(hit)).tolist(), views)]
+    return [
+        Milestone(time=float(now), video=int(v), views=int(x))
+        for v, x in zip(np.asarray(videos).take(crossed.take(hit)).tolist(), views)
+    ]
 
 
 def record(

@@ -160,6 +160,7 @@ def topic_limit(knob: float, window: int) -> int:
 
 # -- per-session state kept in arrays ------------------------------------------------------
 
+
 class _Lists:
     """Video ids grouped by a key (CSR): ``get(keys)`` = ids of videos with any of ``keys``."""
 
@@ -227,8 +228,6 @@ class VideoIndex:
 
     def by_country(self, world: World, keys) -> np.ndarray:
         return np.concatenate([self.country.get(keys), self._tail(world, world.video_country, keys)])
-
-
 
 
 class RankState:
@@ -352,8 +351,12 @@ class RankState:
             idx = self.index(world)
             ts = trends.trending_sounds(world, rp.trending_k)
             th = trends.trending_hashtags(world, rp.trending_k)
-            pool = np.concatenate([idx.by_sound(world, ts) if len(ts) else np.zeros(0, np.int64),
-                                   idx.by_tag(world, th) if len(th) else np.zeros(0, np.int64)])  # fmt: skip
+            pool = np.concatenate(
+                [
+                    idx.by_sound(world, ts) if len(ts) else np.zeros(0, np.int64),
+                    idx.by_tag(world, th) if len(th) else np.zeros(0, np.int64),
+                ]
+            )
             self._trending = (ts, th, pool)
             self._trend_key = key
         return self._trending
@@ -576,7 +579,15 @@ class _Draws:
         self.catalogue: list[bool] = []
 
     def take(
-        self, pool: np.ndarray, k: int, bit: int, *, over: int = 3, vetted: bool = False, rule: int = _ANY, catalogue: bool = False
+        self,
+        pool: np.ndarray,
+        k: int,
+        bit: int,
+        *,
+        over: int = 3,
+        vetted: bool = False,
+        rule: int = _ANY,
+        catalogue: bool = False,
     ) -> None:
         self.catalogue.append(catalogue)
         self.samples.append(_sample(pool, k * over, self.rng))
@@ -730,8 +741,8 @@ def observed_rates(world: World, ids: np.ndarray, priors: np.ndarray, prior_view
     views = counts[:, _VIEW : _VIEW + 1].copy()
     rates = np.empty((len(ids), _N_SIG + 1), np.float64)
     # the same two operations as (counts + prior) / (views + prior), without temporaries
-    np.add(counts, prior_views * priors[None, : _N_SIG], out=counts)
-    np.divide(counts, views + prior_views, out=rates[:, : _N_SIG])
+    np.add(counts, prior_views * priors[None, :_N_SIG], out=counts)
+    np.divide(counts, views + prior_views, out=rates[:, :_N_SIG])
     dur = np.maximum(world.video_duration[ids].astype(np.float64), 1e-3)
     watched = world.video_watch_seconds[ids] / dur
     rates[:, PRIOR_WATCH] = (watched + prior_views * priors[PRIOR_WATCH]) / (views[:, 0] + prior_views)
@@ -815,8 +826,11 @@ def score(
     parts["test pool"] = rp.test_pool_bonus * is_test_pool(world, rp, ids)
     # diversity: penalise topics that already fill the recent window, by the knob
     if recent is not None and len(recent) and person.knob > 0:
-        counts = np.bincount(world.video_topics[recent].astype(np.intp).ravel(),
-                             weights=world.video_topic_w[recent].ravel(), minlength=world.n_topics)  # fmt: skip
+        counts = np.bincount(
+            world.video_topics[recent].astype(np.intp).ravel(),
+            weights=world.video_topic_w[recent].ravel(),
+            minlength=world.n_topics,
+        )
         window_share = counts / len(recent)
         crowd = (topic_w * window_share[topics]).sum(axis=1)
         parts["diversity adjustment"] = -rp.diversity_penalty * pressure(person.knob) * crowd

@@ -42,17 +42,17 @@ import itertools
 import math
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from fyp_tui.engine import audience, pools, trends
 from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
+from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
 from fyp_tui.engine.hourly import Hourly
 from fyp_tui.engine.ledger import Ledger
-from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import N_SIGNALS, TAGS_PER_VIDEO, TOPICS_PER_VIDEO, Signal, Status, World
 
@@ -66,6 +66,7 @@ class Observer(Protocol):
     """Reads the world after each step of :func:`run` (e.g. :class:`~fyp_tui.engine.hourly.Hourly`); never changes it."""
 
     def observe(self, world: World, params: EngineParams, result: StepResult) -> None: ...
+
 
 SLICES = ("random", "targeted")
 
@@ -207,7 +208,9 @@ def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarra
     return delta, ratio
 
 
-def _slices(delta: np.ndarray, ratio: np.ndarray, P: int, n_ctrl: int, r: audience.Reactions) -> tuple[SliceCounts, SliceCounts]:
+def _slices(
+    delta: np.ndarray, ratio: np.ndarray, P: int, n_ctrl: int, r: audience.Reactions
+) -> tuple[SliceCounts, SliceCounts]:
     """(random, targeted) slice sums: the control impressions are the last ``n_ctrl``;
     the targeted ones are the rest, less the catalogue's (entries ``P`` on)."""
     ctrl = slice(len(r.ratio) - n_ctrl, None)
@@ -419,9 +422,7 @@ def _plan(
     assert isinstance(drawn, list)  # (one array per chunk, as cut asks)
     targeted, control = _mark_control(params, rng, drawn)
     n_control = len(control)
-    al = pools.allocate(
-        world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control
-    )
+    al = pools.allocate(world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control)
     nt = len(al.slot) - al.n_control  # targeted slots
     P = len(al.ids)
     # control impressions past every budget (the last ones) join the targeted ones
@@ -466,7 +467,9 @@ def _plan(
     return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P)
 
 
-def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, topic_all: np.ndarray, P: int) -> _Served:
+def _serve(
+    world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, topic_all: np.ndarray, P: int
+) -> _Served:
     """Match a chunk's targeted impressions to its pool slots, then what the pools could
     not absorb to its catalogue slots; draw the reactions (hidden truth), count them
     per entry and learn from them. Touches no shared state but the chunk's viewers'
@@ -494,7 +497,9 @@ def _serve(world: World, params: EngineParams, ch: _Chunk, ids_all: np.ndarray, 
     chosen = np.concatenate([slots.take(pick), ch.control_entries], dtype=np.intp)
     P_all, n_ctrl = len(ids_all), len(ch.control)
     if not len(chosen):
-        return _Served(np.zeros((P_all, N_SIGNALS), np.int64), np.zeros(P_all), SliceCounts(), SliceCounts(), 0, len(got))
+        return _Served(
+            np.zeros((P_all, N_SIGNALS), np.int64), np.zeros(P_all), SliceCounts(), SliceCounts(), 0, len(got)
+        )
     videos = ids_all.take(chosen)
     r = audience.react(world, rng, viewers, videos, seconds=False)
     delta, ratio = _count(P_all, chosen, r)
@@ -602,7 +607,9 @@ def _upload_tables(world: World) -> UploadTables:
     u = world.derived.uploads
     n, S = world.n_videos, world.n_sounds
     if u is None or u.n > n or len(u.usage) != S:
-        u = UploadTables(0, np.zeros(S, np.int64), np.zeros(0, np.float32), np.zeros(0), np.zeros(0, np.int16), -1, _NO_TAGS)
+        u = UploadTables(
+            0, np.zeros(S, np.int64), np.zeros(0, np.float32), np.zeros(0), np.zeros(0, np.int16), -1, _NO_TAGS
+        )
         world.derived.uploads = u
     if n > u.n:
         u.usage += np.bincount(world.video_sound[u.n : n], minlength=S)[:S]
@@ -710,7 +717,9 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     sw = (1.0 + tables.usage) * (1.0 + 3.0 * trends.sound_heat(world))
     cum = np.cumsum(sw)
     sound = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), world.n_sounds - 1)
-    duration = np.minimum(np.maximum(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0), 180.0).astype(np.float32)
+    duration = np.minimum(np.maximum(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0), 180.0).astype(
+        np.float32
+    )
     tags = _draw_tags(world, rng, main.astype(np.int64))
     captions = _captions(world, rng, tags)
     return world.add_videos(
@@ -884,7 +893,11 @@ def trending(world: World, k: int = 10) -> dict[str, list[dict]]:
             for s in trends.trending_sounds(world, k)
         ],
         "hashtags": [
-            {"hashtag_id": int(h), "name": world.hashtag_names[int(h)], "trend": round(float(world.hashtag_trend[h]), 3)}
+            {
+                "hashtag_id": int(h),
+                "name": world.hashtag_names[int(h)],
+                "trend": round(float(world.hashtag_trend[h]), 3),
+            }
             for h in trends.trending_hashtags(world, k)
         ],
     }
@@ -971,7 +984,9 @@ def run(
         wall_seconds=round(wall, 3),
         impressions_per_second=round(impressions / wall, 1) if wall > 0 else 0.0,
         funnel=funnel(world, params),
-        slices={s: {k: (round(v, 6) if isinstance(v, float) else v) for k, v in slices[s].rates().items()} for s in SLICES},
+        slices={
+            s: {k: (round(v, 6) if isinstance(v, float) else v) for k, v in slices[s].rates().items()} for s in SLICES
+        },
         top_videos=top_videos(world, 10),
         trending=trending(world, params.trending_k),
         events=counts,

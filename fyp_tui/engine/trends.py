@@ -18,7 +18,6 @@ from fyp_tui.engine.events import Event, TrendingHashtag, TrendingSound
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import World
 
-
 _ENGAGEMENT: dict[int, tuple[np.ndarray, np.ndarray, list[float]]] = {}
 
 
@@ -82,7 +81,9 @@ def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta
     if 2 * len(hit) < len(e):  # (rows without engagement add nothing: leave them out)
         videos, e = videos.take(hit), e.take(hit)
     tags = world.video_tags.take(videos, axis=0)
-    world.sound_trend += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[: world.n_sounds]
+    world.sound_trend += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[
+        : world.n_sounds
+    ]
     if tags.size:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
         flat = tags.reshape(-1) + np.int32(1)
         ew = np.repeat(e, tags.shape[1])

@@ -212,7 +212,9 @@ class PlayMeter:
     def tips(self) -> tuple[Tip, ...]:
         """Decisions credited to the bot since the meter started, each with its card."""
         credited = self.live.history.credited
-        return tuple(Tip.of(credited[i], bisect_right(self._credit_marks, i)) for i in range(self._credited_from, len(credited)))
+        return tuple(
+            Tip.of(credited[i], bisect_right(self._credit_marks, i)) for i in range(self._credited_from, len(credited))
+        )
 
     def live_share_by_window(self) -> tuple[float, ...]:
         x = np.asarray(self.live_cards, float)

@@ -158,7 +158,9 @@ class Feed:
         """Both side-panel tabs for ``video`` (queue)."""
         return self.live.panel.why(video), self.live.panel.spread(video)
 
-    def _card(self, v: int, *, first_viewer: bool | None = None, reshown: bool = False, keep_current: bool = False) -> CardData:
+    def _card(
+        self, v: int, *, first_viewer: bool | None = None, reshown: bool = False, keep_current: bool = False
+    ) -> CardData:
         """The card of ``v``, now tracked (caller holds the lock); on screen unless ``keep_current``."""
         live = self.live
         if first_viewer is None:

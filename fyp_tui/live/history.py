@@ -109,11 +109,19 @@ class VideoHistory:
         # a video whose session log was dropped: every saved row (the log's were checkpointed)
         until = float("inf") if video in self._dropped and video not in self.tier_log else live.start_clock
         try:
-            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in live.store.tier_history(video, until):
-                outcome = "promoted" if to_tier is not None and reason == "promoted" else (
-                    f"stalled: {reason}" if to_tier is None else reason
+            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in live.store.tier_history(
+                video, until
+            ):
+                outcome = (
+                    "promoted"
+                    if to_tier is not None and reason == "promoted"
+                    else (f"stalled: {reason}" if to_tier is None else reason)
                 )
-                steps.append(TierStep(from_tier, outcome, impressions, budget(live.params, from_tier), score, bar, sim_time, tipped_by))
+                steps.append(
+                    TierStep(
+                        from_tier, outcome, impressions, budget(live.params, from_tier), score, bar, sim_time, tipped_by
+                    )
+                )
         except Exception:
             steps = []  # the panel is informative; a read failure must not break the feed
         self._db_tier_rows[video] = steps

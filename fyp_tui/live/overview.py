@@ -35,12 +35,25 @@ class Overview:
             th = [int(x) for x in trending_hashtags(w, 5)]
         funnel = []
         for t in range(p.top_tier):
-            funnel.append((t, int(((tier == t) & (status == Status.ACTIVE)).sum()), int(((tier == t) & (status == Status.STALLED)).sum())))
+            funnel.append(
+                (
+                    t,
+                    int(((tier == t) & (status == Status.ACTIVE)).sum()),
+                    int(((tier == t) & (status == Status.STALLED)).sum()),
+                )
+            )
         top = int((status == Status.TOP).sum())
         live_videos = np.flatnonzero(status != Status.STALLED)
         order = live_videos[np.lexsort((-views[live_videos], -tier[live_videos]))][:top_k]
         tops = tuple(
-            (int(v), w.creator_handles[int(w.video_creator[v])], fmt.short(w.video_captions[v], 40), int(tier[v]), int(views[v])) for v in order
+            (
+                int(v),
+                w.creator_handles[int(w.video_creator[v])],
+                fmt.short(w.video_captions[v], 40),
+                int(tier[v]),
+                int(views[v]),
+            )
+            for v in order
         )
         return WorldData(
             clock=float(w.clock),

@@ -88,4 +88,6 @@ class Panel:
         series = live.history.series(video)
         values = tuple(float(v) for _t, v in series) if series else ()
         span = (series[-1][0] - series[0][0]) if series and len(series) > 1 else 0.0
-        return SpreadData(video=video, steps=tuple(steps), rates=rates, views_series=values, series_span=span, views=views)
+        return SpreadData(
+            video=video, steps=tuple(steps), rates=rates, views_series=values, series_span=span, views=views
+        )

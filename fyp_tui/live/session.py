@@ -146,7 +146,9 @@ class LiveSession:
                     found = int(profile.id), load_person(session=s, profile=profile, world=world)
             profile_id, person = found
             seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
-            feed_rng, sim_rng = (np.random.default_rng(s) for s in np.random.SeedSequence([seed, world.seed, profile_id]).spawn(2))
+            feed_rng, sim_rng = (
+                np.random.default_rng(s) for s in np.random.SeedSequence([seed, world.seed, profile_id]).spawn(2)
+            )
 
             def make_journal() -> Any:
                 from fyp_tui.store.profiles import SqlJournal
@@ -207,4 +209,6 @@ class LiveSession:
 
     def strip_items(self, events: list[Event]) -> list[StripItem]:
         """Events worth a line in the event strip, for this person (see :mod:`fyp_tui.live.strip`)."""
-        return strip_items(events, world=self.world, params=self.params, profile_id=self.profile_id, current=self.feed.current)
+        return strip_items(
+            events, world=self.world, params=self.params, profile_id=self.profile_id, current=self.feed.current
+        )

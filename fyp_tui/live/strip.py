@@ -6,7 +6,16 @@ import math
 from typing import Any
 
 from fyp_tui import fmt
-from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound, Uploaded
+from fyp_tui.engine.events import (
+    Event,
+    Milestone,
+    Promoted,
+    Reignited,
+    Stalled,
+    TrendingHashtag,
+    TrendingSound,
+    Uploaded,
+)
 from fyp_tui.engine.world import World
 from fyp_tui.live.views import StripItem
 
@@ -15,15 +24,21 @@ STRIP_PER_TICK = 3
 
 
 #: what a decision would have been without the person (``Promoted.instead`` / ``Stalled.instead``)
-INSTEAD = {"stalled": "it would have stalled", "moved up": "it would have moved up", "waited": "it would still be waiting"}
+INSTEAD = {
+    "stalled": "it would have stalled",
+    "moved up": "it would have moved up",
+    "waited": "it would still be waiting",
+}
 
 
 def without(e: Promoted | Stalled) -> str:
-    """"without your share it would have stalled": the counterfactual of a credited decision."""
+    """ "without your share it would have stalled": the counterfactual of a credited decision."""
     return f"without your {e.tipped_by} {INSTEAD.get(e.instead or '', 'it would have gone the other way')}"
 
 
-def strip_items(events: list[Event], *, world: World, params: Any, profile_id: int, current: int | None) -> list[StripItem]:
+def strip_items(
+    events: list[Event], *, world: World, params: Any, profile_id: int, current: int | None
+) -> list[StripItem]:
     """Events worth a line: all of the person's, and a few of the world's.
 
     ``current`` is the video on the person's screen: its events rank first.
@@ -35,7 +50,15 @@ def strip_items(events: list[Event], *, world: World, params: Any, profile_id: i
         video = getattr(e, "video", None)
         own_video = video is not None and int(w.video_profile[video]) == profile_id
         tipped = getattr(e, "tipped_by", None) is not None and getattr(e, "profile", None) == profile_id
-        who = "your video" if own_video else ("this video" if video == current else (f"@{w.creator_handles[int(w.video_creator[video])]}'s video" if video is not None else ""))
+        who = (
+            "your video"
+            if own_video
+            else (
+                "this video"
+                if video == current
+                else (f"@{w.creator_handles[int(w.video_creator[video])]}'s video" if video is not None else "")
+            )
+        )
         if isinstance(e, Promoted):
             reach = "site-wide" if e.to_tier >= params.top_tier else f"{e.budget:,} viewers"
             if tipped:

@@ -42,7 +42,9 @@ class Studio:
             (known.append(index[n]) if n in index else unknown.append(n))
         return list(dict.fromkeys(known)), unknown
 
-    def post_video(self, *, caption: str, hashtags: list[int], sound: int, duration: float, topic: int) -> tuple[int, list[StripItem]]:
+    def post_video(
+        self, *, caption: str, hashtags: list[int], sound: int, duration: float, topic: int
+    ) -> tuple[int, list[StripItem]]:
         """Upload a video as the person: it enters tier 0 now. (video id, the strip line)."""
         from fyp_tui.engine.simulate import post_video
 

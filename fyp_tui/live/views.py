@@ -90,7 +90,7 @@ class Contribution(Printable):
 
 @dataclass(frozen=True, slots=True)
 class WhyData(Printable):
-    """"Why this video": the ranking score's named contributions and the tier."""
+    """ "Why this video": the ranking score's named contributions and the tier."""
 
     video: int
     score: float

@@ -15,7 +15,7 @@ t=0, each viewer's interests concentrated on a few topics.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -217,7 +217,9 @@ def warm_up(world: World, hours: float, rng: np.random.Generator) -> None:
     world.clock = 0.0
 
 
-def world_extra(scenario: Scenario, display_names: list[str], sound_artists: list[str], words_by_language: dict) -> dict:
+def world_extra(
+    scenario: Scenario, display_names: list[str], sound_artists: list[str], words_by_language: dict
+) -> dict:
     """The ``World.extra`` keys a seeded world carries (the store round-trips them)."""
     return {
         "engine": dict(scenario.engine),  # the scenario's [engine] table, for EngineParams.from_dict
@@ -397,7 +399,17 @@ class _Vocab:
         for i in range(C):
             base = self.handles[country[i]][pick[i]]
             s = style[i]
-            h = base if s == 0 else f"{base}{num[i]}" if s == 1 else f"{base}_{year[i]:02d}" if s == 2 else f"its{base}" if s == 3 else f"{base}.official"
+            h = (
+                base
+                if s == 0
+                else f"{base}{num[i]}"
+                if s == 1
+                else f"{base}_{year[i]:02d}"
+                if s == 2
+                else f"its{base}"
+                if s == 3
+                else f"{base}.official"
+            )
             if h in seen:
                 h = f"{h}{i}"
             seen.add(h)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fyp_tui.errors import UsageError
 from fyp_tui.seeding.vocab import COUNTRIES, DEVICES, TOPICS
@@ -45,7 +46,9 @@ class Key:
 #: Every key of a scenario's ``[world]`` table: kind, default, meaning, bounds.
 WORLD_KEYS: dict[str, Key] = {
     # -- sizes ------------------------------------------------------------------------
-    "n_topics": Key("int", 25, f"number of topics, taken in order from the built-in list of {len(TOPICS)}", 3, len(TOPICS)),
+    "n_topics": Key(
+        "int", 25, f"number of topics, taken in order from the built-in list of {len(TOPICS)}", 3, len(TOPICS)
+    ),
     "n_creators": Key("int", 2000, "simulated creators", 1, 10_000_000),
     "n_videos": Key("int", 20000, "videos uploaded before the clock starts", 1, 50_000_000),
     "n_viewers": Key("int", 100_000, "simulated viewers (the audience)", 1, 50_000_000),
@@ -57,22 +60,49 @@ WORLD_KEYS: dict[str, Key] = {
         ["US", "GB", "DE", "FR", "ES", "MX", "BR", "JP"],
         "ISO country codes; each brings its language and Faker locale (" + ", ".join(COUNTRIES) + ")",
     ),
-    "country_weights": Key("float_list", [], "relative share of creators and viewers per country, same order as countries; empty: 1/rank", 0),
-    "english_share": Key("float", 0.15, "share of creators and viewers outside English-speaking countries who post/watch in English", 0, 1),
+    "country_weights": Key(
+        "float_list",
+        [],
+        "relative share of creators and viewers per country, same order as countries; empty: 1/rank",
+        0,
+    ),
+    "english_share": Key(
+        "float",
+        0.15,
+        "share of creators and viewers outside English-speaking countries who post/watch in English",
+        0,
+        1,
+    ),
     "devices": Key("str_list", list(DEVICES), "device names of the audience"),
-    "device_weights": Key("float_list", [0.45, 0.5, 0.05], "relative share of viewers per device, same order as devices", 0),
+    "device_weights": Key(
+        "float_list", [0.45, 0.5, 0.05], "relative share of viewers per device, same order as devices", 0
+    ),
     # -- time -------------------------------------------------------------------------
-    "history_days": Key("float", 7.0, "the seeded videos' upload times spread over this many days before t=0", 0.01, 3650),
-    "upload_pace": Key("float", 1.0, "simulated uploads per hour after t=0, as a multiple of the seeded history's pace", 0, 1000),
-    "warmup_hours": Key("float", 24.0, "hours the engine runs before t=0 while seeding, so a new world opens with its pools at work (at most half the history)", 0, 24 * 60),
+    "history_days": Key(
+        "float", 7.0, "the seeded videos' upload times spread over this many days before t=0", 0.01, 3650
+    ),
+    "upload_pace": Key(
+        "float", 1.0, "simulated uploads per hour after t=0, as a multiple of the seeded history's pace", 0, 1000
+    ),
+    "warmup_hours": Key(
+        "float",
+        24.0,
+        "hours the engine runs before t=0 while seeding, so a new world opens with its pools at work (at most half the history)",
+        0,
+        24 * 60,
+    ),
     # -- creators ---------------------------------------------------------------------
-    "follower_alpha": Key("float", 1.1, "Pareto tail index of follower counts (lower: a few creators get huger)", 0.3, 10),
+    "follower_alpha": Key(
+        "float", 1.1, "Pareto tail index of follower counts (lower: a few creators get huger)", 0.3, 10
+    ),
     "follower_scale": Key("float", 800.0, "scale of follower counts (a typical small creator's followers)", 1, 1e9),
     "follower_max": Key("int", 80_000_000, "cap on any creator's followers", 1, 10_000_000_000),
     "skill_a": Key("float", 2.0, "Beta(a, b) of creators' hidden skill: a", 0.05, 100),
     "skill_b": Key("float", 5.0, "Beta(a, b) of creators' hidden skill: b (b > a: most creators mediocre)", 0.05, 100),
     "creator_focus": Key("float", 0.8, "probability a video's main topic is its creator's topic", 0, 1),
-    "topic_skew": Key("float", 0.6, "spread (lognormal sigma) of topic popularity; 0: all topics equally popular", 0, 5),
+    "topic_skew": Key(
+        "float", 0.6, "spread (lognormal sigma) of topic popularity; 0: all topics equally popular", 0, 5
+    ),
     # -- videos -----------------------------------------------------------------------
     "quality_noise": Key("float", 0.1, "std dev of a video's hidden quality around its creator's skill", 0, 1),
     "duration_median": Key("float", 20.0, "median video duration, seconds", 1, 600),
@@ -80,16 +110,26 @@ WORLD_KEYS: dict[str, Key] = {
     "duration_min": Key("float", 5.0, "shortest video, seconds", 1, 600),
     "duration_max": Key("float", 180.0, "longest video, seconds", 1, 3600),
     # -- sounds and hashtags ----------------------------------------------------------
-    "sound_zipf": Key("float", 1.1, "Zipf exponent of sound popularity (higher: a few sounds used by more videos)", 0, 5),
+    "sound_zipf": Key(
+        "float", 1.1, "Zipf exponent of sound popularity (higher: a few sounds used by more videos)", 0, 5
+    ),
     "original_sound_share": Key("float", 0.35, "share of sounds that are a creator's original audio", 0, 1),
     "generic_tag_share": Key("float", 0.6, "share of videos carrying a generic tag (#fyp, #viral ...)", 0, 1),
     "tag_zipf": Key("float", 0.9, "Zipf exponent of tag popularity within a topic", 0, 5),
     # -- audience ---------------------------------------------------------------------
-    "interest_concentration": Key("float", 0.5, "Dirichlet alpha of each viewer's 3 topic weights (lower: one topic dominates)", 0.01, 100),
+    "interest_concentration": Key(
+        "float", 0.5, "Dirichlet alpha of each viewer's 3 topic weights (lower: one topic dominates)", 0.01, 100
+    ),
     "activity_mean": Key("float", 2.0, "mean impressions per viewer per simulated hour", 0, 1000),
     "activity_sigma": Key("float", 1.0, "lognormal sigma of viewer activity (heavy users vs lurkers)", 0, 5),
     "like_propensity_sigma": Key("float", 0.4, "lognormal sigma of viewers' hidden propensity to react", 0, 5),
-    "pref_noise": Key("float", 0.35, "how far the platform's learned estimate of a viewer's interests is from the truth (0 exact, 1 noise)", 0, 1),
+    "pref_noise": Key(
+        "float",
+        0.35,
+        "how far the platform's learned estimate of a viewer's interests is from the truth (0 exact, 1 noise)",
+        0,
+        1,
+    ),
     # -- vocabularies -----------------------------------------------------------------
     "vocab_size": Key("int", 150, "Faker names and handles drawn per locale (bulk rows combine them)", 10, 100_000),
 }
@@ -148,7 +188,9 @@ def _is_file(name: str) -> bool:
         return False
 
 
-def parse_scenario(data: dict, *, label: str = "scenario", default_name: str = "custom", path: str | None = None) -> Scenario:
+def parse_scenario(
+    data: dict, *, label: str = "scenario", default_name: str = "custom", path: str | None = None
+) -> Scenario:
     """Validate a parsed scenario table (see module doc); UsageError names the bad key."""
     for key in data:
         if key not in TOP_LEVEL_KEYS:
@@ -224,7 +266,9 @@ def validate_world(world_in: dict, *, label: str = "scenario") -> dict[str, Any]
     if len(set(countries)) != len(countries):
         raise bad("countries", "lists a country twice")
     if out["country_weights"] and len(out["country_weights"]) != len(countries):
-        raise bad("country_weights", f"must have one weight per country ({len(countries)}), got {len(out['country_weights'])}")
+        raise bad(
+            "country_weights", f"must have one weight per country ({len(countries)}), got {len(out['country_weights'])}"
+        )
     if out["country_weights"] and sum(out["country_weights"]) <= 0:
         raise bad("country_weights", "must have a positive sum")
     devices = out["devices"]
@@ -233,11 +277,15 @@ def validate_world(world_in: dict, *, label: str = "scenario") -> dict[str, Any]
     if len(devices) > MAX_DEVICES:
         raise bad("devices", f"lists {len(devices)} devices; at most {MAX_DEVICES} are allowed")
     if len(out["device_weights"]) != len(devices):
-        raise bad("device_weights", f"must have one weight per device ({len(devices)}), got {len(out['device_weights'])}")
+        raise bad(
+            "device_weights", f"must have one weight per device ({len(devices)}), got {len(out['device_weights'])}"
+        )
     if sum(out["device_weights"]) <= 0:
         raise bad("device_weights", "must have a positive sum")
     if out["duration_min"] > out["duration_max"]:
-        raise bad("duration_min", f"({out['duration_min']:g}) must not exceed world.duration_max ({out['duration_max']:g})")
+        raise bad(
+            "duration_min", f"({out['duration_min']:g}) must not exceed world.duration_max ({out['duration_max']:g})"
+        )
     if not out["duration_min"] <= out["duration_median"] <= out["duration_max"]:
         raise bad("duration_median", "must lie between world.duration_min and world.duration_max")
     uploads_per_hour = out["n_videos"] / (out["history_days"] * 24.0) * out["upload_pace"]

@@ -52,7 +52,11 @@ def estimate(world: dict) -> Estimate:
 
     def model(i: int) -> int:
         return int(
-            BASE + n * (PER_VIEWER[i] + PER_VIEWER_TOPIC[i] * t) + v * PER_VIDEO[i] + c * PER_CREATOR[i] + s * PER_SOUND[i]
+            BASE
+            + n * (PER_VIEWER[i] + PER_VIEWER_TOPIC[i] * t)
+            + v * PER_VIDEO[i]
+            + c * PER_CREATOR[i]
+            + s * PER_SOUND[i]
         )
 
     return Estimate(seed=model(0), simulate=model(1))

@@ -91,7 +91,9 @@ def resolve_url(db: str | None) -> str:
     try:
         path = Path(db).expanduser()
     except RuntimeError:
-        raise UsageError(f"--db: cannot expand {clip(db.split('/', 1)[0])!r} (no such user or home directory)") from None
+        raise UsageError(
+            f"--db: cannot expand {clip(db.split('/', 1)[0])!r} (no such user or home directory)"
+        ) from None
     try:
         resolved = path.resolve()
     except RuntimeError:  # Python < 3.13: a loop of symbolic links
@@ -158,7 +160,7 @@ def _plain_sqlite(url: str) -> Path | None:
     unless the path holds a ``?`` or a ``%``."""
     if not url.startswith(_PLAIN_SQLITE):
         return None
-    db = url[len(_PLAIN_SQLITE):]
+    db = url[len(_PLAIN_SQLITE) :]
     if not db or db == ":memory:" or db.startswith("file:") or "?" in db or "%" in db:
         return None
     return Path(db).expanduser()
@@ -357,8 +359,7 @@ def _check_catalog(cat: _SqliteCatalog | _EngineCatalog, where: str) -> dict[str
         raise StoreError(f"{where} is not a fyp-tui world (bad schema version {version!r})")
     if version > SCHEMA_VERSION:
         raise StoreError(
-            f"{where} has schema version {version}, newer than this fyp-tui reads "
-            f"({SCHEMA_VERSION}); upgrade fyp-tui"
+            f"{where} has schema version {version}, newer than this fyp-tui reads ({SCHEMA_VERSION}); upgrade fyp-tui"
         )
     if version < SCHEMA_VERSION:
         migrate(cat.dbapi, version)  # raises StoreError when no migration exists
@@ -438,7 +439,10 @@ def quick_check(engine: Engine, url: str) -> None:
 # -- the per-world process lock -----------------------------------------------------------
 #: how a lock file is opened: never through a symbolic link (O_NOFOLLOW), never a
 #: FIFO's blocking open (O_NONBLOCK), not inherited by children (O_CLOEXEC)
-_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_LOCK_FLAGS = (
+    os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+
 
 class WorldLock:
     """An exclusive ``flock`` on ``<db file>.lock``, held while a process owns a world.
@@ -500,7 +504,9 @@ class WorldLock:
             fd = os.open(self.path, _LOCK_FLAGS, FILE_MODE)
         except OSError as exc:
             if exc.errno == errno.ELOOP or self.path.is_symlink():
-                raise StoreError(f"the world lock {self.path} is a symbolic link; refusing to follow it (remove it)") from None
+                raise StoreError(
+                    f"the world lock {self.path} is a symbolic link; refusing to follow it (remove it)"
+                ) from None
             raise StoreError(f"cannot create the world lock {self.path}: {exc.strerror or exc}") from None
         try:
             st = os.fstat(fd)

@@ -34,20 +34,21 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
 from fyp_tui.engine.world import (
     N_SIGNALS,
-    VIDEO_ARRAYS,
     TAGS_PER_VIDEO,
     TOPICS_PER_VIEWER,
+    VIDEO_ARRAYS,
     World,
     empty_video_arrays,
 )
@@ -77,20 +78,59 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 
 #: video columns holding World.video_counts / video_tier_counts, in Signal order
-COUNT_COLS = ("views", "full_watches", "likes", "shares", "favourites", "comments", "follows", "skips", "not_interested")
+COUNT_COLS = (
+    "views",
+    "full_watches",
+    "likes",
+    "shares",
+    "favourites",
+    "comments",
+    "follows",
+    "skips",
+    "not_interested",
+)
 TIER_COUNT_COLS = (
-    "impressions_in_tier", "tier_full_watches", "tier_likes", "tier_shares", "tier_favourites",
-    "tier_comments", "tier_follows", "tier_skips", "tier_not_interested",
+    "impressions_in_tier",
+    "tier_full_watches",
+    "tier_likes",
+    "tier_shares",
+    "tier_favourites",
+    "tier_comments",
+    "tier_follows",
+    "tier_skips",
+    "tier_not_interested",
 )
 assert len(COUNT_COLS) == len(TIER_COUNT_COLS) == N_SIGNALS
 
 #: columns a checkpoint rewrites for a video that changed (id goes last, for WHERE)
 STATE_COLS = ("tier", "status", "tier_entered", "watch_seconds", "tier_watch_seconds", *COUNT_COLS, *TIER_COUNT_COLS)
 VIDEO_COLS = (
-    "id", "creator_id", "sound_id", "profile_id", "caption", "duration", "topic_id", "topic2_id",
-    "topic_weight", "language_id", "country_id", "upload_time", "quality", *STATE_COLS,
+    "id",
+    "creator_id",
+    "sound_id",
+    "profile_id",
+    "caption",
+    "duration",
+    "topic_id",
+    "topic2_id",
+    "topic_weight",
+    "language_id",
+    "country_id",
+    "upload_time",
+    "quality",
+    *STATE_COLS,
 )
-CREATOR_COLS = ("id", "handle", "display_name", "country_id", "language_id", "topic_id", "follower_count", "upload_rate", "skill")
+CREATOR_COLS = (
+    "id",
+    "handle",
+    "display_name",
+    "country_id",
+    "language_id",
+    "topic_id",
+    "follower_count",
+    "upload_rate",
+    "skill",
+)
 AUDIENCE_COLS = ("id", "country_id", "language_id", "device_id", "activity", "like_propensity", "interests")
 
 #: World.extra keys with a home of their own (not in settings_json["extra"])
@@ -105,7 +145,7 @@ CHUNK = 100_000
 
 def utcnow() -> str:
     """Now, UTC, in the text form SQLAlchemy's SQLite DateTime reads back."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # =========================================================================================
@@ -213,7 +253,8 @@ def _none_if_neg(a: np.ndarray) -> list:
 def _video_columns(world: World, lo: int, hi: int) -> dict[str, Any]:
     s = slice(lo, hi)
     return _video_columns_from(
-        np.arange(lo, hi), world.video_captions[lo:hi],
+        np.arange(lo, hi),
+        world.video_captions[lo:hi],
         {name: getattr(world, name)[s] for name in _NEW_ARRAYS},
     )
 
@@ -257,8 +298,11 @@ def _video_columns_from(ids: np.ndarray, captions: Sequence[str], a: dict[str, n
 
 def _state_columns(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     cols = {
-        "tier": a["video_tier"], "status": a["video_status"], "tier_entered": a["video_tier_entered"],
-        "watch_seconds": a["video_watch_seconds"], "tier_watch_seconds": a["video_tier_watch_seconds"],
+        "tier": a["video_tier"],
+        "status": a["video_status"],
+        "tier_entered": a["video_tier_entered"],
+        "watch_seconds": a["video_watch_seconds"],
+        "tier_watch_seconds": a["video_tier_watch_seconds"],
     }
     for j, name in enumerate(COUNT_COLS):
         cols[name] = a["video_counts"][:, j].copy()
@@ -296,7 +340,9 @@ def _store_state_sqlite(conn: Any, rows: list[tuple]) -> None:
         db.execute("BEGIN")
     stored = {
         name: (rowid, dtype, shape, size)
-        for name, rowid, dtype, shape, size in _select(conn, "SELECT name, rowid, dtype, shape, length(data) FROM engine_state")
+        for name, rowid, dtype, shape, size in _select(
+            conn, "SELECT name, rowid, dtype, shape, length(data) FROM engine_state"
+        )
     }
     rest = []
     for name, dtype, shape, data in rows:
@@ -329,7 +375,15 @@ def _read_state(rows: list[tuple]) -> dict[str, Any]:
 #: reads a few blobs instead of millions of rows. Rows stay the truth: the mirror
 #: is used only when "mirror:check" matches the tables' counts and sums.
 MIRROR_VIDEO = tuple(n for n in VIDEO_ARRAYS if n != "video_dirty")
-MIRROR_AUDIENCE = ("aud_country", "aud_language", "aud_device", "aud_activity", "aud_topics", "aud_topic_w", "aud_like_prop")
+MIRROR_AUDIENCE = (
+    "aud_country",
+    "aud_language",
+    "aud_device",
+    "aud_activity",
+    "aud_topics",
+    "aud_topic_w",
+    "aud_like_prop",
+)
 
 
 def _video_check(arrays: dict[str, np.ndarray], n_viewers: int) -> dict:
@@ -345,7 +399,9 @@ def _video_check(arrays: dict[str, np.ndarray], n_viewers: int) -> dict:
     }
 
 
-def _mirror_rows(video: dict[str, np.ndarray], n_viewers: int, audience: dict[str, np.ndarray] | None = None) -> list[tuple]:
+def _mirror_rows(
+    video: dict[str, np.ndarray], n_viewers: int, audience: dict[str, np.ndarray] | None = None
+) -> list[tuple]:
     rows = [_array_row(f"mirror:{k}", v) for k, v in video.items()]
     if audience is not None:
         rows += [_array_row(f"mirror:{k}", v) for k, v in audience.items()]
@@ -388,23 +444,53 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     _insert(conn, "country", ("id", "code"), enumerate(world.country_codes))
     _insert(conn, "language", ("id", "code"), enumerate(world.language_codes))
     _insert(conn, "device", ("id", "name"), enumerate(world.device_names))
-    report("vocabularies", world.n_topics + len(world.country_codes) + len(world.language_codes) + len(world.device_names))
+    report(
+        "vocabularies", world.n_topics + len(world.country_codes) + len(world.language_codes) + len(world.device_names)
+    )
 
     names = extra.get("creator_display_names") or world.creator_handles
-    _insert(conn, "creator", CREATOR_COLS, zip(
-        range(world.n_creators), world.creator_handles, names,
-        world.creator_country.tolist(), world.creator_language.tolist(), world.creator_topic.tolist(),
-        world.creator_followers.tolist(), world.creator_upload_rate.tolist(), world.creator_skill.tolist(),
-    ))
+    _insert(
+        conn,
+        "creator",
+        CREATOR_COLS,
+        zip(
+            range(world.n_creators),
+            world.creator_handles,
+            names,
+            world.creator_country.tolist(),
+            world.creator_language.tolist(),
+            world.creator_topic.tolist(),
+            world.creator_followers.tolist(),
+            world.creator_upload_rate.tolist(),
+            world.creator_skill.tolist(),
+        ),
+    )
     report("creators", world.n_creators)
     artists = extra.get("sound_artists") or [""] * world.n_sounds
-    _insert(conn, "sound", ("id", "title", "artist", "original", "trend"), zip(
-        range(world.n_sounds), world.sound_titles, artists, world.sound_original.tolist(), world.sound_trend.tolist(),
-    ))
+    _insert(
+        conn,
+        "sound",
+        ("id", "title", "artist", "original", "trend"),
+        zip(
+            range(world.n_sounds),
+            world.sound_titles,
+            artists,
+            world.sound_original.tolist(),
+            world.sound_trend.tolist(),
+        ),
+    )
     report("sounds", world.n_sounds)
-    _insert(conn, "hashtag", ("id", "name", "topic_id", "trend"), zip(
-        range(world.n_hashtags), world.hashtag_names, _none_if_neg(world.hashtag_topic), world.hashtag_trend.tolist(),
-    ))
+    _insert(
+        conn,
+        "hashtag",
+        ("id", "name", "topic_id", "trend"),
+        zip(
+            range(world.n_hashtags),
+            world.hashtag_names,
+            _none_if_neg(world.hashtag_topic),
+            world.hashtag_trend.tolist(),
+        ),
+    )
     report("hashtags", world.n_hashtags)
 
     for lo in range(0, n, CHUNK):
@@ -422,9 +508,12 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     for lo in range(0, N, CHUNK * 2):
         hi = min(N, lo + CHUNK * 2)
         cols = {
-            "country_id": world.aud_country[lo:hi], "language_id": world.aud_language[lo:hi],
-            "device_id": world.aud_device[lo:hi], "activity": world.aud_activity[lo:hi],
-            "like_propensity": world.aud_like_prop[lo:hi], "interests": blobs[lo:hi],
+            "country_id": world.aud_country[lo:hi],
+            "language_id": world.aud_language[lo:hi],
+            "device_id": world.aud_device[lo:hi],
+            "activity": world.aud_activity[lo:hi],
+            "like_propensity": world.aud_like_prop[lo:hi],
+            "interests": blobs[lo:hi],
         }
         if conn.dialect.name != "sqlite":
             _insert_columns(conn, "audience", {"id": np.arange(lo, hi), **cols})
@@ -439,22 +528,46 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     _, arrays = _split_extra(extra)
     state = [_array_row("aud_pref", world.aud_pref)] + [_array_row(f"extra:{k}", v) for k, v in arrays.items()]
     state += _mirror_rows(
-        {k: getattr(world, k)[:n] for k in MIRROR_VIDEO}, world.n_viewers, {k: getattr(world, k) for k in MIRROR_AUDIENCE}
+        {k: getattr(world, k)[:n] for k in MIRROR_VIDEO},
+        world.n_viewers,
+        {k: getattr(world, k) for k in MIRROR_AUDIENCE},
     )
     _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), state)
     now = utcnow()
-    _insert(conn, "world_meta", ("id", "schema_version", "app", "scenario", "seed", "clock", "created_at", "checkpointed_at", "settings_json"), [(
-        1, SCHEMA_VERSION, "fyp-tui", world.scenario, int(world.seed), float(world.clock),
-        now, now, json.dumps(_settings(world), ensure_ascii=False),
-    )])
+    _insert(
+        conn,
+        "world_meta",
+        ("id", "schema_version", "app", "scenario", "seed", "clock", "created_at", "checkpointed_at", "settings_json"),
+        [
+            (
+                1,
+                SCHEMA_VERSION,
+                "fyp-tui",
+                world.scenario,
+                int(world.seed),
+                float(world.clock),
+                now,
+                now,
+                json.dumps(_settings(world), ensure_ascii=False),
+            )
+        ],
+    )
     report("meta", 1)
 
 
 def _total_rows(world: World) -> int:
     return (
-        world.n_topics + len(world.country_codes) + len(world.language_codes) + len(world.device_names)
-        + world.n_creators + world.n_sounds + world.n_hashtags + world.n_videos
-        + int((world.video_tags[: world.n_videos] >= 0).sum()) + world.n_viewers + 1
+        world.n_topics
+        + len(world.country_codes)
+        + len(world.language_codes)
+        + len(world.device_names)
+        + world.n_creators
+        + world.n_sounds
+        + world.n_hashtags
+        + world.n_videos
+        + int((world.video_tags[: world.n_videos] >= 0).sum())
+        + world.n_viewers
+        + 1
     )
 
 
@@ -508,7 +621,9 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
             if path.exists() and not force:
                 _refuse_existing(url, lambda: make_engine(url, readonly=True))
         elif _in_memory(url):
-            raise StoreError(f"--db {describe(url)} is an in-memory database: a world seeded there is lost at once (give a file)")
+            raise StoreError(
+                f"--db {describe(url)} is an in-memory database: a world seeded there is lost at once (give a file)"
+            )
         elif not force:
             from sqlalchemy import inspect
             from sqlalchemy.exc import SQLAlchemyError
@@ -539,7 +654,9 @@ def _refuse_existing(url: str, engine_factory: Callable[[], Engine]) -> None:
     try:
         meta = check_world(engine, url)
     except StoreError:
-        raise StoreError(f"{describe(url)} already exists and is not a fyp-tui world; use --force to replace it") from None
+        raise StoreError(
+            f"{describe(url)} already exists and is not a fyp-tui world; use --force to replace it"
+        ) from None
     finally:
         engine.dispose()
     raise StoreError(
@@ -574,7 +691,7 @@ def _remove_stale_temps(path: Path) -> None:
         return
     for name in names:
         if name.startswith(prefix) and name.endswith((".tmp", ".tmp-journal")):
-            middle = name[len(prefix):].split(".", 1)[0]
+            middle = name[len(prefix) :].split(".", 1)[0]
             if middle.isdigit():
                 try:
                     (path.parent / name).unlink()
@@ -738,12 +855,18 @@ def world_problem(world: World) -> str | None:
         return "fewer captions than videos"
     extra = world.extra or {}
     texts = (
-        ("topic.name", world.topic_names), ("country.code", world.country_codes), ("language.code", world.language_codes),
-        ("device.name", world.device_names), ("creator.handle", world.creator_handles), ("sound.title", world.sound_titles),
-        ("hashtag.name", world.hashtag_names), ("video.caption", world.video_captions[:n]),
-        ("creator.display_name", extra.get("creator_display_names") or ()), ("sound.artist", extra.get("sound_artists") or ()),
+        ("topic.name", world.topic_names),
+        ("country.code", world.country_codes),
+        ("language.code", world.language_codes),
+        ("device.name", world.device_names),
+        ("creator.handle", world.creator_handles),
+        ("sound.title", world.sound_titles),
+        ("hashtag.name", world.hashtag_names),
+        ("video.caption", world.video_captions[:n]),
+        ("creator.display_name", extra.get("creator_display_names") or ()),
+        ("sound.artist", extra.get("sound_artists") or ()),
         ("settings caption_words", world.caption_words),
-    )  # fmt: skip
+    )
     for what, values in texts:  # a BLOB or a number where text belongs (JSON, the screen and the engine need str)
         if not all(type(v) is str for v in values):
             return f"{what} is not text"
@@ -757,18 +880,32 @@ def world_problem(world: World) -> str | None:
         ("video.profile_id", out_of(world.video_profile[:n], -1, 2**31 - 1)),
         ("video.status", out_of(world.video_status[:n], 0, 3)),
         ("video counters", bool(n) and int(min(world.video_counts[:n].min(), world.video_tier_counts[:n].min())) < 0),
-        ("video.duration", not_finite(world.video_duration[:n], 0.0) or bool(n and (world.video_duration[:n] <= 0).any())),
+        (
+            "video.duration",
+            not_finite(world.video_duration[:n], 0.0) or bool(n and (world.video_duration[:n] <= 0).any()),
+        ),
         ("video.quality", not_finite(world.video_quality[:n])),
         ("video.topic_weight", not_finite(world.video_topic_w[:n], 0.0)),
         ("video.upload_time", not_finite(world.video_upload_time[:n])),
         ("video.tier_entered", not_finite(world.video_tier_entered[:n])),
-        ("video.watch_seconds", not_finite(world.video_watch_seconds[:n], 0.0) or not_finite(world.video_tier_watch_seconds[:n], 0.0)),
-        ("creator ids", out_of(world.creator_country, 0, K) or out_of(world.creator_language, 0, L) or out_of(world.creator_topic, 0, T)),
+        (
+            "video.watch_seconds",
+            not_finite(world.video_watch_seconds[:n], 0.0) or not_finite(world.video_tier_watch_seconds[:n], 0.0),
+        ),
+        (
+            "creator ids",
+            out_of(world.creator_country, 0, K)
+            or out_of(world.creator_language, 0, L)
+            or out_of(world.creator_topic, 0, T),
+        ),
         ("creator.follower_count", bool(C) and int(world.creator_followers.min()) < 0),
         ("creator.upload_rate", not_finite(world.creator_upload_rate, 0.0) or not_finite(world.creator_skill)),
         ("sound.trend", not_finite(world.sound_trend)),
         ("hashtag", not_finite(world.hashtag_trend) or out_of(world.hashtag_topic, -1, T)),
-        ("audience ids", out_of(world.aud_country, 0, K) or out_of(world.aud_language, 0, L) or out_of(world.aud_device, 0, D)),
+        (
+            "audience ids",
+            out_of(world.aud_country, 0, K) or out_of(world.aud_language, 0, L) or out_of(world.aud_device, 0, D),
+        ),
         ("audience.interests", out_of(world.aud_topics, 0, T) or not_finite(world.aud_topic_w, 0.0)),
         ("audience.activity", not_finite(world.aud_activity, 0.0) or not_finite(world.aud_like_prop)),
         ("aud_pref", not_finite(world.aud_pref)),
@@ -781,7 +918,7 @@ def world_problem(world: World) -> str | None:
 
         try:
             top = len(EngineParams.from_dict((world.extra or {}).get("engine", {}) or {}).ladder)
-        except Exception as exc:  # noqa: BLE001 - any failure means the stored settings are bad
+        except Exception as exc:
             return f"bad engine settings: {_one_line(exc)}"
         if out_of(world.video_tier[:n], 0, top + 1):
             return "video.tier out of range"
@@ -862,7 +999,9 @@ def person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Pers
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         # a hand-edited or damaged row: its state, knob, country or seen ids
-        raise StoreError(f"profile {str(profile.name)[:40]!r} is corrupt ({type(exc).__name__}: {_one_line(exc)})") from None
+        raise StoreError(
+            f"profile {str(profile.name)[:40]!r} is corrupt ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
 
 
 def _person_from_profile(profile: Any, seen: Iterable[int], world: World) -> PersonState:
@@ -921,7 +1060,13 @@ class WorldStore:
     """
 
     def __init__(
-        self, url: str, engine: Engine | None, meta: dict, lock: WorldLock | None, *, reader: sqlite3.Connection | None = None
+        self,
+        url: str,
+        engine: Engine | None,
+        meta: dict,
+        lock: WorldLock | None,
+        *,
+        reader: sqlite3.Connection | None = None,
     ) -> None:
         self.url = url
         self._engine = engine
@@ -1073,7 +1218,8 @@ class WorldStore:
     def find_profile(self, name: str) -> ProfileRow | None:
         """The ``profile`` row called ``name``, or None (plain SQL, no ORM)."""
         rows = self._query(
-            "SELECT id, name, state_json, knob, onboarded, country_id, language_id FROM profile WHERE name = {m}", (name,)
+            "SELECT id, name, state_json, knob, onboarded, country_id, language_id FROM profile WHERE name = {m}",
+            (name,),
         )
         if not rows:
             return None
@@ -1122,7 +1268,16 @@ class WorldStore:
                     raw.rollback()
         except StoreError:
             raise
-        except (*db_errors(), ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, RecursionError) as exc:
+        except (
+            *db_errors(),
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            OverflowError,
+            AttributeError,
+            RecursionError,
+        ) as exc:
             # (AttributeError: a JSON value of the wrong shape, e.g. a list where an object belongs)
             raise StoreError(f"{self.where} is corrupt or unreadable: {_one_line(exc)}") from None
         problem = world_problem(world)
@@ -1141,8 +1296,14 @@ class WorldStore:
 
         topic_names = names("topic", "name")
         T = len(topic_names)
-        cr = _columns(_select(conn, "SELECT handle, display_name, country_id, language_id, topic_id, "
-                                    "follower_count, upload_rate, skill FROM creator ORDER BY id"), 8)
+        cr = _columns(
+            _select(
+                conn,
+                "SELECT handle, display_name, country_id, language_id, topic_id, "
+                "follower_count, upload_rate, skill FROM creator ORDER BY id",
+            ),
+            8,
+        )
         so = _columns(_select(conn, "SELECT title, artist, original, trend FROM sound ORDER BY id"), 4)
         ha = _columns(_select(conn, "SELECT name, topic_id, trend FROM hashtag ORDER BY id"), 3)
         state = _read_state(_select(conn, "SELECT name, dtype, shape, data FROM engine_state"))
@@ -1182,7 +1343,7 @@ class WorldStore:
         extra["sound_artists"] = list(so[1])
         for name, a in state.items():
             if name.startswith("extra:"):
-                extra[name[len("extra:"):]] = np.array(a)
+                extra[name[len("extra:") :]] = np.array(a)
 
         return World(
             topic_names=topic_names,
@@ -1220,10 +1381,19 @@ class WorldStore:
             return False
         if any(len(state[f"mirror:{k}"]) != V for k in MIRROR_VIDEO):
             return False
-        row = _select(conn, "SELECT COALESCE(SUM(views), 0), COALESCE(SUM(tier), 0), "
-                            "COALESCE(SUM(impressions_in_tier), 0), COALESCE(SUM(likes), 0) FROM video")[0]
+        row = _select(
+            conn,
+            "SELECT COALESCE(SUM(views), 0), COALESCE(SUM(tier), 0), "
+            "COALESCE(SUM(impressions_in_tier), 0), COALESCE(SUM(likes), 0) FROM video",
+        )[0]
         tags = int(_select(conn, "SELECT COUNT(*) FROM video_hashtag")[0][0])
-        return [int(v) for v in row] + [tags] == [check["views"], check["tiers"], check["in_tier"], check["likes"], check["tags"]]
+        return [int(v) for v in row] + [tags] == [
+            check["views"],
+            check["tiers"],
+            check["in_tier"],
+            check["likes"],
+            check["tags"],
+        ]
 
     def _load_video_rows(self, conn: Any, arrays: dict[str, np.ndarray], V: int) -> None:
         cols = [c for c in VIDEO_COLS[1:] if c != "caption"]
@@ -1266,8 +1436,14 @@ class WorldStore:
             arrays["video_tags"][t[:, 0], t[:, 1]] = t[:, 2]
 
     def _load_audience_rows(self, conn: Any, N: int) -> dict[str, np.ndarray]:
-        au = _columns(_select(conn, "SELECT country_id, language_id, device_id, activity, like_propensity, "
-                                    "interests FROM audience ORDER BY id"), 6)
+        au = _columns(
+            _select(
+                conn,
+                "SELECT country_id, language_id, device_id, activity, like_propensity, "
+                "interests FROM audience ORDER BY id",
+            ),
+            6,
+        )
         if len(au[0]) != N:
             raise StoreError(f"{self.where} changed while loading")
         interests = np.frombuffer(b"".join(au[5]), INTEREST_DTYPE) if N else np.empty(0, INTEREST_DTYPE)
@@ -1359,21 +1535,31 @@ class WorldStore:
             nw = snap.new
             ids = np.arange(snap.saved_before, snap.n_videos)
             _insert_columns(conn, "video", _video_columns_from(ids, nw["captions"], nw))
-            _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(snap.saved_before, nw["video_tags"]))
+            _insert(
+                conn,
+                "video_hashtag",
+                ("video_id", "hashtag_id", "position"),
+                _tag_rows(snap.saved_before, nw["video_tags"]),
+            )
         # changed videos
         if len(snap.dirty_ids):
             cols = [c.tolist() for c in _state_columns(snap.dirty).values()]
             _update(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids.tolist()))
         # small arrays: only what changed since the last write
-        for table, col, name in (("sound", "trend", "sound_trend"), ("hashtag", "trend", "hashtag_trend"),
-                                 ("creator", "follower_count", "creator_followers")):
+        for table, col, name in (
+            ("sound", "trend", "sound_trend"),
+            ("hashtag", "trend", "hashtag_trend"),
+            ("creator", "follower_count", "creator_followers"),
+        ):
             cur = getattr(snap, name)
             last = self._last.get(name)
             ids = np.arange(len(cur)) if last is None or last.shape != cur.shape else np.flatnonzero(cur != last)
             if len(ids):
                 _update(conn, table, (col,), zip(cur[ids].tolist(), ids.tolist()))
         # observable engine arrays
-        rows = [_array_row("aud_pref", snap.aud_pref)] + [_array_row(f"extra:{k}", v) for k, v in snap.extra_arrays.items()]
+        rows = [_array_row("aud_pref", snap.aud_pref)] + [
+            _array_row(f"extra:{k}", v) for k, v in snap.extra_arrays.items()
+        ]
         if snap.mirror:
             rows += _mirror_rows(snap.mirror, snap.n_viewers)
         if conn.dialect.name == "sqlite":
@@ -1389,9 +1575,19 @@ class WorldStore:
         # tier decisions
         if snap.events:
             _insert(conn, "tier_event", TIER_EVENT_COLS, [tier_event_row(e) for e in snap.events])
-        _update(conn, "world_meta", ("clock", "checkpointed_at", "settings_json"), [(
-            snap.clock, utcnow(), json.dumps(snap.settings, ensure_ascii=False), 1,
-        )])
+        _update(
+            conn,
+            "world_meta",
+            ("clock", "checkpointed_at", "settings_json"),
+            [
+                (
+                    snap.clock,
+                    utcnow(),
+                    json.dumps(snap.settings, ensure_ascii=False),
+                    1,
+                )
+            ],
+        )
 
     # -- details for the app and explain ---------------------------------------------
     def video_detail(self, video_id: int, world: World | None = None) -> dict:
@@ -1468,13 +1664,35 @@ def video_detail_from_world(world: World, video_id: int) -> dict:
     }
 
 
-TIER_EVENT_COLS = ("video_id", "from_tier", "to_tier", "reason", "sim_time", "score", "bar", "impressions", "tipped_by", "profile_id")
+TIER_EVENT_COLS = (
+    "video_id",
+    "from_tier",
+    "to_tier",
+    "reason",
+    "sim_time",
+    "score",
+    "bar",
+    "impressions",
+    "tipped_by",
+    "profile_id",
+)
 
 
 def tier_event_row(e: Event) -> tuple:
     """A Promoted / Stalled / Reignited event as a ``tier_event`` row (TIER_EVENT_COLS order)."""
     if isinstance(e, Promoted):
-        return (e.video, e.from_tier, e.to_tier, "promoted", e.time, e.score, e.bar, e.impressions, e.tipped_by, e.profile)
+        return (
+            e.video,
+            e.from_tier,
+            e.to_tier,
+            "promoted",
+            e.time,
+            e.score,
+            e.bar,
+            e.impressions,
+            e.tipped_by,
+            e.profile,
+        )
     if isinstance(e, Stalled):
         return (e.video, e.tier, None, e.reason, e.time, e.score, e.bar, e.impressions, e.tipped_by, e.profile)
     if isinstance(e, Reignited):
@@ -1483,10 +1701,25 @@ def tier_event_row(e: Event) -> tuple:
 
 
 _STATE_ARRAYS = (
-    "video_tier", "video_status", "video_tier_entered", "video_watch_seconds", "video_tier_watch_seconds",
-    "video_counts", "video_tier_counts",
+    "video_tier",
+    "video_status",
+    "video_tier_entered",
+    "video_watch_seconds",
+    "video_tier_watch_seconds",
+    "video_counts",
+    "video_tier_counts",
 )
 _NEW_ARRAYS = (
-    "video_creator", "video_sound", "video_profile", "video_duration", "video_topics", "video_topic_w",
-    "video_language", "video_country", "video_upload_time", "video_quality", "video_tags", *_STATE_ARRAYS,
+    "video_creator",
+    "video_sound",
+    "video_profile",
+    "video_duration",
+    "video_topics",
+    "video_topic_w",
+    "video_language",
+    "video_country",
+    "video_upload_time",
+    "video_quality",
+    "video_tags",
+    *_STATE_ARRAYS,
 )

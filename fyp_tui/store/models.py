@@ -11,7 +11,7 @@ recommender never reads it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -21,7 +21,7 @@ from fyp_tui.store.schema import SCHEMA_VERSION  # noqa: F401  (re-exported)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class WorldMeta(SQLModel, table=True):

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Engine
@@ -56,14 +56,18 @@ def load_person(*, session, profile: Profile, world: World) -> PersonState:
     """The engine's view of ``profile``: learned state, follows, filters, history, and
     every video it ever had an impression of (seen)."""
     rows = session.execute(
-        select(Interaction.video_id).where(Interaction.profile_id == profile.id, Interaction.kind == "impression").distinct()
+        select(Interaction.video_id)
+        .where(Interaction.profile_id == profile.id, Interaction.kind == "impression")
+        .distinct()
     ).scalars()
     return person_from_profile(profile, rows, world)
 
 
 def save_person(*, session, profile_id: int, person: PersonState) -> None:
     """Write the person's state into the profile row (commits)."""
-    session.execute(update(_PROFILE).where(_PROFILE.c.id == profile_id).values(**_profile_values(person.to_dict(seen=False))))
+    session.execute(
+        update(_PROFILE).where(_PROFILE.c.id == profile_id).values(**_profile_values(person.to_dict(seen=False)))
+    )
     session.commit()
 
 
@@ -73,21 +77,49 @@ def tier_event_rows(events: list[Event], *, profile_id: int | None = None) -> li
     for e in events:
         if isinstance(e, Promoted):
             rows.append(
-                dict(video_id=e.video, from_tier=e.from_tier, to_tier=e.to_tier, reason="promoted", sim_time=e.time,
-                     score=e.score, bar=e.bar, impressions=e.impressions, tipped_by=e.tipped_by,
-                     profile_id=e.profile if e.profile is not None else profile_id)
-            )  # fmt: skip
+                dict(
+                    video_id=e.video,
+                    from_tier=e.from_tier,
+                    to_tier=e.to_tier,
+                    reason="promoted",
+                    sim_time=e.time,
+                    score=e.score,
+                    bar=e.bar,
+                    impressions=e.impressions,
+                    tipped_by=e.tipped_by,
+                    profile_id=e.profile if e.profile is not None else profile_id,
+                )
+            )
         elif isinstance(e, Stalled):
             rows.append(
-                dict(video_id=e.video, from_tier=e.tier, to_tier=None, reason=e.reason, sim_time=e.time,
-                     score=_finite(e.score), bar=e.bar, impressions=e.impressions, tipped_by=e.tipped_by,
-                     profile_id=e.profile if e.profile is not None else profile_id)
-            )  # fmt: skip
+                dict(
+                    video_id=e.video,
+                    from_tier=e.tier,
+                    to_tier=None,
+                    reason=e.reason,
+                    sim_time=e.time,
+                    score=_finite(e.score),
+                    bar=e.bar,
+                    impressions=e.impressions,
+                    tipped_by=e.tipped_by,
+                    profile_id=e.profile if e.profile is not None else profile_id,
+                )
+            )
         elif isinstance(e, Reignited):
             rows.append(
-                dict(video_id=e.video, from_tier=e.tier, to_tier=e.tier, reason=f"reignited: {e.reason}",
-                     sim_time=e.time, score=0.0, bar=0.0, impressions=0, tipped_by=None, profile_id=None)
-            )  # fmt: skip
+                dict(
+                    video_id=e.video,
+                    from_tier=e.tier,
+                    to_tier=e.tier,
+                    reason=f"reignited: {e.reason}",
+                    sim_time=e.time,
+                    score=0.0,
+                    bar=0.0,
+                    impressions=0,
+                    tipped_by=None,
+                    profile_id=None,
+                )
+            )
     return rows
 
 
@@ -107,11 +139,25 @@ def _profile_values(state: dict) -> dict:
 
 _INTERACTION_COLS = ("profile_id", "video_id", "kind", "watch_seconds", "loops", "created_at", "sim_time")
 _PROFILE_COLS = ("state_json", "knob", "onboarded", "country_id", "language_id")
-_TIER_EVENT_COLS = ("video_id", "from_tier", "to_tier", "reason", "sim_time", "score", "bar", "impressions",
-                    "tipped_by", "profile_id")  # fmt: skip
-_SQL_INTERACTION = f"INSERT INTO interaction ({', '.join(_INTERACTION_COLS)}) VALUES ({', '.join('?' * len(_INTERACTION_COLS))})"
+_TIER_EVENT_COLS = (
+    "video_id",
+    "from_tier",
+    "to_tier",
+    "reason",
+    "sim_time",
+    "score",
+    "bar",
+    "impressions",
+    "tipped_by",
+    "profile_id",
+)
+_SQL_INTERACTION = (
+    f"INSERT INTO interaction ({', '.join(_INTERACTION_COLS)}) VALUES ({', '.join('?' * len(_INTERACTION_COLS))})"
+)
 _SQL_PROFILE = f"UPDATE profile SET {', '.join(f'{c} = ?' for c in _PROFILE_COLS)} WHERE id = ?"
-_SQL_TIER_EVENT = f"INSERT INTO tier_event ({', '.join(_TIER_EVENT_COLS)}) VALUES ({', '.join('?' * len(_TIER_EVENT_COLS))})"
+_SQL_TIER_EVENT = (
+    f"INSERT INTO tier_event ({', '.join(_TIER_EVENT_COLS)}) VALUES ({', '.join('?' * len(_TIER_EVENT_COLS))})"
+)
 
 
 class SqlJournal:
@@ -173,7 +219,7 @@ class SqlJournal:
             "kind": kind,
             "watch_seconds": float(watch_seconds),
             "loops": int(loops),
-            "created_at": datetime.now(timezone.utc),
+            "created_at": datetime.now(UTC),
             "sim_time": float(sim_time),
         }
         tier_rows = tier_event_rows(events, profile_id=profile_id)

@@ -11,7 +11,8 @@ import os
 
 os.environ.setdefault("TEXTUAL_FPS", "120")
 
-from typing import TYPE_CHECKING, Callable  # noqa: E402
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fyp_tui.audit import BotRef

@@ -69,13 +69,52 @@ class FypApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
         Binding("1", "show('feed')", "Feed", id="app.screen.feed", show=False, tooltip="The For You feed"),
-        Binding("2", "show('profile')", "Profile", id="app.screen.profile", show=False, tooltip="Your learned interests and the echo-chamber meter"),
-        Binding("3", "show('studio')", "Studio", id="app.screen.studio", show=False, tooltip="Post a video and follow its climb"),
-        Binding("4", "show('world')", "World", id="app.screen.world", show=False, tooltip="Tier funnel, trends, top videos"),
-        Binding("p", "toggle_world", "Pause world", id="app.world.pause", show=False, tooltip="Pause or resume the simulated clock"),
-        Binding("plus,equals_sign", "faster", "Faster", id="app.world.faster", show=False, tooltip="Run the simulated clock faster"),
-        Binding("minus", "slower", "Slower", id="app.world.slower", show=False, tooltip="Run the simulated clock slower"),
-        Binding("t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Switch between the light and the dark theme"),
+        Binding(
+            "2",
+            "show('profile')",
+            "Profile",
+            id="app.screen.profile",
+            show=False,
+            tooltip="Your learned interests and the echo-chamber meter",
+        ),
+        Binding(
+            "3",
+            "show('studio')",
+            "Studio",
+            id="app.screen.studio",
+            show=False,
+            tooltip="Post a video and follow its climb",
+        ),
+        Binding(
+            "4", "show('world')", "World", id="app.screen.world", show=False, tooltip="Tier funnel, trends, top videos"
+        ),
+        Binding(
+            "p",
+            "toggle_world",
+            "Pause world",
+            id="app.world.pause",
+            show=False,
+            tooltip="Pause or resume the simulated clock",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "Faster",
+            id="app.world.faster",
+            show=False,
+            tooltip="Run the simulated clock faster",
+        ),
+        Binding(
+            "minus", "slower", "Slower", id="app.world.slower", show=False, tooltip="Run the simulated clock slower"
+        ),
+        Binding(
+            "t",
+            "toggle_theme",
+            "Theme",
+            id="app.theme",
+            show=False,
+            tooltip="Switch between the light and the dark theme",
+        ),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Save the world and quit"),
     ]
 
@@ -227,7 +266,12 @@ class FypApp(App[None]):
     def on_step_failed(self, message: StepFailed) -> None:
         self._stepping = False
         self.world_paused = True
-        self.notify(f"{message.message} (the clock is paused; p to try again)", title="The simulation stopped", severity="error", timeout=10)
+        self.notify(
+            f"{message.message} (the clock is paused; p to try again)",
+            title="The simulation stopped",
+            severity="error",
+            timeout=10,
+        )
 
     def on_world_advanced(self, message: WorldAdvanced) -> None:
         self._stepping = False
@@ -291,7 +335,12 @@ class FypApp(App[None]):
             # stay open so the person reads it; q again quits (the world resumes from
             # its last checkpoint; reactions are already saved)
             self.world_status = "not saved"
-            self.notify(f"{message.error}. Press q again to quit anyway.", title="The world was not saved", severity="error", timeout=30)
+            self.notify(
+                f"{message.error}. Press q again to quit anyway.",
+                title="The world was not saved",
+                severity="error",
+                timeout=30,
+            )
             return
         if message.error:
             self.notify(message.error, title="The world was not saved", severity="error", timeout=8)
@@ -342,7 +391,12 @@ class FypApp(App[None]):
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(keys, what, where) for every binding: built from the classes, so a keymap shows."""
         rows = []
-        for where, owner in (("feed", FeedScreen), ("profile", ProfileScreen), ("studio", StudioScreen), ("anywhere", FypApp)):
+        for where, owner in (
+            ("feed", FeedScreen),
+            ("profile", ProfileScreen),
+            ("studio", StudioScreen),
+            ("anywhere", FypApp),
+        ):
             for b in owner.BINDINGS:
                 if isinstance(b, Binding) and b.id:
                     keys = self._keymap.get(b.id, b.key)
@@ -362,9 +416,16 @@ class FypApp(App[None]):
         if isinstance(screen, FypScreen):
             for title, help_text, action in screen.palette_commands():
                 yield SystemCommand(title, help_text, partial(screen.run_action, action))
-        for mode, title in (("feed", "For You feed"), ("profile", "Profile"), ("studio", "Creator studio"), ("world", "World")):
+        for mode, title in (
+            ("feed", "For You feed"),
+            ("profile", "Profile"),
+            ("studio", "Creator studio"),
+            ("world", "World"),
+        ):
             yield SystemCommand(f"Go to: {title}", f"Show the {title.lower()} screen", partial(self.action_show, mode))
-        yield SystemCommand("Pause or resume the world", "Stop or restart the simulated clock (p)", self.action_toggle_world)
+        yield SystemCommand(
+            "Pause or resume the world", "Stop or restart the simulated clock (p)", self.action_toggle_world
+        )
         yield SystemCommand("Faster clock", "More simulated minutes per second (+)", self.action_faster)
         yield SystemCommand("Slower clock", "Fewer simulated minutes per second (-)", self.action_slower)
         yield SystemCommand("Light or dark theme", "Switch the theme (t)", self.action_toggle_theme)

@@ -46,7 +46,10 @@ class HelpScreen(ModalScreen[None]):
                     lines.append(Content(""))
                 lines.append(Content.assemble((where.capitalize(), "bold $text-secondary")))
                 where_prev = where
-            shown = ", ".join(k.replace("question_mark", "?").replace("equals_sign", "=").replace("plus", "+").replace("minus", "-") for k in keys.split(","))
+            shown = ", ".join(
+                k.replace("question_mark", "?").replace("equals_sign", "=").replace("plus", "+").replace("minus", "-")
+                for k in keys.split(",")
+            )
             lines.append(Content.assemble((f"  {shown:<14}", "bold $accent"), (what, "$foreground")))
         return Content("\n").join(lines)
 
@@ -56,7 +59,9 @@ class NotInterestedScreen(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("v", "pick('not_interested_video')", "This video", id="ni.video", tooltip="Hide this video"),
-        Binding("c", "pick('not_interested_creator')", "This creator", id="ni.creator", tooltip="Show less of this creator"),
+        Binding(
+            "c", "pick('not_interested_creator')", "This creator", id="ni.creator", tooltip="Show less of this creator"
+        ),
         Binding("o", "pick('not_interested_sound')", "This sound", id="ni.sound", tooltip="Show less with this sound"),
         Binding("escape,n", "pick('')", "Cancel", id="ni.cancel", tooltip="Keep watching"),
     ]
@@ -70,8 +75,12 @@ class NotInterestedScreen(ModalScreen[str | None]):
         with Vertical(id="ni-box", classes="dialog"):
             yield Static(Content.assemble(("Not interested in…", "bold $accent")), classes="dialog-title")
             yield Button("v  This video", id="ni-video", compact=True, action="screen.pick('not_interested_video')")
-            yield Button(f"c  @{self.handle[:22]}", id="ni-creator", compact=True, action="screen.pick('not_interested_creator')")
-            yield Button(f"o  ♫ {self.sound[:22]}", id="ni-sound", compact=True, action="screen.pick('not_interested_sound')")
+            yield Button(
+                f"c  @{self.handle[:22]}", id="ni-creator", compact=True, action="screen.pick('not_interested_creator')"
+            )
+            yield Button(
+                f"o  ♫ {self.sound[:22]}", id="ni-sound", compact=True, action="screen.pick('not_interested_sound')"
+            )
             yield Button("esc  Cancel", id="ni-cancel", compact=True, variant="default", action="screen.pick('')")
 
     def action_pick(self, kind: str) -> None:
@@ -95,7 +104,9 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(Content.assemble((self.title_text, "bold $accent")), classes="dialog-title")
             yield Static(self.text, classes="dialog-note")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"y  {self.yes}", id="confirm-yes", variant="warning", compact=True, action="screen.answer(True)")
+                yield Button(
+                    f"y  {self.yes}", id="confirm-yes", variant="warning", compact=True, action="screen.answer(True)"
+                )
                 yield Button("n  Cancel", id="confirm-no", compact=True, action="screen.answer(False)")
 
     def action_answer(self, yes: bool) -> None:
@@ -116,7 +127,12 @@ class ErrorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box", classes="dialog"):
-            yield Static(Content.assemble(("✕ ", "bold $error"), (self.title_text, "bold $error")), classes="dialog-title")
+            yield Static(
+                Content.assemble(("✕ ", "bold $error"), (self.title_text, "bold $error")), classes="dialog-title"
+            )
             yield Static(self.message, id="error-message", classes="dialog-note")
-            yield Static(Content.assemble(("Nothing you did is lost: reactions are saved as you make them.", "$text-muted")), classes="dialog-note")
+            yield Static(
+                Content.assemble(("Nothing you did is lost: reactions are saved as you make them.", "$text-muted")),
+                classes="dialog-note",
+            )
             yield Button("q  Quit", id="error-quit", variant="error", compact=True, action="app.quit")

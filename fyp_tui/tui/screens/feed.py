@@ -70,11 +70,24 @@ class FeedScreen(FypScreen):
         Binding("s", "share", "Share", id="feed.share", show=False, tooltip="Share the video"),
         Binding("b", "favourite", "Fav", id="feed.favourite", show=False, tooltip="Add to or remove from favourites"),
         Binding("f", "follow", "Follow", id="feed.follow", tooltip="Follow or unfollow the creator"),
-        Binding("n", "not_interested", "Not int.", id="feed.not_interested", tooltip="Not interested: this video, creator or sound"),
+        Binding(
+            "n",
+            "not_interested",
+            "Not int.",
+            id="feed.not_interested",
+            tooltip="Not interested: this video, creator or sound",
+        ),
         Binding("space", "toggle_pause", "Pause", id="feed.pause", show=False, tooltip="Pause or play the video"),
         Binding("m", "toggle_mute", "Mute", id="feed.mute", show=False, tooltip="Stop or restart the sound's ticker"),
         Binding("e", "toggle_panel", "Why", id="feed.panel", tooltip="Side panel: why this video, and its spread"),
-        Binding("w", "switch_tab", "Why/Spread", id="feed.panel_tab", show=False, tooltip="Switch the side panel between Why and Spread"),
+        Binding(
+            "w",
+            "switch_tab",
+            "Why/Spread",
+            id="feed.panel_tab",
+            show=False,
+            tooltip="Switch the side panel between Why and Spread",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -124,7 +137,9 @@ class FeedScreen(FypScreen):
         self.watch(self.app, "app_focus", self._focus_changed, init=False)
 
     # -- the feed queue -------------------------------------------------------------
-    def request(self, kind: str, fn: Callable[..., Any], *args: Any, key_time: float | None = None, video: int | None = None) -> None:
+    def request(
+        self, kind: str, fn: Callable[..., Any], *args: Any, key_time: float | None = None, video: int | None = None
+    ) -> None:
         """Run ``fn`` on the feed queue; its result comes back as a FeedReply."""
 
         def done(future) -> None:
@@ -353,7 +368,9 @@ class FeedScreen(FypScreen):
         else:
             self._autoplay_timer.resume()
         self.fyp.autoplay_status = f"autoplay: {player.name}"
-        self.add_items([StripItem(self.fyp.sim_clock, f"autoplay: bot {player.name!r} is scrolling; press any key to take over")])
+        self.add_items(
+            [StripItem(self.fyp.sim_clock, f"autoplay: bot {player.name!r} is scrolling; press any key to take over")]
+        )
 
     def stop_autoplay(self, why: str) -> None:
         """The person takes over: the bot stops where it is (its reactions stay)."""

@@ -12,7 +12,14 @@ from textual.widgets import Button, SelectionList, Static
 
 class OnboardingScreen(ModalScreen[list[int] | None]):
     BINDINGS = [
-        Binding("enter", "start", "Start", id="onboarding.start", tooltip="Start the feed with the picked topics", priority=True),
+        Binding(
+            "enter",
+            "start",
+            "Start",
+            id="onboarding.start",
+            tooltip="Start the feed with the picked topics",
+            priority=True,
+        ),
         Binding("escape", "skip", "Skip", id="onboarding.skip", tooltip="Start from what is popular"),
     ]
 
@@ -24,7 +31,12 @@ class OnboardingScreen(ModalScreen[list[int] | None]):
         with Vertical(id="onboarding-box", classes="dialog"):
             yield Static(Content.assemble(("Welcome to your For You feed", "bold $accent")), classes="dialog-title")
             yield Static(
-                Content.assemble(("Pick a few topics you like (space to tick), or skip and let the feed learn from what you watch.", "$text-muted")),
+                Content.assemble(
+                    (
+                        "Pick a few topics you like (space to tick), or skip and let the feed learn from what you watch.",
+                        "$text-muted",
+                    )
+                ),
                 classes="dialog-note",
             )
             yield SelectionList[int](*[(name, i) for i, name in enumerate(self.topics)], id="onboarding-topics")

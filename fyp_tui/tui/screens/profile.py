@@ -20,14 +20,23 @@ KNOB_STEP = 0.1
 def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
     shown = [t for t in p.topics if abs(t[1]) > 1e-3][:rows]
     if not shown:
-        return Content.assemble(("No learned interests yet: watch, like and share, and they appear here.", "$text-muted"))
+        return Content.assemble(
+            ("No learned interests yet: watch, like and share, and they appear here.", "$text-muted")
+        )
     peak = max(abs(v) for _n, v in shown) or 1.0
     name_w = min(max(len(n) for n, _v in shown), 16)
     bar_w = max(width - name_w - 9, 4)
     lines = []
     for name, v in shown:
         style = "$accent" if v >= 0 else "$error"
-        lines.append(Content.assemble((name[:name_w].ljust(name_w), "$foreground"), " ", (fmt.bar(abs(v) / peak, bar_w), style), (f" {v:+.2f}", "$text-muted")))
+        lines.append(
+            Content.assemble(
+                (name[:name_w].ljust(name_w), "$foreground"),
+                " ",
+                (fmt.bar(abs(v) / peak, bar_w), style),
+                (f" {v:+.2f}", "$text-muted"),
+            )
+        )
     return Content("\n").join(lines)
 
 
@@ -41,8 +50,17 @@ def echo_content(p: ProfileData, width: int) -> Content:
         verdict, style = "varied", "bold $success"
     return Content("\n").join(
         [
-            Content.assemble(("Topic diversity ", "$text-muted"), (fmt.bar(p.diversity, bar_w), "$text-secondary"), (f" {p.diversity * 100:3.0f}% ", "$foreground"), (verdict, style)),
-            Content.assemble(("Echo-chamber knob ", "$text-muted"), (fmt.bar(p.knob, max(bar_w - 2, 4)), "$accent"), (f" {p.knob:.1f}", "$foreground")),
+            Content.assemble(
+                ("Topic diversity ", "$text-muted"),
+                (fmt.bar(p.diversity, bar_w), "$text-secondary"),
+                (f" {p.diversity * 100:3.0f}% ", "$foreground"),
+                (verdict, style),
+            ),
+            Content.assemble(
+                ("Echo-chamber knob ", "$text-muted"),
+                (fmt.bar(p.knob, max(bar_w - 2, 4)), "$accent"),
+                (f" {p.knob:.1f}", "$foreground"),
+            ),
         ]
     )
 
@@ -57,9 +75,27 @@ def list_content(title: str, items: tuple[str, ...], empty: str) -> Content:
 class ProfileScreen(FypScreen):
     MODE = "profile"
     BINDINGS = [
-        Binding("r", "refresh_interests", "Refresh", id="profile.refresh", tooltip="Reset your learned interests (asks first)"),
-        Binding("left_square_bracket", "knob(-1)", "Knob -", id="profile.knob_down", tooltip="Turn the echo-chamber knob down: more of the same"),
-        Binding("right_square_bracket", "knob(1)", "Knob +", id="profile.knob_up", tooltip="Turn the echo-chamber knob up: more exploration"),
+        Binding(
+            "r",
+            "refresh_interests",
+            "Refresh",
+            id="profile.refresh",
+            tooltip="Reset your learned interests (asks first)",
+        ),
+        Binding(
+            "left_square_bracket",
+            "knob(-1)",
+            "Knob -",
+            id="profile.knob_down",
+            tooltip="Turn the echo-chamber knob down: more of the same",
+        ),
+        Binding(
+            "right_square_bracket",
+            "knob(1)",
+            "Knob +",
+            id="profile.knob_up",
+            tooltip="Turn the echo-chamber knob up: more exploration",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -79,9 +115,28 @@ class ProfileScreen(FypScreen):
                     yield Static("", id="echo")
                     yield Sparkline([], id="echo-chart")
                     with Horizontal(classes="button-row"):
-                        yield Button("◀ same", id="knob-down", compact=True, action="screen.knob(-1)", tooltip="More of the same ([)")
-                        yield Button("explore ▶", id="knob-up", compact=True, action="screen.knob(1)", tooltip="More exploration (])")
-                        yield Button("↺ Refresh", id="refresh", compact=True, variant="warning", action="screen.refresh_interests", tooltip="Reset learned interests (r)")
+                        yield Button(
+                            "◀ same",
+                            id="knob-down",
+                            compact=True,
+                            action="screen.knob(-1)",
+                            tooltip="More of the same ([)",
+                        )
+                        yield Button(
+                            "explore ▶",
+                            id="knob-up",
+                            compact=True,
+                            action="screen.knob(1)",
+                            tooltip="More exploration (])",
+                        )
+                        yield Button(
+                            "↺ Refresh",
+                            id="refresh",
+                            compact=True,
+                            variant="warning",
+                            action="screen.refresh_interests",
+                            tooltip="Reset learned interests (r)",
+                        )
             with Horizontal(id="profile-lists"):
                 yield Static("", id="follows", classes="box")
                 yield Static("", id="liked", classes="box")
@@ -102,7 +157,9 @@ class ProfileScreen(FypScreen):
     def reload(self) -> None:
         p = self.data = self.live.profile.data()
         self.query_one("#profile-title", Static).update(
-            Content.assemble(("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted"))
+            Content.assemble(
+                ("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted")
+            )
         )
         self._render_parts()
         chart = self.query_one("#echo-chart", Sparkline)
@@ -110,7 +167,9 @@ class ProfileScreen(FypScreen):
         chart.display = len(p.diversity_series) >= 5
         self.query_one("#follows", Static).update(list_content("Following", p.follows, "nobody yet (f on a card)"))
         self.query_one("#liked", Static).update(list_content("Liked", p.liked, "nothing yet (l on a card)"))
-        self.query_one("#favourites", Static).update(list_content("Favourites", p.favourited, "nothing yet (b on a card)"))
+        self.query_one("#favourites", Static).update(
+            list_content("Favourites", p.favourited, "nothing yet (b on a card)")
+        )
         self.query_one("#found-early", Static).update(
             list_content(
                 "Found early: you were among the first viewers, it climbed later",
@@ -151,6 +210,10 @@ class ProfileScreen(FypScreen):
                 self.reload()
 
         self.app.push_screen(
-            ConfirmScreen("Refresh your feed?", "This forgets the interests the feed has learned. Follows, likes and not-interested filters stay.", "Refresh"),
+            ConfirmScreen(
+                "Refresh your feed?",
+                "This forgets the interests the feed has learned. Follows, likes and not-interested filters stay.",
+                "Refresh",
+            ),
             answered,
         )

@@ -42,19 +42,40 @@ def detail_content(v: PostedVideo, width: int) -> Content:
     ]
     if v.budget and v.status == "active":
         frac = v.tier_views / v.budget
-        lines.append(Content.assemble(("budget ", "$text-muted"), (fmt.bar(frac, max(width - 22, 4)), "$accent"), (f" {v.tier_views}/{v.budget}", "$text-muted")))
+        lines.append(
+            Content.assemble(
+                ("budget ", "$text-muted"),
+                (fmt.bar(frac, max(width - 22, 4)), "$accent"),
+                (f" {v.tier_views}/{v.budget}", "$text-muted"),
+            )
+        )
     if v.status == "active" and v.tier_views == 0:
-        lines.append(Content.assemble(("no views in this tier yet: its test audience meets it as the clock runs", "$text-muted")))
+        lines.append(
+            Content.assemble(("no views in this tier yet: its test audience meets it as the clock runs", "$text-muted"))
+        )
     elif v.status == "active":
         gap = v.score - v.bar
         style = "$success" if gap >= 0 else "$warning"
-        lines.append(Content.assemble(("score ", "$text-muted"), (f"{v.score:.3f}", style), (" vs bar ", "$text-muted"), (f"{v.bar:.3f}", "$foreground")))
+        lines.append(
+            Content.assemble(
+                ("score ", "$text-muted"),
+                (f"{v.score:.3f}", style),
+                (" vs bar ", "$text-muted"),
+                (f"{v.bar:.3f}", "$foreground"),
+            )
+        )
     for step in v.steps:
         lines.extend(c.rstrip() for c in step_line(step, width))
     if v.rates:
         bar_w = max(width - 20, 4)
         for name, rate in v.rates:
-            lines.append(Content.assemble((name[:10].ljust(10), "$foreground"), (fmt.bar(rate, bar_w), "$text-secondary"), (f" {rate * 100:5.1f}%", "$text-muted")))
+            lines.append(
+                Content.assemble(
+                    (name[:10].ljust(10), "$foreground"),
+                    (fmt.bar(rate, bar_w), "$text-secondary"),
+                    (f" {rate * 100:5.1f}%", "$text-muted"),
+                )
+            )
     return Content("\n").join(lines)
 
 
@@ -62,7 +83,13 @@ class StudioScreen(FypScreen):
     MODE = "studio"
     BINDINGS = [
         Binding("ctrl+r", "post", "Post", id="studio.post", tooltip="Post the video (also the Post button)"),
-        Binding("ctrl+f", "fast_forward", "+1 h", id="studio.fast_forward", tooltip="Run the world one simulated hour ahead now"),
+        Binding(
+            "ctrl+f",
+            "fast_forward",
+            "+1 h",
+            id="studio.fast_forward",
+            tooltip="Run the world one simulated hour ahead now",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -87,8 +114,21 @@ class StudioScreen(FypScreen):
                     yield Label("Topic")
                     yield Select([], id="topic", compact=True, allow_blank=True, prompt="pick a topic")
                 with Horizontal(classes="button-row"):
-                    yield Button("Post ⏎", id="post", variant="primary", compact=True, action="screen.post", tooltip="Post it (ctrl+r)")
-                    yield Button("» +1 h", id="fast-forward", compact=True, action="screen.fast_forward", tooltip="Run the world one simulated hour ahead (ctrl+f)")
+                    yield Button(
+                        "Post ⏎",
+                        id="post",
+                        variant="primary",
+                        compact=True,
+                        action="screen.post",
+                        tooltip="Post it (ctrl+r)",
+                    )
+                    yield Button(
+                        "» +1 h",
+                        id="fast-forward",
+                        compact=True,
+                        action="screen.fast_forward",
+                        tooltip="Run the world one simulated hour ahead (ctrl+f)",
+                    )
                 yield Static("", id="studio-error")
             with Vertical(id="studio-mine", classes="box"):
                 yield Static("Your videos", classes="box-title")
@@ -142,7 +182,14 @@ class StudioScreen(FypScreen):
         chart = self.query_one("#studio-chart", Sparkline)
         v = next((v for v in self.videos if v.video == self.selected), None)
         if v is None:
-            detail.update(Content.assemble(("Post a video on the left: it enters tier 0 at once and meets its test audience as the clock runs.", "$text-muted")))
+            detail.update(
+                Content.assemble(
+                    (
+                        "Post a video on the left: it enters tier 0 at once and meets its test audience as the clock runs.",
+                        "$text-muted",
+                    )
+                )
+            )
             chart.display = False
             return
         detail.update(detail_content(v, detail.size.width or 36))
@@ -175,9 +222,13 @@ class StudioScreen(FypScreen):
             return self._error(f"Seconds must be between {DURATION_MIN} and {DURATION_MAX}.")
         tags, unknown = self.live.studio.hashtag_ids(tags_text)
         if unknown:
-            return self._error("Unknown hashtag" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join("#" + u for u in unknown[:4]))
+            return self._error(
+                "Unknown hashtag" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join("#" + u for u in unknown[:4])
+            )
         try:
-            video, items = self.live.studio.post_video(caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic))
+            video, items = self.live.studio.post_video(
+                caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic)
+            )
         except Exception as exc:
             self.fyp.show_error(exc)
             return

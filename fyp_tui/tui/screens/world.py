@@ -35,16 +35,29 @@ def funnel_content(d: WorldData, width: int) -> Content:
             )
         )
     a = int(round(bar_w * d.top / peak))
-    lines.append(Content.assemble(("top    ", "bold $success"), ("█" * a, "$success"), (" " * (bar_w - a), ""), (f" {fmt.count(d.top):>5}", "$foreground")))
+    lines.append(
+        Content.assemble(
+            ("top    ", "bold $success"),
+            ("█" * a, "$success"),
+            (" " * (bar_w - a), ""),
+            (f" {fmt.count(d.top):>5}", "$foreground"),
+        )
+    )
     lines.append(Content.assemble(("       ", ""), ("█ live  ", "$accent"), ("░ stalled", "$error")))
     return Content("\n").join(lines)
 
 
 def trends_content(d: WorldData) -> Content:
     lines = [Content.assemble(("Sounds", "bold $text-secondary"))]
-    lines += [Content.assemble((f" {i + 1}. ", "$text-muted"), ("♫ " + s[:34], "$foreground")) for i, s in enumerate(d.trending_sounds)] or [Content.assemble((" none yet", "$text-muted"))]
+    lines += [
+        Content.assemble((f" {i + 1}. ", "$text-muted"), ("♫ " + s[:34], "$foreground"))
+        for i, s in enumerate(d.trending_sounds)
+    ] or [Content.assemble((" none yet", "$text-muted"))]
     lines.append(Content.assemble(("Hashtags", "bold $text-secondary")))
-    lines += [Content.assemble((f" {i + 1}. ", "$text-muted"), (h[:34], "bold $accent")) for i, h in enumerate(d.trending_hashtags)] or [Content.assemble((" none yet", "$text-muted"))]
+    lines += [
+        Content.assemble((f" {i + 1}. ", "$text-muted"), (h[:34], "bold $accent"))
+        for i, h in enumerate(d.trending_hashtags)
+    ] or [Content.assemble((" none yet", "$text-muted"))]
     return Content("\n").join(lines)
 
 

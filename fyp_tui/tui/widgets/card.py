@@ -101,7 +101,15 @@ class VideoCard(Vertical):
             caption[1] = Content.assemble(caption[1].truncate(width - 1), ("…", "$text-muted"))
         if len(caption) == 1:
             caption.append(Content(""))
-        meta.update(Content("\n").join([creator_content(card).truncate(width, ellipsis=True), *(line.truncate(width, ellipsis=True) for line in caption)]), layout=False)
+        meta.update(
+            Content("\n").join(
+                [
+                    creator_content(card).truncate(width, ellipsis=True),
+                    *(line.truncate(width, ellipsis=True) for line in caption),
+                ]
+            ),
+            layout=False,
+        )
 
     def sound_text(self, card: CardData) -> str:
         trend = "  ↑ trending" if card.sound_trending else ""
@@ -142,16 +150,34 @@ class ActionRail(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("▷ 0", id="views", classes="counter")
-        yield RailButton("♥ 0", id="btn-like", compact=True, action="screen.like", tooltip="Like (l, or double-click the video)")
+        yield RailButton(
+            "♥ 0", id="btn-like", compact=True, action="screen.like", tooltip="Like (l, or double-click the video)"
+        )
         yield Static("✎ 0", id="comments", classes="counter")
         yield RailButton("★ 0", id="btn-favourite", compact=True, action="screen.favourite", tooltip="Favourite (b)")
         yield RailButton("↗ 0", id="btn-share", compact=True, action="screen.share", tooltip="Share (s)")
-        yield RailButton("+ Follow", id="btn-follow", compact=True, action="screen.follow", tooltip="Follow the creator (f)")
-        yield RailButton("✕ Not int.", id="btn-not", compact=True, action="screen.not_interested", tooltip="Not interested (n)")
-        yield RailButton("‖ Pause", id="btn-pause", compact=True, action="screen.toggle_pause", tooltip="Pause the video (space)")
-        yield RailButton("◧ Why", id="btn-panel", compact=True, action="screen.toggle_panel", tooltip="Side panel: why this video, spread (e)")
-        yield RailButton("▲ Prev", id="btn-prev", compact=True, action="screen.previous", tooltip="Previous video (k, up, wheel up)")
-        yield RailButton("▼ Next", id="btn-next", compact=True, action="screen.next", tooltip="Next video (j, down, wheel down)")
+        yield RailButton(
+            "+ Follow", id="btn-follow", compact=True, action="screen.follow", tooltip="Follow the creator (f)"
+        )
+        yield RailButton(
+            "✕ Not int.", id="btn-not", compact=True, action="screen.not_interested", tooltip="Not interested (n)"
+        )
+        yield RailButton(
+            "‖ Pause", id="btn-pause", compact=True, action="screen.toggle_pause", tooltip="Pause the video (space)"
+        )
+        yield RailButton(
+            "◧ Why",
+            id="btn-panel",
+            compact=True,
+            action="screen.toggle_panel",
+            tooltip="Side panel: why this video, spread (e)",
+        )
+        yield RailButton(
+            "▲ Prev", id="btn-prev", compact=True, action="screen.previous", tooltip="Previous video (k, up, wheel up)"
+        )
+        yield RailButton(
+            "▼ Next", id="btn-next", compact=True, action="screen.next", tooltip="Next video (j, down, wheel down)"
+        )
 
     def show_counters(self, c: Counters) -> None:
         self.query_one("#views", Static).update(f"▷ {fmt.count(c.views)}", layout=False)

@@ -49,7 +49,9 @@ def bar_verdict(outlook: str, next_look: int | None) -> Content:
     bounds and the bar shown above it, by the ladder's own rule)."""
     mark, style = _OUTLOOK_STYLE.get(outlook, ("", "$text-muted"))
     words = OUTLOOK_WORDS.get(outlook, outlook)
-    look = f" ({next_look:,} views)" if next_look is not None and outlook in ("moving up", "stalling", "undecided") else ""
+    look = (
+        f" ({next_look:,} views)" if next_look is not None and outlook in ("moving up", "stalling", "undecided") else ""
+    )
     return _line((f"  {mark}{words}{look}", style))
 
 
@@ -57,7 +59,12 @@ def why_content(why: WhyData | None, width: int) -> Content:
     if why is None:
         return Content("No video yet.")
     lines: list[Content] = [
-        _line(("Score ", "$text-muted"), (f"{why.score:+.3f}", "bold $foreground"), ("  from ", "$text-muted"), (why.source, "bold $accent")),
+        _line(
+            ("Score ", "$text-muted"),
+            (f"{why.score:+.3f}", "bold $foreground"),
+            ("  from ", "$text-muted"),
+            (why.source, "bold $accent"),
+        ),
         _line(),
     ]
     contribs = sorted(why.contributions, key=lambda c: -abs(c.value))
@@ -75,7 +82,13 @@ def why_content(why: WhyData | None, width: int) -> Content:
             )
         )
     lines.append(_line())
-    lines.append(_line(("Ladder ", "$text-muted"), (fmt.tier_name(why.tier), "bold $foreground"), (f"  ({why.status})", "$text-muted")))
+    lines.append(
+        _line(
+            ("Ladder ", "$text-muted"),
+            (fmt.tier_name(why.tier), "bold $foreground"),
+            (f"  ({why.status})", "$text-muted"),
+        )
+    )
     lines.extend(budget_line(why.tier_views, why.budget, width))
     if why.outlook not in ("stalled", "site-wide", "no views"):
         lines.append(
@@ -115,7 +128,9 @@ def step_line(step: TierStep, width: int) -> list[Content]:
     )
     out = [head, body]
     if step.tipped_by:
-        text = f"   ★ without your {step.tipped_by} {INSTEAD.get(step.instead or '', 'it would have gone the other way')}"
+        text = (
+            f"   ★ without your {step.tipped_by} {INSTEAD.get(step.instead or '', 'it would have gone the other way')}"
+        )
         if step.instead is None:
             text = f"   ★ your {step.tipped_by} decided it"
         out.append(_line((text, "bold $warning")))
@@ -125,7 +140,9 @@ def step_line(step: TierStep, width: int) -> list[Content]:
 def spread_content(spread: SpreadData | None, width: int) -> Content:
     if spread is None:
         return Content("No video yet.")
-    lines: list[Content] = [_line(("Climb ", "$text-muted"), (f"{fmt.count(spread.views)} views so far", "bold $foreground"))]
+    lines: list[Content] = [
+        _line(("Climb ", "$text-muted"), (f"{fmt.count(spread.views)} views so far", "bold $foreground"))
+    ]
     for step in spread.steps:
         lines.extend(step_line(step, width))
     if spread.rates:
@@ -133,7 +150,13 @@ def spread_content(spread: SpreadData | None, width: int) -> Content:
         lines.append(_line(("Rates in this tier", "$text-muted")))
         bar_w = max(width - 20, 4)
         for name, rate in spread.rates:
-            lines.append(_line((name[:10].ljust(10), "$foreground"), (fmt.bar(rate, bar_w), "$text-secondary"), (f" {rate * 100:5.1f}%", "$text-muted")))
+            lines.append(
+                _line(
+                    (name[:10].ljust(10), "$foreground"),
+                    (fmt.bar(rate, bar_w), "$text-secondary"),
+                    (f" {rate * 100:5.1f}%", "$text-muted"),
+                )
+            )
     return Content("").join(lines).rstrip()
 
 
@@ -189,7 +212,13 @@ class SpreadView(Vertical):
         cap = self.query_one("#spread-caption", Static)
         chart = self.query_one("#spread-chart", Sparkline)
         if spread is not None and len(spread.views_series) >= 2:
-            cap.update(Content.assemble(("Views over ", "$text-muted"), (fmt.span(spread.series_span), "$foreground"), (" of simulated time", "$text-muted")))
+            cap.update(
+                Content.assemble(
+                    ("Views over ", "$text-muted"),
+                    (fmt.span(spread.series_span), "$foreground"),
+                    (" of simulated time", "$text-muted"),
+                )
+            )
             chart.data = list(spread.views_series)
             chart.display = True
         else:

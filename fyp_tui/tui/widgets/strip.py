@@ -10,7 +10,12 @@ from textual.widgets import Static
 from fyp_tui import fmt
 from fyp_tui.live.views import StripItem
 
-MARKS = {"promoted": ("▲", "$success"), "stalled": ("■", "$error"), "trending": ("↑", "$text-secondary"), "milestone": ("◆", "$accent")}
+MARKS = {
+    "promoted": ("▲", "$success"),
+    "stalled": ("■", "$error"),
+    "trending": ("↑", "$text-secondary"),
+    "milestone": ("◆", "$accent"),
+}
 
 
 def item_content(item: StripItem) -> Content:
@@ -52,5 +57,5 @@ class EventStrip(Static):
         shown = list(self.items)[-rows:]
         # keep the person's latest tip visible even when newer events arrive
         if self.last_mine is not None and self.last_mine not in shown and rows >= 2:
-            shown = [self.last_mine] + shown[-(rows - 1):]
+            shown = [self.last_mine] + shown[-(rows - 1) :]
         self.update(Content("\n").join(item_content(i) for i in shown))
