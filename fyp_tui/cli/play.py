@@ -22,7 +22,7 @@ class Number(click.FloatRange):
 
     name = "number"
 
-    def convert(self, value, param, ctx):  # type: ignore[override]
+    def convert(self, value, param, ctx):
         rv = super().convert(value, param, ctx)
         if not math.isfinite(rv):
             self.fail(f"{value!r} is not a number", param, ctx)

@@ -34,7 +34,7 @@ def sim_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
         yield lambda label, done, total: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     bar = Progress(
@@ -46,7 +46,7 @@ def sim_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
         transient=True,
         disable=not console.is_terminal,
     )
-    task: list[int] = []
+    task: list[TaskID] = []
 
     def report(label: str, done: int, total: int) -> None:
         if not task:
@@ -147,7 +147,7 @@ class Hours(click.FloatRange):
 
     name = "hours"
 
-    def convert(self, value, param, ctx):  # type: ignore[override]
+    def convert(self, value, param, ctx):
         import math
 
         rv = super().convert(value, param, ctx)

@@ -28,7 +28,7 @@ def seed_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
         yield lambda label, done, total: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     bar = Progress(
@@ -40,7 +40,7 @@ def seed_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], No
         transient=True,
         disable=not console.is_terminal,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(label: str, done: int, total: int) -> None:
         phase = "writing" if label.startswith("writing") else "building"

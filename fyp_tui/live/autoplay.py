@@ -252,7 +252,6 @@ def play(
     the end); ``clock``: the monotonic clock that measures it.
     A feed that runs dry ends the play early (``ran_out``)."""
     feed, world = live.feed, live.world
-    assert world is not None, "open the session first"
 
     def on_queue(fn: Callable[..., Any], *args: Any) -> Any:
         return feed.submit(fn, *args).result()

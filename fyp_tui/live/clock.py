@@ -43,8 +43,11 @@ class Clock:
         for _ in range(n):
             with live.lock:
                 people = (live.feed_session.ledger,) if live.feed_session is not None else ()
-                events.extend(step(w, live.params, live.sim_rng, dt, people=people).events)
-        live.checkpoints.pending.extend(e for e in events if isinstance(e, TIER_EVENTS))
+                stepped = step(w, live.params, live.sim_rng, dt, people=people).events
+                # under the lock: a capture swaps ``pending`` out under it, so an event
+                # appended outside could land in the list just handed to the writer, or be lost
+                live.checkpoints.pending.extend(e for e in stepped if isinstance(e, TIER_EVENTS))
+            events.extend(stepped)
         live.history.log_tiers(events)
         live.history.sample()
         return AdvanceOutcome(clock=float(w.clock), items=live.strip_items(events))

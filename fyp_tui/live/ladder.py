@@ -26,13 +26,13 @@ def budget(params: Any, tier: int) -> int:
 def step_of(params: Any, e: Event, profile_id: int | None = None) -> TierStep:
     """One tier decision of this session as a rung of the climb; its credit, if it is
     ``profile_id``'s (the decision would have gone the other way without them)."""
-    mine = (
+    tip, instead = None, None
+    if (
         isinstance(e, (Promoted, Stalled))
         and e.tipped_by is not None
         and (profile_id is None or e.profile == profile_id)
-    )
-    tip = e.tipped_by if mine else None  # type: ignore[union-attr]
-    instead = e.instead if mine else None  # type: ignore[union-attr]
+    ):
+        tip, instead = e.tipped_by, e.instead
     if isinstance(e, Promoted):
         return TierStep(
             e.from_tier, "promoted", e.impressions, budget(params, e.from_tier), e.score, e.bar, e.time, tip, instead

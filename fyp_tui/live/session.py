@@ -37,6 +37,7 @@ import numpy as np
 
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import World
+from fyp_tui.errors import FypError, StoreError
 from fyp_tui.live.checkpoint import Checkpoints
 from fyp_tui.live.clock import Clock
 from fyp_tui.live.feed import Feed
@@ -51,6 +52,10 @@ from fyp_tui.live.trending import TrendingSounds
 from fyp_tui.live.views import OpenInfo, StripItem
 
 
+class NotOpenError(FypError):
+    """The live session was asked for its world before :meth:`LiveSession.open` loaded it."""
+
+
 class LiveSession:
     """Owns the World, its lock, EngineParams, the FeedSession, the store and the journal."""
 
@@ -62,12 +67,12 @@ class LiveSession:
         self.lock = threading.Lock()
         self.url: str | None = None
         self.store: Any = None
-        self.world: World | None = None
+        self._world: World | None = None
         self.params: Any = None
         self.feed_session: Any = None
         self.journal: RetryingJournal | None = None
         self.profile_id: int = 0
-        self.sim_rng: np.random.Generator | None = None
+        self._sim_rng: np.random.Generator | None = None
         self.start_clock = 0.0
         self.closed = False
         self._opening: Future | None = None
@@ -84,6 +89,26 @@ class LiveSession:
         self.profile = ProfileView(self)
         self.studio = Studio(self)
         self.overview = Overview(self)
+
+    # -- the opened world ----------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        """Whether :meth:`open` has loaded the world."""
+        return self._world is not None
+
+    @property
+    def world(self) -> World:
+        """The opened world; :class:`NotOpenError` before :meth:`open` has loaded it."""
+        if self._world is None:
+            raise NotOpenError("the world is not open yet")
+        return self._world
+
+    @property
+    def sim_rng(self) -> np.random.Generator:
+        """The simulation's random stream (seeded by the session, the world and the person)."""
+        if self._sim_rng is None:
+            raise NotOpenError("the world is not open yet")
+        return self._sim_rng
 
     # -- lifecycle ---------------------------------------------------------------------
     def preload(self) -> None:
@@ -143,6 +168,8 @@ class LiveSession:
 
                 with store.session() as s:
                     profile = get_or_create_profile(session=s, name=self.profile_name)
+                    if profile.id is None:  # get_or_create_profile commits: the row has its id
+                        raise StoreError(f"profile {self.profile_name!r} was not saved")
                     found = int(profile.id), load_person(session=s, profile=profile, world=world)
             profile_id, person = found
             seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
@@ -161,10 +188,10 @@ class LiveSession:
             store.close()
             raise
         with self.lock:
-            self.store, self.world, self.params, self.feed_session = store, world, params, session
+            self.store, self._world, self.params, self.feed_session = store, world, params, session
             self.journal = journal
             self.profile_id = profile_id
-            self.sim_rng = sim_rng
+            self._sim_rng = sim_rng
             self.start_clock = world.clock
             for v in np.flatnonzero(world.video_profile[: world.n_videos] == profile_id):
                 self.history.track(int(v))

@@ -48,6 +48,11 @@ def db_errors() -> tuple[type[BaseException], ...]:
     return (sqlite3.DatabaseError,) if exc is None else (exc.DBAPIError, sqlite3.DatabaseError)
 
 
+def db_errors_and(*more: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """:func:`db_errors` and ``more``, as one tuple for an ``except`` clause."""
+    return (*db_errors(), *more)
+
+
 def sqlalchemy_errors() -> tuple[type[BaseException], ...]:
     """``(SQLAlchemyError,)`` if SQLAlchemy is loaded, else ``()`` (an ``except`` that matches nothing)."""
     exc = sys.modules.get("sqlalchemy.exc")

@@ -61,6 +61,7 @@ from fyp_tui.store.db import (
     check_world,
     connect_sqlite,
     db_errors,
+    db_errors_and,
     describe,
     given_path,
     make_dirs,
@@ -507,7 +508,7 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     N = world.n_viewers
     for lo in range(0, N, CHUNK * 2):
         hi = min(N, lo + CHUNK * 2)
-        cols = {
+        cols: dict[str, Any] = {
             "country_id": world.aud_country[lo:hi],
             "language_id": world.aud_language[lo:hi],
             "device_id": world.aud_device[lo:hi],
@@ -786,12 +787,14 @@ def _create_schema(conn: sqlite3.Connection) -> list[str]:
     """Run the CREATE TABLE statements of the SQLModel metadata on a raw sqlite3 connection;
     return the CREATE INDEX statements (cheaper to run after the bulk inserts)."""
     from sqlalchemy import create_mock_engine
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
     from sqlmodel import SQLModel
 
     from fyp_tui.store import models  # noqa: F401  (register tables)
 
     stmts: list[str] = []
-    mock = create_mock_engine("sqlite://", lambda sql, *a, **k: stmts.append(str(sql.compile(dialect=mock.dialect))))
+    dialect = sqlite_dialect.dialect()
+    mock = create_mock_engine("sqlite://", lambda sql, *a, **k: stmts.append(str(sql.compile(dialect=dialect))))
     SQLModel.metadata.create_all(mock, checkfirst=False)
     indexes = [s for s in stmts if s.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))]
     for s in stmts:
@@ -1200,7 +1203,7 @@ class WorldStore:
             with self._reading() as conn:
                 rows = _select(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")
             return {v: int(n) for v, n in rows}
-        except (*db_errors(), TypeError, ValueError) as exc:
+        except db_errors_and(TypeError, ValueError) as exc:
             raise self._fail("reading", exc) from None
 
     def names(self, table: str, column: str) -> list[str]:
@@ -1268,8 +1271,7 @@ class WorldStore:
                     raw.rollback()
         except StoreError:
             raise
-        except (
-            *db_errors(),
+        except db_errors_and(
             ValueError,
             KeyError,
             IndexError,
@@ -1345,6 +1347,7 @@ class WorldStore:
             if name.startswith("extra:"):
                 extra[name[len("extra:") :]] = np.array(a)
 
+        columns: dict[str, Any] = {**arrays, **aud}  # the video and audience arrays, by World field
         return World(
             topic_names=topic_names,
             country_codes=names("country", "code"),
@@ -1366,8 +1369,7 @@ class WorldStore:
             hashtag_topic=np.array([-1 if v is None else v for v in ha[1]], np.int16),
             hashtag_trend=np.array(ha[2], np.float64),
             n_videos=V,
-            **arrays,
-            **aud,
+            **columns,
             aud_pref=aud_pref,
             clock=float(clock),
             seed=int(seed),

@@ -17,10 +17,12 @@ import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
 from fyp_tui.engine.viewer import PersonState
@@ -29,9 +31,18 @@ from fyp_tui.errors import StoreError, UsageError
 from fyp_tui.store.io import person_from_profile
 from fyp_tui.store.models import Interaction, Profile, TierEventRow
 
-_INTERACTION = Interaction.__table__
-_PROFILE = Profile.__table__
-_TIER_EVENT = TierEventRow.__table__
+# the Core tables (SQLModel sets ``__table__`` at class creation, invisible to a type checker)
+_INTERACTION = Interaction.metadata.tables["interaction"]
+_PROFILE = Profile.metadata.tables["profile"]
+_TIER_EVENT = TierEventRow.metadata.tables["tier_event"]
+
+
+def _dbapi(conn: Connection) -> Any:
+    """The DBAPI connection under ``conn`` (for plain driver statements on its transaction)."""
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is None:  # only after the connection was invalidated
+        raise StoreError("the database connection was lost")
+    return dbapi
 
 
 def get_or_create_profile(*, session, name: str) -> Profile:
@@ -39,7 +50,7 @@ def get_or_create_profile(*, session, name: str) -> Profile:
     name = (name or "").strip()
     if not name:
         raise UsageError("a profile name must not be empty")
-    prof = session.execute(select(Profile).where(Profile.name == name)).scalars().first()
+    prof = session.execute(select(Profile).where(col(Profile.name) == name)).scalars().first()
     if prof is None:
         prof = Profile(name=name)
         session.add(prof)
@@ -49,15 +60,15 @@ def get_or_create_profile(*, session, name: str) -> Profile:
 
 
 def find_profile(*, session, name: str) -> Profile | None:
-    return session.execute(select(Profile).where(Profile.name == name)).scalars().first()
+    return session.execute(select(Profile).where(col(Profile.name) == name)).scalars().first()
 
 
 def load_person(*, session, profile: Profile, world: World) -> PersonState:
     """The engine's view of ``profile``: learned state, follows, filters, history, and
     every video it ever had an impression of (seen)."""
     rows = session.execute(
-        select(Interaction.video_id)
-        .where(Interaction.profile_id == profile.id, Interaction.kind == "impression")
+        select(col(Interaction.video_id))
+        .where(col(Interaction.profile_id) == profile.id, col(Interaction.kind) == "impression")
         .distinct()
     ).scalars()
     return person_from_profile(profile, rows, world)
@@ -213,7 +224,7 @@ class SqlJournal:
         person_state: dict,
         events: list[Event],
     ) -> None:
-        row = {
+        row: dict[str, Any] = {
             "profile_id": int(profile_id),
             "video_id": int(video),
             "kind": kind,
@@ -231,11 +242,11 @@ class SqlJournal:
         try:
             with self.engine.begin() as conn:
                 if self.world is not None and video >= self._known:
-                    saved_to = self._ensure_video(conn, int(video))
+                    saved_to = self._ensure_video(conn, self.world, int(video))
                 if conn.dialect.name == "sqlite":
                     # the hot path: plain DBAPI statements on the same transaction
                     row["created_at"] = row["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
-                    cur = conn.connection.dbapi_connection.cursor()
+                    cur = _dbapi(conn).cursor()
                     try:
                         cur.execute(_SQL_INTERACTION, tuple(row[c] for c in _INTERACTION_COLS))
                         cur.execute(_SQL_PROFILE, (*(prof[c] for c in _PROFILE_COLS), int(profile_id)))
@@ -250,7 +261,9 @@ class SqlJournal:
                         conn.execute(self._ins_tier_event, tier_rows)
         except (SQLAlchemyError, sqlite3.Error) as exc:
             raise StoreError(f"could not save your {kind.replace('_', ' ')}: {_one_line(exc)}") from None
-        if saved_to is not None:  # committed: those rows exist now (still dirty for the checkpoint)
+        if (
+            saved_to is not None and self.world is not None
+        ):  # committed: rows exist now (still dirty for the checkpoint)
             self.world.saved_videos = max(int(self.world.saved_videos), saved_to)
             self._known = max(self._known, saved_to)
 
@@ -284,6 +297,8 @@ class SqlJournal:
         if self._conn is None:
             fairy = self.engine.raw_connection()  # the engine's connect event set the pragmas
             dbapi = fairy.driver_connection
+            if dbapi is None:  # a pool never hands out an invalidated connection
+                raise StoreError("the database connection was lost")
             fairy.detach()  # its own settings below never reach the pool's other users
             cur = dbapi.cursor()
             try:
@@ -312,17 +327,16 @@ class SqlJournal:
         if cp is not None:
             cp.stop(wait=False)
 
-    def _ensure_video(self, conn, video: int) -> int | None:
+    def _ensure_video(self, conn, world: World, video: int) -> int | None:
         """Make sure ``video`` has a row; return the new ``saved_videos`` if rows were written."""
         from fyp_tui.store import io
 
-        world = self.world
         lo, hi = int(world.saved_videos), int(world.n_videos)
         if video >= lo:
             # new since the last checkpoint: write every new video's row now
             m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             cols = io.VIDEO_COLS
-            cur = conn.connection.dbapi_connection.cursor()
+            cur = _dbapi(conn).cursor()
             try:
                 cur.executemany(
                     f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
@@ -388,7 +402,7 @@ class _Checkpointer:
                 try:
                     if conn is None:
                         conn = self.engine.raw_connection()
-                    cur = conn.driver_connection.cursor()
+                    cur = conn.cursor()  # the pooled proxy hands out the driver's own cursor
                     try:
                         cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     finally:
