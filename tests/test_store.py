@@ -157,10 +157,12 @@ def test_capture_then_write_and_requeue_after_a_failed_write(tiny_db, monkeypatc
         world.video_counts[11, Signal.VIEW] += 1  # changes after the capture stay pending
         world.video_dirty[11] = True
 
-        def boom(conn, snap):
+        import fyp_tui.store.io as io
+
+        def boom(conn, snap, last):
             raise sqlite3.OperationalError("disk I/O error")
 
-        monkeypatch.setattr(store, "_write", boom)
+        monkeypatch.setattr(io, "write_snapshot", boom)
         with pytest.raises(StoreError, match="disk I/O error"):
             store.write(snap)
         snap.requeue(world)
@@ -262,14 +264,14 @@ def test_save_refuses_an_existing_world_unless_forced(tiny_db, tiny_world):
 
 
 def test_a_failed_save_leaves_the_old_world_untouched(tiny_db, tiny_world, monkeypatch):
-    import fyp_tui.store.io as io
+    import fyp_tui.store.create as create
 
     before = Path(tiny_db).read_bytes()
 
     def fail(conn, world, report):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(io, "_write_world", fail)
+    monkeypatch.setattr(create, "_write_world", fail)
     with pytest.raises(StoreError, match="No space left"):
         save_new_world(tiny_db, tiny_world, force=True)
     assert Path(tiny_db).read_bytes() == before
@@ -551,13 +553,35 @@ def test_learned_preferences_are_overwritten_in_place_and_only_with_the_checkpoi
         store.checkpoint(world)
         assert rowid() == before, "written in place, not replaced"
         world.aud_pref[:5, :] = 0.75  # (and nothing else: the arrays are the first thing written)
-        import fyp_tui.store.io as io
+        import fyp_tui.store.checkpoint as checkpoint
 
         def boom(*a, **k):
             raise sqlite3.OperationalError("disk I/O error")
 
-        monkeypatch.setattr(io, "tier_event_row", boom)  # the tier events come after the arrays
+        monkeypatch.setattr(checkpoint, "tier_event_row", boom)  # the tier events come after the arrays
         with pytest.raises(StoreError):
             store.checkpoint(world, [Stalled(1.0, 0, 0, 0.1, 0.2, 30, "below bar")])
     with WorldStore.open(tiny_db) as store:
         assert (store.load().aud_pref[:5] == np.float16(0.25)).all()
+
+
+# -- the tier-event row codec ---------------------------------------------------------------
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_one_tier_event_codec_stores_non_finite_scores_as_zero(bad):
+    """The checkpoint and the journal write tier events through one codec: a
+    non-finite score or bar becomes 0.0 (the columns are NOT NULL floats) for every
+    kind of decision, and the journal's person fills in a missing profile."""
+    from fyp_tui.engine.events import Promoted, Reignited, Stalled
+    from fyp_tui.store.codecs import TIER_EVENT_COLS, tier_event_row, tier_event_rows
+
+    promoted = Promoted(time=1.0, video=3, from_tier=0, to_tier=1, score=bad, bar=bad, impressions=7, budget=50)
+    stalled = Stalled(time=2.0, video=4, tier=1, reason="below bar", score=bad, bar=bad, impressions=9)
+    reignited = Reignited(time=3.0, video=5, tier=1, reason="trending sound")
+    for e in (promoted, stalled):
+        row = dict(zip(TIER_EVENT_COLS, tier_event_row(e)))
+        assert (row["score"], row["bar"]) == (0.0, 0.0)
+        assert row["profile_id"] is None
+    assert dict(zip(TIER_EVENT_COLS, tier_event_row(reignited)))["score"] == 0.0
+    journal_rows = tier_event_rows([promoted, stalled, reignited, object()], profile_id=42)
+    assert [dict(zip(TIER_EVENT_COLS, r))["profile_id"] for r in journal_rows] == [42, 42, None]
+    assert journal_rows[:2] == [tier_event_row(promoted, profile_id=42), tier_event_row(stalled, profile_id=42)]

@@ -24,10 +24,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
+from fyp_tui.engine.events import Event
 from fyp_tui.engine.viewer import PersonState
 from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError, UsageError
+from fyp_tui.store.codecs import TIER_EVENT_COLS, tier_event_rows
 from fyp_tui.store.io import person_from_profile
 from fyp_tui.store.models import Interaction, Profile, TierEventRow
 
@@ -82,62 +83,6 @@ def save_person(*, session, profile_id: int, person: PersonState) -> None:
     session.commit()
 
 
-def tier_event_rows(events: list[Event], *, profile_id: int | None = None) -> list[dict]:
-    """``tier_event`` rows for the Promoted / Stalled / Reignited events in ``events``."""
-    rows = []
-    for e in events:
-        if isinstance(e, Promoted):
-            rows.append(
-                dict(
-                    video_id=e.video,
-                    from_tier=e.from_tier,
-                    to_tier=e.to_tier,
-                    reason="promoted",
-                    sim_time=e.time,
-                    score=e.score,
-                    bar=e.bar,
-                    impressions=e.impressions,
-                    tipped_by=e.tipped_by,
-                    profile_id=e.profile if e.profile is not None else profile_id,
-                )
-            )
-        elif isinstance(e, Stalled):
-            rows.append(
-                dict(
-                    video_id=e.video,
-                    from_tier=e.tier,
-                    to_tier=None,
-                    reason=e.reason,
-                    sim_time=e.time,
-                    score=_finite(e.score),
-                    bar=e.bar,
-                    impressions=e.impressions,
-                    tipped_by=e.tipped_by,
-                    profile_id=e.profile if e.profile is not None else profile_id,
-                )
-            )
-        elif isinstance(e, Reignited):
-            rows.append(
-                dict(
-                    video_id=e.video,
-                    from_tier=e.tier,
-                    to_tier=e.tier,
-                    reason=f"reignited: {e.reason}",
-                    sim_time=e.time,
-                    score=0.0,
-                    bar=0.0,
-                    impressions=0,
-                    tipped_by=None,
-                    profile_id=None,
-                )
-            )
-    return rows
-
-
-def _finite(x: float) -> float:
-    return float(x) if x == x and abs(x) != float("inf") else 0.0
-
-
 def _profile_values(state: dict) -> dict:
     return {
         "state_json": json.dumps(state, separators=(",", ":")),
@@ -150,24 +95,12 @@ def _profile_values(state: dict) -> dict:
 
 _INTERACTION_COLS = ("profile_id", "video_id", "kind", "watch_seconds", "loops", "created_at", "sim_time")
 _PROFILE_COLS = ("state_json", "knob", "onboarded", "country_id", "language_id")
-_TIER_EVENT_COLS = (
-    "video_id",
-    "from_tier",
-    "to_tier",
-    "reason",
-    "sim_time",
-    "score",
-    "bar",
-    "impressions",
-    "tipped_by",
-    "profile_id",
-)
 _SQL_INTERACTION = (
     f"INSERT INTO interaction ({', '.join(_INTERACTION_COLS)}) VALUES ({', '.join('?' * len(_INTERACTION_COLS))})"
 )
 _SQL_PROFILE = f"UPDATE profile SET {', '.join(f'{c} = ?' for c in _PROFILE_COLS)} WHERE id = ?"
 _SQL_TIER_EVENT = (
-    f"INSERT INTO tier_event ({', '.join(_TIER_EVENT_COLS)}) VALUES ({', '.join('?' * len(_TIER_EVENT_COLS))})"
+    f"INSERT INTO tier_event ({', '.join(TIER_EVENT_COLS)}) VALUES ({', '.join('?' * len(TIER_EVENT_COLS))})"
 )
 
 
@@ -251,14 +184,14 @@ class SqlJournal:
                         cur.execute(_SQL_INTERACTION, tuple(row[c] for c in _INTERACTION_COLS))
                         cur.execute(_SQL_PROFILE, (*(prof[c] for c in _PROFILE_COLS), int(profile_id)))
                         if tier_rows:
-                            cur.executemany(_SQL_TIER_EVENT, [tuple(r[c] for c in _TIER_EVENT_COLS) for r in tier_rows])
+                            cur.executemany(_SQL_TIER_EVENT, tier_rows)
                     finally:
                         cur.close()
                 else:
                     conn.execute(self._ins_interaction, row)
                     conn.execute(self._upd_profile, {"pid": int(profile_id), **prof})
                     if tier_rows:
-                        conn.execute(self._ins_tier_event, tier_rows)
+                        conn.execute(self._ins_tier_event, [dict(zip(TIER_EVENT_COLS, r)) for r in tier_rows])
         except (SQLAlchemyError, sqlite3.Error) as exc:
             raise StoreError(f"could not save your {kind.replace('_', ' ')}: {_one_line(exc)}") from None
         if (
@@ -267,7 +200,7 @@ class SqlJournal:
             self.world.saved_videos = max(int(self.world.saved_videos), saved_to)
             self._known = max(self._known, saved_to)
 
-    def _record_fast(self, kind: str, row: dict, prof: dict, profile_id: int, tier_rows: list[dict]) -> None:
+    def _record_fast(self, kind: str, row: dict, prof: dict, profile_id: int, tier_rows: list[tuple]) -> None:
         """The hot path (SQLite, a video the store has a row for): plain DBAPI
         statements in one transaction on the journal's own connection."""
         row["created_at"] = row["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -278,7 +211,7 @@ class SqlJournal:
                 cur.execute(_SQL_INTERACTION, tuple(row[c] for c in _INTERACTION_COLS))
                 cur.execute(_SQL_PROFILE, (*(prof[c] for c in _PROFILE_COLS), profile_id))
                 if tier_rows:
-                    cur.executemany(_SQL_TIER_EVENT, [tuple(r[c] for c in _TIER_EVENT_COLS) for r in tier_rows])
+                    cur.executemany(_SQL_TIER_EVENT, tier_rows)
                 conn.commit()
             except BaseException:
                 conn.rollback()
@@ -329,22 +262,22 @@ class SqlJournal:
 
     def _ensure_video(self, conn, world: World, video: int) -> int | None:
         """Make sure ``video`` has a row; return the new ``saved_videos`` if rows were written."""
-        from fyp_tui.store import io
+        from fyp_tui.store import codecs
 
         lo, hi = int(world.saved_videos), int(world.n_videos)
         if video >= lo:
             # new since the last checkpoint: write every new video's row now
             m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            cols = io.VIDEO_COLS
+            cols = codecs.VIDEO_COLS
             cur = _dbapi(conn).cursor()
             try:
                 cur.executemany(
                     f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
-                    list(io._video_rows(world, lo, hi)),
+                    list(codecs._video_rows(world, lo, hi)),
                 )
                 cur.executemany(
                     f"INSERT INTO video_hashtag (video_id, hashtag_id, position) VALUES ({m}, {m}, {m})",
-                    list(io._tag_rows(lo, world.video_tags[lo:hi])),
+                    list(codecs._tag_rows(lo, world.video_tags[lo:hi])),
                 )
             finally:
                 cur.close()

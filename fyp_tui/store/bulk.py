@@ -1,0 +1,131 @@
+"""Bulk SQL on the DBAPI cursor of a SQLAlchemy connection (same transaction): insert,
+update and select many rows at once, with constant columns folded into SQL literals."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fyp_tui.errors import StoreError
+
+if TYPE_CHECKING:
+    pass
+
+
+def utcnow() -> str:
+    """Now, UTC, in the text form SQLAlchemy's SQLite DateTime reads back."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _marker(conn: Any) -> str:
+    style = conn.dialect.paramstyle
+    if style == "qmark":
+        return "?"
+    if style in ("format", "pyformat"):
+        return "%s"
+    raise StoreError(f"database driver paramstyle {style!r} is not supported")
+
+
+def _cursor(conn: Any) -> Any:
+    return conn.connection.dbapi_connection.cursor()
+
+
+def _insert(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], *, or_replace: bool = False) -> None:
+    m = _marker(conn)
+    verb = "INSERT OR REPLACE" if or_replace and conn.dialect.name == "sqlite" else "INSERT"
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})"
+    sql = sql.replace("INSERT", verb, 1)
+    cur = _cursor(conn)
+    try:
+        cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+    finally:
+        cur.close()
+
+
+def _literal(a: np.ndarray) -> str | None:
+    """SQL literal if every value of ``a`` is the same exactly-representable number, else None."""
+    if len(a) == 0 or a.ndim != 1:
+        return None
+    v = a[0]
+    if not (a == v).all():
+        return None
+    if a.dtype == bool or np.issubdtype(a.dtype, np.integer):
+        return str(int(v))
+    if np.issubdtype(a.dtype, np.floating) and float(v).is_integer() and abs(float(v)) < 2**53:
+        return repr(float(v))  # integral: parsed back exactly
+    return None
+
+
+def _insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
+    """Insert rows given column-wise; a numpy column holding one integral value everywhere
+    is written as a SQL literal instead of a bound parameter (seeded counters are all 0)."""
+    m = _marker(conn)
+    names, values, bound = [], [], []
+    for name, col in columns.items():
+        lit = _literal(col) if isinstance(col, np.ndarray) else None
+        names.append(name)
+        if lit is not None:
+            values.append(lit)
+        else:
+            values.append(m)
+            bound.append(col.tolist() if isinstance(col, np.ndarray) else col)
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+    cur = _cursor(conn)
+    try:
+        if bound:
+            rows = zip(*bound)
+            cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+        else:
+            n = len(next(iter(columns.values())))
+            cur.executemany(sql, [()] * n)
+    finally:
+        cur.close()
+
+
+def _update(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], key: str = "id") -> None:
+    """rows: values of ``cols`` then the key value."""
+    m = _marker(conn)
+    sql = f"UPDATE {table} SET {', '.join(f'{c} = {m}' for c in cols)} WHERE {key} = {m}"
+    cur = _cursor(conn)
+    try:
+        cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+    finally:
+        cur.close()
+
+
+def _select(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql``; its parameters are written ``{m}`` (the driver's marker)."""
+    cur = _cursor(conn)
+    try:
+        cur.execute(sql.format(m=_marker(conn)) if params else sql, params)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _columns(rows: list[tuple], n: int) -> list[tuple]:
+    if not rows:
+        return [()] * n
+    return list(zip(*rows))
+
+
+def _none_if_neg(a: np.ndarray) -> list:
+    return [None if v < 0 else v for v in a.tolist()]
+
+
+class _RawConn:
+    """Just enough of a SQLAlchemy Connection over a plain sqlite3 connection."""
+
+    class _Dialect:
+        name = "sqlite"
+        paramstyle = "qmark"
+
+    dialect = _Dialect()
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.connection = self
+        self.dbapi_connection = conn
