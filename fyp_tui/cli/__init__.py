@@ -13,13 +13,17 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from fyp_tui import __version__
 from fyp_tui.errors import FypError, Interrupted
 from fyp_tui.text import json_safe, printable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
 
 #: set to 1 to get the Python traceback of an unexpected error instead of one line
 DEBUG_ENV = "FYP_TUI_DEBUG"
@@ -109,7 +113,7 @@ def _trap_signals(ctx: click.Context) -> None:
     def handler(signum: int, _frame: object) -> None:
         raise Interrupted(signum)
 
-    previous: dict[int, object] = {}
+    previous: dict[int, Callable[[int, FrameType | None], Any] | int] = {}
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is None:
@@ -119,14 +123,15 @@ def _trap_signals(ctx: click.Context) -> None:
             if old is signal.SIG_IGN:  # nohup, or a background job: keep ignoring it
                 continue
             signal.signal(sig, handler)
-            previous[sig] = old
+            if old is not None:  # None: a handler not set from Python, which cannot be put back
+                previous[sig] = old
         except (ValueError, OSError):  # pragma: no cover - not the main thread / not supported
             continue
 
     def restore() -> None:
         for sig, old in previous.items():
             try:
-                signal.signal(sig, old)  # type: ignore[arg-type]
+                signal.signal(sig, old)
             except (ValueError, OSError, TypeError):  # pragma: no cover
                 pass
 
