@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.binding import Binding
 from textual.screen import Screen
@@ -21,7 +21,7 @@ class FypScreen(Screen):
 
     @property
     def fyp(self) -> FypApp:
-        return self.app  # type: ignore[return-value]
+        return cast("FypApp", self.app)  # every FypScreen runs in the FypApp
 
     @property
     def live(self) -> LiveSession:

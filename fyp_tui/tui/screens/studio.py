@@ -8,6 +8,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Sparkline, Static
 from textual.widgets.option_list import Option
+from textual.widgets.select import NoSelection
 
 from fyp_tui import fmt
 from fyp_tui.live.views import PostedVideo, StripItem
@@ -210,9 +211,9 @@ class StudioScreen(FypScreen):
         duration_text = self.query_one("#duration", Input).value.strip()
         if not caption:
             return self._error("Write a caption.")
-        if sound == Select.NULL:
+        if isinstance(sound, NoSelection):
             return self._error("Pick a sound.")
-        if topic == Select.NULL:
+        if isinstance(topic, NoSelection):
             return self._error("Pick a topic.")
         try:
             duration = int(duration_text)
@@ -236,7 +237,7 @@ class StudioScreen(FypScreen):
         self.query_one("#caption", Input).value = ""
         self.query_one("#hashtags", Input).value = ""
         self.selected = video
-        self.fyp.mode_screens["feed"].add_items(items)
+        self.fyp.feed_screen.add_items(items)
         self.notify("Your video is live: its test audience meets it as the clock runs.", title="Posted", timeout=4)
         self.reload()
 
