@@ -1,19 +1,18 @@
 """Pilot tests of the Textual app on the tiny world (headless, fixed size, no sleeps).
 
 The app runs ``frozen`` (no timers: the clock moves only when a test steps it)
-with a fake monotonic clock, so watch time is exact. Tests wait on conditions:
-:func:`drain` waits until the feed queue has run everything submitted so far
-and the app has handled the replies.
+with a fake monotonic clock, so watch time is exact. Tests wait on conditions,
+with the helpers of ``tests/pilot.py`` (:func:`drain` waits until the feed queue
+has run everything submitted so far and the app has handled the replies).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import time
 
 import pytest
+from pilot import FakeClock, drain, open_feed, swipe, until
 from textual.widgets import Input, OptionList, Select, Static
 
 from fyp_tui.engine.world import Status
@@ -25,62 +24,6 @@ from fyp_tui.tui.screens.onboarding import OnboardingScreen
 from fyp_tui.tui.widgets.side import SidePanel, SpreadView, WhyView
 
 SIZE = (100, 32)
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-async def until(pilot, cond, what: str = "condition", timeout: float = 20.0) -> None:
-    """Let the app process messages until ``cond()`` holds (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause()
-
-
-async def drain(pilot) -> None:
-    """Wait until the feed queue has run every job submitted so far, and the replies are handled."""
-    app = pilot.app
-    for _ in range(3):  # a reply may submit follow-up jobs (prefetch)
-        await asyncio.wrap_future(app.live.feed.submit(lambda: None))
-        await pilot.pause()
-
-
-async def open_feed(pilot, *, topics: bool = False) -> FeedScreen:
-    """Wait for the world, get past onboarding, wait for the first card."""
-    app = pilot.app
-    await until(pilot, lambda: app.ready or app.failed, "the world to load")
-    assert not app.failed, app.failed
-    if isinstance(app.screen, OnboardingScreen):
-        if topics:
-            await pilot.press("space", "down", "space", "enter")
-        else:
-            await pilot.press("escape")
-    feed = app.mode_screens["feed"]
-    await until(pilot, lambda: feed.card is not None, "the first card")
-    await drain(pilot)
-    return feed
-
-
-async def swipe(pilot, feed: FeedScreen, n: int) -> list[int]:
-    """Press j ``n`` times, one card at a time: the videos shown, the current one first."""
-    seen = [feed.card.video]
-    for _ in range(n):
-        await pilot.press("j")
-        await drain(pilot)
-        seen.append(feed.card.video)
-    return seen
 
 
 def rows(db: str, sql: str, *args) -> list[tuple]:

@@ -139,11 +139,6 @@ class StudioScreen(FypScreen):
                     yield Sparkline([], id="studio-chart")
         yield Footer()
 
-    def on_mount(self) -> None:
-        if self.fyp.frozen:
-            for box in self.query(Input):
-                box.cursor_blink = False  # snapshots: a steady cursor
-
     def world_ready(self) -> None:
         topics = self.live.topic_names()
         self.query_one("#topic", Select).set_options([(name, i) for i, name in enumerate(topics)])
