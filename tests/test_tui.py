@@ -461,6 +461,7 @@ async def test_profile_shows_interests_and_refresh_resets_them(app, tiny_db):
         handle = feed.card.handle
         await pilot.press("2")
         await until(pilot, lambda: app.current_mode == "profile", "the profile")
+        await drain(pilot)  # the profile is read on the live layer's queue
         profile = app.screen
         text = str(profile.query_one("#interests", Static).content)
         assert app.live.world.topic_names[0] in text
@@ -469,7 +470,7 @@ async def test_profile_shows_interests_and_refresh_resets_them(app, tiny_db):
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
-        await pilot.pause()
+        await drain(pilot)
         assert "No learned interests" in str(profile.query_one("#interests", Static).content)
         assert not app.live.feed_session.person.interests.any()
         assert handle in str(profile.query_one("#follows", Static).content), "follows stay"
@@ -482,6 +483,7 @@ async def test_refresh_can_be_cancelled_and_the_knob_turns(app):
         await open_feed(pilot, topics=True)
         await pilot.press("2")
         await until(pilot, lambda: app.current_mode == "profile", "the profile")
+        await drain(pilot)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("n")
@@ -489,6 +491,7 @@ async def test_refresh_can_be_cancelled_and_the_knob_turns(app):
         assert app.live.feed_session.person.interests.any()
         knob = app.live.feed_session.person.knob
         await pilot.press("right_square_bracket")
+        await drain(pilot)
         assert app.live.feed_session.person.knob == pytest.approx(knob + 0.1)
 
 
@@ -501,6 +504,7 @@ async def test_world_screen_shows_the_funnel_and_trends(app):
         app.step_hours(1.0)
         await pilot.press("4")
         await until(pilot, lambda: app.current_mode == "world", "the world screen")
+        await drain(pilot)  # the overview is read on the live layer's queue
         funnel = str(app.screen.query_one("#funnel", Static).content)
         world = app.live.world
         active0 = int(

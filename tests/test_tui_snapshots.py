@@ -75,6 +75,7 @@ def test_profile(snap_compare, tiny_db, size):
         await drain(pilot)
         await pilot.press("2")
         await until(pilot, lambda: pilot.app.current_mode == "profile")
+        await drain(pilot)
 
     assert snap_compare(snap_app(tiny_db), terminal_size=size, run_before=run_before)
 
@@ -98,6 +99,7 @@ def test_world(snap_compare, tiny_db, size):
         await open_feed(pilot)
         await pilot.press("4")
         await until(pilot, lambda: pilot.app.current_mode == "world")
+        await drain(pilot)
         await pilot.pause()
 
     assert snap_compare(snap_app(tiny_db), terminal_size=size, run_before=run_before)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from fyp_tui.live.views import CardData, SpreadData, StripItem, WhyData
+from fyp_tui.live.views import CardData, ProfileData, SpreadData, StripItem, WhyData, WorldData
 
 
 @dataclass
@@ -133,7 +133,37 @@ class PanelFailed(Message):
 
 
 @dataclass
-class FeedJobFailed(Message):
-    """A reaction or the record of a card left failed."""
+class JobFailed(Message):
+    """A job a screen sent to the live layer's queue failed (a reaction, a setting...)."""
 
     error: BaseException
+
+
+# -- the other screens' replies ----------------------------------------------------------
+
+
+@dataclass
+class ProfileReady(Message):
+    """The profile as it now stands (after a reload, or a turn of the knob)."""
+
+    data: ProfileData
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProfileReady)
+
+
+@dataclass
+class InterestsRefreshed(Message):
+    """The learned interests were reset: the profile as it now stands."""
+
+    data: ProfileData
+
+
+@dataclass
+class OverviewReady(Message):
+    """The world screen's overview (funnel, trends, top videos)."""
+
+    data: WorldData
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, OverviewReady)

@@ -22,17 +22,14 @@ takes over (:meth:`FeedScreen.stop_autoplay`, on any key or click).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from fyp_tui.live.playback import Playback
@@ -40,7 +37,6 @@ from fyp_tui.live.views import CardData, Counters, StripItem
 from fyp_tui.tui.messages import (
     CardLeft,
     FeedBegun,
-    FeedJobFailed,
     MovedBack,
     MovedForward,
     NavigationFailed,
@@ -61,8 +57,6 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from fyp_tui.live.autoplay import BotPlayer, CardPlan
-
-T = TypeVar("T")
 
 FPS = 12
 COUNTER_SECONDS = 0.5
@@ -152,21 +146,6 @@ class FeedScreen(FypScreen):
         self.watch(self.app, "app_focus", self._focus_changed, init=False)
 
     # -- the feed queue -------------------------------------------------------------
-    def request(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        reply: Callable[[T], Message],
-        failed: Callable[[BaseException], Message] = FeedJobFailed,
-    ) -> None:
-        """Run ``fn`` on the feed queue; its result comes back as the message ``reply`` makes."""
-
-        def done(future: Future[T]) -> None:
-            error = future.exception()
-            self.post_message(failed(error) if error is not None else reply(future.result()))
-
-        self.live.feed.submit(fn, *args).add_done_callback(done)
-
     @on(NavigationFailed)
     def _navigation_failed(self, message: NavigationFailed) -> None:
         self.busy = False
@@ -178,10 +157,6 @@ class FeedScreen(FypScreen):
     @on(PanelFailed)
     def _panel_failed(self, message: PanelFailed) -> None:
         self._panel_busy = False
-
-    @on(FeedJobFailed)
-    def _job_failed(self, message: FeedJobFailed) -> None:
-        self.fyp.show_error(message.error)
 
     @on(FeedBegun)
     def _begun(self, message: FeedBegun) -> None:
