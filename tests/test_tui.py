@@ -354,6 +354,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         await open_feed(pilot)
         await pilot.press("3")
         await until(pilot, lambda: app.current_mode == "studio", "the studio")
+        await drain(pilot)  # the form's choices come from the live layer's queue
         studio = app.screen
         studio.query_one("#caption", Input).value = "my first dance"
         tag = app.live.world.hashtag_names[0]
@@ -362,7 +363,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         studio.query_one("#topic", Select).value = 0
         studio.query_one("#duration", Input).value = "15"
         await pilot.press("ctrl+r")
-        await pilot.pause()
+        await drain(pilot)  # the post runs on the live layer's queue
         world = app.live.world
         mine = [v for v in range(world.n_videos) if world.video_profile[v] >= 0]
         assert len(mine) == 1
@@ -376,7 +377,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
             if world.video_tier[video] > 0 or world.video_status[video] != Status.ACTIVE:
                 break
         assert world.video_tier[video] > 0 or world.video_status[video] == Status.STALLED
-        await pilot.pause()
+        await drain(pilot)
         detail = str(studio.query_one("#studio-detail", Static).content)
         status = {int(Status.ACTIVE): "active", int(Status.STALLED): "stalled", int(Status.TOP): "top"}[
             int(world.video_status[video])
@@ -397,6 +398,7 @@ async def test_studio_refuses_a_bad_post(app):
         await open_feed(pilot)
         await pilot.press("3")
         await until(pilot, lambda: app.current_mode == "studio", "the studio")
+        await drain(pilot)  # the form's choices come from the live layer's queue
         studio = app.screen
         studio.query_one("#caption", Input).value = "hello"
         studio.query_one("#hashtags", Input).value = "#surely_not_a_tag_here"

@@ -88,7 +88,7 @@ def test_studio(snap_compare, tiny_db, size):
         app.live.studio.post_video(caption="my first dance", hashtags=[0, 1], sound=0, duration=15.0, topic=0)
         await pilot.press("3")
         await until(pilot, lambda: app.current_mode == "studio")
-        await pilot.pause()
+        await drain(pilot)
 
     assert snap_compare(snap_app(tiny_db), terminal_size=size, run_before=run_before)
 

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from fyp_tui.live.views import CardData, ProfileData, SpreadData, StripItem, WhyData, WorldData
+from fyp_tui.live.views import (
+    CardData,
+    PostedVideo,
+    ProfileData,
+    SoundChoice,
+    SpreadData,
+    StripItem,
+    WhyData,
+    WorldData,
+)
 
 
 @dataclass
@@ -157,6 +166,33 @@ class InterestsRefreshed(Message):
     """The learned interests were reset: the profile as it now stands."""
 
     data: ProfileData
+
+
+@dataclass
+class StudioChoices(Message):
+    """What the Studio's form offers: the topics, and the sounds (trending first)."""
+
+    topics: list[str]
+    sounds: list[SoundChoice]
+
+
+@dataclass
+class MyVideosReady(Message):
+    """The person's posted videos, newest first, each with its climb so far."""
+
+    videos: list[PostedVideo]
+
+    def can_replace(self, message: Message) -> bool:
+        # reloaded on every tick while the Studio shows: only the newest matters
+        return isinstance(message, MyVideosReady)
+
+
+@dataclass
+class VideoPosted(Message):
+    """The person's video is live in tier 0: its id and the strip line saying so."""
+
+    video: int
+    items: list[StripItem]
 
 
 @dataclass
