@@ -1,19 +1,18 @@
 """Pilot tests of the Textual app on the tiny world (headless, fixed size, no sleeps).
 
 The app runs ``frozen`` (no timers: the clock moves only when a test steps it)
-with a fake monotonic clock, so watch time is exact. Tests wait on conditions:
-:func:`drain` waits until the feed queue has run everything submitted so far
-and the app has handled the replies.
+with a fake monotonic clock, so watch time is exact. Tests wait on conditions,
+with the helpers of ``tests/pilot.py`` (:func:`drain` waits until the feed queue
+has run everything submitted so far and the app has handled the replies).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import time
 
 import pytest
+from pilot import FakeClock, drain, open_feed, swipe, until
 from textual.widgets import Input, OptionList, Select, Static
 
 from fyp_tui.engine.world import Status
@@ -25,62 +24,6 @@ from fyp_tui.tui.screens.onboarding import OnboardingScreen
 from fyp_tui.tui.widgets.side import SidePanel, SpreadView, WhyView
 
 SIZE = (100, 32)
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-async def until(pilot, cond, what: str = "condition", timeout: float = 20.0) -> None:
-    """Let the app process messages until ``cond()`` holds (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause()
-
-
-async def drain(pilot) -> None:
-    """Wait until the feed queue has run every job submitted so far, and the replies are handled."""
-    app = pilot.app
-    for _ in range(3):  # a reply may submit follow-up jobs (prefetch)
-        await asyncio.wrap_future(app.live.feed.submit(lambda: None))
-        await pilot.pause()
-
-
-async def open_feed(pilot, *, topics: bool = False) -> FeedScreen:
-    """Wait for the world, get past onboarding, wait for the first card."""
-    app = pilot.app
-    await until(pilot, lambda: app.ready or app.failed, "the world to load")
-    assert not app.failed, app.failed
-    if isinstance(app.screen, OnboardingScreen):
-        if topics:
-            await pilot.press("space", "down", "space", "enter")
-        else:
-            await pilot.press("escape")
-    feed = app.mode_screens["feed"]
-    await until(pilot, lambda: feed.card is not None, "the first card")
-    await drain(pilot)
-    return feed
-
-
-async def swipe(pilot, feed: FeedScreen, n: int) -> list[int]:
-    """Press j ``n`` times, one card at a time: the videos shown, the current one first."""
-    seen = [feed.card.video]
-    for _ in range(n):
-        await pilot.press("j")
-        await drain(pilot)
-        seen.append(feed.card.video)
-    return seen
 
 
 def rows(db: str, sql: str, *args) -> list[tuple]:
@@ -411,6 +354,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         await open_feed(pilot)
         await pilot.press("3")
         await until(pilot, lambda: app.current_mode == "studio", "the studio")
+        await drain(pilot)  # the form's choices come from the live layer's queue
         studio = app.screen
         studio.query_one("#caption", Input).value = "my first dance"
         tag = app.live.world.hashtag_names[0]
@@ -419,7 +363,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
         studio.query_one("#topic", Select).value = 0
         studio.query_one("#duration", Input).value = "15"
         await pilot.press("ctrl+r")
-        await pilot.pause()
+        await drain(pilot)  # the post runs on the live layer's queue
         world = app.live.world
         mine = [v for v in range(world.n_videos) if world.video_profile[v] >= 0]
         assert len(mine) == 1
@@ -433,7 +377,7 @@ async def test_posting_a_video_and_seeing_its_tier_change(app, tiny_db):
             if world.video_tier[video] > 0 or world.video_status[video] != Status.ACTIVE:
                 break
         assert world.video_tier[video] > 0 or world.video_status[video] == Status.STALLED
-        await pilot.pause()
+        await drain(pilot)
         detail = str(studio.query_one("#studio-detail", Static).content)
         status = {int(Status.ACTIVE): "active", int(Status.STALLED): "stalled", int(Status.TOP): "top"}[
             int(world.video_status[video])
@@ -454,6 +398,7 @@ async def test_studio_refuses_a_bad_post(app):
         await open_feed(pilot)
         await pilot.press("3")
         await until(pilot, lambda: app.current_mode == "studio", "the studio")
+        await drain(pilot)  # the form's choices come from the live layer's queue
         studio = app.screen
         studio.query_one("#caption", Input).value = "hello"
         studio.query_one("#hashtags", Input).value = "#surely_not_a_tag_here"
@@ -518,6 +463,7 @@ async def test_profile_shows_interests_and_refresh_resets_them(app, tiny_db):
         handle = feed.card.handle
         await pilot.press("2")
         await until(pilot, lambda: app.current_mode == "profile", "the profile")
+        await drain(pilot)  # the profile is read on the live layer's queue
         profile = app.screen
         text = str(profile.query_one("#interests", Static).content)
         assert app.live.world.topic_names[0] in text
@@ -526,7 +472,7 @@ async def test_profile_shows_interests_and_refresh_resets_them(app, tiny_db):
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
-        await pilot.pause()
+        await drain(pilot)
         assert "No learned interests" in str(profile.query_one("#interests", Static).content)
         assert not app.live.feed_session.person.interests.any()
         assert handle in str(profile.query_one("#follows", Static).content), "follows stay"
@@ -539,6 +485,7 @@ async def test_refresh_can_be_cancelled_and_the_knob_turns(app):
         await open_feed(pilot, topics=True)
         await pilot.press("2")
         await until(pilot, lambda: app.current_mode == "profile", "the profile")
+        await drain(pilot)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("n")
@@ -546,6 +493,7 @@ async def test_refresh_can_be_cancelled_and_the_knob_turns(app):
         assert app.live.feed_session.person.interests.any()
         knob = app.live.feed_session.person.knob
         await pilot.press("right_square_bracket")
+        await drain(pilot)
         assert app.live.feed_session.person.knob == pytest.approx(knob + 0.1)
 
 
@@ -558,6 +506,7 @@ async def test_world_screen_shows_the_funnel_and_trends(app):
         app.step_hours(1.0)
         await pilot.press("4")
         await until(pilot, lambda: app.current_mode == "world", "the world screen")
+        await drain(pilot)  # the overview is read on the live layer's queue
         funnel = str(app.screen.query_one("#funnel", Static).content)
         world = app.live.world
         active0 = int(

@@ -33,7 +33,7 @@ from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
 from fyp_tui.live.clock import DEFAULT_PACE, hours_of
 from fyp_tui.live.errors import describe_error
 from fyp_tui.live.session import LiveSession
-from fyp_tui.tui.messages import CheckpointDone, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
+from fyp_tui.tui.messages import CheckpointDone, SettingsSaved, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
 from fyp_tui.tui.screens.feed import FeedScreen
@@ -43,6 +43,8 @@ from fyp_tui.tui.screens.studio import StudioScreen
 from fyp_tui.tui.screens.world import WorldScreen
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from fyp_tui.audit import BotRef
 
 #: Simulated minutes per real second the pace keys step through.
@@ -152,8 +154,8 @@ class FypApp(App[None]):
         self._last_input = -1e9
         self._quitting = False
         self._saved = False
-        self._tick_timer = None
-        self._checkpoint_timer = None
+        self._tick_timer: Timer | None = None
+        self._checkpoint_timer: Timer | None = None
         self.mode_screens: dict[str, FypScreen] = {}
 
     # -- start-up -------------------------------------------------------------------
@@ -199,9 +201,9 @@ class FypApp(App[None]):
         self.ready = True
         self.sim_clock = message.clock
         self.world_status = ""
-        if self._tick_timer is not None:
-            self._tick_timer.resume()
-            self._checkpoint_timer.resume()
+        for timer in (self._tick_timer, self._checkpoint_timer):
+            if timer is not None:
+                timer.resume()
         for screen in self._mode_screens():
             screen.world_ready()
         if self.autoplay is not None and self._start_autoplay(self.autoplay, message.needs_onboarding):
@@ -209,7 +211,7 @@ class FypApp(App[None]):
         if message.needs_onboarding:
             self.push_screen(OnboardingScreen(self.live.topic_names()), self._onboarded)
         else:
-            self._feed().start()
+            self.feed_screen.start()
 
     def _start_autoplay(self, bot: BotRef, needs_onboarding: bool) -> bool:
         """Let ``bot`` scroll the feed (a new profile starts as the bot, no onboarding
@@ -221,16 +223,16 @@ class FypApp(App[None]):
         except FypError as exc:
             self.show_error(exc)
             return False
-        feed = self._feed()
+        feed = self.feed_screen
         if needs_onboarding:
-            feed.request("settings", player.start_profile, self.live)
+            feed.request(player.start_profile, self.live, reply=lambda _: SettingsSaved())
         feed.start()
         feed.start_autoplay(player)
         return True
 
     def _onboarded(self, topics: list[int] | None) -> None:
-        feed = self._feed()
-        feed.request("settings", self.live.profile.onboard, list(topics or []))
+        feed = self.feed_screen
+        feed.request(self.live.profile.onboard, list(topics or []), reply=lambda _: SettingsSaved())
         feed.start()
 
     def on_world_failed(self, message: WorldFailed) -> None:
@@ -276,7 +278,7 @@ class FypApp(App[None]):
     def on_world_advanced(self, message: WorldAdvanced) -> None:
         self._stepping = False
         self.sim_clock = message.clock
-        feed = self._feed()
+        feed = self.feed_screen
         feed.world_advanced(message.items)
         if self.screen is not feed and isinstance(self.screen, FypScreen):
             self.screen.world_advanced(message.items)
@@ -356,7 +358,7 @@ class FypApp(App[None]):
         self._quitting = True
         self.world_status = "saving the world…"
         try:
-            self._feed().leave_card()
+            self.feed_screen.leave_card()
         except Exception as exc:
             self.show_error(exc)
         self.checkpoint(final=True)
@@ -369,8 +371,12 @@ class FypApp(App[None]):
         self.exit()
 
     # -- screens ----------------------------------------------------------------------
-    def _feed(self) -> FeedScreen:
-        return self.mode_screens["feed"]  # the default mode: mounted first
+    @property
+    def feed_screen(self) -> FeedScreen:
+        """The feed screen (the default mode: mounted first)."""
+        screen = self.mode_screens["feed"]
+        assert isinstance(screen, FeedScreen)
+        return screen
 
     def register_screen(self, screen: FypScreen) -> None:
         self.mode_screens[screen.MODE] = screen
@@ -381,7 +387,7 @@ class FypApp(App[None]):
     def action_show(self, mode: str) -> None:
         if self.current_mode != mode:
             if self.current_mode == "feed":
-                self._feed().hidden()
+                self.feed_screen.hidden()
             self.switch_mode(mode)
 
     def action_help(self) -> None:
@@ -447,7 +453,7 @@ class FypApp(App[None]):
     def _take_over(self, why: str) -> None:
         """The person acts: autoplay stops, and the key or click does what it does."""
         if self.autoplay_status:
-            self._feed().stop_autoplay(why)
+            self.feed_screen.stop_autoplay(why)
 
     def take_key_time(self) -> float | None:
         """Time of the key press being handled (for the latency probe), once."""

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from fyp_tui.live.views import StripItem
+from fyp_tui.live.views import (
+    CardData,
+    PostedVideo,
+    ProfileData,
+    SoundChoice,
+    SpreadData,
+    StripItem,
+    WhyData,
+    WorldData,
+)
 
 
 @dataclass
@@ -53,12 +62,144 @@ class CheckpointDone(Message):
     final: bool = False
 
 
-@dataclass
-class FeedReply(Message):
-    """A feed-queue job finished (posted from the queue's thread to the feed screen)."""
+# -- the feed queue's replies (posted from the queue's thread to the feed screen) --------
 
-    kind: str  # "begin", "swap", "forward", "back", "react", "panel", "watched"
-    result: object = None
-    error: BaseException | None = None
+
+@dataclass
+class FeedBegun(Message):
+    """The feed session started: its first card (None when there is nothing to show)."""
+
+    card: CardData | None
+
+
+@dataclass
+class MovedForward(Message):
+    """The session moved to the next card (None: nothing new to show)."""
+
+    card: CardData | None
+    items: list[StripItem]
     key_time: float | None = None
-    video: int | None = None
+
+
+@dataclass
+class MovedBack(Message):
+    """The session moved back a card (None: this was the first card).
+
+    ``shown`` is the video the screen already showed from its back stack, if it did.
+    """
+
+    card: CardData | None
+    items: list[StripItem]
+    key_time: float | None = None
+    shown: int | None = None
+
+
+@dataclass
+class CardLeft(Message):
+    """The card left was recorded (after a swap, or on quit): the events worth showing."""
+
+    items: list[StripItem]
+
+
+@dataclass
+class Reacted(Message):
+    """A reaction was applied: the card as it now stands."""
+
+    card: CardData
+    items: list[StripItem]
+
+
+@dataclass
+class PanelReady(Message):
+    """The side panel's Why and Spread for ``video``."""
+
+    video: int
+    why: WhyData
+    spread: SpreadData
+
+    def can_replace(self, message: Message) -> bool:
+        # refreshed every second: only the newest matters
+        return isinstance(message, PanelReady)
+
+
+@dataclass
+class SettingsSaved(Message):
+    """The person's starting settings (onboarding topics, or a bot's profile) are saved."""
+
+
+@dataclass
+class NavigationFailed(Message):
+    """Starting the feed or moving forward or back failed."""
+
+    error: BaseException
+
+
+@dataclass
+class PanelFailed(Message):
+    """Reading the side panel failed (it keeps what it shows)."""
+
+    error: BaseException
+
+
+@dataclass
+class JobFailed(Message):
+    """A job a screen sent to the live layer's queue failed (a reaction, a setting...)."""
+
+    error: BaseException
+
+
+# -- the other screens' replies ----------------------------------------------------------
+
+
+@dataclass
+class ProfileReady(Message):
+    """The profile as it now stands (after a reload, or a turn of the knob)."""
+
+    data: ProfileData
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProfileReady)
+
+
+@dataclass
+class InterestsRefreshed(Message):
+    """The learned interests were reset: the profile as it now stands."""
+
+    data: ProfileData
+
+
+@dataclass
+class StudioChoices(Message):
+    """What the Studio's form offers: the topics, and the sounds (trending first)."""
+
+    topics: list[str]
+    sounds: list[SoundChoice]
+
+
+@dataclass
+class MyVideosReady(Message):
+    """The person's posted videos, newest first, each with its climb so far."""
+
+    videos: list[PostedVideo]
+
+    def can_replace(self, message: Message) -> bool:
+        # reloaded on every tick while the Studio shows: only the newest matters
+        return isinstance(message, MyVideosReady)
+
+
+@dataclass
+class VideoPosted(Message):
+    """The person's video is live in tier 0: its id and the strip line saying so."""
+
+    video: int
+    items: list[StripItem]
+
+
+@dataclass
+class OverviewReady(Message):
+    """The world screen's overview (funnel, trends, top videos)."""
+
+    data: WorldData
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, OverviewReady)

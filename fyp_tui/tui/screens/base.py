@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from textual import on
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from fyp_tui.live.views import StripItem
+from fyp_tui.tui.messages import JobFailed
 
 if TYPE_CHECKING:
     from fyp_tui.live.session import LiveSession
     from fyp_tui.tui.app import FypApp
+
+
+T = TypeVar("T")
 
 
 class FypScreen(Screen):
@@ -21,11 +29,31 @@ class FypScreen(Screen):
 
     @property
     def fyp(self) -> FypApp:
-        return self.app  # type: ignore[return-value]
+        return cast("FypApp", self.app)  # every FypScreen runs in the FypApp
 
     @property
     def live(self) -> LiveSession:
         return self.fyp.live
+
+    def request(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        reply: Callable[[T], Message],
+        failed: Callable[[BaseException], Message] = JobFailed,
+    ) -> None:
+        """Run ``fn`` on the live layer's feed queue (one thread, in order, off the UI
+        thread); its result comes back to this screen as the message ``reply`` makes."""
+
+        def done(future: Future[T]) -> None:
+            error = future.exception()
+            self.post_message(failed(error) if error is not None else reply(future.result()))
+
+        self.live.feed.submit(fn, *args).add_done_callback(done)
+
+    @on(JobFailed)
+    def _job_failed(self, message: JobFailed) -> None:
+        self.fyp.show_error(message.error)
 
     def on_mount(self) -> None:
         self.fyp.register_screen(self)

@@ -1,8 +1,8 @@
 """The For You feed: one card at a time, reactions, the side panel, the event strip.
 
 Everything that touches the world goes through the live layer's feed queue (one
-thread, so the person's actions apply in order) and comes back as a
-:class:`~fyp_tui.tui.messages.FeedReply`; the UI thread never waits for the
+thread, so the person's actions apply in order) and comes back as one message per
+fact (:class:`~fyp_tui.tui.messages.Reacted`, ``PanelReady``...); the UI thread never waits for the
 world while a simulation step runs. The next card is preloaded, so a swipe
 shows it at once.
 
@@ -22,11 +22,10 @@ takes over (:meth:`FeedScreen.stop_autoplay`, on any key or click).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from textual import events
+from textual import events, on
 from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,7 +34,16 @@ from textual.widgets import Footer, Static
 
 from fyp_tui.live.playback import Playback
 from fyp_tui.live.views import CardData, Counters, StripItem
-from fyp_tui.tui.messages import FeedReply
+from fyp_tui.tui.messages import (
+    CardLeft,
+    FeedBegun,
+    MovedBack,
+    MovedForward,
+    NavigationFailed,
+    PanelFailed,
+    PanelReady,
+    Reacted,
+)
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import NotInterestedScreen
 from fyp_tui.tui.widgets.card import ActionRail, VideoCard
@@ -45,6 +53,7 @@ from fyp_tui.tui.widgets.strip import EventStrip
 from fyp_tui.tui.widgets.video import VideoCanvas
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
     from textual.timer import Timer
 
     from fyp_tui.live.autoplay import BotPlayer, CardPlan
@@ -105,9 +114,9 @@ class FeedScreen(FypScreen):
         self._last_wheel = -1e9
         self._last_counters: Counters | None = None
         self._panel_busy = False
-        self._anim = None
-        self._counter_timer = None
-        self._panel_timer = None
+        self._anim: Timer | None = None
+        self._counter_timer: Timer | None = None
+        self._panel_timer: Timer | None = None
         self.autoplay: BotPlayer | None = None  # the bot scrolling the feed, if any
         self._plan: CardPlan | None = None  # its plan for the card on screen
         self._bot_reacted = False
@@ -131,62 +140,50 @@ class FeedScreen(FypScreen):
         for b in self.query("ActionRail Button"):
             b.can_focus = False
         if not self.fyp.frozen:
-            self._anim = self.set_interval(1 / FPS, self.animate, pause=True)
+            self._anim = self.set_interval(1 / FPS, self.draw_frame, pause=True)
             self._counter_timer = self.set_interval(COUNTER_SECONDS, self.refresh_counters, pause=True)
             self._panel_timer = self.set_interval(PANEL_SECONDS, self.refresh_panel, pause=True)
         self.watch(self.app, "app_focus", self._focus_changed, init=False)
 
     # -- the feed queue -------------------------------------------------------------
-    def request(
-        self, kind: str, fn: Callable[..., Any], *args: Any, key_time: float | None = None, video: int | None = None
-    ) -> None:
-        """Run ``fn`` on the feed queue; its result comes back as a FeedReply."""
-
-        def done(future) -> None:
-            error = future.exception()
-            self.post_message(FeedReply(kind, None if error else future.result(), error, key_time, video))
-
-        self.live.feed.submit(fn, *args).add_done_callback(done)
-
-    def on_feed_reply(self, reply: FeedReply) -> None:
-        if reply.error is not None:
-            if reply.kind in ("forward", "back", "begin"):
-                self.busy = False
-                self._pending.clear()
-            if reply.kind == "panel":
-                self._panel_busy = False
-                return
-            self.fyp.show_error(reply.error)
-            if reply.kind == "begin" or (reply.kind == "forward" and self.card is None):
-                self.show(None)
-            return
-        handler = getattr(self, f"_reply_{reply.kind}")
-        handler(reply)
-
-    def _reply_begin(self, reply: FeedReply) -> None:
+    @on(NavigationFailed)
+    def _navigation_failed(self, message: NavigationFailed) -> None:
         self.busy = False
-        self.show(reply.result, None)  # type: ignore[arg-type]
+        self._pending.clear()
+        self.fyp.show_error(message.error)
+        if self.card is None:
+            self.show(None)
+
+    @on(PanelFailed)
+    def _panel_failed(self, message: PanelFailed) -> None:
+        self._panel_busy = False
+
+    @on(FeedBegun)
+    def _begun(self, message: FeedBegun) -> None:
+        self.busy = False
+        self.show(message.card, None)
         self._replay_pending()
 
-    def _reply_forward(self, reply: FeedReply) -> None:
-        card, items = reply.result  # type: ignore[misc]
+    @on(MovedForward)
+    def _moved_forward(self, message: MovedForward) -> None:
         self.busy = False
-        self.add_items(items)
-        if card is None:
+        self.add_items(message.items)
+        if message.card is None:
             self.notify("Nothing new to show right now: let the clock run for new uploads.", timeout=3)
             if self.card is None:
                 self.show(None)
             return
         self._remember()
-        self.show(card, reply.key_time)
+        self.show(message.card, message.key_time)
         self._replay_pending()
 
-    def _reply_back(self, reply: FeedReply) -> None:
-        card, items = reply.result  # type: ignore[misc]
+    @on(MovedBack)
+    def _moved_back(self, message: MovedBack) -> None:
+        card = message.card
         self.busy = False
-        self.add_items(items)
-        if reply.video is not None:  # already shown from the back stack
-            if card is not None and card.video != reply.video:
+        self.add_items(message.items)
+        if message.shown is not None:  # already shown from the back stack
+            if card is not None and card.video != message.shown:
                 self._back.clear()  # out of step (cannot happen in one session): trust the session
                 self._pending.clear()
                 self.show(card)
@@ -200,7 +197,7 @@ class FeedScreen(FypScreen):
             if self.card is not None and self.playback is None:
                 self._restart_playback()
             return
-        self.show(card, reply.key_time)
+        self.show(card, message.key_time)
         self._replay_pending()
 
     def _replay_pending(self) -> None:
@@ -208,18 +205,14 @@ class FeedScreen(FypScreen):
         if self._pending and not self.busy:
             getattr(self, f"action_{self._pending.popleft()}")()
 
-    def _reply_settings(self, reply: FeedReply) -> None:
-        pass
+    @on(CardLeft)
+    def _card_left(self, message: CardLeft) -> None:
+        self.add_items(message.items)
 
-    def _reply_swap(self, reply: FeedReply) -> None:
-        self.add_items(reply.result)  # type: ignore[arg-type]
-
-    def _reply_watched(self, reply: FeedReply) -> None:
-        self.add_items(reply.result)  # type: ignore[arg-type]
-
-    def _reply_react(self, reply: FeedReply) -> None:
-        card, items = reply.result  # type: ignore[misc]
-        self.add_items(items)
+    @on(Reacted)
+    def _reacted(self, message: Reacted) -> None:
+        card = message.card
+        self.add_items(message.items)
         if self.card is None or card.video != self.card.video:
             return
         self.card = card
@@ -228,19 +221,19 @@ class FeedScreen(FypScreen):
         self.refresh_counters()
         self.refresh_panel()
 
-    def _reply_panel(self, reply: FeedReply) -> None:
+    @on(PanelReady)
+    def _panel_ready(self, message: PanelReady) -> None:
         self._panel_busy = False
         side = self.side
-        if self.card is not None and side is not None and reply.video == self.card.video and side.display:
-            why, spread = reply.result  # type: ignore[misc]
-            side.show(why, spread)
+        if self.card is not None and side is not None and message.video == self.card.video and side.display:
+            side.show(message.why, message.spread)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         """Show the first card (the world is loaded and the person onboarded)."""
         self.started = True
         self.busy = True
-        self.request("begin", self.live.feed.begin)
+        self.request(self.live.feed.begin, reply=FeedBegun, failed=NavigationFailed)
 
     def show(self, card: CardData | None, key_time: float | None = None) -> None:
         """Swap in ``card``; measures key press -> the refresh that shows it."""
@@ -313,7 +306,12 @@ class FeedScreen(FypScreen):
         else:
             self._anim.pause()
         for timer in (self._counter_timer, self._panel_timer):
-            timer.resume() if live else timer.pause()
+            if timer is None:
+                continue
+            if live:
+                timer.resume()
+            else:
+                timer.pause()
 
     def on_screen_suspend(self) -> None:
         self.hidden()
@@ -342,7 +340,7 @@ class FeedScreen(FypScreen):
         """Send the current card's watch time to the feed session (on quit)."""
         left = self.leaving()
         if left is not None:
-            self.request("watched", self.live.feed.watched, *left)
+            self.request(self.live.feed.watched, *left, reply=CardLeft)
 
     # -- the clock -----------------------------------------------------------------
     def world_advanced(self, items: list[StripItem]) -> None:
@@ -417,7 +415,8 @@ class FeedScreen(FypScreen):
             self.notify("Got it: you'll see less like this.", timeout=2)
 
     # -- drawing ---------------------------------------------------------------------
-    def animate(self) -> None:
+    def draw_frame(self) -> None:
+        """One frame of the video (the animation timer's tick)."""
         if self.card is None or self.playback is None:
             return
         pos = self.playback.position(self.fyp.clock())
@@ -442,7 +441,8 @@ class FeedScreen(FypScreen):
         if self.card is None or side is None or not side.display or self._panel_busy:
             return
         self._panel_busy = True
-        self.request("panel", self.live.feed.panel, self.card.video, video=self.card.video)
+        video = self.card.video
+        self.request(self.live.feed.panel, video, reply=lambda panel: PanelReady(video, *panel), failed=PanelFailed)
 
     # -- actions ---------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -474,10 +474,15 @@ class FeedScreen(FypScreen):
             self.show(card, key_time)
             # the queue's work (record the card left, preload the next) starts once the
             # new card is on screen, so it does not compete with drawing it
-            self.call_after_refresh(self.request, "swap", self.live.feed.after_swap, left)
+            self.call_after_refresh(self.request, self.live.feed.after_swap, left, reply=CardLeft)
         else:
             self.busy = True
-            self.request("forward", self.live.feed.forward, left, key_time=key_time)
+            self.request(
+                self.live.feed.forward,
+                left,
+                reply=lambda moved: MovedForward(*moved, key_time=key_time),
+                failed=NavigationFailed,
+            )
 
     def action_previous(self) -> None:
         if self.card is None:
@@ -492,14 +497,26 @@ class FeedScreen(FypScreen):
             # show the card we know at once; the queue moves the session back in step
             card = replace(self._back.pop(), reshown=True, first_viewer=False)
             self.show(card, key_time)
-            self.call_after_refresh(self.request, "back", self.live.feed.back, left, video=card.video)
+            shown = card.video
+            self.call_after_refresh(
+                self.request,
+                self.live.feed.back,
+                left,
+                reply=lambda moved: MovedBack(moved[0], moved[1], shown=shown),
+                failed=NavigationFailed,
+            )
         else:
-            self.request("back", self.live.feed.back, left, key_time=key_time)
+            self.request(
+                self.live.feed.back,
+                left,
+                reply=lambda moved: MovedBack(moved[0], moved[1], key_time=key_time),
+                failed=NavigationFailed,
+            )
 
     def react(self, kind: str) -> None:
         if self.card is None:
             return
-        self.request("react", self.live.feed.react, self.card.video, kind, video=self.card.video)
+        self.request(self.live.feed.react, self.card.video, kind, reply=lambda reacted: Reacted(*reacted))
 
     def action_like(self) -> None:
         if self.card is not None:
@@ -549,10 +566,11 @@ class FeedScreen(FypScreen):
     async def action_toggle_panel(self) -> None:
         side = self.side
         if side is None:
-            await self.query_one("#stage").mount(SidePanel(id="side"))
+            side = SidePanel(id="side")
+            await self.query_one("#stage").mount(side)
         else:
             side.display = not side.display
-        self.query_one("#stage").set_class(self.side.display, "-panel")
+        self.query_one("#stage").set_class(side.display, "-panel")
         self.refresh_panel()
 
     async def action_switch_tab(self) -> None:
@@ -573,7 +591,7 @@ class FeedScreen(FypScreen):
 
     def _wheel_ok(self, event: events.MouseEvent) -> bool:
         """A swipe: not over the side panel (it scrolls), at most one per WHEEL_GAP."""
-        widget = event.widget
+        widget: DOMNode | None = event.widget
         while widget is not None:
             if isinstance(widget, SidePanel):
                 return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -10,6 +11,7 @@ from textual.widgets import Button, Footer, Sparkline, Static
 
 from fyp_tui import fmt
 from fyp_tui.live.views import ProfileData, StripItem
+from fyp_tui.tui.messages import InterestsRefreshed, ProfileReady
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ConfirmScreen
 from fyp_tui.tui.widgets.header import AppHeader
@@ -155,7 +157,15 @@ class ProfileScreen(FypScreen):
         pass  # the profile changes with the person's actions, not the clock
 
     def reload(self) -> None:
-        p = self.data = self.live.profile.data()
+        """Read the profile on the live layer's queue; it comes back as ProfileReady."""
+        self.request(self.live.profile.data, reply=ProfileReady)
+
+    @on(ProfileReady)
+    def _profile_ready(self, message: ProfileReady) -> None:
+        self.show_profile(message.data)
+
+    def show_profile(self, p: ProfileData) -> None:
+        self.data = p
         self.query_one("#profile-title", Static).update(
             Content.assemble(
                 ("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted")
@@ -192,22 +202,25 @@ class ProfileScreen(FypScreen):
     def action_knob(self, direction: int) -> None:
         if self.data is None:
             return
-        try:
-            self.live.profile.set_knob(self.data.knob + KNOB_STEP * direction)
-        except Exception as exc:
-            self.fyp.show_error(exc)
-        self.reload()
+        profile = self.live.profile
+        knob = self.data.knob + KNOB_STEP * direction
+
+        def turn() -> ProfileData:
+            profile.set_knob(knob)
+            return profile.data()
+
+        self.request(turn, reply=ProfileReady)
 
     def action_refresh_interests(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                try:
-                    self.live.profile.refresh_interests()
-                except Exception as exc:
-                    self.fyp.show_error(exc)
-                    return
-                self.notify("Learned interests reset. Follows and filters stay.", title="Refreshed", timeout=3)
-                self.reload()
+                profile = self.live.profile
+
+                def refresh() -> ProfileData:
+                    profile.refresh_interests()
+                    return profile.data()
+
+                self.request(refresh, reply=InterestsRefreshed)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -217,3 +230,8 @@ class ProfileScreen(FypScreen):
             ),
             answered,
         )
+
+    @on(InterestsRefreshed)
+    def _interests_refreshed(self, message: InterestsRefreshed) -> None:
+        self.notify("Learned interests reset. Follows and filters stay.", title="Refreshed", timeout=3)
+        self.show_profile(message.data)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Sparkline, Static
 from textual.widgets.option_list import Option
+from textual.widgets.select import NoSelection
 
 from fyp_tui import fmt
 from fyp_tui.live.views import PostedVideo, StripItem
+from fyp_tui.tui.messages import MyVideosReady, StudioChoices, VideoPosted
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.widgets.header import AppHeader
 from fyp_tui.tui.widgets.side import step_line
@@ -138,18 +141,17 @@ class StudioScreen(FypScreen):
                     yield Sparkline([], id="studio-chart")
         yield Footer()
 
-    def on_mount(self) -> None:
-        if self.fyp.frozen:
-            for box in self.query(Input):
-                box.cursor_blink = False  # snapshots: a steady cursor
-
     def world_ready(self) -> None:
-        topics = self.live.topic_names()
-        self.query_one("#topic", Select).set_options([(name, i) for i, name in enumerate(topics)])
-        self.query_one("#sound", Select).set_options(
-            [((f"↑ {s.title}" if s.trending else s.title)[:48], s.sound) for s in self.live.studio.sounds()]
-        )
+        live = self.live
+        self.request(lambda: StudioChoices(live.topic_names(), live.studio.sounds()), reply=lambda choices: choices)
         self.reload()
+
+    @on(StudioChoices)
+    def _choices(self, message: StudioChoices) -> None:
+        self.query_one("#topic", Select).set_options([(name, i) for i, name in enumerate(message.topics)])
+        self.query_one("#sound", Select).set_options(
+            [((f"↑ {s.title}" if s.trending else s.title)[:48], s.sound) for s in message.sounds]
+        )
 
     def on_screen_resume(self) -> None:
         if self.fyp.ready:
@@ -159,7 +161,12 @@ class StudioScreen(FypScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.videos = self.live.studio.my_videos()
+        """Read the person's videos on the live layer's queue; they come back as MyVideosReady."""
+        self.request(self.live.studio.my_videos, reply=MyVideosReady)
+
+    @on(MyVideosReady)
+    def _my_videos(self, message: MyVideosReady) -> None:
+        self.videos = message.videos
         ol = self.query_one("#my-videos", OptionList)
         keep = self.selected
         ol.clear_options()
@@ -210,9 +217,9 @@ class StudioScreen(FypScreen):
         duration_text = self.query_one("#duration", Input).value.strip()
         if not caption:
             return self._error("Write a caption.")
-        if sound == Select.NULL:
+        if isinstance(sound, NoSelection):
             return self._error("Pick a sound.")
-        if topic == Select.NULL:
+        if isinstance(topic, NoSelection):
             return self._error("Pick a topic.")
         try:
             duration = int(duration_text)
@@ -225,18 +232,24 @@ class StudioScreen(FypScreen):
             return self._error(
                 "Unknown hashtag" + ("s" if len(unknown) > 1 else "") + ": " + ", ".join("#" + u for u in unknown[:4])
             )
-        try:
-            video, items = self.live.studio.post_video(
-                caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic)
+        studio = self.live.studio
+
+        def post() -> VideoPosted:
+            return VideoPosted(
+                *studio.post_video(
+                    caption=caption, hashtags=tags, sound=int(sound), duration=float(duration), topic=int(topic)
+                )
             )
-        except Exception as exc:
-            self.fyp.show_error(exc)
-            return
+
+        self.request(post, reply=lambda posted: posted)
+
+    @on(VideoPosted)
+    def _posted(self, message: VideoPosted) -> None:
         self._error("")
         self.query_one("#caption", Input).value = ""
         self.query_one("#hashtags", Input).value = ""
-        self.selected = video
-        self.fyp.mode_screens["feed"].add_items(items)
+        self.selected = message.video
+        self.fyp.feed_screen.add_items(message.items)
         self.notify("Your video is live: its test audience meets it as the clock runs.", title="Posted", timeout=4)
         self.reload()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -11,6 +12,7 @@ from textual.widgets import Footer, Static
 
 from fyp_tui import fmt
 from fyp_tui.live.views import StripItem, WorldData
+from fyp_tui.tui.messages import OverviewReady
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.widgets.header import AppHeader
 
@@ -114,8 +116,13 @@ class WorldScreen(FypScreen):
             self.reload()
 
     def reload(self) -> None:
+        """Read the overview on the live layer's queue; it comes back as OverviewReady."""
         self._last = time.monotonic()
-        d = self.data = self.live.overview.data()
+        self.request(self.live.overview.data, reply=OverviewReady)
+
+    @on(OverviewReady)
+    def _overview_ready(self, message: OverviewReady) -> None:
+        d = self.data = message.data
         self.query_one("#world-title", Static).update(
             Content.assemble(
                 (f"{fmt.count(d.n_videos)} videos", "bold $foreground"),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual.content import Content
 from textual.widgets import Static
 
 from fyp_tui import fmt
+
+if TYPE_CHECKING:
+    from fyp_tui.tui.app import FypApp
 
 SCREENS = (("feed", "1 For You"), ("profile", "2 Profile"), ("studio", "3 Studio"), ("world", "4 World"))
 
@@ -24,14 +29,14 @@ class AppHeader(Static):
         self._changed()
 
     def _changed(self, _value: object = None) -> None:
-        app = self.app
+        app = cast("FypApp", self.app)
         parts: list = [(" fyp-tui ", "bold $text on $primary"), " "]
         for key, label in SCREENS:
             if key == self.current:
                 parts.append((f" {label} ", "bold $accent underline"))
             else:
                 parts.append((f" {label} ", "$text-muted"))
-        status = getattr(app, "world_status", "")
+        status = app.world_status
         parts.append("  ")
         if status:
             parts.append((status, "$text-muted"))
@@ -41,7 +46,7 @@ class AppHeader(Static):
                 parts.append(("  ‖ paused", "bold $warning"))
             else:
                 parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
-        autoplay = getattr(app, "autoplay_status", "")
+        autoplay = app.autoplay_status
         if autoplay:
             parts.append((f"  ⏵ {autoplay}", "bold $accent"))
         self.update(Content.assemble(*parts))

@@ -186,7 +186,8 @@ class FittedText(Widget):
         return self.content
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self._build(self.data, width).get_height(self.styles, width) if width else 0
+        # RenderStyles is read through .get like the RulesMap it is typed as (Textual's Widget does the same)
+        return self._build(self.data, width).get_height(self.styles, width) if width else 0  # type: ignore[arg-type]
 
 
 class WhyView(FittedText):
