@@ -196,8 +196,8 @@ class PoissonCounts:
         if cut is None:
             return _join(levels)
         # each level is sorted: a range of viewers is a slice of it
-        at = [np.searchsorted(lv, cut) for lv in levels]
-        return [_join([lv[a[i] : a[i + 1]] for lv, a in zip(levels, at)]) for i in range(len(cut) - 1)]
+        starts = [np.searchsorted(lv, cut) for lv in levels]
+        return [_join([lv[a[i] : a[i + 1]] for lv, a in zip(levels, starts)]) for i in range(len(cut) - 1)]
 
     def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms
@@ -359,6 +359,7 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
         cap = max(n + n // 2, 1024)
         new = np.empty((cap, 5), np.int32)
         if have:
+            assert buf is not None  # tb["vid"] is published only after tb["vid_buf"]
             new[:have] = buf[:have]
         buf = tb["vid_buf"] = new
     sl = slice(have, n)

@@ -211,7 +211,7 @@ class VideoIndex:
         values = column[lo:hi]
         hit = np.isin(values, np.atleast_1d(keys))
         if hit.ndim == 2:
-            hit = hit.any(axis=1)
+            hit = np.any(hit, axis=1)
         return np.flatnonzero(hit) + lo
 
     def by_topic(self, world: World, keys) -> np.ndarray:
