@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fyp_tui.engine import pools, simulate, trends
+from fyp_tui.engine import catalogue, simulate, trends
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import Status
 
@@ -15,8 +15,8 @@ def _normalised(w: np.ndarray) -> np.ndarray:
 
 
 def _check_catalogue(w, p) -> None:
-    cached = pools.catalogue_weights(w, p, w.clock)
-    direct = pools._catalogue_weights_now(w, p, w.clock)
+    cached = catalogue.catalogue_weights(w, p, w.clock)
+    direct = catalogue._catalogue_weights_now(w, p, w.clock)
     assert cached is not None and cached.shape == direct.shape == (w.n_videos,)
     assert ((cached > 0) == (direct > 0)).all() and (direct > 0).any()
     assert np.allclose(_normalised(cached), _normalised(direct), rtol=1e-12, atol=0)

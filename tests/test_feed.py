@@ -301,7 +301,7 @@ def test_impressions_and_reactions_count_in_the_pools(live):
 
 
 def test_a_share_that_tips_a_promotion_says_so(live):
-    from fyp_tui.engine import pools
+    from fyp_tui.engine import ladder
 
     world, params = live
     # a test-pool video one impression short of its budget, half its views skipped
@@ -313,13 +313,13 @@ def test_a_share_that_tips_a_promotion_says_so(live):
     counts[Signal.SKIP] = budget // 2
     world.video_tier_counts[v] = counts
     world.video_counts[v] = counts
-    bar = float(pools.promotion_bar(params, [0], world)[0])
+    bar = float(ladder.promotion_bar(params, [0], world)[0])
 
     def lcb_with(extra_share: int) -> float:
         c = world.video_tier_counts[v].copy()
         c[Signal.VIEW] += 1
         c[Signal.SHARE] += extra_share
-        return float(pools.score_counts(c, params.weight_vector(), params.z)[1][0])
+        return float(ladder.score_counts(c, params.weight_vector(), params.z)[1][0])
 
     # the audience's shares: as many as leave the budget's look just under the bar
     while lcb_with(1) < bar:

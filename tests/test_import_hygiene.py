@@ -18,6 +18,8 @@ SHELL_MODULES = ("textual", "sqlmodel", "sqlalchemy", "faker", "click", "rich")
         "fyp_tui.engine.events",
         "fyp_tui.engine.params",
         "fyp_tui.engine.pools",
+        "fyp_tui.engine.ladder",
+        "fyp_tui.engine.catalogue",
         "fyp_tui.engine.audience",
         "fyp_tui.engine.simulate",
         "fyp_tui.engine.viewer",

@@ -17,7 +17,7 @@
 5. counters, the platform's learned viewer preferences (``aud_pref``), creator
    followers and the sound/hashtag trends are updated;
 6. the clock advances; a tier decision is taken where a video's impressions
-   crossed one of its tier's looks (:func:`fyp_tui.engine.pools.look_views`),
+   crossed one of its tier's looks (:func:`fyp_tui.engine.ladder.look_views`),
    on the counts at the look; the bars adapt at their rate per hour;
    re-ignitions, milestones and trending events are emitted.
 
@@ -48,7 +48,7 @@ from typing import Protocol
 
 import numpy as np
 
-from fyp_tui.engine import audience, pools, trends
+from fyp_tui.engine import audience, catalogue, ladder, pools, trends
 from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
 from fyp_tui.engine.hourly import Hourly
@@ -367,7 +367,7 @@ class _Chunk:
     targeted: np.ndarray  # viewer per targeted impression (intp)
     control: np.ndarray  # viewer per control impression (sorted)
     control_entries: np.ndarray  # pool entry per control impression
-    pool: np.ndarray | None = None  # pool slots (entries, in group order)
+    pool: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # pool slots (entries, in group order)
     pool_groups: np.ndarray | None = None  # pool slots per group key
     catalogue: np.ndarray | None = None  # catalogue slots (entries from P on, in group order)
     catalogue_groups: np.ndarray | None = None
@@ -449,12 +449,13 @@ def _plan(
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
     need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
-    cat = pools.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
+    cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
     if cat is not None:
         ids = np.concatenate([al.ids, cat.ids])
         topic = np.concatenate([al.topic, cat.topic])
         entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
         groups = pools.entry_groups(world, cat.ids, cat.topic)
+        assert cat.per_entry is not None  # (a catalogue allocation always counts them)
         for c, part in zip(chunks, cat.parts or [cat.per_entry]):
             c.catalogue = np.repeat(entry, part)
             c.catalogue_groups = pools.group_counts(world, groups, part)
@@ -556,13 +557,13 @@ def step(
         watch *= world.video_duration.take(ids)
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
         # lifetime counters of every entry (pool and catalogue), then the pool's tier counters
-        before = pools.apply_counts(world, ids, dt_, watch, tier=False)
+        before = ladder.apply_counts(world, ids, dt_, watch, tier=False)
         assert before is not None  # (lifetime counters: their views before come back)
-        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
+        ladder.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
         counted = (ids[:n_pool], dt_[:n_pool])
         _followers(world, ids, dt_[:, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, dt_)
-        res.events += pools.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
+        res.events += ladder.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())
         for s in served:
@@ -575,10 +576,10 @@ def step(
     world.clock = t1
     n = world.n_videos
     st = world.video_status[:n]
-    live = np.flatnonzero((st == pools.ACTIVE) | (st == pools.TOP))
-    res.events += pools.decide(world, params, live, t1, served=counted, since=t0, rng=rng, people=people)
-    pools.adapt_bars(world, params, dt)
-    res.events += pools.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
+    live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
+    res.events += ladder.decide(world, params, live, t1, served=counted, since=t0, rng=rng, people=people)
+    ladder.adapt_bars(world, params, dt)
+    res.events += ladder.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
     return res
 

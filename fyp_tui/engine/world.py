@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from fyp_tui.engine.pools import CatalogueWeights
+    from fyp_tui.engine.catalogue import CatalogueWeights
     from fyp_tui.engine.simulate import UploadTables
     from fyp_tui.engine.trends import TrendingLists
 
@@ -96,7 +96,7 @@ class Derived:
     engine, the person's feed, a test) is never missed.
     """
 
-    #: per video, its catalogue weight up to the common age factor (:mod:`~fyp_tui.engine.pools`)
+    #: per video, its catalogue weight up to the common age factor (:mod:`~fyp_tui.engine.catalogue`)
     catalogue: CatalogueWeights | None = None
     #: what uploads draw from: videos per sound ... (:func:`~fyp_tui.engine.simulate.upload`)
     uploads: UploadTables | None = None
