@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fyp_tui.engine import audience, catalogue, ladder, pools, simulate, trends
+from fyp_tui.engine import audience, catalogue, ladder, pools, simulate, trends, uploads
 from fyp_tui.engine.events import Promoted, Stalled
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import Signal, Status
@@ -150,7 +150,7 @@ def test_creators_keep_uploading_and_post_video_enters_tier_0(tiny_world):
     tags = w.video_tags[new]
     assert ((tags >= 0).sum(axis=1) >= 1).all()
     assert np.allclose(w.video_topic_w[new].sum(axis=1), 1.0)
-    vid = simulate.post_video(
+    vid = uploads.post_video(
         w,
         p,
         profile=1,

@@ -22,6 +22,8 @@ SHELL_MODULES = ("textual", "sqlmodel", "sqlalchemy", "faker", "click", "rich")
         "fyp_tui.engine.catalogue",
         "fyp_tui.engine.audience",
         "fyp_tui.engine.simulate",
+        "fyp_tui.engine.uploads",
+        "fyp_tui.engine.report",
         "fyp_tui.engine.viewer",
         "fyp_tui.engine.ranking",
         "fyp_tui.engine.explain",

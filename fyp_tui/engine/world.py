@@ -28,8 +28,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from fyp_tui.engine.catalogue import CatalogueWeights
-    from fyp_tui.engine.simulate import UploadTables
     from fyp_tui.engine.trends import TrendingLists
+    from fyp_tui.engine.uploads import UploadTables
 
 TOPICS_PER_VIDEO = 2
 TOPICS_PER_VIEWER = 3
@@ -98,7 +98,7 @@ class Derived:
 
     #: per video, its catalogue weight up to the common age factor (:mod:`~fyp_tui.engine.catalogue`)
     catalogue: CatalogueWeights | None = None
-    #: what uploads draw from: videos per sound ... (:func:`~fyp_tui.engine.simulate.upload`)
+    #: what uploads draw from: videos per sound ... (:func:`~fyp_tui.engine.uploads.upload`)
     uploads: UploadTables | None = None
     #: the trending lists and the trends they came from (:func:`~fyp_tui.engine.trends.trending_lists`)
     trending: TrendingLists | None = None
