@@ -26,6 +26,7 @@ SHELL_MODULES = ("textual", "sqlmodel", "sqlalchemy", "faker", "click", "rich")
         "fyp_tui.engine.report",
         "fyp_tui.engine.viewer",
         "fyp_tui.engine.ranking",
+        "fyp_tui.engine.candidates",
         "fyp_tui.engine.explain",
         "fyp_tui.engine.feed",
     ],

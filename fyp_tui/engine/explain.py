@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from fyp_tui.engine.ranking import PICKED_BY_TEST_SLOT, Scored, source_names
+from fyp_tui.engine.candidates import PICKED_BY_TEST_SLOT, source_names
+from fyp_tui.engine.ranking import Scored
 from fyp_tui.engine.world import Signal, Status, World
 
 

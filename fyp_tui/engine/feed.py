@@ -22,10 +22,11 @@ from typing import Protocol
 import numpy as np
 
 from fyp_tui.engine import ladder
+from fyp_tui.engine.candidates import is_test_pool, sources_of
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.explain import Explanation, build_explanation
 from fyp_tui.engine.ledger import Ledger, bit
-from fyp_tui.engine.ranking import RankingParams, RankState, is_test_pool, rank, score, sources_of
+from fyp_tui.engine.ranking import RankingParams, RankState, rank, score
 from fyp_tui.engine.viewer import REACTION_STRENGTH, SKIP_SECONDS, WATCH_RATE, PersonState, watch_strength
 from fyp_tui.engine.world import Signal, World
 from fyp_tui.errors import UsageError
