@@ -45,7 +45,6 @@ Calibration (what the constants were tuned to, over the targeted traffic of the
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -275,18 +274,18 @@ def _large_screen(world: World) -> np.ndarray:
 
 
 # Derived per-world tables (the hidden interests as a dense [N * T] matrix, viewer
-# keys), built once per world and rebuilt when the arrays behind them are replaced.
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# keys), built once per world and rebuilt when the arrays behind them are replaced
+# (``World.derived.audience``).
 
 
 def invalidate(world: World) -> None:
     """Forget the derived tables (call after changing hidden arrays in place)."""
-    _CACHE.pop(world, None)
+    world.derived.audience = None
 
 
 def _tables(world: World) -> dict:
     stamp = (id(world.aud_topics), id(world.aud_topic_w), id(world.aud_country), world.aud_topics.shape, world.n_topics)
-    hit = _CACHE.get(world)
+    hit = world.derived.audience
     if hit is not None and hit["stamp"] == stamp:
         return hit
     N, T = world.n_viewers, max(world.n_topics, 1)
@@ -318,7 +317,7 @@ def _tables(world: World) -> dict:
         # -z's (country, language, device) term, negated once here rather than per impression
         "neg_match": (-match).astype(np.float32).reshape(-1),
     }
-    _CACHE[world] = hit
+    world.derived.audience = hit
     return hit
 
 

@@ -32,7 +32,6 @@ terms), then any language, then the viewer's other top topic, then anything left
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,37 +231,29 @@ def _top2_f16(pref: np.ndarray, out: np.ndarray) -> None:
         out[:, 1] = 255 - (best2 & 255)
 
 
-_TOPT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _top_topics_by_slot(world: World, params: EngineParams, k: int) -> np.ndarray:
     """:func:`viewer_top_topics` transposed to ``[k, N]`` (one contiguous row per slot), cached."""
     top = viewer_top_topics(world, params, k)
-    hit = _TOPT_CACHE.get(world)
+    hit = world.derived.top_topics_by_slot
     if hit is not None and hit[0] is top:
         return hit[1]
     out = np.ascontiguousarray(top.T)
-    _TOPT_CACHE[world] = (top, out)
+    world.derived.top_topics_by_slot = (top, out)
     return out
-
-
-_GROUP_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _viewer_groups(world: World, topT: np.ndarray, L: int, gt) -> np.ndarray:
     """Per viewer: ``top topic * L + language`` (the group key of :func:`match_viewers`), cached."""
-    hit = _GROUP_CACHE.get(world)
+    hit = world.derived.viewer_groups
     if hit is not None and hit[0] is topT and hit[1] is world.aud_language and hit[2] == (L, gt):
         return hit[3]
     g = topT[0].astype(gt) * gt(L)
     g += world.aud_language.astype(gt)
-    _GROUP_CACHE[world] = (topT, world.aud_language, (L, gt), g)
+    world.derived.viewer_groups = (topT, world.aud_language, (L, gt), g)
     return g
 
 
 TOPIC_SLACK = 4.0
-
-_VKEY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass

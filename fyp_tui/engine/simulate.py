@@ -41,7 +41,6 @@ import functools
 import itertools
 import math
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -117,9 +116,6 @@ class StepResult:
 # -- the step -----------------------------------------------------------------------------
 
 
-_RATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _rate(world: World, params: EngineParams) -> np.ndarray:
     """Impressions per simulated hour of each viewer (cached: activity is fixed after seeding)."""
     return _rate_and_total(world, params)[0]
@@ -128,28 +124,25 @@ def _rate(world: World, params: EngineParams) -> np.ndarray:
 def _rate_and_total(world: World, params: EngineParams) -> tuple[np.ndarray, float]:
     """:func:`_rate` and its sum (``float(rate.sum())``, cached with it)."""
     stamp = (id(world.aud_activity), len(world.aud_activity), params.impressions_per_viewer_hour)
-    hit = _RATE_CACHE.get(world)
+    hit = world.derived.rate
     if hit is not None and hit[0] == stamp:
         return hit[1], hit[2]
     rate = audience.activity(world, params.impressions_per_viewer_hour)
     total = float(rate.sum())
-    _RATE_CACHE[world] = (stamp, rate, total)
-    _SAMPLER_CACHE.pop(world, None)
+    world.derived.rate = (stamp, rate, total)
+    world.derived.sampler = None
     return rate, total
-
-
-_SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) -> audience.PoissonCounts:
     """The audience's impression-count sampler for steps of ``dt`` hours, for ``share``
     of each viewer's rate (cached for the last ``(dt, share)``: ``run`` keeps dt fixed)."""
     rate = _rate(world, params)
-    hit = _SAMPLER_CACHE.get(world)
+    hit = world.derived.sampler
     if hit is not None and hit[0] is rate and hit[1] == (dt, share):
         return hit[2]
     sampler = audience.PoissonCounts(rate * (dt * share))
-    _SAMPLER_CACHE[world] = (rate, (dt, share), sampler)
+    world.derived.sampler = (rate, (dt, share), sampler)
     return sampler
 
 
