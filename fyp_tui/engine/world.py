@@ -10,7 +10,7 @@ Two truths live side by side and must stay apart:
   ``aud_topic_w``, ``aud_like_prop`` ...): read only by ``engine.audience`` when it
   draws how a simulated viewer reacts.
 * **Observable state** (metadata, counters, tiers, trends, ``aud_pref``): the
-  only things ``engine.pools`` and ``engine.ranking`` may read.
+  only things the ladder, the pools, the catalogue, the candidates and the ranking may read.
 
 Videos grow while the world runs (simulated creators keep uploading, the person
 posts from the studio), so video arrays have a capacity larger than
