@@ -98,14 +98,14 @@ def line(label: str, cpu_rate: float, wall_rate: float, n: int, wall: float, cpu
 
 
 def record_latency(w) -> None:
-    """``pools.record`` per call (the person's impression or like, as the feed sends them),
+    """``ladder.record`` per call (the person's impression or like, as the feed sends them),
     on a copy of the demo world after a 12 h warm-up: median of one call on each of
     up to 300 live videos still short of a decision, best of 3 rounds."""
     import statistics
 
     import numpy as np
 
-    from fyp_tui.engine import pools
+    from fyp_tui.engine import ladder
     from fyp_tui.engine.world import N_SIGNALS, Signal, Status
 
     w = w.copy()
@@ -115,7 +115,7 @@ def record_latency(w) -> None:
     live = np.flatnonzero(w.video_status[:n] == Status.ACTIVE)
     few = live[w.video_tier_counts[live, Signal.VIEW] < p.min_sample // 2][:300].tolist()
     stalled = np.flatnonzero(w.video_status[:n] == Status.STALLED)[:300].tolist()
-    print("\npools.record per call (demo, median over videos, best of 3)")
+    print("\nladder.record per call (demo, median over videos, best of 3)")
     for label, vids, col in (
         ("view, live video", few, Signal.VIEW),
         ("like, live video", few, Signal.LIKE),
@@ -129,7 +129,7 @@ def record_latency(w) -> None:
             times = []
             for v in vids:
                 t = time.perf_counter()
-                pools.record(ww, p, v, d, 3.0, ww.clock)
+                ladder.record(ww, p, v, d, 3.0, ww.clock)
                 times.append(time.perf_counter() - t)
             if times:
                 best = min(best, statistics.median(times))

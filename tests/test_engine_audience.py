@@ -103,7 +103,7 @@ def test_fast_poisson_counts_match_the_poisson_law():
 
 
 def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):
-    from fyp_tui.engine import simulate
+    from fyp_tui.engine import uploads
     from fyp_tui.engine.params import EngineParams
 
     w = tiny_world
@@ -111,7 +111,7 @@ def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):
     audience.prepare(w)
     rng = np.random.default_rng(2)
     for _ in range(3):  # uploads extend the tables in place
-        simulate.upload(w, p, rng, w.clock, w.clock + 2.0)
+        uploads.upload(w, p, rng, w.clock, w.clock + 2.0)
         w.clock += 2.0
         audience.prepare(w)
     grown = audience._video_tables(w, audience._tables(w)).copy()

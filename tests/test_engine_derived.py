@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fyp_tui.engine import pools, simulate, trends
+from fyp_tui.engine import catalogue, simulate, trends, uploads
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import Status
 
@@ -15,8 +15,8 @@ def _normalised(w: np.ndarray) -> np.ndarray:
 
 
 def _check_catalogue(w, p) -> None:
-    cached = pools.catalogue_weights(w, p, w.clock)
-    direct = pools._catalogue_weights_now(w, p, w.clock)
+    cached = catalogue.catalogue_weights(w, p, w.clock)
+    direct = catalogue._catalogue_weights_now(w, p, w.clock)
     assert cached is not None and cached.shape == direct.shape == (w.n_videos,)
     assert ((cached > 0) == (direct > 0)).all() and (direct > 0).any()
     assert np.allclose(_normalised(cached), _normalised(direct), rtol=1e-12, atol=0)
@@ -62,13 +62,13 @@ def test_upload_tables_follow_the_world(tiny_world):
     rng = np.random.default_rng(3)
     for _ in range(4):
         simulate.step(w, p, rng, 0.5)
-        t = simulate._upload_tables(w)
+        t = uploads._upload_tables(w)
         assert t.n == w.n_videos
         assert (t.usage == np.bincount(w.video_sound[: w.n_videos], minlength=w.n_sounds)[: w.n_sounds]).all()
         assert np.allclose(t.cum_rate, np.cumsum(w.creator_upload_rate.astype(np.float64)))
     w.creator_upload_rate[:] = 0.0
     w.creator_upload_rate[0] = 50.0
-    ids = simulate.upload(w, p, rng, w.clock, w.clock + 1.0)
+    ids = uploads.upload(w, p, rng, w.clock, w.clock + 1.0)
     assert len(ids) > 0 and (w.video_creator[ids] == 0).all()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fyp_tui.engine import pools
+from fyp_tui.engine import ladder, pools
 from fyp_tui.engine.events import Promoted, Stalled
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import N_SIGNALS, Signal, Status
@@ -78,49 +78,49 @@ def test_confidence_bounds_bracket_the_score_and_narrow_with_samples():
     w = P.weight_vector()
     small = counts(40, full=16, like=4, share=1, skip=6)
     big = small * 50
-    s1, l1, u1 = pools.score_counts(small, w, P.z)
-    s2, l2, u2 = pools.score_counts(big, w, P.z)
+    s1, l1, u1 = ladder.score_counts(small, w, P.z)
+    s2, l2, u2 = ladder.score_counts(big, w, P.z)
     assert l1[0] < s1[0] < u1[0]
     assert s1[0] == pytest.approx(s2[0])
     assert (u2 - l2)[0] < (u1 - l1)[0] / 5
-    s0, l0, u0 = pools.score_counts(counts(0), w, P.z)
+    s0, l0, u0 = ladder.score_counts(counts(0), w, P.z)
     assert l0[0] == -np.inf and u0[0] == np.inf
 
 
 def _codes(views, c, tier=0, status=Status.ACTIVE, hot=1.0, params=P):
-    _, lcb, ucb = pools.score_counts(c, params.weight_vector(), params.z)
-    return pools.decide_codes(
+    _, lcb, ucb = ladder.score_counts(c, params.weight_vector(), params.z)
+    return ladder.decide_codes(
         np.array([tier]), np.array([status]), np.array([views]), lcb, ucb, np.array([hot]), params
     )[0]
 
 
 def test_a_lucky_handful_does_not_promote():
     # 5 views, all liked and shared: a huge point score, but the bound is wide and the sample tiny
-    assert _codes(5, counts(5, full=5, like=5, share=5)) == pools.KEEP
+    assert _codes(5, counts(5, full=5, like=5, share=5)) == ladder.KEEP
 
 
 def test_promotes_early_when_the_lower_bound_clears_the_bar():
     c = counts(40, full=36, like=20, share=8, fav=6)
-    assert _codes(40, c) == pools.PROMOTE
+    assert _codes(40, c) == ladder.PROMOTE
     # same rates below the early threshold (min_sample 20 / 25 % of budget): no decision yet
-    assert _codes(10, counts(10, full=9, like=5, share=2, fav=1)) == pools.KEEP
+    assert _codes(10, counts(10, full=9, like=5, share=2, fav=1)) == ladder.KEEP
 
 
 def test_stalls_at_budget_end_below_the_bar_and_early_when_settled():
     dull = counts(100, full=5, like=1, skip=60, ni=3)
-    assert _codes(100, dull) == pools.STALL_BAR
-    assert _codes(30, counts(30, full=1, skip=20, ni=2)) == pools.STALL_SETTLED
+    assert _codes(100, dull) == ladder.STALL_BAR
+    assert _codes(30, counts(30, full=1, skip=20, ni=2)) == ladder.STALL_SETTLED
     # a middling video mid-budget waits for more evidence
-    assert _codes(30, counts(30, full=10, like=1, skip=6)) == pools.KEEP
+    assert _codes(30, counts(30, full=10, like=1, skip=6)) == ladder.KEEP
 
 
 def test_faded_and_site_wide():
     c = counts(30, full=10, like=1, skip=6)
-    assert _codes(30, c, hot=0.001) == pools.STALL_FADED
+    assert _codes(30, c, hot=0.001) == ladder.STALL_FADED
     top = P.top_tier
-    assert _codes(10**9, counts(10**9), tier=top, status=Status.TOP) == pools.KEEP  # no budget at the top
-    assert _codes(10, counts(10), tier=top, status=Status.TOP, hot=0.001) == pools.STALL_FADED
-    assert _codes(1000, counts(1000, full=900, like=600), status=Status.STALLED) == pools.KEEP
+    assert _codes(10**9, counts(10**9), tier=top, status=Status.TOP) == ladder.KEEP  # no budget at the top
+    assert _codes(10, counts(10), tier=top, status=Status.TOP, hot=0.001) == ladder.STALL_FADED
+    assert _codes(1000, counts(1000, full=900, like=600), status=Status.STALLED) == ladder.KEEP
 
 
 def test_decide_applies_one_step_and_emits_events(tiny_world):
@@ -129,7 +129,7 @@ def test_decide_applies_one_step_and_emits_events(tiny_world):
     live_in_tier0(w, v)
     w.video_tier_counts[v] = counts(100, full=90, like=50, share=20, fav=10)
     w.video_tier_entered[v] = 0.0
-    ev = pools.decide(w, P, np.array([v, v]), now=1.0)
+    ev = ladder.decide(w, P, np.array([v, v]), now=1.0)
     assert len(ev) == 1 and isinstance(ev[0], Promoted)
     e = ev[0]
     assert (e.from_tier, e.to_tier, e.impressions, e.budget) == (0, 1, 100, 1000)
@@ -137,7 +137,7 @@ def test_decide_applies_one_step_and_emits_events(tiny_world):
     assert w.video_tier[v] == 1 and w.video_status[v] == Status.ACTIVE
     assert w.video_tier_counts[v].sum() == 0 and w.video_tier_entered[v] == 1.0
     # the next decision needs new evidence in the new tier
-    assert pools.decide(w, P, np.array([v]), now=1.0) == []
+    assert ladder.decide(w, P, np.array([v]), now=1.0) == []
 
 
 def test_decide_mixed_events_follow_video_order(tiny_world):
@@ -148,7 +148,7 @@ def test_decide_mixed_events_follow_video_order(tiny_world):
         w.video_tier_counts[v] = counts(100, full=90, like=50, share=20, fav=10)
     for v in bad:
         w.video_tier_counts[v] = counts(30, full=0, like=0, skip=28)
-    ev = pools.decide(w, P, np.array([7, 2, 5, 3]), now=1.0)
+    ev = ladder.decide(w, P, np.array([7, 2, 5, 3]), now=1.0)
     assert [e.video for e in ev] == [2, 3, 5, 7]
     assert [type(e) for e in ev] == [Promoted, Stalled, Promoted, Stalled]
     assert all(e.tipped_by is None and e.profile is None and type(e.video) is int for e in ev)
@@ -161,15 +161,15 @@ def _marginal_likes(person: np.ndarray) -> int:
     for likes in range(0, 100):
         c = counts(100, full=40, like=likes) + person
         c[Signal.VIEW] = 100
-        code = pools.decide_codes(
+        code = ladder.decide_codes(
             np.array([0]),
             np.array([0]),
             np.array([100]),
-            *pools.score_counts(c, P.weight_vector(), P.z)[1:],
+            *ladder.score_counts(c, P.weight_vector(), P.z)[1:],
             np.ones(1),
             P,
         )[0]
-        if code == pools.PROMOTE:
+        if code == ladder.PROMOTE:
             return likes
     raise AssertionError("no marginal video")
 
@@ -187,7 +187,7 @@ def test_a_decision_is_credited_only_when_the_persons_signals_flip_it(tiny_world
     likes = _marginal_likes(mine)
     w.video_tier_counts[21] = counts(99, full=40, like=likes) + mine  # marginal: the share decides
     w.video_tier_counts[22] = counts(99, full=90, like=60) + mine  # clear: promoted with or without
-    ev = pools.decide(w, P, np.array([21, 22]), now=1.0, people=[ledger])
+    ev = ladder.decide(w, P, np.array([21, 22]), now=1.0, people=[ledger])
     assert [type(e) for e in ev] == [Promoted, Promoted]
     assert (ev[0].profile, ev[0].tipped_by, ev[0].instead) == (4, "share", "stalled")
     assert ev[1].tipped_by is None and ev[1].profile is None
@@ -196,45 +196,45 @@ def test_a_decision_is_credited_only_when_the_persons_signals_flip_it(tiny_world
 def test_bars_adapt_towards_the_target_share_at_a_rate_per_hour(tiny_world):
     p = EngineParams(ladder=(100, 1000, 5000), bars=(0.3, 0.4, 0.5), promote_share=0.25, bar_rate=0.2)
     w = tiny_world
-    pools._note_decisions(w, p, np.array([0, 0, 0, 0]), np.array([True, True, True, True]))
-    pools.adapt_bars(w, p, 0.5)
-    up = pools.current_bars(w, p)
+    ladder._note_decisions(w, p, np.array([0, 0, 0, 0]), np.array([True, True, True, True]))
+    ladder.adapt_bars(w, p, 0.5)
+    up = ladder.current_bars(w, p)
     assert up[0] > 0.3 and up[1] == 0.4  # tier 0: all promoted, the bar rises; no evidence, no move
-    pools._note_decisions(w, p, np.array([1] * 10), np.zeros(10, bool))
-    pools.adapt_bars(w, p, 0.5)
-    assert pools.current_bars(w, p)[1] < 0.4
-    assert pools.promotion_bar(p, [0, 3], w)[0] == pools.current_bars(w, p)[0]
-    assert np.isinf(pools.promotion_bar(p, [0, 3], w)[1])
+    ladder._note_decisions(w, p, np.array([1] * 10), np.zeros(10, bool))
+    ladder.adapt_bars(w, p, 0.5)
+    assert ladder.current_bars(w, p)[1] < 0.4
+    assert ladder.promotion_bar(p, [0, 3], w)[0] == ladder.current_bars(w, p)[0]
+    assert np.isinf(ladder.promotion_bar(p, [0, 3], w)[1])
 
 
 def test_a_burst_of_decisions_moves_the_bars_no_faster_than_time_allows(tiny_world):
     # a new world's backlog decides thousands at once: the bar moves by at most rate * dt
     p = EngineParams(ladder=(100, 1000, 5000), bars=(0.3, 0.4, 0.5), promote_share=0.25, bar_rate=0.2)
     w = tiny_world
-    pools._note_decisions(w, p, np.zeros(50_000, np.int64), np.ones(50_000, bool))
-    pools.adapt_bars(w, p, 1.0)
-    assert 0.3 < pools.current_bars(w, p)[0] <= 0.3 + 0.2 * 0.75 + 1e-9
+    ladder._note_decisions(w, p, np.zeros(50_000, np.int64), np.ones(50_000, bool))
+    ladder.adapt_bars(w, p, 1.0)
+    assert 0.3 < ladder.current_bars(w, p)[0] <= 0.3 + 0.2 * 0.75 + 1e-9
 
 
 def test_one_hour_of_bar_adaptation_is_the_same_in_one_step_or_twelve(tiny_world):
     p = EngineParams(ladder=(100, 1000, 5000), bars=(0.3, 0.4, 0.5), promote_share=0.25, bar_rate=0.2)
     a, b = tiny_world.copy(), tiny_world.copy()
-    pools._note_decisions(a, p, np.zeros(12, np.int64), np.ones(12, bool))
-    pools.adapt_bars(a, p, 1.0)
+    ladder._note_decisions(a, p, np.zeros(12, np.int64), np.ones(12, bool))
+    ladder.adapt_bars(a, p, 1.0)
     for _ in range(12):
-        pools._note_decisions(b, p, np.zeros(1, np.int64), np.ones(1, bool))
-        pools.adapt_bars(b, p, 1 / 12)
+        ladder._note_decisions(b, p, np.zeros(1, np.int64), np.ones(1, bool))
+        ladder.adapt_bars(b, p, 1 / 12)
     # the same direction and a comparable distance (the window sees the decisions spread out)
-    da, db = pools.current_bars(a, p)[0] - 0.3, pools.current_bars(b, p)[0] - 0.3
+    da, db = ladder.current_bars(a, p)[0] - 0.3, ladder.current_bars(b, p)[0] - 0.3
     assert da > 0 and db > 0 and 0.5 < da / db < 2
 
 
 def test_looks_are_fixed_impression_counts_of_each_tier():
-    looks = pools.look_views(P)
+    looks = ladder.look_views(P)
     assert looks[0].tolist() == [25, 50, 75, 100]
     assert looks[2].tolist() == [1250, 2500, 3750, 5000]
     assert (looks[P.top_tier] == np.iinfo(np.int64).max).all()  # never a look site-wide
-    small = pools.look_views(EngineParams(ladder=(30, 100), bars=(0.3, 0.4), min_sample=20))
+    small = ladder.look_views(EngineParams(ladder=(30, 100), bars=(0.3, 0.4), min_sample=20))
     never = np.iinfo(np.int64).max
     assert small[0].tolist() == [20, never, 23, 30]  # min_sample; a repeated count is one look
 
@@ -247,10 +247,10 @@ def test_a_video_is_looked_at_only_where_a_batch_crosses_a_look(tiny_world):
     w.video_tier_counts[v] = good
     w.video_tier_entered[v] = 0.0
     # 30 -> 40 views crosses no look (25, 50, ...): no decision, however clear the numbers
-    assert pools.decide(w, P, np.array([v]), 1.0, served=(np.array([v]), counts(10, full=10, like=5))) == []
+    assert ladder.decide(w, P, np.array([v]), 1.0, served=(np.array([v]), counts(10, full=10, like=5))) == []
     # 20 -> 40 crosses 25: looked at on the counts at 25 impressions (a thinning of the batch)
     rng = np.random.default_rng(1)
-    ev = pools.decide(
+    ev = ladder.decide(
         w, P, np.array([v]), 1.0, served=(np.array([v]), counts(20, full=20, like=15, share=5)), since=0.0, rng=rng
     )
     assert len(ev) == 1 and isinstance(ev[0], Promoted) and ev[0].impressions == 25
@@ -270,15 +270,15 @@ def test_record_counts_like_the_audience_and_decides_at_a_look(tiny_world):
     w.video_tier_entered[v] = 0.0
     before = w.video_counts[v].copy()
     d = counts(1, full=1, like=1)
-    ev = pools.record(w, P, v, d, 12.5, now=0.5)
+    ev = ladder.record(w, P, v, d, 12.5, now=0.5)
     assert (w.video_counts[v] == before + d).all()
     assert len(ev) == 1 and isinstance(ev[0], Promoted)
     assert ev[0].impressions == 100  # the budget, never more
     assert ev[0].tipped_by is None  # one impression among 100 does not flip it: no credit
     # a later share: a delta with VIEW=0; "unlike" is clipped at zero
-    pools.record(w, P, v, counts(0, share=1), 0.0, now=0.6)
+    ladder.record(w, P, v, counts(0, share=1), 0.0, now=0.6)
     assert w.video_counts[v, Signal.SHARE] == before[Signal.SHARE] + 1
-    pools.record(w, P, v, -counts(0, like=10**6), 0.0, now=0.6)
+    ladder.record(w, P, v, -counts(0, like=10**6), 0.0, now=0.6)
     assert w.video_counts[v, Signal.LIKE] == 0 and w.video_tier_counts[v, Signal.LIKE] == 0
 
 
@@ -288,7 +288,7 @@ def test_record_without_a_view_takes_no_decision(tiny_world):
     live_in_tier0(w, v)
     w.video_tier_counts[v] = counts(60, full=58, like=40, share=12)
     w.video_tier_entered[v] = 0.0
-    assert pools.record(w, P, v, counts(0, share=1), 0.0, now=0.5) == []
+    assert ladder.record(w, P, v, counts(0, share=1), 0.0, now=0.5) == []
     assert w.video_status[v] == Status.ACTIVE
 
 
@@ -298,14 +298,14 @@ def test_record_never_exceeds_a_budget(tiny_world):
     live_in_tier0(w, v)
     w.video_tier_counts[v] = counts(100, full=50)  # at its budget (e.g. loaded like that)
     life = int(w.video_counts[v, Signal.VIEW])
-    ev = pools.record(w, P, v, counts(1), 1.0, now=0.0)
+    ev = ladder.record(w, P, v, counts(1), 1.0, now=0.0)
     assert w.video_tier_counts[v, Signal.VIEW] == P.ladder[int(w.video_tier[v])]
     assert w.video_counts[v, Signal.VIEW] == life + 1  # counted in lifetime only
     assert ev == []
 
 
 def test_milestones_fire_once_per_power_of_ten():
-    ev = pools.milestones(P, np.array([1, 2, 3]), np.array([990, 5, 9_999]), np.array([1_001, 6, 120_000]), 1.0)
+    ev = ladder.milestones(P, np.array([1, 2, 3]), np.array([990, 5, 9_999]), np.array([1_001, 6, 120_000]), 1.0)
     assert [(e.video, e.views) for e in ev] == [(1, 1_000), (3, 100_000)]
 
 
@@ -338,7 +338,7 @@ def test_allocate_never_exceeds_a_budget_or_the_supply(tiny_world):
         got = np.bincount(al.slot, minlength=len(al.ids))
         tier = w.video_tier[al.ids].astype(np.int64)
         bounded = tier < p.top_tier
-        left = pools.tier_budget(p, tier) - w.video_tier_counts[al.ids, Signal.VIEW]
+        left = ladder.tier_budget(p, tier) - w.video_tier_counts[al.ids, Signal.VIEW]
         assert (got[bounded] <= left[bounded]).all()
         # targeted slots come out grouped by (topic, language), as match_viewers' slot_group_counts expect
         key = al.topic[al.slot[:nt]].astype(np.int64) * len(w.language_codes) + w.video_language[al.ids[al.slot[:nt]]]

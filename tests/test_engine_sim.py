@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fyp_tui.engine import audience, pools, simulate, trends
+from fyp_tui.engine import audience, catalogue, ladder, pools, simulate, trends, uploads
 from fyp_tui.engine.events import Promoted, Stalled
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import Signal, Status
@@ -29,15 +29,15 @@ def test_recommender_never_reads_hidden_truth(tiny_world):
     sh, hh = trends.sound_heat(w), trends.hashtag_heat(w)
     viewers = np.sort(rng.integers(0, w.n_viewers, 5_000)).astype(np.int32)
     al = pools.allocate(w, p, rng, w.clock, sh, hh, dt=1.0, n_targeted=8_000, n_control=200)
-    cat = pools.catalogue_allocation(w, p, rng, w.clock, 1_000)
+    cat = catalogue.catalogue_allocation(w, p, rng, w.clock, 1_000)
     slots = al.slot[: len(al.slot) - al.n_control]
     assert len(slots) > 0 and cat is not None
     pools.match_viewers(w, p, rng, viewers, al.ids[slots], al.topic[slots])
     live = np.flatnonzero(w.video_status[: w.n_videos] != Status.STALLED)
-    pools.decide(w, p, live, w.clock + 1)
-    pools.tier_score(w, p, live)
-    pools.reignite(w, p, rng, w.clock + 1, 1.0, np.ones(w.n_sounds), hh)
-    pools.record(w, p, int(live[0]), np.eye(1, len(Signal), Signal.VIEW, dtype=np.int64)[0], 3.0, w.clock)
+    ladder.decide(w, p, live, w.clock + 1)
+    ladder.tier_score(w, p, live)
+    ladder.reignite(w, p, rng, w.clock + 1, 1.0, np.ones(w.n_sounds), hh)
+    ladder.record(w, p, int(live[0]), np.eye(1, len(Signal), Signal.VIEW, dtype=np.int64)[0], 3.0, w.clock)
     trends.trending_sounds(w, 5), trends.trending_hashtags(w, 5)
 
 
@@ -68,7 +68,7 @@ def _budget_ok(w, p):
     n = w.n_videos
     tier = w.video_tier[:n].astype(np.int64)
     bounded = tier < p.top_tier
-    return (w.video_tier_counts[:n, Signal.VIEW][bounded] <= pools.tier_budget(p, tier[bounded])).all()
+    return (w.video_tier_counts[:n, Signal.VIEW][bounded] <= ladder.tier_budget(p, tier[bounded])).all()
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -111,7 +111,7 @@ def test_same_seed_same_world(tiny_world, assert_same_world, seed, hours):
     rb = simulate.run(b, p, seed, hours)
     assert_same_world(a, b)
     assert ra.deterministic() == rb.deterministic()
-    assert a.extra.get(pools.BARS_KEY) == b.extra.get(pools.BARS_KEY)
+    assert a.extra.get(ladder.BARS_KEY) == b.extra.get(ladder.BARS_KEY)
 
 
 def test_report_keys_and_funnel_consistency(tiny_world):
@@ -150,7 +150,7 @@ def test_creators_keep_uploading_and_post_video_enters_tier_0(tiny_world):
     tags = w.video_tags[new]
     assert ((tags >= 0).sum(axis=1) >= 1).all()
     assert np.allclose(w.video_topic_w[new].sum(axis=1), 1.0)
-    vid = simulate.post_video(
+    vid = uploads.post_video(
         w,
         p,
         profile=1,
@@ -327,7 +327,7 @@ def test_catalogue_drawn_in_parts_keeps_entries_and_parts_aligned(tiny_world):
     w = tiny_world.copy()
     p = EngineParams.from_world(w)
     simulate.run(w, p, 3, 6.0)  # some videos stall
-    cat = pools.catalogue_allocation(w, p, np.random.default_rng(4), w.clock, [700, 0, 300])
+    cat = catalogue.catalogue_allocation(w, p, np.random.default_rng(4), w.clock, [700, 0, 300])
     assert cat is not None and len(cat.parts) == 3
     assert (np.sum(cat.parts, axis=0) == cat.per_entry).all() and (cat.per_entry > 0).all()
     assert [abs(int(x.sum()) - k) <= 1 for x, k in zip(cat.parts, (700, 0, 300))] == [True] * 3

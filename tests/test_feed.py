@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fyp_tui.engine import ranking
+from fyp_tui.engine import candidates, ranking
 from fyp_tui.engine.events import Promoted
 from fyp_tui.engine.feed import REACTIONS, FeedSession
 from fyp_tui.engine.params import EngineParams
@@ -140,7 +140,7 @@ def test_rules_hold_over_long_sessions(_live_tiny, steps, knob, seed):
             v = s.next()
         except UsageError:
             # the tiny world can run dry under heavy filtering: then truly nothing is left
-            assert not ranking.allowed(world, s.rs, np.arange(world.n_videos)).any()
+            assert not candidates.allowed(world, s.rs, np.arange(world.n_videos)).any()
             break
         c, snd = int(world.video_creator[v]), int(world.video_sound[v])
         tags = {int(t) for t in world.video_tags[v] if t >= 0}
@@ -152,7 +152,7 @@ def test_rules_hold_over_long_sessions(_live_tiny, steps, knob, seed):
         if shown:
             prev_c, prev_s = int(world.video_creator[shown[-1]]), int(world.video_sound[shown[-1]])
             if c == prev_c or snd == prev_s:
-                left = np.flatnonzero(ranking.allowed(world, s.rs, np.arange(world.n_videos)))
+                left = np.flatnonzero(candidates.allowed(world, s.rs, np.arange(world.n_videos)))
                 left = left[left != v]
                 other_c = world.video_creator[left] != prev_c
                 assert not (other_c & (world.video_sound[left] != prev_s)).any()
@@ -236,23 +236,23 @@ def test_sources_filtered_together_equal_one_at_a_time(_live_tiny, seed, ks):
     rs.ni_video[marks[len(marks) // 2 :]] = True
     topic_mask = np.zeros(world.n_topics, bool)
     topic_mask[: world.n_topics // 3] = True
-    rules = [ranking._ANY, ranking._LOCAL, ranking._OUTSIDE]
+    rules = [candidates._ANY, candidates._LOCAL, candidates._OUTSIDE]
     specs = [(np.arange(i, n, len(ks) + 1), k, 1 + i % 3, i % 2 == 1, rules[i % 3]) for i, k in enumerate(ks)]
 
-    draws = ranking._Draws(np.random.default_rng(seed))
+    draws = candidates._Draws(np.random.default_rng(seed))
     for pool, k, over, vetted, rule in specs:
         draws.take(pool, k, 1, over=over, vetted=vetted, rule=rule)
     together = draws.filter(world, rs, s.person, topic_mask)
 
     rng = np.random.default_rng(seed)
     for (pool, k, over, vetted, rule), got in zip(specs, together, strict=True):
-        sel = ranking._sample(pool, k * over, rng)
+        sel = candidates._sample(pool, k * over, rng)
         sel = sel[~rs.seen[sel] & ~rs.ni_video[sel] & (world.video_status[sel] != Status.STALLED)]
         if vetted:
             sel = sel[world.video_tier[sel] >= 1]
-        if rule == ranking._LOCAL:
+        if rule == candidates._LOCAL:
             sel = sel[world.video_country[sel] == s.person.country]
-        if rule == ranking._OUTSIDE:
+        if rule == candidates._OUTSIDE:
             sel = sel[~topic_mask[world.video_topics[sel, 0]]]
         assert np.array_equal(got, sel[:k])
 
@@ -301,7 +301,7 @@ def test_impressions_and_reactions_count_in_the_pools(live):
 
 
 def test_a_share_that_tips_a_promotion_says_so(live):
-    from fyp_tui.engine import pools
+    from fyp_tui.engine import ladder
 
     world, params = live
     # a test-pool video one impression short of its budget, half its views skipped
@@ -313,13 +313,13 @@ def test_a_share_that_tips_a_promotion_says_so(live):
     counts[Signal.SKIP] = budget // 2
     world.video_tier_counts[v] = counts
     world.video_counts[v] = counts
-    bar = float(pools.promotion_bar(params, [0], world)[0])
+    bar = float(ladder.promotion_bar(params, [0], world)[0])
 
     def lcb_with(extra_share: int) -> float:
         c = world.video_tier_counts[v].copy()
         c[Signal.VIEW] += 1
         c[Signal.SHARE] += extra_share
-        return float(pools.score_counts(c, params.weight_vector(), params.z)[1][0])
+        return float(ladder.score_counts(c, params.weight_vector(), params.z)[1][0])
 
     # the audience's shares: as many as leave the budget's look just under the bar
     while lcb_with(1) < bar:

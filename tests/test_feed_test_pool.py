@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fyp_tui.engine import ranking
+from fyp_tui.engine import candidates, ranking
 from fyp_tui.engine.explain import format_explanation
 from fyp_tui.engine.feed import FeedSession
 from fyp_tui.engine.viewer import PersonState
@@ -91,7 +91,7 @@ def play(s: FeedSession, cards: int = CARDS) -> tuple[list[int], list[bool], lis
         v = s.next()
         shown.append(v)
         first.append(s.is_first_viewer(v))
-        slot.append(bool(s._picked[v][0] & ranking.PICKED_BY_TEST_SLOT))
+        slot.append(bool(s._picked[v][0] & candidates.PICKED_BY_TEST_SLOT))
         s.watched(v, float(w.video_duration[v]) if int(w.video_topics[v, 0]) == favourite else 2.0)
         tick(s)
     return shown, first, slot
@@ -103,7 +103,7 @@ def test_the_world_has_a_test_pool_that_is_a_minority_of_the_live_pool(mid):
     s = feed(mid, 0)
     n = world.n_videos
     live = world.video_status[:n] != Status.STALLED
-    pool = ranking.is_test_pool(world, s.ranking, np.arange(n))
+    pool = candidates.is_test_pool(world, s.ranking, np.arange(n))
     assert pool.sum() >= 20
     assert pool.sum() <= 0.35 * live.sum()
 
@@ -139,7 +139,7 @@ def test_slot_prefers_test_pool_videos_that_fit_the_person(mid):
     favourite = int(np.bincount(world.video_topics[:n, 0]).argmax())
     shown, _first, slot = play(s)
     picked = [v for v, sl in zip(shown, slot) if sl]
-    pool = np.flatnonzero(ranking.is_test_pool(world, s.ranking, np.arange(n)))
+    pool = np.flatnonzero(candidates.is_test_pool(world, s.ranking, np.arange(n)))
     base = np.mean(world.video_topics[pool, 0] == favourite)  # share of the favourite in the test pool
     late = [v for v in picked if shown.index(v) >= 30]  # once the interest is learned
     assert len(late) >= 5
@@ -157,7 +157,7 @@ def test_rules_hold_with_the_slot(mid):
     slots = 0
     for i in range(CARDS):
         v = s.next()
-        slots += bool(s._picked[v][0] & ranking.PICKED_BY_TEST_SLOT)
+        slots += bool(s._picked[v][0] & candidates.PICKED_BY_TEST_SLOT)
         c, snd = int(w.video_creator[v]), int(w.video_sound[v])
         tags = {int(t) for t in w.video_tags[v] if t >= 0}
         # nothing seen twice, nothing marked not interested comes back

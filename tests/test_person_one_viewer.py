@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fyp_tui.engine import pools
+from fyp_tui.engine import ladder
 from fyp_tui.engine.feed import REACTIONS, FeedSession
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.viewer import PersonState
@@ -50,7 +50,7 @@ def test_any_sequence_of_reactions_counts_one_viewer(tiny_world, actions, seed):
         # tier counters: the same while the video is in the tier it was counted in
         if w.video_tier_entered[v] == entered[row] and w.video_status[v] == Status.ACTIVE:
             assert (w.video_tier_counts[v] - base_tier[row] == mine).all()
-        sc, lcb, ucb = pools.score_counts(w.video_tier_counts[v], p.weight_vector(), p.z)
+        sc, lcb, ucb = ladder.score_counts(w.video_tier_counts[v], p.weight_vector(), p.z)
         views = w.video_tier_counts[v, Signal.VIEW]
         assert np.isfinite(sc).all() and (views == 0 or (np.isfinite(lcb).all() and np.isfinite(ucb).all()))
         assert (w.video_tier_counts[v] <= max(views, 0)).all() or views == 0
@@ -72,7 +72,7 @@ def test_many_shares_are_one_share(tiny_world):
     s.watched(v, float(w.video_duration[v]), 1)
     gained = w.video_counts[v] - before
     assert gained[Signal.FULL_WATCH] == 1 and gained[Signal.SKIP] == 0 and gained[Signal.VIEW] == 1
-    _s, lcb, ucb = pools.tier_score(w, p, [v])
+    _s, lcb, ucb = ladder.tier_score(w, p, [v])
     assert np.isfinite(lcb).all() and np.isfinite(ucb).all()
 
 

@@ -305,7 +305,7 @@ async def test_the_why_verdict_never_contradicts_the_numbers_beside_it(app):
     exactly those numbers."""
     import re
 
-    from fyp_tui.engine import pools
+    from fyp_tui.engine import ladder
     from fyp_tui.live.views import OUTLOOK_WORDS
 
     seen = set()
@@ -331,8 +331,8 @@ async def test_the_why_verdict_never_contradicts_the_numbers_beside_it(app):
             lo, hi, bar = (
                 float(x) for x in re.search(r"score (-?[\d.]+) \.\. (-?[\d.]+) bar (-?[\d.]+)", text).groups()
             )
-            assert bar == pytest.approx(float(pools.promotion_bar(p, [d.tier], w)[0]), abs=1e-3)  # the bar in force
-            _s, lcb, ucb = pools.tier_score(w, p, [d.video])
+            assert bar == pytest.approx(float(ladder.promotion_bar(p, [d.tier], w)[0]), abs=1e-3)  # the bar in force
+            _s, lcb, ucb = ladder.tier_score(w, p, [d.video])
             assert (lo, hi) == (pytest.approx(float(lcb[0]), abs=1e-3), pytest.approx(float(ucb[0]), abs=1e-3))
             last_look = d.next_look is not None and d.next_look >= d.budget
             if d.outlook == "moving up":
@@ -342,7 +342,7 @@ async def test_the_why_verdict_never_contradicts_the_numbers_beside_it(app):
             else:
                 assert lo < bar + 1e-3 and hi >= bar - 1e-3 and not last_look
         # (the bars in force have moved off the scenario's: showing those would fail above)
-        assert abs(pools.current_bars(app.live.world, app.live.params)[0] - app.live.params.bars[0]) > 1e-3
+        assert abs(ladder.current_bars(app.live.world, app.live.params)[0] - app.live.params.bars[0]) > 1e-3
     assert len(seen) >= 2, seen
 
 

@@ -45,7 +45,6 @@ Calibration (what the constants were tuned to, over the targeted traffic of the
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -196,8 +195,8 @@ class PoissonCounts:
         if cut is None:
             return _join(levels)
         # each level is sorted: a range of viewers is a slice of it
-        at = [np.searchsorted(lv, cut) for lv in levels]
-        return [_join([lv[a[i] : a[i + 1]] for lv, a in zip(levels, at)]) for i in range(len(cut) - 1)]
+        starts = [np.searchsorted(lv, cut) for lv in levels]
+        return [_join([lv[a[i] : a[i + 1]] for lv, a in zip(levels, starts)]) for i in range(len(cut) - 1)]
 
     def _tail(self, rng: np.random.Generator, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Counts (at least ``K``) of the viewers ``rows`` past the table, whose uniforms
@@ -275,18 +274,18 @@ def _large_screen(world: World) -> np.ndarray:
 
 
 # Derived per-world tables (the hidden interests as a dense [N * T] matrix, viewer
-# keys), built once per world and rebuilt when the arrays behind them are replaced.
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# keys), built once per world and rebuilt when the arrays behind them are replaced
+# (``World.derived.audience``).
 
 
 def invalidate(world: World) -> None:
     """Forget the derived tables (call after changing hidden arrays in place)."""
-    _CACHE.pop(world, None)
+    world.derived.audience = None
 
 
 def _tables(world: World) -> dict:
     stamp = (id(world.aud_topics), id(world.aud_topic_w), id(world.aud_country), world.aud_topics.shape, world.n_topics)
-    hit = _CACHE.get(world)
+    hit = world.derived.audience
     if hit is not None and hit["stamp"] == stamp:
         return hit
     N, T = world.n_viewers, max(world.n_topics, 1)
@@ -318,7 +317,7 @@ def _tables(world: World) -> dict:
         # -z's (country, language, device) term, negated once here rather than per impression
         "neg_match": (-match).astype(np.float32).reshape(-1),
     }
-    _CACHE[world] = hit
+    world.derived.audience = hit
     return hit
 
 
@@ -359,6 +358,7 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
         cap = max(n + n // 2, 1024)
         new = np.empty((cap, 5), np.int32)
         if have:
+            assert buf is not None  # tb["vid"] is published only after tb["vid_buf"]
             new[:have] = buf[:have]
         buf = tb["vid_buf"] = new
     sl = slice(have, n)

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from fyp_tui.engine.ranking import PICKED_BY_TEST_SLOT, Scored, source_names
+from fyp_tui.engine.candidates import PICKED_BY_TEST_SLOT, source_names
+from fyp_tui.engine.ranking import Scored
 from fyp_tui.engine.world import Signal, Status, World
 
 
@@ -86,7 +87,7 @@ def build_explanation(
     first_viewer: bool = False,
 ) -> Explanation:
     """The explanation of ``scored.ids[row]`` (``params``: the engine's EngineParams)."""
-    from fyp_tui.engine import pools
+    from fyp_tui.engine import ladder
 
     video = int(scored.ids[row])
     contributions: list[Contribution] = []
@@ -109,10 +110,10 @@ def build_explanation(
     bounded = tier < params.n_bounded
     budget = int(budgets[tier]) if bounded else None
     in_tier = int(world.video_tier_counts[video, Signal.VIEW])
-    sc, lcb, ucb = pools.tier_score(world, params, np.array([video]))
-    bar_arr = np.atleast_1d(pools.promotion_bar(params, np.array([tier]), world))
+    sc, lcb, ucb = ladder.tier_score(world, params, np.array([video]))
+    bar_arr = np.atleast_1d(ladder.promotion_bar(params, np.array([tier]), world))
     bar = float(bar_arr[0]) if bounded and np.isfinite(bar_arr[0]) else None
-    looks = pools.look_views(params)[min(tier, params.top_tier)]
+    looks = ladder.look_views(params)[min(tier, params.top_tier)]
     ahead = looks[looks > in_tier]
     next_look = int(ahead.min()) if bounded and len(ahead) else None
     notes = []
@@ -175,7 +176,7 @@ def outlook(
     status: str, views: int, lcb: float, ucb: float, bar: float | None, next_look: int | None, budget: int | None
 ) -> str:
     """What the tier's next look would decide on the numbers now, by the ladder's own rule
-    (:func:`fyp_tui.engine.pools.decide_codes`): "moving up" (the lower bound clears the
+    (:func:`fyp_tui.engine.ladder.decide_codes`): "moving up" (the lower bound clears the
     bar), "stalling" (the upper bound is below it, or the next look is the budget's and
     the lower bound misses it), else "undecided"; or the state of a video no look concerns."""
     if status == "stalled":
@@ -216,7 +217,7 @@ def format_explanation(e: Explanation, *, title: str | None = None) -> str:
         lines.append(f"  tier {e.tier} ({e.status}, site-wide): {e.views:,} views in all")
     if e.bar is not None and not math.isfinite(e.tier_lcb):
         lines.append(f"  no views in this tier yet; the bar in force is {e.bar:.3f}")
-    elif e.bar is not None:
+    elif e.bar is not None and e.distance_to_bar is not None:
         where = "above the bar" if e.distance_to_bar <= 0 else f"{e.distance_to_bar:.3f} below the bar"
         lines.append(
             f"  tier score {e.tier_score:.3f}, bounds {e.tier_lcb:.3f} .. {e.tier_ucb:.3f} vs the bar in force"

@@ -4,7 +4,7 @@ tests drive.
 The person is one more viewer in the world's pools, counted like a simulated one:
 one impression per video and at most one of each signal on it (the person's
 :class:`~fyp_tui.engine.ledger.Ledger`). Every change goes through
-:func:`fyp_tui.engine.pools.record` into the same counters as the audience's; a
+:func:`fyp_tui.engine.ladder.record` into the same counters as the audience's; a
 decision the person's signals decided (without them it would have gone the other
 way) carries ``tipped_by`` (the signal), ``profile`` and ``instead``. Each call also updates the person's
 interest model and, when a :class:`Journal` is given, commits the reaction and
@@ -21,11 +21,12 @@ from typing import Protocol
 
 import numpy as np
 
-from fyp_tui.engine import pools
+from fyp_tui.engine import ladder
+from fyp_tui.engine.candidates import is_test_pool, sources_of
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.explain import Explanation, build_explanation
 from fyp_tui.engine.ledger import Ledger, bit
-from fyp_tui.engine.ranking import RankingParams, RankState, is_test_pool, rank, score, sources_of
+from fyp_tui.engine.ranking import RankingParams, RankState, rank, score
 from fyp_tui.engine.viewer import REACTION_STRENGTH, SKIP_SECONDS, WATCH_RATE, PersonState, watch_strength
 from fyp_tui.engine.world import Signal, World
 from fyp_tui.errors import UsageError
@@ -273,7 +274,7 @@ class FeedSession:
         delta, in_tier = self.ledger.change(w, video, on=on, off=off, seconds=seconds, loops=loops, visit=visit)
         if not delta.any() and not seconds:
             return []
-        return pools.record(w, self.params, video, delta, seconds, w.clock, tier=in_tier, people=(self.ledger,))
+        return ladder.record(w, self.params, video, delta, seconds, w.clock, tier=in_tier, people=(self.ledger,))
 
     # -- the person's settings -------------------------------------------------------------
     def onboard(self, topics: Sequence[int]) -> None:

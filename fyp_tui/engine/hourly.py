@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fyp_tui.engine import pools
+from fyp_tui.engine import ladder
 from fyp_tui.engine.events import Promoted, Stalled
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import World
@@ -77,7 +77,7 @@ class Hourly:
         acc, self._open = self._open, self._zero()
         n = world.n_videos
         st = world.video_status[:n]
-        live = (st == pools.ACTIVE) | (st == pools.TOP)
+        live = (st == ladder.ACTIVE) | (st == ladder.TOP)
         tier = np.minimum(world.video_tier[:n][live].astype(np.int64), params.top_tier)
         by_tier = np.bincount(tier, minlength=params.top_tier + 1)
         self.rows.append(
@@ -89,7 +89,7 @@ class Hourly:
                 "promoted": int(acc["promoted"].sum()),
                 "stalled": int(acc["stalled"].sum()),
                 "live": int(live.sum()),
-                "bars": [round(float(b), 4) for b in pools.current_bars(world, params)],
+                "bars": [round(float(b), 4) for b in ladder.current_bars(world, params)],
                 "promoted_by_tier": acc["promoted"].tolist(),
                 "stalled_by_tier": acc["stalled"].tolist(),
                 "live_by_tier": by_tier.tolist(),

@@ -191,7 +191,7 @@ def flip(
     "reactions" when only all of them together do. ``instead``: what the video
     would have done: "stalled", "moved up", "waited" (no decision yet at that look).
     """
-    from fyp_tui.engine import pools
+    from fyp_tui.engine import ladder
 
     mine = np.asarray(mine, np.int64)
     if not mine.any():
@@ -200,14 +200,14 @@ def flip(
 
     def code_without(sub: np.ndarray) -> int:
         c = np.maximum(np.asarray(counts, np.int64) - sub, 0)
-        _s, lcb, ucb = pools.score_counts(c, params.weight_vector(), params.z)
-        st = np.array([pools.ACTIVE])
-        return int(pools.decide_codes(np.array([tier]), st, views, lcb, ucb, np.ones(1), params, world)[0])
+        _s, lcb, ucb = ladder.score_counts(c, params.weight_vector(), params.z)
+        st = np.array([ladder.ACTIVE])
+        return int(ladder.decide_codes(np.array([tier]), st, views, lcb, ucb, np.ones(1), params, world)[0])
 
-    promoted = code == pools.PROMOTE
+    promoted = code == ladder.PROMOTE
 
     def flipped(alt: int) -> bool:
-        return (alt != pools.PROMOTE) if promoted else (alt not in (pools.STALL_BAR, pools.STALL_SETTLED))
+        return (alt != ladder.PROMOTE) if promoted else (alt not in (ladder.STALL_BAR, ladder.STALL_SETTLED))
 
     alt_all = code_without(mine)
     if not flipped(alt_all):
@@ -221,9 +221,9 @@ def flip(
                 reaction = name
                 alt_all = code_without(one)
                 break
-    if alt_all == pools.PROMOTE:
+    if alt_all == ladder.PROMOTE:
         instead = "moved up"
-    elif alt_all in (pools.STALL_BAR, pools.STALL_SETTLED):
+    elif alt_all in (ladder.STALL_BAR, ladder.STALL_SETTLED):
         instead = "stalled"
     else:
         instead = "waited"

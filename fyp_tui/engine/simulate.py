@@ -17,7 +17,7 @@
 5. counters, the platform's learned viewer preferences (``aud_pref``), creator
    followers and the sound/hashtag trends are updated;
 6. the clock advances; a tier decision is taken where a video's impressions
-   crossed one of its tier's looks (:func:`fyp_tui.engine.pools.look_views`),
+   crossed one of its tier's looks (:func:`fyp_tui.engine.ladder.look_views`),
    on the counts at the look; the bars adapt at their rate per hour;
    re-ignitions, milestones and trending events are emitted.
 
@@ -41,23 +41,24 @@ import functools
 import itertools
 import math
 import time
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from fyp_tui.engine import audience, pools, trends
+from fyp_tui.engine import audience, catalogue, ladder, pools, trends
 from fyp_tui.engine.audience import EXTRA_SIGNAL, FOLLOW, SHARE
-from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled, TrendingHashtag, TrendingSound
+from fyp_tui.engine.events import Event
 from fyp_tui.engine.hourly import Hourly
 from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.params import EngineParams
-from fyp_tui.engine.world import N_SIGNALS, TAGS_PER_VIDEO, TOPICS_PER_VIDEO, Signal, Status, World
+from fyp_tui.engine.report import EVENT_KEYS, Report, funnel, top_videos, trending
 
-trending_sounds = trends.trending_sounds
-trending_hashtags = trends.trending_hashtags
+# moved to uploads; re-exported for callers outside the engine (fyp_tui.live.studio)
+from fyp_tui.engine.uploads import post_video as post_video
+from fyp_tui.engine.uploads import upload
+from fyp_tui.engine.world import N_SIGNALS, Signal, World
 
 Progress = Callable[[str, int, int], None]
 
@@ -115,9 +116,6 @@ class StepResult:
 # -- the step -----------------------------------------------------------------------------
 
 
-_RATE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _rate(world: World, params: EngineParams) -> np.ndarray:
     """Impressions per simulated hour of each viewer (cached: activity is fixed after seeding)."""
     return _rate_and_total(world, params)[0]
@@ -126,28 +124,25 @@ def _rate(world: World, params: EngineParams) -> np.ndarray:
 def _rate_and_total(world: World, params: EngineParams) -> tuple[np.ndarray, float]:
     """:func:`_rate` and its sum (``float(rate.sum())``, cached with it)."""
     stamp = (id(world.aud_activity), len(world.aud_activity), params.impressions_per_viewer_hour)
-    hit = _RATE_CACHE.get(world)
+    hit = world.derived.rate
     if hit is not None and hit[0] == stamp:
         return hit[1], hit[2]
     rate = audience.activity(world, params.impressions_per_viewer_hour)
     total = float(rate.sum())
-    _RATE_CACHE[world] = (stamp, rate, total)
-    _SAMPLER_CACHE.pop(world, None)
+    world.derived.rate = (stamp, rate, total)
+    world.derived.sampler = None
     return rate, total
-
-
-_SAMPLER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) -> audience.PoissonCounts:
     """The audience's impression-count sampler for steps of ``dt`` hours, for ``share``
     of each viewer's rate (cached for the last ``(dt, share)``: ``run`` keeps dt fixed)."""
     rate = _rate(world, params)
-    hit = _SAMPLER_CACHE.get(world)
+    hit = world.derived.sampler
     if hit is not None and hit[0] is rate and hit[1] == (dt, share):
         return hit[2]
     sampler = audience.PoissonCounts(rate * (dt * share))
-    _SAMPLER_CACHE[world] = (rate, (dt, share), sampler)
+    world.derived.sampler = (rate, (dt, share), sampler)
     return sampler
 
 
@@ -367,7 +362,7 @@ class _Chunk:
     targeted: np.ndarray  # viewer per targeted impression (intp)
     control: np.ndarray  # viewer per control impression (sorted)
     control_entries: np.ndarray  # pool entry per control impression
-    pool: np.ndarray | None = None  # pool slots (entries, in group order)
+    pool: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # pool slots (entries, in group order)
     pool_groups: np.ndarray | None = None  # pool slots per group key
     catalogue: np.ndarray | None = None  # catalogue slots (entries from P on, in group order)
     catalogue_groups: np.ndarray | None = None
@@ -449,12 +444,13 @@ def _plan(
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
     need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
-    cat = pools.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
+    cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
     if cat is not None:
         ids = np.concatenate([al.ids, cat.ids])
         topic = np.concatenate([al.topic, cat.topic])
         entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
         groups = pools.entry_groups(world, cat.ids, cat.topic)
+        assert cat.per_entry is not None  # (a catalogue allocation always counts them)
         for c, part in zip(chunks, cat.parts or [cat.per_entry]):
             c.catalogue = np.repeat(entry, part)
             c.catalogue_groups = pools.group_counts(world, groups, part)
@@ -556,13 +552,13 @@ def step(
         watch *= world.video_duration.take(ids)
         n_pool = int(np.searchsorted(touched, P))  # catalogue views count in lifetime counters only
         # lifetime counters of every entry (pool and catalogue), then the pool's tier counters
-        before = pools.apply_counts(world, ids, dt_, watch, tier=False)
+        before = ladder.apply_counts(world, ids, dt_, watch, tier=False)
         assert before is not None  # (lifetime counters: their views before come back)
-        pools.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
+        ladder.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
         counted = (ids[:n_pool], dt_[:n_pool])
         _followers(world, ids, dt_[:, Signal.FOLLOW])
         trends.add_engagement(world, params, ids, dt_)
-        res.events += pools.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
+        res.events += ladder.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())
         for s in served:
@@ -575,253 +571,15 @@ def step(
     world.clock = t1
     n = world.n_videos
     st = world.video_status[:n]
-    live = np.flatnonzero((st == pools.ACTIVE) | (st == pools.TOP))
-    res.events += pools.decide(world, params, live, t1, served=counted, since=t0, rng=rng, people=people)
-    pools.adapt_bars(world, params, dt)
-    res.events += pools.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
+    live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
+    res.events += ladder.decide(world, params, live, t1, served=counted, since=t0, rng=rng, people=people)
+    ladder.adapt_bars(world, params, dt)
+    res.events += ladder.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
     return res
 
 
-# -- uploads --------------------------------------------------------------------------------
-
-
-@dataclass
-class UploadTables:
-    """What :func:`upload` draws from, kept from step to step (``World.derived.uploads``):
-    videos per sound over the first ``n`` videos (a video's sound never changes once
-    it is added, so only new videos are counted), the creators' cumulative upload
-    rates and the hashtags by topic (each rebuilt if its source array changed)."""
-
-    n: int
-    usage: np.ndarray  # int64 [n_sounds]: videos per sound among the first n
-    rate: np.ndarray  # snapshot of creator_upload_rate
-    cum_rate: np.ndarray  # float64 cumulative sum of it
-    hashtag_topic: np.ndarray  # snapshot
-    n_topics: int
-    tags: tuple[np.ndarray, np.ndarray, np.ndarray]  # see _hashtags_by_topic
-
-
-def _upload_tables(world: World) -> UploadTables:
-    """``world.derived.uploads``, brought up to date."""
-    u = world.derived.uploads
-    n, S = world.n_videos, world.n_sounds
-    if u is None or u.n > n or len(u.usage) != S:
-        u = UploadTables(
-            0, np.zeros(S, np.int64), np.zeros(0, np.float32), np.zeros(0), np.zeros(0, np.int16), -1, _NO_TAGS
-        )
-        world.derived.uploads = u
-    if n > u.n:
-        u.usage += np.bincount(world.video_sound[u.n : n], minlength=S)[:S]
-        u.n = n
-    r = world.creator_upload_rate
-    if u.rate.shape != r.shape or not (u.rate == r).all():
-        u.rate = r.copy()
-        u.cum_rate = np.cumsum(r.astype(np.float64))
-    ht = world.hashtag_topic
-    if u.n_topics != world.n_topics or u.hashtag_topic.shape != ht.shape or not (u.hashtag_topic == ht).all():
-        u.hashtag_topic, u.n_topics = ht.copy(), world.n_topics
-        u.tags = _hashtags_by_topic(world)
-    return u
-
-
-_NO_TAGS = (np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64))
-
-
-def _hashtags_by_topic(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hashtag ids sorted by topic, start offset per topic, generic tag ids)."""
-    ht = world.hashtag_topic.astype(np.int64)
-    topical = np.flatnonzero(ht >= 0)
-    order = topical[np.argsort(ht[topical], kind="stable")]
-    starts = np.searchsorted(ht[order], np.arange(world.n_topics + 1))
-    return order, starts, np.flatnonzero(ht < 0)
-
-
-def _draw_tags(world: World, rng: np.random.Generator, topics: np.ndarray) -> np.ndarray:
-    """1-4 hashtags per video: from its main topic's vocabulary, often one generic (#fyp ...)."""
-    m = len(topics)
-    tags = np.full((m, TAGS_PER_VIDEO), -1, np.int32)
-    if m == 0 or world.n_hashtags == 0:
-        return tags
-    order, starts, generic = _upload_tables(world).tags
-    lo, hi = starts[topics], starts[topics + 1]
-    size = hi - lo
-    n_topical = np.minimum(1 + rng.binomial(2, 0.45, m), TAGS_PER_VIDEO)
-    for j in range(TAGS_PER_VIDEO - 1):  # tag slots, not videos
-        pick = lo + np.floor(rng.random(m) ** 1.6 * np.maximum(size, 1)).astype(np.int64)
-        ok = (j < n_topical) & (size > 0)
-        tags[ok, j] = order[np.minimum(pick[ok], len(order) - 1)]
-    if len(generic):
-        g = rng.random(m) < 0.6
-        slot = np.minimum(n_topical, TAGS_PER_VIDEO - 1)
-        tags[np.flatnonzero(g), slot[g]] = generic[rng.integers(0, len(generic), int(g.sum()))]
-    # dedupe within a row (keep first), then pack to the left
-    srt = np.sort(np.where(tags < 0, np.iinfo(np.int32).max, tags), axis=1)
-    dup = np.zeros_like(srt, dtype=bool)
-    dup[:, 1:] = srt[:, 1:] == srt[:, :-1]
-    srt[dup] = np.iinfo(np.int32).max
-    srt = np.sort(srt, axis=1)
-    return np.where(srt == np.iinfo(np.int32).max, -1, srt).astype(np.int32)
-
-
-def _captions(world: World, rng: np.random.Generator, tags: np.ndarray) -> list[str]:
-    m = len(tags)
-    words = world.caption_words or ["video"]
-    n_words = rng.integers(3, 9, m)
-    picks = rng.integers(0, len(words), (m, 8))
-    names = world.hashtag_names
-    out = []
-    # strings: one caption per new upload, from plain lists (no numpy scalars per word)
-    for row, k, trow in zip(picks.tolist(), n_words.tolist(), tags.tolist()):
-        text = " ".join([words[w] for w in row[:k]])
-        text = text[:1].upper() + text[1:]
-        tag_text = " ".join(["#" + names[t] for t in trow if t >= 0])
-        out.append(f"{text} {tag_text}".strip())
-    return out
-
-
-def _quality_noise(world: World) -> float:
-    return float((world.extra or {}).get("quality_noise", 0.1))
-
-
-def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: float, t1: float) -> np.ndarray:
-    """Simulated creators upload in ``(t0, t1]``: Poisson per creator's rate; returns new ids."""
-    dt = t1 - t0
-    C = world.n_creators
-    if C == 0 or params.upload_scale <= 0 or world.n_sounds == 0:
-        return np.zeros(0, np.int64)
-    tables = _upload_tables(world)
-    # each creator's uploads are Poisson at its rate: drawn as the Poisson total, each
-    # upload's creator picked by rate (Poisson splitting: the same law as one count
-    # per creator, without a draw for each of them every step)
-    cum = tables.cum_rate
-    total = float(cum[-1])
-    m = int(rng.poisson(total * params.upload_scale * dt)) if total > 0 else 0
-    if m == 0:
-        return np.zeros(0, np.int64)
-    creators = np.minimum(np.searchsorted(cum, rng.random(m) * total, side="right"), C - 1).astype(np.int32)
-    times = t0 + dt * rng.random(m)
-    order = np.argsort(times, kind="stable")
-    creators, times = creators[order], times[order]
-    T = max(world.n_topics, 1)
-    skill = world.creator_skill[creators].astype(np.float64)
-    quality = np.minimum(np.maximum(skill + _quality_noise(world) * rng.standard_normal(m), 0.0), 1.0)
-    main = np.where(rng.random(m) < 0.8, world.creator_topic[creators], rng.integers(0, T, m)).astype(np.int16)
-    second = rng.integers(0, T, m).astype(np.int16)
-    if T > 1:  # a second topic other than the main one (as seeded videos have)
-        same = second == main
-        second[same] = ((main[same] + 1 + rng.integers(0, T - 1, int(same.sum()))) % T).astype(np.int16)
-    w0 = rng.uniform(0.6, 0.95, m)
-    topics = np.stack([main, second], axis=1)[:, :TOPICS_PER_VIDEO]
-    topic_w = np.stack([w0, 1 - w0], axis=1)[:, :TOPICS_PER_VIDEO].astype(np.float32)
-    sw = (1.0 + tables.usage) * (1.0 + 3.0 * trends.sound_heat(world))
-    cum = np.cumsum(sw)
-    sound = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), world.n_sounds - 1)
-    duration = np.minimum(np.maximum(np.exp(np.log(20.0) + 0.65 * rng.standard_normal(m)), 5.0), 180.0).astype(
-        np.float32
-    )
-    tags = _draw_tags(world, rng, main.astype(np.int64))
-    captions = _captions(world, rng, tags)
-    return world.add_videos(
-        creator=creators,
-        sound=sound.astype(np.int32),
-        duration=duration,
-        topics=topics,
-        topic_w=topic_w,
-        language=world.creator_language[creators],
-        country=world.creator_country[creators],
-        upload_time=times,
-        quality=quality.astype(np.float32),
-        tags=tags,
-        captions=captions,
-    )
-
-
-def post_video(
-    world: World,
-    params: EngineParams,
-    *,
-    profile: int,
-    creator: int,
-    sound: int,
-    duration: float,
-    topic: int,
-    hashtags,
-    caption: str,
-    now: float,
-) -> int:
-    """A person's own upload (the app's studio): enters tier 0 at once; returns its id.
-
-    Its hidden quality is the creator's skill (the simulated audience judges it
-    like any other video of that creator). ``hashtags`` are hashtag ids (at most 4).
-    """
-    del params  # the ladder needs nothing more: tier 0, status ACTIVE, heat 1
-    if not 0 <= creator < world.n_creators:
-        raise ValueError(f"no creator {creator}")
-    if not 0 <= sound < world.n_sounds:
-        raise ValueError(f"no sound {sound}")
-    if not 0 <= topic < world.n_topics:
-        raise ValueError(f"no topic {topic}")
-    tags = [int(h) for h in hashtags][:TAGS_PER_VIDEO]
-    if any(not 0 <= h < world.n_hashtags for h in tags):
-        raise ValueError(f"unknown hashtag in {tags}")
-    row = np.full((1, TAGS_PER_VIDEO), -1, np.int32)
-    row[0, : len(tags)] = tags
-    ids = world.add_videos(
-        creator=np.array([creator], np.int32),
-        sound=np.array([sound], np.int32),
-        duration=np.array([duration], np.float32),
-        topics=np.array([[topic, topic]], np.int16),
-        topic_w=np.array([[1.0, 0.0]], np.float32),
-        language=world.creator_language[[creator]],
-        country=world.creator_country[[creator]],
-        upload_time=np.array([now], np.float64),
-        quality=np.array([float(np.clip(world.creator_skill[creator], 0, 1))], np.float32),
-        tags=row,
-        captions=[caption],
-        profile=np.array([profile], np.int32),
-    )
-    return int(ids[0])
-
-
-# -- the run and its report ----------------------------------------------------------------
-
-
-@dataclass
-class Report:
-    seed: int
-    hours: float
-    clock_start: float
-    clock_end: float
-    steps: int
-    impressions: int
-    catalogue_impressions: int
-    dropped_impressions: int
-    uploads: int
-    wall_seconds: float
-    impressions_per_second: float
-    funnel: list[dict]
-    slices: dict[str, dict]
-    top_videos: list[dict]
-    trending: dict[str, list[dict]]
-    events: dict[str, int]
-    #: one row per simulated hour (:class:`~fyp_tui.engine.hourly.Hourly`)
-    hourly: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        import json
-
-        return json.dumps(self.to_dict(), indent=2)
-
-    def deterministic(self) -> dict:
-        """The report without wall time (equal for the same world, seed and hours)."""
-        d = self.to_dict()
-        d.pop("wall_seconds")
-        d.pop("impressions_per_second")
-        return d
+# -- the run ------------------------------------------------------------------------------------
 
 
 def step_hours(world: World, params: EngineParams, hours: float) -> tuple[int, float]:
@@ -832,85 +590,6 @@ def step_hours(world: World, params: EngineParams, hours: float) -> tuple[int, f
         dt = min(dt, params.step_impressions / rate)
     n = max(1, math.ceil(hours / dt - 1e-9))
     return n, hours / n
-
-
-def funnel(world: World, params: EngineParams) -> list[dict]:
-    """Per tier, over every video in the world: entered, promoted, stalled, still active."""
-    n = world.n_videos
-    tier = np.minimum(world.video_tier[:n].astype(np.int64), params.top_tier)
-    st = world.video_status[:n]
-    K = params.top_tier + 1
-    at = np.bincount(tier, minlength=K)
-    stalled = np.bincount(tier[st == Status.STALLED], minlength=K)
-    entered = np.cumsum(at[::-1])[::-1]
-    out = []
-    for t in range(K):
-        out.append(
-            {
-                "tier": t,
-                "budget": params.ladder[t] if t < params.top_tier else None,
-                "entered": int(entered[t]),
-                "promoted": int(entered[t + 1]) if t + 1 < K else 0,
-                "stalled": int(stalled[t]),
-                "active": int(at[t] - stalled[t]),
-            }
-        )
-    return out
-
-
-def top_videos(world: World, k: int = 10) -> list[dict]:
-    n = world.n_videos
-    views = world.video_counts[:n, Signal.VIEW]
-    k = min(k, n)
-    if k == 0:
-        return []
-    part = np.argpartition(-views, k - 1)[:k] if k < n else np.arange(n)
-    part = part[np.lexsort((part, -views[part]))]
-    out = []
-    for v in part:
-        c = world.video_counts[v]
-        vw = max(int(c[Signal.VIEW]), 1)
-        out.append(
-            {
-                "video_id": int(v),
-                "creator": world.creator_handles[int(world.video_creator[v])],
-                "topic": world.topic_names[int(world.video_topics[v, 0])],
-                "tier": int(world.video_tier[v]),
-                "status": Status(int(world.video_status[v])).name.lower(),
-                "views": int(c[Signal.VIEW]),
-                "likes": int(c[Signal.LIKE]),
-                "shares": int(c[Signal.SHARE]),
-                "completion_rate": round(int(c[Signal.FULL_WATCH]) / vw, 4),
-            }
-        )
-    return out
-
-
-def trending(world: World, k: int = 10) -> dict[str, list[dict]]:
-    return {
-        "sounds": [
-            {"sound_id": int(s), "title": world.sound_titles[int(s)], "trend": round(float(world.sound_trend[s]), 3)}
-            for s in trends.trending_sounds(world, k)
-        ],
-        "hashtags": [
-            {
-                "hashtag_id": int(h),
-                "name": world.hashtag_names[int(h)],
-                "trend": round(float(world.hashtag_trend[h]), 3),
-            }
-            for h in trends.trending_hashtags(world, k)
-        ],
-    }
-
-
-_EVENT_KEYS = {
-    Promoted: "promoted",
-    Stalled: "stalled",
-    Reignited: "reignited",
-    Milestone: "milestones",
-    TrendingSound: "trending_sounds",
-    TrendingHashtag: "trending_hashtags",
-}
 
 
 def run(
@@ -947,7 +626,7 @@ def run(
     hourly = Hourly(world, params)
     observers = [hourly, *observers]
     slices = {s: SliceCounts() for s in SLICES}
-    counts = dict.fromkeys(_EVENT_KEYS.values(), 0)
+    counts = dict.fromkeys(EVENT_KEYS.values(), 0)
     impressions = dropped = uploads = catalogue = 0
     wall0 = time.perf_counter()
     for i in range(n_steps):
@@ -959,7 +638,7 @@ def run(
         for s in SLICES:
             slices[s].add(r.slices[s])
         for e in r.events:
-            key = _EVENT_KEYS.get(type(e))
+            key = EVENT_KEYS.get(type(e))
             if key:
                 counts[key] += 1
         if on_events is not None and r.events:

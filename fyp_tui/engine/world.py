@@ -10,7 +10,7 @@ Two truths live side by side and must stay apart:
   ``aud_topic_w``, ``aud_like_prop`` ...): read only by ``engine.audience`` when it
   draws how a simulated viewer reacts.
 * **Observable state** (metadata, counters, tiers, trends, ``aud_pref``): the
-  only things ``engine.pools`` and ``engine.ranking`` may read.
+  only things the ladder, the pools, the catalogue, the candidates and the ranking may read.
 
 Videos grow while the world runs (simulated creators keep uploading, the person
 posts from the studio), so video arrays have a capacity larger than
@@ -22,14 +22,15 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from fyp_tui.engine.pools import CatalogueWeights
-    from fyp_tui.engine.simulate import UploadTables
+    from fyp_tui.engine.audience import PoissonCounts
+    from fyp_tui.engine.catalogue import CatalogueWeights
     from fyp_tui.engine.trends import TrendingLists
+    from fyp_tui.engine.uploads import UploadTables
 
 TOPICS_PER_VIDEO = 2
 TOPICS_PER_VIEWER = 3
@@ -91,17 +92,37 @@ class Derived:
     so that a short step does not recompute them over every video (``World.derived``).
 
     Never saved: a new, loaded or copied world starts from what it holds (a copy
-    carries a copy). Each table checks, before use, that it still matches the arrays
-    it came from, and brings itself up to date if not, so a write anywhere (the
-    engine, the person's feed, a test) is never missed.
+    carries a copy of the first three; the tables kept by the identity of the arrays
+    they came from start empty in a copy, whose arrays are new). Each table checks,
+    before use, that it still matches the arrays it came from, and brings itself up
+    to date if not, so a write anywhere (the engine, the person's feed, a test) is
+    never missed.
     """
 
-    #: per video, its catalogue weight up to the common age factor (:mod:`~fyp_tui.engine.pools`)
+    #: per video, its catalogue weight up to the common age factor (:mod:`~fyp_tui.engine.catalogue`)
     catalogue: CatalogueWeights | None = None
-    #: what uploads draw from: videos per sound ... (:func:`~fyp_tui.engine.simulate.upload`)
+    #: what uploads draw from: videos per sound ... (:func:`~fyp_tui.engine.uploads.upload`)
     uploads: UploadTables | None = None
     #: the trending lists and the trends they came from (:func:`~fyp_tui.engine.trends.trending_lists`)
     trending: TrendingLists | None = None
+    #: the audience's reaction tables by name: dense hidden interests, viewer keys, per-video
+    #: rows (:func:`fyp_tui.engine.audience.prepare`; emptied by ``audience.invalidate``)
+    audience: dict[str, Any] | None = None
+    #: (stamp, impressions per hour of each viewer, their sum) (``simulate._rate_and_total``)
+    rate: tuple[tuple, np.ndarray, float] | None = None
+    #: (rate, (dt, share), the impression-count sampler for it) (``simulate._sampler``)
+    sampler: tuple[np.ndarray, tuple[float, float], PoissonCounts] | None = None
+    #: (viewer_top_topics, its ``[k, N]`` transpose) (``pools._top_topics_by_slot``)
+    top_topics_by_slot: tuple[np.ndarray, np.ndarray] | None = None
+    #: (top topics, aud_language, (L, key type), each viewer's group key) (``pools._viewer_groups``)
+    viewer_groups: tuple[np.ndarray, np.ndarray, tuple[int, type], np.ndarray] | None = None
+
+    def __deepcopy__(self, memo: dict) -> Derived:
+        return Derived(
+            catalogue=copy.deepcopy(self.catalogue, memo),
+            uploads=copy.deepcopy(self.uploads, memo),
+            trending=copy.deepcopy(self.trending, memo),
+        )
 
 
 @dataclass(eq=False)

@@ -16,6 +16,7 @@ t=0, each viewer's interests concentrated on a few topics.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -155,6 +156,8 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
     aud = _audience(w, T, topic_p, country_p, country_lang, en_idx, r_aud)
 
     assert TOPICS_PER_VIDEO == 2 and TOPICS_PER_VIEWER == 3 and TAGS_PER_VIDEO == 4
+    # World's array fields by name: typed Any, since mypy cannot match a dict's keys to fields
+    columns: dict[str, Any] = {**arrays, **aud}
     world = World(
         topic_names=topic_names,
         country_codes=countries,
@@ -176,8 +179,7 @@ def build_world(scenario: Scenario, seed: int, progress: Progress | None = None)
         hashtag_topic=hashtag_topic,
         hashtag_trend=np.zeros(len(hashtag_names), np.float64),
         n_videos=V,
-        **arrays,
-        **aud,
+        **columns,
         clock=0.0,
         seed=int(seed),
         scenario=scenario.name,
@@ -270,9 +272,9 @@ def _hashtags(topic_names: list[str], per_topic: int, rng) -> tuple[list[str], n
                 picked.append(name)
         names.extend(picked)
     names.extend(GENERIC_HASHTAGS)
-    topic = np.repeat(np.arange(len(topic_names), dtype=np.int16), per_topic)
-    topic = np.concatenate([topic, np.full(len(GENERIC_HASHTAGS), -1, np.int16)])
-    return names, topic
+    tag_topic = np.repeat(np.arange(len(topic_names), dtype=np.int16), per_topic)
+    tag_topic = np.concatenate([tag_topic, np.full(len(GENERIC_HASHTAGS), -1, np.int16)])
+    return names, tag_topic
 
 
 def _video_tags(t1, t2, w2, per_topic: int, T: int, n_generic: int, w: dict, rng) -> np.ndarray:
