@@ -6,9 +6,9 @@ import json
 import sqlite3
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from worlds import world_held_elsewhere
 
 from fyp_tui.store.models import SCHEMA_VERSION
 
@@ -133,29 +133,11 @@ def test_info_on_a_newer_schema(run_cli, tiny_db):
 
 
 def test_seed_over_a_world_in_use(run_cli, tiny_db):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent("""
-            import sys
-            from fyp_tui.store.io import WorldStore
-            s = WorldStore.open(sys.argv[1]); print("locked", flush=True); sys.stdin.read(); s.close()
-        """),
-            tiny_db,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with world_held_elsewhere(tiny_db):
         code, _, err = run_cli("seed", "--scenario", "tiny", "--db", tiny_db, "--force", "-q")
         assert code == 1 and "in use by another fyp-tui process" in one_error_line(err)
         code, out, _ = run_cli("info", "--json", "--db", tiny_db)  # reading needs no lock
         assert code == 0 and json.loads(out)["scenario"] == "tiny"
-    finally:
-        holder.communicate("", timeout=30)
 
 
 def test_real_entry_point_prints_one_line(tmp_path):

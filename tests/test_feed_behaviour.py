@@ -12,42 +12,14 @@ import math
 
 import numpy as np
 import pytest
+from worlds import mid_world
 
 from fyp_tui.audit import BotSpec, run_bot
 
 
-class Mid(tuple):
-    def __repr__(self) -> str:
-        return "<mid world>"
-
-
 @pytest.fixture(scope="module")
 def mid():
-    from fyp_tui.engine import simulate
-    from fyp_tui.engine.params import EngineParams
-    from fyp_tui.seeding.generate import build_world
-    from fyp_tui.seeding.scenario import parse_scenario
-
-    sc = parse_scenario(
-        {
-            "world": {
-                "n_topics": 12,
-                "n_creators": 400,
-                "n_videos": 5000,
-                "n_viewers": 8000,
-                "n_sounds": 150,
-                "hashtags_per_topic": 8,
-                "countries": ["US", "DE", "BR"],
-                "topic_skew": 0.3,
-                "history_days": 2.0,
-            }
-        },
-        label="mid",
-    )
-    world = build_world(sc, 3)
-    params = EngineParams.from_world(world)
-    simulate.run(world, params, 3, 6.0)
-    return Mid((world, params))
+    return mid_world(6.0)
 
 
 def bot(mid, spec: BotSpec, seed: int = 1):

@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from worlds import mid_world
 
 from fyp_tui.engine import candidates, ranking
 from fyp_tui.engine.explain import format_explanation
@@ -27,38 +28,9 @@ CARDS = 200
 MINUTES_PER_CARD = 2.0
 
 
-class Mid(tuple):
-    def __repr__(self) -> str:
-        return "<mid world, 48 h>"
-
-
 @pytest.fixture(scope="module")
 def mid():
-    from fyp_tui.engine import simulate
-    from fyp_tui.engine.params import EngineParams
-    from fyp_tui.seeding.generate import build_world
-    from fyp_tui.seeding.scenario import parse_scenario
-
-    sc = parse_scenario(
-        {
-            "world": {
-                "n_topics": 12,
-                "n_creators": 400,
-                "n_videos": 5000,
-                "n_viewers": 8000,
-                "n_sounds": 150,
-                "hashtags_per_topic": 8,
-                "countries": ["US", "DE", "BR"],
-                "topic_skew": 0.3,
-                "history_days": 2.0,
-            }
-        },
-        label="mid",
-    )
-    world = build_world(sc, 3)
-    params = EngineParams.from_world(world)
-    simulate.run(world, params, 3, 48.0)
-    return Mid((world, params))
+    return mid_world(48.0)
 
 
 def feed(mid, seed: int, share: float | None = None) -> FeedSession:

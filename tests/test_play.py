@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import subprocess
-import sys
-import textwrap
 
 import pytest
+from worlds import world_held_elsewhere
 
 KEYS = (
     "cards",
@@ -150,27 +148,9 @@ def test_play_missing_world_is_one_line(run_cli, tmp_path):
 
 
 def test_play_on_a_world_in_use(run_cli, tiny_db):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent("""
-            import sys
-            from fyp_tui.store.io import WorldStore
-            s = WorldStore.open(sys.argv[1]); print("locked", flush=True); sys.stdin.read(); s.close()
-        """),
-            tiny_db,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with world_held_elsewhere(tiny_db):
         code, _, err = run_cli("play", "--db", tiny_db, "--bot", "control", "--cards", "3")
         assert code == 1 and "in use by another fyp-tui process" in one_line(err)
-    finally:
-        holder.communicate("", timeout=30)
 
 
 def test_play_checkpoints_while_it_runs_as_the_app_does(tiny_db):

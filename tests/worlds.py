@@ -1,0 +1,60 @@
+"""Worlds and situations several test modules build the same way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: a mid-size world: big enough for a feed session of a few hundred cards, built in a second or two
+MID_WORLD = {
+    "n_topics": 12,
+    "n_creators": 400,
+    "n_videos": 5000,
+    "n_viewers": 8000,
+    "n_sounds": 150,
+    "hashtags_per_topic": 8,
+    "countries": ["US", "DE", "BR"],
+    "topic_skew": 0.3,
+    "history_days": 2.0,
+}
+
+
+class Mid(tuple):
+    """``(world, params)`` with a short repr (pytest prints fixtures' values on failure)."""
+
+    def __repr__(self) -> str:
+        return "<mid world>"
+
+
+def mid_world(hours: float, seed: int = 3) -> Mid:
+    """The mid-size world, seeded with ``seed`` and run ``hours`` simulated hours."""
+    from fyp_tui.engine import simulate
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.seeding.generate import build_world
+    from fyp_tui.seeding.scenario import parse_scenario
+
+    world = build_world(parse_scenario({"world": MID_WORLD}, label="mid"), seed)
+    params = EngineParams.from_world(world)
+    simulate.run(world, params, seed, hours)
+    return Mid((world, params))
+
+
+@contextmanager
+def world_held_elsewhere(db: str) -> Iterator[None]:
+    """Another process holds ``db``'s world lock for the duration."""
+    code = textwrap.dedent("""
+        import sys
+        from fyp_tui.store.io import WorldStore
+        s = WorldStore.open(sys.argv[1]); print("locked", flush=True); sys.stdin.read(); s.close()
+    """)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.communicate("", timeout=30)
