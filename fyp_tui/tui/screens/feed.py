@@ -30,6 +30,7 @@ from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Footer, Static
 
 from fyp_tui.live.playback import Playback
@@ -72,6 +73,10 @@ REACTIONS = {"like", "share", "favourite", "follow", "not_interested"}
 
 class FeedScreen(FypScreen):
     MODE = "feed"
+    #: playback paused (space): the card, its rail and the watch clock follow (watch_paused)
+    paused: reactive[bool] = reactive(False, init=False)
+    #: the sound ticker muted (m): the card follows (watch_muted)
+    muted: reactive[bool] = reactive(False, init=False)
     BINDINGS = [
         Binding("j,down", "next", "Next", id="feed.next", tooltip="Next video (also the mouse wheel)"),
         Binding("k,up", "previous", "Prev", id="feed.previous", show=False, tooltip="Back to the previous video"),
@@ -103,8 +108,6 @@ class FeedScreen(FypScreen):
         super().__init__()
         self.card: CardData | None = None
         self.playback: Playback | None = None
-        self.paused = False
-        self.muted = False
         self.started = False
         self.busy = False  # a forward/back request is out: navigation waits for it
         # j/k presses made while busy, replayed in order when the request is answered
@@ -550,18 +553,22 @@ class FeedScreen(FypScreen):
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
+
+    def watch_paused(self, paused: bool) -> None:
         self._update_playback()
         view = self.query_one(VideoCard)
-        view.paused = self.paused
+        view.paused = paused
         if self.card is not None:
-            self.query_one(ActionRail).show_state(self.card, self.paused)
+            self.query_one(ActionRail).show_state(self.card, paused)
             pos = FROZEN_T if self.fyp.frozen or self.playback is None else self.playback.position(self.fyp.clock())
             view.draw(pos, int(pos * 4))
 
     def action_toggle_mute(self) -> None:
         self.muted = not self.muted
-        self.query_one(VideoCard).muted = self.muted
         self.notify("Sound ticker muted" if self.muted else "Sound ticker on", timeout=1.5)
+
+    def watch_muted(self, muted: bool) -> None:
+        self.query_one(VideoCard).muted = muted
 
     async def action_toggle_panel(self) -> None:
         side = self.side
