@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pilot import FakeClock
+from pilot import FakeClock, open_feed, until
 
 from fyp_tui.live.views import CardData
 from fyp_tui.tui import make_app
@@ -49,3 +49,14 @@ def test_a_card_shows_each_hashtag_once():
     # a caption without tags still gets them, each once
     text = caption_content(_card("Quick pasta tonight", ("cooking", "cooking"))).plain
     assert text == "Quick pasta tonight #cooking"
+
+
+async def test_clicking_a_header_tab_switches_screen(app):
+    from fyp_tui.tui.widgets.header import tab_offset
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_feed(pilot)
+        for mode in ("profile", "studio", "world", "feed"):
+            await pilot.click("#header", offset=(tab_offset(mode), 0))
+            await until(pilot, lambda m=mode: app.current_mode == m, f"the {mode} screen")
+            assert app.screen.MODE == mode
