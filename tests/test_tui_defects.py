@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pilot import FakeClock, open_feed, until
+from textual.widgets import Static
 
 from fyp_tui.live.views import CardData
 from fyp_tui.tui import make_app
@@ -60,3 +61,26 @@ async def test_clicking_a_header_tab_switches_screen(app):
             await pilot.click("#header", offset=(tab_offset(mode), 0))
             await until(pilot, lambda m=mode: app.current_mode == m, f"the {mode} screen")
             assert app.screen.MODE == mode
+
+
+async def test_help_opens_with_f1_and_shows_keys_as_people_write_them(app):
+    from fyp_tui.tui.screens.dialogs import HelpScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_feed(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen.query("#help-table"), "help")
+        text = str(app.screen.query_one("#help-table", Static).content)
+        assert "_bracket" not in text and "question_mark" not in text and "equals_sign" not in text
+        lines = text.splitlines()
+        for key, tooltip in (("[", "Turn the echo-chamber knob down"), ("]", "Turn the echo-chamber knob up")):
+            (line,) = [line for line in lines if tooltip in line]
+            assert line.split(tooltip)[0].strip() == key
+        (post,) = [line for line in lines if "Post the video" in line]
+        assert post.split("Post the video")[0].strip() == "ctrl+r"
+        # every key stands apart from its text (two spaces at least)
+        for line in lines:
+            if line.startswith("  ") and line.strip():
+                assert "  " in line.strip(), line
+        await pilot.press("f1")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help to close")
