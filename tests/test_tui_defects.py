@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pilot import FakeClock, open_feed, until
+from pilot import FakeClock, drain, open_feed, until
+from textual.content import Content
 from textual.widgets import Static
 
 from fyp_tui.live.views import CardData
@@ -84,3 +85,35 @@ async def test_help_opens_with_f1_and_shows_keys_as_people_write_them(app):
                 assert "  " in line.strip(), line
         await pilot.press("f1")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help to close")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_knob_value_shows_on_the_first_visit_to_the_profile(app, size):
+    async with app.run_test(size=size) as pilot:
+        await open_feed(pilot, topics=True)
+        await pilot.press("2")
+        await until(pilot, lambda: app.current_mode == "profile", "the profile")
+        await drain(pilot)
+        await pilot.pause()
+        echo = app.screen.query_one("#echo", Static)
+        knob = f"{app.live.feed_session.person.knob:.1f}"
+        lines = echo.content.split("\n") if isinstance(echo.content, Content) else []
+        assert len(lines) == 2 and lines[1].plain.endswith(knob), [line.plain for line in lines]
+        # each line fits: nothing wraps, so the knob's line and its value are on screen
+        assert all(line.cell_length <= echo.size.width for line in lines), ([ln.plain for ln in lines], echo.size)
+        assert echo.size.height == 2
+
+
+def test_the_profile_shows_the_top_and_the_bottom_interests():
+    from fyp_tui.live.views import ProfileData
+    from fyp_tui.tui.screens.profile import interests_content
+
+    topics = tuple((f"topic{i:02d}", 2.0 - i * 0.2) for i in range(20))  # topic19 at -1.8, the lowest
+    p = ProfileData("x", topics, 0.5, (), 0.3, (), (), ())
+    text = interests_content(p, 60).plain
+    assert "topic00" in text and "topic19" in text and "topic18" in text
+    assert "more" in text
+    assert len(text.splitlines()) <= 13
+    # a few interests show in full, without an ellipsis line
+    few = interests_content(ProfileData("x", topics[:5], 0.5, (), 0.3, (), (), ()), 60).plain
+    assert len(few.splitlines()) == 5 and "more" not in few
