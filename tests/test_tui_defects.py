@@ -117,3 +117,25 @@ def test_the_profile_shows_the_top_and_the_bottom_interests():
     # a few interests show in full, without an ellipsis line
     few = interests_content(ProfileData("x", topics[:5], 0.5, (), 0.3, (), (), ()), 60).plain
     assert len(few.splitlines()) == 5 and "more" not in few
+
+
+def test_top_videos_now_lists_live_videos_by_views_and_none_unwatched(tiny_world):
+    import threading
+    from types import SimpleNamespace
+
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.engine.world import Signal, Status
+    from fyp_tui.live.overview import Overview
+
+    w = tiny_world
+    n = w.n_videos
+    w.video_counts[:n] = 0
+    w.video_status[:n] = Status.ACTIVE
+    w.video_tier[:n] = 0
+    w.video_tier[:4] = 2  # high up the ladder, never watched: not "top now"
+    for v, views in ((10, 50), (11, 900), (12, 300), (13, 7)):
+        w.video_counts[v, Signal.VIEW] = views
+    w.video_status[12] = Status.STALLED  # stalled: not live
+    live = SimpleNamespace(world=w, params=EngineParams(), lock=threading.Lock())
+    tops = Overview(live).data(top_k=8).top_videos  # type: ignore[arg-type]
+    assert [(v, views) for v, _h, _c, _t, views in tops] == [(11, 900), (10, 50), (13, 7)]
