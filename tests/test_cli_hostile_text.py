@@ -152,18 +152,31 @@ def test_export_csv_is_exact_to_a_pipe_and_escaped_on_a_terminal(run_cli, hostil
     assert code == 0
     assert "h" + TITLE + "\x9b2J\u202e" in out  # data to a pipe: exact (the creator's handle)
 
-    import click
+    import sys
 
-    real = click.get_text_stream
-
-    def tty_stream(name, *a, **k):
-        stream = real(name, *a, **k)
-        if name == "stdout":
-            monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
-        return stream
-
-    monkeypatch.setattr(click, "get_text_stream", tty_stream)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     code, out, _ = run_cli("export", "videos", "--db", hostile_db)
     assert code == 0
     assert_clean(out)
     assert "\\x1b]0;PWNED\\x07" in out
+
+
+def test_export_uses_no_click_stream_helper_deprecated_in_click_9(run_cli, hostile_db, monkeypatch):
+    # Click 8.5 deprecates click.get_text_stream (removed in Click 9): act as 8.5 does
+    import warnings
+
+    import click
+
+    real = click.get_text_stream
+
+    def deprecated(*a, **k):
+        warnings.warn("'get_text_stream' is deprecated and will be removed in Click 9.0.", DeprecationWarning, 2)
+        return real(*a, **k)
+
+    monkeypatch.setattr(click, "get_text_stream", deprecated)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        for fmt in ("csv", "json"):
+            code, out, err = run_cli("export", "videos", "--db", hostile_db, "--format", fmt)
+            assert code == 0, err
+            assert out

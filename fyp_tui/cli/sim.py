@@ -321,7 +321,7 @@ def export_group() -> None:
 def export_videos_cmd(ctx: click.Context, db: str | None, fmt: str) -> None:
     """Every video with its creator, topic, tier, counters and its hidden quality (to stdout)."""
     rows = export_rows(_db(ctx, db))
-    out = click.get_text_stream("stdout")
+    out = sys.stdout  # not click.get_text_stream: deprecated in Click 8.5, removed in 9
     try:
         if fmt == "csv":
             # CSV is data: exact when it goes to a file or a pipe; on a terminal the

@@ -21,7 +21,8 @@ class Overview:
         self.live = live
 
     def data(self, top_k: int = 8) -> WorldData:
-        """The funnel per tier, the trending sounds and hashtags, the ``top_k`` top videos."""
+        """The funnel per tier, the trending sounds and hashtags, the ``top_k`` live videos
+        with the most views (none unwatched)."""
         from fyp_tui.engine.trends import trending_hashtags, trending_sounds
 
         live = self.live
@@ -43,8 +44,9 @@ class Overview:
                 )
             )
         top = int((status == Status.TOP).sum())
-        live_videos = np.flatnonzero(status != Status.STALLED)
-        order = live_videos[np.lexsort((-views[live_videos], -tier[live_videos]))][:top_k]
+        # live videos that have been watched, by views (the higher tier first on a tie)
+        live_videos = np.flatnonzero((status != Status.STALLED) & (views > 0))
+        order = live_videos[np.lexsort((-tier[live_videos], -views[live_videos]))][:top_k]
         tops = tuple(
             (
                 int(v),

@@ -69,7 +69,7 @@ class FypApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (70, "-normal"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Show every key"),
         Binding("1", "show('feed')", "Feed", id="app.screen.feed", show=False, tooltip="The For You feed"),
         Binding(
             "2",

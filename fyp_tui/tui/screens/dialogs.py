@@ -6,15 +6,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+
+def key_text(keys: str) -> str:
+    """A binding's keys as people write them: ``left_square_bracket,f1`` -> ``[, f1``;
+    modifiers stay words (``ctrl+r``)."""
+    shown = []
+    for key in keys.split(","):
+        *modifiers, name = key.strip().split("+")
+        shown.append("+".join([*modifiers, format_key(name)]))
+    return ", ".join(shown)
 
 
 class HelpScreen(ModalScreen[None]):
     """Every key, built from the bindings (so a keymap change shows here)."""
 
     BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+        Binding("escape,question_mark,f1,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
     ]
 
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
@@ -38,19 +49,17 @@ class HelpScreen(ModalScreen[None]):
             yield Button("Close", id="help-close", variant="primary", compact=True, action="screen.dismiss")
 
     def _table(self) -> Content:
+        shown_rows = [(key_text(keys), what, where) for keys, what, where in self.rows]
+        width = max((len(shown) for shown, _, _ in shown_rows), default=0) + 2
         lines = []
         where_prev = None
-        for keys, what, where in self.rows:
+        for shown, what, where in shown_rows:
             if where != where_prev:
                 if where_prev is not None:
                     lines.append(Content(""))
                 lines.append(Content.assemble((where.capitalize(), "bold $text-secondary")))
                 where_prev = where
-            shown = ", ".join(
-                k.replace("question_mark", "?").replace("equals_sign", "=").replace("plus", "+").replace("minus", "-")
-                for k in keys.split(",")
-            )
-            lines.append(Content.assemble((f"  {shown:<14}", "bold $accent"), (what, "$foreground")))
+            lines.append(Content.assemble((f"  {shown:<{width}}", "bold $accent"), (what, "$foreground")))
         return Content("\n").join(lines)
 
 

@@ -20,16 +20,30 @@ KNOB_STEP = 0.1
 
 
 def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
-    shown = [t for t in p.topics if abs(t[1]) > 1e-3][:rows]
-    if not shown:
+    """The learned interests, strongest first: the top ones and, when there are more than
+    ``rows``, the bottom ones too, so a topic turned negative stays in sight."""
+    learned = [t for t in p.topics if abs(t[1]) > 1e-3]
+    if not learned:
         return Content.assemble(
             ("No learned interests yet: watch, like and share, and they appear here.", "$text-muted")
         )
-    peak = max(abs(v) for _n, v in shown) or 1.0
-    name_w = min(max(len(n) for n, _v in shown), 16)
+    if len(learned) > rows:
+        bottom = rows // 3
+        top = rows - bottom
+        shown: list[tuple[str, float] | None] = [*learned[:top], None, *learned[-bottom:]]
+        hidden = len(learned) - top - bottom
+    else:
+        shown, hidden = list(learned), 0
+    topics = [t for t in shown if t is not None]
+    peak = max(abs(v) for _n, v in topics) or 1.0
+    name_w = min(max(len(n) for n, _v in topics), 16)
     bar_w = max(width - name_w - 9, 4)
     lines = []
-    for name, v in shown:
+    for topic in shown:
+        if topic is None:
+            lines.append(Content.assemble((f"{'⋯':>{name_w}} {hidden} more", "$text-muted")))
+            continue
+        name, v = topic
         style = "$accent" if v >= 0 else "$error"
         lines.append(
             Content.assemble(
@@ -43,25 +57,31 @@ def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
 
 
 def echo_content(p: ProfileData, width: int) -> Content:
-    bar_w = max(width - 24, 6)
+    """The diversity meter and the knob, each on one line of ``width`` cells (never wrapped,
+    so the knob's value always shows)."""
     if p.diversity < 0.35:
         verdict, style = "echo chamber", "bold $error"
     elif p.diversity < 0.6:
         verdict, style = "narrowing", "bold $warning"
     else:
         verdict, style = "varied", "bold $success"
+    meter = f" {p.diversity * 100:3.0f}% "
+    knob = f" {p.knob:.1f}"
+    # the long labels while a bar of 8 cells still fits beside them
+    meter_label = "Topic diversity " if width >= 16 + len(meter) + len(verdict) + 8 else "Diversity "
+    knob_label = "Echo-chamber knob " if width >= 18 + len(knob) + 8 else "Knob "
     return Content("\n").join(
         [
             Content.assemble(
-                ("Topic diversity ", "$text-muted"),
-                (fmt.bar(p.diversity, bar_w), "$text-secondary"),
-                (f" {p.diversity * 100:3.0f}% ", "$foreground"),
+                (meter_label, "$text-muted"),
+                (fmt.bar(p.diversity, max(width - len(meter_label) - len(meter) - len(verdict), 1)), "$text-secondary"),
+                (meter, "$foreground"),
                 (verdict, style),
             ),
             Content.assemble(
-                ("Echo-chamber knob ", "$text-muted"),
-                (fmt.bar(p.knob, max(bar_w - 2, 4)), "$accent"),
-                (f" {p.knob:.1f}", "$foreground"),
+                (knob_label, "$text-muted"),
+                (fmt.bar(p.knob, max(width - len(knob_label) - len(knob), 1)), "$accent"),
+                (knob, "$foreground"),
             ),
         ]
     )
@@ -192,6 +212,8 @@ class ProfileScreen(FypScreen):
         if self.data is None:
             return
         inter = self.query_one("#interests", Static)
+        if not inter.size.width:  # not laid out yet (the first visit): draw at the real width
+            self.call_after_refresh(self._render_parts)
         inter.update(interests_content(self.data, inter.size.width or 36))
         echo = self.query_one("#echo", Static)
         echo.update(echo_content(self.data, echo.size.width or 36))

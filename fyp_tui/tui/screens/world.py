@@ -75,7 +75,7 @@ def top_content(d: WorldData, width: int) -> Content:
                 (caption[:cap_w], "$text-muted"),
             )
         )
-    return Content("\n").join(lines) if lines else Content.assemble(("no live videos", "$text-muted"))
+    return Content("\n").join(lines) if lines else Content.assemble(("no live video has views yet", "$text-muted"))
 
 
 class WorldScreen(FypScreen):

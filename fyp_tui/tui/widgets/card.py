@@ -13,8 +13,13 @@ from fyp_tui.tui.widgets.video import VideoCanvas
 
 
 def caption_content(card: CardData) -> Content:
+    """The caption, then the video's hashtags the caption does not already carry (each once)."""
     parts: list[str | tuple[str, str]] = [(card.caption, "$foreground")]
+    shown = {word.casefold() for word in card.caption.split() if word.startswith("#")}
     for tag in card.hashtags:
+        if f"#{tag}".casefold() in shown:
+            continue
+        shown.add(f"#{tag}".casefold())
         parts.append(" ")
         parts.append((f"#{tag}", "bold $accent"))
     return Content.assemble(*parts)

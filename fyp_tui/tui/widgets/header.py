@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.content import Content
 from textual.widgets import Static
 
@@ -15,8 +16,24 @@ if TYPE_CHECKING:
 SCREENS = (("feed", "1 For You"), ("profile", "2 Profile"), ("studio", "3 Studio"), ("world", "4 World"))
 
 
+def tab_spans() -> list[tuple[int, int, str]]:
+    """(first column, end column, screen) of each tab in the header."""
+    spans, x = [], len(" fyp-tui  ")
+    for key, label in SCREENS:
+        width = len(label) + 2
+        spans.append((x, x + width, key))
+        x += width
+    return spans
+
+
+def tab_offset(name: str) -> int:
+    """The column of the middle of screen ``name``'s tab (for a click)."""
+    return next((start + end) // 2 for start, end, key in tab_spans() if key == name)
+
+
 class AppHeader(Static):
-    """Reads the app's clock reactives; one per screen, docked top."""
+    """Reads the app's clock reactives; one per screen, docked top. A click on a tab
+    switches to its screen (the same action as its key)."""
 
     def __init__(self, current: str, **kw) -> None:
         super().__init__("", **kw)
@@ -27,6 +44,14 @@ class AppHeader(Static):
         for name in ("sim_clock", "pace", "world_paused", "world_status", "autoplay_status"):
             self.watch(app, name, self._changed, init=False)
         self._changed()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a tab switches to its screen (the same action as its key)."""
+        for start, end, key in tab_spans():
+            if start <= event.x < end:
+                event.stop()
+                cast("FypApp", self.app).action_show(key)
+                return
 
     def _changed(self, _value: object = None) -> None:
         app = cast("FypApp", self.app)
