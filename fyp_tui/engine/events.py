@@ -79,3 +79,5 @@ class Uploaded(Event):
 
 
 TierEvent = Promoted | Stalled | Reignited
+#: the same, for ``isinstance``: the events that are tier decisions (checkpointed as ``tier_event`` rows)
+TIER_EVENTS = (Promoted, Stalled, Reignited)

@@ -27,7 +27,14 @@ from fyp_tui.engine.events import Event
 from fyp_tui.engine.explain import Explanation, build_explanation
 from fyp_tui.engine.ledger import Ledger, bit
 from fyp_tui.engine.ranking import RankingParams, RankState, rank, score
-from fyp_tui.engine.viewer import REACTION_STRENGTH, SKIP_SECONDS, WATCH_RATE, PersonState, watch_strength
+from fyp_tui.engine.viewer import (
+    FOUND_EARLY_KEPT,
+    REACTION_STRENGTH,
+    SKIP_SECONDS,
+    WATCH_RATE,
+    PersonState,
+    watch_strength,
+)
 from fyp_tui.engine.world import Signal, World
 from fyp_tui.errors import UsageError
 
@@ -270,7 +277,9 @@ class FeedSession:
         """Change the person's impression of ``video`` and count the change (see :mod:`~fyp_tui.engine.ledger`)."""
         w = self.world
         if self.ledger.get(video) is None and self.is_first_viewer(video):
-            self.person.found_early.append(int(video))  # the impression that opens now is an early one
+            early = self.person.found_early
+            early.append(int(video))  # the impression that opens now is an early one
+            del early[:-FOUND_EARLY_KEPT]
         delta, in_tier = self.ledger.change(w, video, on=on, off=off, seconds=seconds, loops=loops, visit=visit)
         if not delta.any() and not seconds:
             return []

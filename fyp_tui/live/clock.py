@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fyp_tui.engine.events import Event
-from fyp_tui.live.ladder import TIER_EVENTS
+from fyp_tui.engine.events import TIER_EVENTS, Event
 from fyp_tui.live.views import AdvanceOutcome
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import TYPE_CHECKING
 
-from fyp_tui.engine.events import Event, Promoted, Stalled
+from fyp_tui.engine.events import TIER_EVENTS, Event, Promoted, Stalled
 from fyp_tui.engine.world import Signal
-from fyp_tui.live.ladder import TIER_EVENTS, budget, step_of
+from fyp_tui.live.ladder import budget, step_of
 from fyp_tui.live.views import TierStep
 
 if TYPE_CHECKING:

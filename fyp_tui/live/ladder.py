@@ -9,8 +9,6 @@ from fyp_tui.engine.world import Status, World
 from fyp_tui.live.views import TierStep
 
 STATUS_NAMES = {int(Status.ACTIVE): "active", int(Status.STALLED): "stalled", int(Status.TOP): "top"}
-#: The engine's events that are tier decisions (kept for the Spread tab, checkpointed).
-TIER_EVENTS = (Promoted, Stalled, Reignited)
 
 
 def status_name(world: World, video: int) -> str:

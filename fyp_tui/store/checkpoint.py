@@ -22,7 +22,7 @@ from fyp_tui.store.codecs import (
     SETTINGS_EXTRA,
     STATE_COLS,
     TIER_EVENT_COLS,
-    TIER_EVENT_TYPES,
+    TIER_EVENTS,
     _array_row,
     _split_extra,
     _state_columns,
@@ -93,7 +93,7 @@ def capture_snapshot(world: World, events: Sequence[Event] = ()) -> Snapshot:
         aud_pref=world.aud_pref.copy(),
         settings=settings,
         extra_arrays={k: v.copy() for k, v in arrays.items()},
-        events=[e for e in events if isinstance(e, TIER_EVENT_TYPES)],
+        events=[e for e in events if isinstance(e, TIER_EVENTS)],
         mirror={k: getattr(world, k)[:n].copy() for k in MIRROR_VIDEO},
         n_viewers=world.n_viewers,
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fyp_tui.engine.events import Event, Promoted, Reignited, Stalled
+from fyp_tui.engine.events import TIER_EVENTS, Event, Promoted, Reignited, Stalled
 from fyp_tui.engine.world import (
     N_SIGNALS,
     TOPICS_PER_VIEWER,
@@ -210,9 +210,6 @@ def _settings(world: World) -> dict:
     return settings
 
 
-#: the engine's events that are tier decisions (rows of ``tier_event``)
-TIER_EVENT_TYPES = (Promoted, Stalled, Reignited)
-
 TIER_EVENT_COLS = (
     "video_id",
     "from_tier",
@@ -269,7 +266,7 @@ def tier_event_row(e: Event, *, profile_id: int | None = None) -> tuple:
 
 def tier_event_rows(events: Iterable[Event], *, profile_id: int | None = None) -> list[tuple]:
     """:func:`tier_event_row` of each tier event in ``events`` (others are skipped)."""
-    return [tier_event_row(e, profile_id=profile_id) for e in events if isinstance(e, TIER_EVENT_TYPES)]
+    return [tier_event_row(e, profile_id=profile_id) for e in events if isinstance(e, TIER_EVENTS)]
 
 
 def _finite(x: float) -> float:
