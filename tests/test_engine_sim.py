@@ -153,6 +153,7 @@ def test_creators_keep_uploading_and_post_video_enters_tier_0(tiny_world):
     vid = uploads.post_video(
         w,
         p,
+        np.random.default_rng(1),
         profile=1,
         creator=0,
         sound=0,

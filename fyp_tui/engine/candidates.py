@@ -104,8 +104,11 @@ class VideoIndex:
         tags = world.video_tags[:m]
         vid, pos = np.nonzero(tags >= 0)
         self.tag = _Lists(tags[vid, pos], world.n_hashtags, ids=vid)
+        self.sizes = (world.n_creators, world.n_hashtags)
 
     def stale(self, world: World) -> bool:
+        if self.sizes != (world.n_creators, world.n_hashtags):  # a person's account, a new tag
+            return True
         return world.n_videos - self.m > max(256, self.rebuild_share * self.m)
 
     def _tail(self, world: World, column: np.ndarray, keys) -> np.ndarray:

@@ -182,6 +182,7 @@ class FeedSession:
             raise UsageError(f"unknown reaction {kind!r} (one of: {', '.join(REACTIONS)})")
         video = self._check_video(video)
         p, w, rs = self.person, self.world, self.rs
+        rs.grow(w)  # (a creator or hashtag made since: someone's own account, a new tag)
         creator = int(w.video_creator[video])
         strength = REACTION_STRENGTH[kind]
         on = off = 0

@@ -170,6 +170,14 @@ class RankState:
         self.sync(world, person)
 
     def grow(self, world: World) -> None:
+        if len(self.followed) < world.n_creators:  # a person's own account was made
+            for name in ("followed", "ni_creator"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros(world.n_creators - len(old), bool)]))
+        if len(self.muted) < world.n_hashtags + 1:  # new hashtags (the last slot stays tag -1's)
+            muted = np.zeros(world.n_hashtags + 1, bool)
+            muted[: len(self.muted) - 1] = self.muted[:-1]
+            self.muted = muted
         if len(self.seen) < world.capacity:
             for name in ("seen", "ni_video"):
                 old = getattr(self, name)

@@ -162,6 +162,23 @@ class PostedVideo(Printable):
     rates: tuple[tuple[str, float], ...] = ()
     steps: tuple[TierStep, ...] = ()
     views_series: tuple[float, ...] = ()
+    likes: int = 0
+    shares: int = 0
+    watched: bool = False  # judged early now: the clock runs slow for it
+    post_mortem: tuple[str, ...] = ()  # why it stalled (stalled videos only)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorAccount(Printable):
+    """A person's own creator account (made by their first post)."""
+
+    handle: str
+    followers: int
+    posts: int
+    country: str
+    language: str
+    made: bool  # False: the handle it will have once the first post makes it
+    creator: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,11 +266,18 @@ class SqlJournal:
 
         lo, hi = int(world.saved_videos), int(world.n_videos)
         if video >= lo:
-            # new since the last checkpoint: write every new video's row now
+            # new since the last checkpoint: write every new video's row now, after the
+            # creators and hashtags made since (a person's own account, new tags)
             m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             cols = codecs.VIDEO_COLS
             cur = _dbapi(conn).cursor()
             try:
+                creators = codecs.creator_rows(world, world.saved_creators, world.n_creators)
+                if creators:
+                    cur.executemany(codecs.insert_new_sql("creator", codecs.CREATOR_COLS, m), creators)
+                hashtags = codecs.hashtag_rows(world, world.saved_hashtags, world.n_hashtags)
+                if hashtags:
+                    cur.executemany(codecs.insert_new_sql("hashtag", codecs.HASHTAG_COLS, m), hashtags)
                 cur.executemany(
                     f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
                     list(codecs._video_rows(world, lo, hi)),

@@ -123,6 +123,8 @@ class FypApp(App[None]):
     sim_clock: reactive[float] = reactive(0.0)
     pace: reactive[float] = reactive(DEFAULT_PACE)
     world_paused: reactive[bool] = reactive(False)
+    #: the clock runs slower than ``pace`` while the person's own post is in tier 0 or 1
+    slowed_for_post: reactive[bool] = reactive(False)
     world_status: reactive[str] = reactive("loading the world…")
     #: "autoplay: BOT" while a bot scrolls the feed (the header shows it), else ""
     autoplay_status: reactive[str] = reactive("")
@@ -253,7 +255,10 @@ class FypApp(App[None]):
             return
         self._last_step = now
         self._stepping = True
-        self.advance(hours_of(min(since, MAX_DEFER), self.pace))
+        # while the person's own post is judged early, the studio slows the clock to watch it
+        pace = self.live.studio.pace(self.pace)
+        self.slowed_for_post = pace < self.pace
+        self.advance(hours_of(min(since, MAX_DEFER), pace))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step")
     def advance(self, hours: float) -> None:

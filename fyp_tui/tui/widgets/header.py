@@ -41,7 +41,7 @@ class AppHeader(Static):
 
     def on_mount(self) -> None:
         app = self.app
-        for name in ("sim_clock", "pace", "world_paused", "world_status", "autoplay_status"):
+        for name in ("sim_clock", "pace", "world_paused", "world_status", "autoplay_status", "slowed_for_post"):
             self.watch(app, name, self._changed, init=False)
         self._changed()
 
@@ -71,6 +71,8 @@ class AppHeader(Static):
                 parts.append(("  ‖ paused", "bold $warning"))
             else:
                 parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
+                if app.slowed_for_post:
+                    parts.append(("  slowed: your video", "bold $accent"))
         autoplay = app.autoplay_status
         if autoplay:
             parts.append((f"  ⏵ {autoplay}", "bold $accent"))

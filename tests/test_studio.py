@@ -1,0 +1,260 @@
+"""The creator studio (issue 11): a form that behaves, a creator account per profile,
+new hashtags, and a post that is drawn and judged as any upload is."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+from pilot import FakeClock, drain, open_feed, until
+from textual.widgets import Input, Select
+
+from fyp_tui.engine.world import Status
+from fyp_tui.errors import UsageError
+from fyp_tui.live.session import LiveSession
+from fyp_tui.tui import make_app
+
+SIZE = (100, 32)
+
+
+@pytest.fixture
+def app(tiny_db):
+    return make_app(tiny_db, "tester", frozen=True, clock=FakeClock(), seed=11)
+
+
+def rows(db: str, sql: str, params: tuple = ()) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+async def open_studio(pilot, app):
+    await open_feed(pilot)
+    await pilot.press("3")
+    await until(pilot, lambda: app.current_mode == "studio", "the studio")
+    await drain(pilot)
+    return app.screen
+
+
+# -- the form ---------------------------------------------------------------------------------
+
+
+async def test_typing_a_caption_that_begins_with_q_stays_in_the_studio(app):
+    async with app.run_test(size=SIZE) as pilot:
+        studio = await open_studio(pilot, app)
+        caption = studio.query_one("#caption", Input)
+        assert app.focused is caption, "the first field has focus when the studio opens"
+        await pilot.press(*"quick 3 step pasta")
+        await pilot.pause()
+        assert not app._exit and app.current_mode == "studio"
+        assert caption.value == "quick 3 step pasta"
+        assert not app.world_paused, "p typed in a field does not pause the clock"
+
+
+async def test_letters_on_a_select_do_not_fire_app_keys(app):
+    async with app.run_test(size=SIZE) as pilot:
+        studio = await open_studio(pilot, app)
+        studio.query_one("#sound", Select).focus()
+        await pilot.pause()
+        theme = app.theme
+        await pilot.press("q", "t", "4", "p")
+        await pilot.pause()
+        assert not app._exit and app.current_mode == "studio" and app.theme == theme and not app.world_paused
+
+
+async def test_escape_leaves_the_field_and_app_keys_work_again(app):
+    async with app.run_test(size=SIZE) as pilot:
+        studio = await open_studio(pilot, app)
+        await pilot.press("h", "i")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is None
+        assert studio.query_one("#caption", Input).value == "hi"
+        await pilot.press("4")
+        await until(pilot, lambda: app.current_mode == "world", "the World screen")
+
+
+async def test_hashtags_complete_with_the_topics_own_first_and_set_the_topic(app):
+    async with app.run_test(size=SIZE) as pilot:
+        studio = await open_studio(pilot, app)
+        w = app.live.world
+        # a topical tag and a prefix several tags share
+        tag = next(i for i in range(w.n_hashtags) if w.hashtag_topic[i] >= 0)
+        topic = int(w.hashtag_topic[tag])
+        name = w.hashtag_names[tag]
+        field = studio.query_one("#hashtags", Input)
+        field.focus()
+        await pilot.press(*f"#{name[:2]}")
+        await until(pilot, lambda: field._suggestion, "a suggestion")
+        suggested = field._suggestion.lstrip("#")
+        assert suggested.startswith(name[:2]) and suggested in w.hashtag_names
+        await pilot.press("right")  # accept it
+        assert field.value == field._suggestion or field.value.lstrip("#") in w.hashtag_names
+        field.value = f"#{name}"
+        await pilot.pause()
+        assert studio.query_one("#topic", Select).value == topic, "the topic defaults from the hashtags"
+    # the topic's own tags come first among those sharing a prefix
+    other = next((t for t in range(w.n_topics) if t != topic), topic)
+    live_studio = app.live.studio
+    for prefix_len in (1, 2):
+        prefix = name[:prefix_len]
+        own = [n for i, n in enumerate(w.hashtag_names) if n.startswith(prefix) and w.hashtag_topic[i] == other]
+        if own:
+            done = live_studio.complete_hashtag(f"#{prefix}", other)
+            assert done is not None and done.lstrip("#") in own
+            break
+
+
+async def test_a_new_hashtag_is_created_in_the_world(app, tiny_db):
+    async with app.run_test(size=SIZE) as pilot:
+        studio = await open_studio(pilot, app)
+        studio.query_one("#caption", Input).value = "quick 3 step pasta"
+        studio.query_one("#hashtags", Input).value = "#pastanight"
+        studio.query_one("#sound", Select).value = 0
+        studio.query_one("#topic", Select).value = 1
+        await pilot.press("ctrl+r")
+        w = app.live.world
+        await until(pilot, lambda: "pastanight" in w.hashtag_names, "the new hashtag")
+        h = w.hashtag_names.index("pastanight")
+        assert int(w.hashtag_topic[h]) == 1
+        mine = np.flatnonzero(w.video_profile[: w.n_videos] >= 0)
+        assert len(mine) == 1 and h in w.video_tags[mine[0]].tolist()
+        # committed with the post, before any checkpoint
+        assert rows(tiny_db, "SELECT topic_id FROM hashtag WHERE name = 'pastanight'") == [(1,)]
+        await app.action_quit()
+        await until(pilot, lambda: app._exit, "exit")
+
+
+# -- the creator account ------------------------------------------------------------------------
+
+
+def test_each_profile_posts_as_its_own_new_creator(tiny_db):
+    made = []
+    for name in ("Ana Lima", "bo"):
+        live = LiveSession(tiny_db, name, seed=3)
+        live.open()
+        try:
+            w = live.world
+            median = float(np.median(w.creator_skill))
+            n0 = w.n_creators
+            assert live.studio.creator() is None and not live.studio.account().made
+            video, _items = live.studio.post_video(caption="hello world", hashtags=[], sound=0, duration=18.0, topic=0)
+            c = int(w.video_creator[video])
+            assert c == n0 and live.studio.creator() == c
+            assert w.creator_followers[c] == 0 and w.creator_skill[c] == pytest.approx(median)
+            person = live.feed_session.person
+            assert w.creator_country[c] == person.country and w.creator_language[c] == person.language
+            # a second post comes from the same account
+            again, _ = live.studio.post_video(caption="again", hashtags=[], sound=1, duration=30.0, topic=0)
+            assert int(w.video_creator[again]) == c
+            made.append((c, w.creator_handles[c]))
+            live.checkpoints.final_save()
+        finally:
+            live.close()
+    assert made[0][1] == "ana_lima" and made[1][1] == "bo"
+    assert made[0][0] != made[1][0]
+    # both accounts are rows of the world, and open again as the same creators
+    assert rows(tiny_db, "SELECT handle, follower_count FROM creator WHERE id >= ? ORDER BY id", (made[0][0],)) == [
+        ("ana_lima", 0),
+        ("bo", 0),
+    ]
+    live = LiveSession(tiny_db, "Ana Lima", seed=4)
+    live.open()
+    try:
+        assert live.studio.creator() == made[0][0]
+        assert live.studio.account().handle == "ana_lima"
+    finally:
+        live.close()
+
+
+def test_the_audience_and_other_people_follow_a_person_and_the_count_is_saved(tiny_db):
+    from fyp_tui.engine.world import Signal
+
+    live = LiveSession(tiny_db, "poster", seed=5)
+    live.open()
+    try:
+        w = live.world
+        ids = [
+            live.studio.post_video(caption=f"clip {k}", hashtags=[], sound=k, duration=12.0, topic=0)[0]
+            for k in range(20)
+        ]
+        c = live.studio.creator()
+        live.clock.advance(24.0)
+        followers = int(w.creator_followers[c])
+        # every follow its videos drew is a follower of the account
+        assert followers == int(w.video_counts[ids, Signal.FOLLOW].sum()) > 0
+        live.checkpoints.final_save()
+    finally:
+        live.close()
+    assert rows(tiny_db, "SELECT follower_count FROM creator WHERE id = ?", (c,)) == [(followers,)]
+    # another person follows it from their feed
+    other = LiveSession(tiny_db, "fan", seed=6)
+    other.open()
+    try:
+        with other.lock:
+            other.feed_session.react(ids[0], "follow")
+        assert int(other.world.creator_followers[c]) == followers + 1
+        other.checkpoints.final_save()
+    finally:
+        other.close()
+    assert rows(tiny_db, "SELECT follower_count FROM creator WHERE id = ?", (c,)) == [(followers + 1,)]
+
+
+def test_bad_posts_are_refused_and_change_nothing(tiny_db):
+    live = LiveSession(tiny_db, "poster", seed=5)
+    live.open()
+    try:
+        w = live.world
+        n, c, h = w.n_videos, w.n_creators, w.n_hashtags
+        for kwargs, words in (
+            ({"caption": "  "}, "caption"),
+            ({"duration": 2.0}, "between"),
+            ({"duration": 999.0}, "between"),
+            ({"hashtags": "#a #b #c #d #e"}, "at most"),
+            ({"hashtags": "#no-dash"}, "not a hashtag"),
+            ({"topic": None, "hashtags": "#brandnewtag"}, "topic"),
+        ):
+            args = {"caption": "fine", "hashtags": "", "sound": 0, "duration": 20.0, "topic": 0, **kwargs}
+            with pytest.raises(UsageError, match=words):
+                live.studio.post_video(**args)
+        assert (w.n_videos, w.n_creators, w.n_hashtags) == (n, c, h)
+    finally:
+        live.close()
+
+
+def test_the_caption_language_is_the_videos(tiny_world):
+    from fyp_tui.engine import uploads
+
+    w = tiny_world
+    vocab = w.extra["caption_words_by_language"]
+    codes = [c for c in vocab if c in w.language_codes]
+    assert len(codes) >= 2
+    a, b = codes[0], codes[1]
+    words_b = " ".join(x for x in vocab[b][:40] if x.casefold() not in {y.casefold() for y in vocab[a]})[:80]
+    lang_a, lang_b = w.language_codes.index(a), w.language_codes.index(b)
+    assert uploads.caption_language(w, words_b, lang_a) == lang_b
+    assert uploads.caption_language(w, "zzqx blorp", lang_a) == lang_a
+
+
+def test_a_post_is_drawn_as_any_upload(tiny_world):
+    """Its quality varies around its creator's skill as uploads' does; nothing else is special."""
+    from fyp_tui.engine import uploads
+    from fyp_tui.engine.params import EngineParams
+
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    c = uploads.add_person_creator(w, name="x", country=0, language=0, topic=0)
+    rng = np.random.default_rng(0)
+    q = []
+    for _ in range(200):
+        v = uploads.post_video(
+            w, p, rng, profile=1, creator=c, sound=0, duration=18.0, topic=0, hashtags=[], caption="x", now=w.clock
+        )
+        q.append(float(w.video_quality[v]))
+        assert w.video_status[v] == Status.ACTIVE and w.video_tier[v] == 0
+    q = np.array(q)
+    assert np.std(q) > 0.02, "a post's quality is drawn, not fixed"
+    assert abs(np.mean(q) - float(w.creator_skill[c])) < 0.05
