@@ -39,6 +39,7 @@ COMMAND_MODULES = {
     "simulate": "sim",
     "info": "world",
     "play": "play",
+    "post": "post",
     "seed": "world",
 }
 

@@ -62,6 +62,7 @@ class Studio:
         self._creator: int | None = None  # the person's creator account, once found or made
         self._index: tuple[int, dict[str, int]] | None = None  # (n_hashtags, name -> id)
         self._mine: tuple[int, np.ndarray] = (0, np.zeros(0, np.int64))  # (videos scanned, the person's)
+        self._post_mortems: dict[tuple[int, int], tuple[str, ...]] = {}  # (video, tier) -> lines
 
     def mine(self) -> np.ndarray:
         """Ids of the person's posted videos, oldest first (only new videos are scanned)."""
@@ -362,16 +363,25 @@ class Studio:
                     likes=int(counts[Signal.LIKE]),
                     shares=int(counts[Signal.SHARE]),
                     watched=watched == v,
-                    post_mortem=tuple(self.post_mortem(v)) if status == "stalled" else (),
+                    post_mortem=self._post_mortem(v) if status == "stalled" else (),
                 )
             )
         return out
+
+    def _post_mortem(self, video: int) -> tuple[str, ...]:
+        """:meth:`post_mortem`, kept from when the studio first saw the stall (the typical
+        video is the one of that moment; a re-ignited video gets a new one if it stalls again)."""
+        key = (int(video), int(self.live.world.video_tier[video]))
+        hit = self._post_mortems.get(key)
+        if hit is None:
+            hit = self._post_mortems[key] = tuple(self.post_mortem(video))
+        return hit
 
     def post_mortem(self, video: int) -> list[str]:
         """Why a stalled video stalled: its score against the bar it missed, and each
         rate against the typical video of its tier (pooled over the videos in that
         tier now with a quarter of its budget seen), the shortest first."""
-        from fyp_tui.engine.ladder import score_counts
+        from fyp_tui.engine.ladder import promotion_bar, score_counts
 
         live = self.live
         w, p = live.world, live.params
@@ -385,21 +395,28 @@ class Studio:
             & (w.video_tier_counts[:n, Signal.VIEW] >= max(budget(p, tier) // 4, 1))
             & (np.arange(n) != v)
         )
-        lines = []
-        if steps:
+        score, lcb, _u = score_counts(w.video_tier_counts[[v]], p.weight_vector(), p.z)
+        sc, lo = float(np.nan_to_num(score[0])), float(np.nan_to_num(lcb[0]))
+        if steps:  # the decision as taken (the counts at its look)
             s = steps[-1]
-            lines.append(f"stalled in tier {tier}: score {s.score:.3f} against a bar of {s.bar:.3f}")
-            lines.append(f"short by {max(s.bar - s.score, 0.0):.3f} after {s.impressions} impressions")
+            bar, seen = s.bar, s.impressions
+            if s.score != 0.0:
+                sc = s.score
         else:
-            _s, lcb, _u = score_counts(w.video_tier_counts[[v]], p.weight_vector(), p.z)
-            lines.append(f"stalled in tier {tier}: score {float(np.nan_to_num(lcb[0])):.3f}")
+            bar, seen = float(np.nan_to_num(promotion_bar(p, [tier], w)[0])), int(tc[Signal.VIEW])
+        reason = steps[-1].outcome.partition(": ")[2] if steps else ""
+        lines = [
+            f"stalled in tier {tier}{f' ({reason})' if reason else ''} after {seen} impressions",
+            f"score {sc:.3f}, surely at least {lo:.3f}; bar {bar:.3f}",
+            f"short by {max(bar - lo, 0.0):.3f}: the ladder promotes on the sure part",
+        ]
         views = max(tc[Signal.VIEW], 1.0)
         if len(same) == 0:
             return lines
         pooled = w.video_tier_counts[same].sum(axis=0).astype(np.float64)
         pviews = max(pooled[Signal.VIEW], 1.0)
-        _s, typical, _u = score_counts(w.video_tier_counts[same], p.weight_vector(), p.z)
-        lines.append(f"a typical tier-{tier} video scores {float(np.median(np.nan_to_num(typical))):.3f}")
+        typical, _l, _u = score_counts(w.video_tier_counts[same], p.weight_vector(), p.z)
+        lines.append(f"a typical tier-{tier} video now scores {float(np.median(np.nan_to_num(typical))):.3f}")
         weights = p.weight_vector()
         rows = []
         for name, sig in RATE_SIGNALS:
@@ -408,5 +425,5 @@ class Studio:
         rows.sort()
         for gap, name, mine, typ in rows:
             mark = "short" if gap < 0 else "ahead"
-            lines.append(f"{name:<10} {mine * 100:5.1f}% vs typical {typ * 100:5.1f}% ({mark})")
+            lines.append(f"{name:<10} {mine * 100:5.1f}% vs typical {typ * 100:5.1f}% {mark}")
         return lines

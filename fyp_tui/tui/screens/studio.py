@@ -46,7 +46,11 @@ def account_line(a: CreatorAccount) -> Content:
     return Content.assemble(
         ("You post as ", "$text-muted"),
         (who, "bold $accent"),
-        (f" · {fmt.count(a.followers)} followers · {a.posts} posts · {a.country}/{a.language}", "$text-muted"),
+        (
+            f" · {fmt.count(a.followers)} followers · {a.posts} post{'' if a.posts == 1 else 's'}"
+            f" · {a.country}/{a.language}",
+            "$text-muted",
+        ),
     )
 
 

@@ -1,0 +1,121 @@
+"""``fyp-tui post``: post a video as a profile's creator account, as the Studio does."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from fyp_tui.cli import cli, db_option, echo, echo_json
+
+#: fyp_tui.live.studio.DURATION_MIN / DURATION_MAX (not imported: keeps --help fast; a test checks they agree)
+DURATION_MIN, DURATION_MAX = 5, 180
+DEFAULT_DURATION = 20.0
+
+
+def _root(ctx: click.Context, key: str):
+    """``fyp-tui --KEY X post`` (the root's value, its default included)."""
+    parent = ctx.parent
+    return None if parent is None else parent.params.get(key)
+
+
+@cli.command("post")
+@click.option(
+    "--profile", "profile_name", metavar="NAME", default=None, help="Who posts [default: fyp-tui's --profile]."
+)
+@click.option("--caption", required=True, metavar="TEXT", help="The video's caption (its words set its language).")
+@click.option(
+    "--hashtags",
+    default="",
+    metavar="a,b",
+    help="Hashtags, comma- or space-separated, with or without # (new ones are created; may be empty).",
+)
+@click.option("--sound", metavar="ID", default=None, help="A sound's id [default: an original sound, not trending].")
+@click.option(
+    "--duration",
+    type=float,
+    default=DEFAULT_DURATION,
+    show_default=True,
+    metavar="S",
+    help=f"Seconds, {DURATION_MIN} to {DURATION_MAX}.",
+)
+@click.option("--topic", metavar="NAME", default=None, help="Its topic [default: the one its hashtags name].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@click.pass_context
+def post_cmd(
+    ctx: click.Context,
+    profile_name: str | None,
+    caption: str,
+    hashtags: str,
+    sound: str | None,
+    duration: float,
+    topic: str | None,
+    as_json: bool,
+    db: str | None,
+) -> None:
+    """Post a video as the profile's own creator account (made by its first post), as
+    the app's Studio does: it enters tier 0 at the world's clock and is saved at
+    once; `simulate` or the app then runs the world on, and its audience decides."""
+    from fyp_tui.errors import UsageError
+
+    if not caption.strip():
+        raise UsageError("--caption is empty")
+    if not math.isfinite(duration) or not DURATION_MIN <= duration <= DURATION_MAX:
+        raise UsageError(f"--duration must be between {DURATION_MIN} and {DURATION_MAX} seconds (got {duration:g})")
+    from fyp_tui.live.studio import parse_hashtags
+
+    parse_hashtags(hashtags)  # a bad hashtag: one line, before the world is opened
+    from fyp_tui.live.session import LiveSession
+
+    db = db if db is not None else _root(ctx, "db")
+    profile = profile_name or _root(ctx, "profile") or "me"
+    live = LiveSession(db, profile)
+    try:
+        live.open()
+        studio = live.studio
+        topic_id = studio.topic_id(topic) if topic is not None else None
+        sound_id = studio.sound_id(sound) if sound is not None else studio.default_sound()
+        if topic_id is None and studio.topic_for_hashtags(hashtags) is None:
+            raise UsageError("give --topic (no hashtag names a topic)")
+        try:
+            video, _items = live.feed.submit(
+                lambda: studio.post_video(
+                    caption=caption, hashtags=hashtags, sound=sound_id, duration=duration, topic=topic_id
+                )
+            ).result()
+        except UsageError as exc:
+            raise UsageError(f"cannot post: {exc}") from None
+        w = live.world
+        c = int(w.video_creator[video])
+        account = studio.account()
+        out = {
+            "video_id": int(video),
+            "creator": w.creator_handles[c],
+            "creator_id": c,
+            "tier": int(w.video_tier[video]),
+            "profile": profile,
+            "caption": w.video_captions[video],
+            "hashtags": [w.hashtag_names[h] for h in w.video_tags[video] if h >= 0],
+            "topic": w.topic_names[int(w.video_topics[video, 0])],
+            "sound": int(w.video_sound[video]),
+            "sound_title": w.sound_titles[int(w.video_sound[video])],
+            "duration": float(w.video_duration[video]),
+            "language": w.language_codes[int(w.video_language[video])],
+            "followers": account.followers,
+            "clock": float(w.clock),
+        }
+        live.checkpoints.final_save()
+    finally:
+        live.close()
+    if as_json:
+        echo_json(out)
+    else:
+        tags = " ".join("#" + t for t in out["hashtags"])
+        echo(
+            f"posted video {out['video_id']} as @{out['creator']} ({out['followers']} followers): "
+            f"tier {out['tier']}, {out['topic']}, {out['duration']:g} s, {out['language']}"
+            + (f", {tags}" if tags else "")
+            + f"\n  its test audience meets it as the world runs (fyp-tui simulate, or the app); "
+            f"fyp-tui explain {out['video_id']} follows it"
+        )
