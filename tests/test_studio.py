@@ -258,3 +258,70 @@ def test_a_post_is_drawn_as_any_upload(tiny_world):
     q = np.array(q)
     assert np.std(q) > 0.02, "a post's quality is drawn, not fixed"
     assert abs(np.mean(q) - float(w.creator_skill[c])) < 0.05
+
+
+# -- choices act through the audience's and the ladder's own mechanics ---------------------------
+
+
+def _cohorts(w, rank: int = 0, **kinds):
+    """Post videos of each kind (same creator, quality and topic: the ``rank``-th most
+    viewed), run the world; counts per kind."""
+    from fyp_tui.engine import simulate, uploads
+    from fyp_tui.engine.params import EngineParams
+
+    p = EngineParams.from_world(w)
+    views = np.bincount(w.video_topics[: w.n_videos, 0], minlength=w.n_topics)
+    topic = int(np.argsort(-views, kind="stable")[rank])
+    c = uploads.add_person_creator(w, name="cohort", country=0, language=0, topic=topic)
+    rng = np.random.default_rng(3)
+    ids = {}
+    for kind, (tags, duration) in kinds.items():
+        tag_ids = [int(h) for h in np.flatnonzero(w.hashtag_topic == topic)[:tags]]
+        ids[kind] = [
+            uploads.post_video(
+                w,
+                p,
+                rng,
+                profile=1,
+                creator=c,
+                sound=0,
+                duration=duration,
+                topic=topic,
+                hashtags=tag_ids,
+                caption="x",
+                now=w.clock,
+            )
+            for _ in range(40)
+        ]
+        w.video_quality[ids[kind]] = 0.4  # the same hidden quality: only the choice differs
+    simulate.run(w, p, 5, 6.0)
+    return {kind: w.video_counts[v].sum(axis=0) for kind, v in ids.items()}
+
+
+def test_in_topic_hashtags_reach_interested_viewers(tiny_world):
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.engine.pools import broad_share
+    from fyp_tui.engine.world import Signal
+
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    n = w.n_videos
+    n_in = [
+        int(np.count_nonzero(w.hashtag_topic[[t for t in w.video_tags[v] if t >= 0]] == w.video_topics[v, 0]))
+        for v in range(200)
+    ]
+    share = broad_share(w, p, np.arange(200))
+    assert np.allclose(share, p.untagged_broad_share * np.maximum(1 - np.array(n_in) / p.tags_to_target, 0))
+    assert n > 200 and share.max() <= p.untagged_broad_share
+    counts = _cohorts(w, w.n_topics // 2, tagged=(3, 20.0), bare=(0, 20.0))
+    like = {k: c[Signal.LIKE] / c[Signal.VIEW] for k, c in counts.items()}
+    skip = {k: c[Signal.SKIP] / c[Signal.VIEW] for k, c in counts.items()}
+    assert like["tagged"] > 1.2 * like["bare"] and skip["tagged"] < skip["bare"], (like, skip)
+
+
+def test_a_long_video_is_watched_to_the_end_less_often(tiny_world):
+    from fyp_tui.engine.world import Signal
+
+    counts = _cohorts(tiny_world, short=(3, 15.0), long=(3, 150.0))
+    done = {k: c[Signal.FULL_WATCH] / c[Signal.VIEW] for k, c in counts.items()}
+    assert done["short"] > 1.5 * done["long"], done

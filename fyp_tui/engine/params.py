@@ -103,6 +103,12 @@ class EngineParams:
     # -- serving --------------------------------------------------------------------------
     #: share of impressions served uniformly at random from all live videos
     control_fraction: float = 0.03
+    #: in-topic hashtags reach interested viewers: of a pool video's targeted
+    #: impressions, this share goes to viewers at random (not matched by topic) when
+    #: none of its hashtags is of its main topic, less by a ``tags_to_target``-th for
+    #: each one that is (none with ``tags_to_target`` of them)
+    untagged_broad_share: float = 0.5
+    tags_to_target: int = 3
     #: unused since the step serves video first (they sized the earlier best-of-N
     #: candidates per impression); accepted so older scenario files still load
     candidates: int = 3
@@ -299,6 +305,7 @@ def ladder_scale(params: EngineParams, world) -> float:
 
 _POSITIVE = {
     "z",
+    "tags_to_target",
     "reference_impressions_per_upload",
     "half_life_hours",
     "trend_half_life_hours",
@@ -333,9 +340,17 @@ _NON_NEGATIVE = {
     "reignite_heat",
     "interest_candidates",
 }
-_UNIT = {"second_topic_share", "control_fraction", "early_fraction", "fade_floor", "learning_rate"}
+_UNIT = {
+    "second_topic_share",
+    "untagged_broad_share",
+    "control_fraction",
+    "early_fraction",
+    "fade_floor",
+    "learning_rate",
+}
 _INTS = {
     "threads",
+    "tags_to_target",
     "serve_passes",
     "interest_candidates",
     "min_sample",
