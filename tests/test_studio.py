@@ -325,3 +325,134 @@ def test_a_long_video_is_watched_to_the_end_less_often(tiny_world):
     counts = _cohorts(tiny_world, short=(3, 15.0), long=(3, 150.0))
     done = {k: c[Signal.FULL_WATCH] / c[Signal.VIEW] for k, c in counts.items()}
     assert done["short"] > 1.5 * done["long"], done
+
+
+# -- watching the climb --------------------------------------------------------------------------
+
+
+def test_the_clock_slows_while_a_post_is_judged_early_then_the_pace_returns(tiny_db):
+    from fyp_tui.engine.world import Signal
+    from fyp_tui.live.ladder import budget
+    from fyp_tui.live.studio import WATCH_TIER0_SECONDS
+
+    live = LiveSession(tiny_db, "watcher", seed=8)
+    live.open()
+    try:
+        w = live.world
+        fast = 60.0  # simulated minutes per real second: the person's pace, a fast one
+        assert live.studio.pace(fast) == fast, "nothing posted: the pace is the person's"
+        video, _ = live.studio.post_video(caption="watch me", hashtags=[], sound=0, duration=15.0, topic=0)
+        slow = live.studio.pace(fast)
+        assert 0 < slow < fast
+        # at the slowed pace, tier 0's budget takes at least WATCH_TIER0_SECONDS real seconds
+        # at the rate its tier collects impressions (measured: run the world and count)
+        seconds = 0.0
+        while w.video_tier[video] == 0 and w.video_status[video] == Status.ACTIVE and seconds < 600:
+            live.clock.advance(live.studio.pace(fast) / 60.0)  # one real second at the studio's pace
+            seconds += 1
+        views = int(w.video_counts[video, Signal.VIEW])
+        assert views >= budget(live.params, 0) or w.video_status[video] != Status.ACTIVE
+        assert seconds >= 0.6 * WATCH_TIER0_SECONDS, f"tier 0 decided after {seconds} real seconds"
+        # decided: once it is out of tiers 0-1 the pace is the person's again
+        live.clock.advance(48.0)
+        assert not (int(w.video_tier[video]) <= 1 and w.video_status[video] == Status.ACTIVE)
+        assert live.studio.pace(fast) == fast
+    finally:
+        live.close()
+
+
+def test_the_strip_celebrates_the_persons_promotion_and_the_studio_explains_a_stall(tiny_db):
+    from fyp_tui.engine.events import Promoted
+    from fyp_tui.live.strip import strip_items
+
+    live = LiveSession(tiny_db, "climber", seed=9)
+    live.open()
+    try:
+        w = live.world
+        ids = [
+            live.studio.post_video(caption=f"try {k}", hashtags=[], sound=k, duration=15.0, topic=0)[0]
+            for k in range(12)
+        ]
+        live.clock.advance(24.0)
+        up = [v for v in ids if w.video_tier[v] > 0]
+        stalled = [v for v in ids if w.video_status[v] == Status.STALLED and w.video_tier[v] == 0]
+        assert up and stalled, "some of a dozen posts climb, some stall"
+        e = Promoted(float(w.clock), up[0], 0, 1, 0.5, 0.1, 30, 84)
+        items = strip_items([e], world=w, params=live.params, profile_id=live.profile_id, current=None)
+        assert items[0].mine and items[0].text.endswith("Your video moved up to tier 1: 84 viewers")
+        posted = {p.video: p for p in live.studio.my_videos()}
+        pm = posted[stalled[0]].post_mortem
+        assert pm and pm[0].startswith("stalled in tier 0")
+        assert any("vs typical" in line for line in pm) and "bar" in pm[1]
+        assert all((p.status == "stalled") == bool(p.post_mortem) for p in posted.values())
+    finally:
+        live.close()
+
+
+# -- fyp-tui post ----------------------------------------------------------------------------------
+
+
+def test_post_from_the_command_line(run_cli, tiny_db):
+    import json
+
+    code, out, err = run_cli(
+        "post", "--db", tiny_db, "--profile", "Cli Poster", "--caption", "hello from a script",
+        "--hashtags", "#scripted,made_up", "--topic", "1", "--duration", "18", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    r = json.loads(out)
+    assert {"video_id", "creator", "tier"} <= set(r)
+    assert r["creator"] == "cli_poster" and r["tier"] == 0 and r["hashtags"] == ["scripted", "made_up"]
+    assert rows(
+        tiny_db, "SELECT caption, creator_id, profile_id IS NOT NULL FROM video WHERE id = ?", (r["video_id"],)
+    ) == [("hello from a script", r["creator_id"], 1)]
+    assert rows(tiny_db, "SELECT handle, follower_count FROM creator WHERE id = ?", (r["creator_id"],)) == [
+        ("cli_poster", 0)
+    ]
+    # a second post: the same account; an empty --hashtags is allowed
+    code, out, err = run_cli(
+        "post", "--db", tiny_db, "--profile", "Cli Poster", "--caption", "again", "--hashtags", "", "--topic", "1",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["creator_id"] == r["creator_id"] and again["hashtags"] == []
+    # the world runs on from there, and explain and export show the account
+    assert run_cli("simulate", "--db", tiny_db, "--hours", "6", "-q")[0] == 0
+    code, out, _ = run_cli("explain", str(r["video_id"]), "--db", tiny_db)
+    assert code == 0 and "@cli_poster" in out
+    code, out, _ = run_cli("export", "videos", "--db", tiny_db)
+    assert code == 0 and f"\n{r['video_id']},cli_poster," in out
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--caption", "", "--topic", "0"], "caption"),
+        (["--caption", "x", "--topic", "no such topic"], "unknown topic"),
+        (["--caption", "x", "--topic", "0", "--sound", "99999"], "no sound"),
+        (["--caption", "x", "--topic", "0", "--sound", "loud"], "sound"),
+        (["--caption", "x", "--topic", "0", "--duration", "181"], "between 5 and 180"),
+        (["--caption", "x", "--topic", "0", "--duration", "nan"], "between 5 and 180"),
+        (["--caption", "x", "--topic", "0", "--duration", "ten"], "duration"),
+        (["--caption", "x"], "topic"),
+        (["--caption", "x", "--topic", "0", "--hashtags", "a-b"], "not a hashtag"),
+        (["--topic", "0"], "caption"),
+    ],
+)
+def test_post_refuses_bad_input_in_one_line(run_cli, tiny_db, args, words):
+    before = rows(tiny_db, "SELECT COUNT(*) FROM video")
+    code, out, err = run_cli("post", "--db", tiny_db, *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and words in err, err
+    # nothing written: no video, no new profile, no new creator or hashtag
+    assert rows(tiny_db, "SELECT COUNT(*) FROM video") == before
+    assert rows(tiny_db, "SELECT COUNT(*) FROM profile") == [(0,)]
+    assert rows(tiny_db, "SELECT COUNT(*) FROM creator") == [(60,)]
+
+
+def test_post_cli_duration_range_matches_the_studio():
+    from fyp_tui.cli import post
+    from fyp_tui.live import studio
+
+    assert (post.DURATION_MIN, post.DURATION_MAX) == (studio.DURATION_MIN, studio.DURATION_MAX)

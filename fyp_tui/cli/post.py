@@ -7,6 +7,7 @@ import math
 import click
 
 from fyp_tui.cli import cli, db_option, echo, echo_json
+from fyp_tui.errors import UsageError
 
 #: fyp_tui.live.studio.DURATION_MIN / DURATION_MAX (not imported: keeps --help fast; a test checks they agree)
 DURATION_MIN, DURATION_MAX = 5, 180
@@ -17,6 +18,26 @@ def _root(ctx: click.Context, key: str):
     """``fyp-tui --KEY X post`` (the root's value, its default included)."""
     parent = ctx.parent
     return None if parent is None else parent.params.get(key)
+
+
+def _topic_index(topics: list[str], name: str) -> int:
+    key = name.strip().casefold()
+    for i, t in enumerate(topics):
+        if t.casefold() == key:
+            return i
+    if key.isdigit() and int(key) < len(topics):
+        return int(key)
+    raise UsageError(f"unknown topic {name!r} (one of: {', '.join(topics)})")
+
+
+def _sound_index(n_sounds: int, text: str) -> int:
+    try:
+        s = int(text.strip())
+    except ValueError:
+        raise UsageError(f"--sound: {text!r} is not a sound id (0-{n_sounds - 1})") from None
+    if not 0 <= s < n_sounds:
+        raise UsageError(f"--sound: no sound {s} (0-{n_sounds - 1})")
+    return s
 
 
 @cli.command("post")
@@ -57,27 +78,33 @@ def post_cmd(
     """Post a video as the profile's own creator account (made by its first post), as
     the app's Studio does: it enters tier 0 at the world's clock and is saved at
     once; `simulate` or the app then runs the world on, and its audience decides."""
-    from fyp_tui.errors import UsageError
-
     if not caption.strip():
         raise UsageError("--caption is empty")
     if not math.isfinite(duration) or not DURATION_MIN <= duration <= DURATION_MAX:
         raise UsageError(f"--duration must be between {DURATION_MIN} and {DURATION_MAX} seconds (got {duration:g})")
     from fyp_tui.live.studio import parse_hashtags
 
-    parse_hashtags(hashtags)  # a bad hashtag: one line, before the world is opened
+    names = parse_hashtags(hashtags)  # a bad hashtag: one line, before the world is opened
     from fyp_tui.live.session import LiveSession
+    from fyp_tui.store.io import WorldStore
 
     db = db if db is not None else _root(ctx, "db")
     profile = profile_name or _root(ctx, "profile") or "me"
+    # the checks that need the world's names, before anything (a new profile) is written
+    with WorldStore.open(db, lock=False) as store:
+        topics = store.names("topic", "name")
+        n_sounds = len(store.names("sound", "id"))
+        tag_topic = dict(zip(store.names("hashtag", "name"), store.names("hashtag", "topic_id")))
+    topic_id = _topic_index(topics, topic) if topic is not None else None  # (ids are the rows' order)
+    if topic_id is None and not any(tag_topic.get(n, "None") != "None" for n in names):
+        raise UsageError("give --topic (no hashtag names a topic)")
+    sound_id = _sound_index(n_sounds, sound) if sound is not None else None
     live = LiveSession(db, profile)
     try:
         live.open()
         studio = live.studio
-        topic_id = studio.topic_id(topic) if topic is not None else None
-        sound_id = studio.sound_id(sound) if sound is not None else studio.default_sound()
-        if topic_id is None and studio.topic_for_hashtags(hashtags) is None:
-            raise UsageError("give --topic (no hashtag names a topic)")
+        if sound_id is None:
+            sound_id = studio.default_sound()
         try:
             video, _items = live.feed.submit(
                 lambda: studio.post_video(

@@ -66,4 +66,5 @@ class Overview:
             top_videos=tops,
             n_videos=n,
             n_viewers=w.n_viewers,
+            account=self.live.studio.account(),
         )

@@ -199,27 +199,6 @@ class Studio:
             ids = np.arange(w.n_sounds)
         return int(ids[np.lexsort((ids, w.sound_trend[ids]))[0]])
 
-    def sound_id(self, text: str) -> int:
-        """A sound named by its id (UsageError if there is none)."""
-        try:
-            s = int(str(text).strip())
-        except ValueError:
-            raise UsageError(f"--sound: {text!r} is not a sound id (0-{self.live.world.n_sounds - 1})") from None
-        if not 0 <= s < self.live.world.n_sounds:
-            raise UsageError(f"--sound: no sound {s} (0-{self.live.world.n_sounds - 1})")
-        return s
-
-    def topic_id(self, name: str) -> int:
-        """A topic by name (case-insensitive) or id; UsageError naming the topics if unknown."""
-        names = self.live.world.topic_names
-        key = str(name).strip().casefold()
-        for i, n in enumerate(names):
-            if n.casefold() == key:
-                return i
-        if key.isdigit() and int(key) < len(names):
-            return int(key)
-        raise UsageError(f"unknown topic {name!r} (one of: {', '.join(names)})")
-
     # -- posting ----------------------------------------------------------------------
     def post_video(
         self,
@@ -322,9 +301,12 @@ class Studio:
         else:
             same = np.flatnonzero((w.video_tier[:n] == tier) & (w.video_status[:n] == Status.ACTIVE))
             age = np.maximum(w.clock - w.video_tier_entered[same], 0.0)
-            rate = float(w.video_tier_counts[same, Signal.VIEW].sum()) / max(float(age.sum()), 1e-9)
-        if not math.isfinite(rate) or rate <= 0:
-            return pace
+            hours_in = float(age.sum())
+            rate = float(w.video_tier_counts[same, Signal.VIEW].sum()) / hours_in if hours_in > 0 else 0.0
+        if not math.isfinite(rate) or rate <= 0:  # nothing measured yet: the pace the pools aim at
+            from fyp_tui.engine.pools import fill_hours
+
+            rate = budget(p, tier) / float(fill_hours(p)[tier])
         want = budget(p, tier) / WATCH_TIER0_SECONDS  # impressions per real second
         slow = 60.0 * want / rate  # simulated minutes per real second
         return float(min(pace, max(slow, 0.01)))

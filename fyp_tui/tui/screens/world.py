@@ -128,6 +128,15 @@ class WorldScreen(FypScreen):
                 (f"{fmt.count(d.n_videos)} videos", "bold $foreground"),
                 (f" · {fmt.count(d.n_viewers)} simulated viewers · ", "$text-muted"),
                 (fmt.sim_clock(d.clock), "$foreground"),
+                *(
+                    ()
+                    if d.account is None or not d.account.made
+                    else (
+                        (" · you post as ", "$text-muted"),
+                        (f"@{d.account.handle}", "bold $accent"),
+                        (f" ({fmt.count(d.account.followers)} followers)", "$text-muted"),
+                    )
+                ),
             )
         )
         self._render_parts()
