@@ -405,7 +405,7 @@ class Studio:
             mine, typ = tc[sig] / views, pooled[sig] / pviews
             rows.append((float(weights[sig]) * (mine - typ), name, mine, typ))
         rows.sort()
+        lines.append("its rates (▼ short of the typical, ▲ ahead):")
         for gap, name, mine, typ in rows:
-            mark = "short" if gap < 0 else "ahead"
-            lines.append(f"{name:<10} {mine * 100:5.1f}% vs typical {typ * 100:5.1f}% {mark}")
+            lines.append(f"{name:<10} {mine * 100:4.1f}% · typ. {typ * 100:4.1f}% {'▼' if gap < 0 else '▲'}")
         return lines

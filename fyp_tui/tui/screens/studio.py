@@ -74,7 +74,8 @@ def detail_content(v: PostedVideo, width: int) -> Content:
         Content.assemble(
             (f"tier {v.tier} · {v.status}", "$accent"),
             (
-                f" · {fmt.count(v.views)} views · {fmt.count(v.likes)} likes · {fmt.count(v.shares)} shares",
+                f" · {fmt.count(v.views)} views · {fmt.count(v.likes)} like{'' if v.likes == 1 else 's'}"
+                f" · {fmt.count(v.shares)} share{'' if v.shares == 1 else 's'}",
                 "$text-muted",
             ),
         ),
@@ -103,14 +104,14 @@ def detail_content(v: PostedVideo, width: int) -> Content:
                 (f"{v.score:.3f}", style),
                 (" vs bar ", "$text-muted"),
                 (f"{v.bar:.3f}", "$foreground"),
-                (" (passing)" if gap >= 0 else " (below, for now)", style),
+                (" (passing)" if gap >= 0 else " (below)", style),
             )
         )
     for step in v.steps:
         lines.extend(c.rstrip() for c in step_line(step, width))
     if v.post_mortem:
         lines.append(Content.assemble(("Why it stalled", "bold $error")))
-        lines.extend(Content.assemble((line[: max(width, 10)], "$text-muted")) for line in v.post_mortem)
+        lines.extend(Content.assemble((line, "$text-muted")) for line in v.post_mortem)
     elif v.rates:
         bar_w = max(width - 20, 4)
         for name, rate in v.rates:
@@ -156,7 +157,7 @@ class StudioScreen(FypScreen):
     def compose(self) -> ComposeResult:
         yield AppHeader("studio", id="header")
         with Horizontal(id="studio-body"):
-            with VerticalScroll(id="studio-form", classes="box"):
+            with VerticalScroll(id="studio-form", classes="box", can_focus=False):  # (tab goes to the caption)
                 yield Static("Post a video", classes="box-title")
                 yield Static("", id="studio-account")
                 with Grid(id="studio-grid"):

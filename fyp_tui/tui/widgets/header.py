@@ -70,9 +70,10 @@ class AppHeader(Static):
             if app.world_paused:
                 parts.append(("  ‖ paused", "bold $warning"))
             else:
-                parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
-                if app.slowed_for_post:
-                    parts.append(("  slowed: your video", "bold $accent"))
+                if app.slowed_for_post:  # the studio slows the clock while your post is judged early
+                    parts.append(("  ◷ your video", "bold $accent"))
+                else:
+                    parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
         autoplay = app.autoplay_status
         if autoplay:
             parts.append((f"  ⏵ {autoplay}", "bold $accent"))
