@@ -66,5 +66,4 @@ class Overview:
             top_videos=tops,
             n_videos=n,
             n_viewers=w.n_viewers,
-            account=self.live.studio.account(),
         )

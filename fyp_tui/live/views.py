@@ -199,7 +199,6 @@ class WorldData(Printable):
     top_videos: tuple[tuple[int, str, str, int, int], ...]  # (id, handle, caption, tier, views)
     n_videos: int = 0
     n_viewers: int = 0
-    account: CreatorAccount | None = None  # the person's creator account
 
 
 @dataclass(frozen=True, slots=True)

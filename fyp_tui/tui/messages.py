@@ -209,6 +209,7 @@ class OverviewReady(Message):
     """The world screen's overview (funnel, trends, top videos)."""
 
     data: WorldData
+    account: CreatorAccount | None = None  # the person's creator account
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, OverviewReady)

@@ -259,6 +259,12 @@ class StudioScreen(FypScreen):
             self.reload()
 
     def world_advanced(self, items: list[StripItem]) -> None:
+        # the strip lives on the feed: the person's own climbs and stalls are told here too
+        for item in items:
+            if item.mine and item.kind == "promoted":
+                self.notify(item.text, title="Your video", timeout=6)
+            elif item.mine and item.kind == "stalled":
+                self.notify(item.text, title="Your video", severity="warning", timeout=6)
         self.reload()
 
     def reload(self) -> None:

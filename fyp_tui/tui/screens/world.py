@@ -118,11 +118,13 @@ class WorldScreen(FypScreen):
     def reload(self) -> None:
         """Read the overview on the live layer's queue; it comes back as OverviewReady."""
         self._last = time.monotonic()
-        self.request(self.live.overview.data, reply=OverviewReady)
+        live = self.live
+        self.request(lambda: OverviewReady(live.overview.data(), live.studio.account()), reply=lambda ready: ready)
 
     @on(OverviewReady)
     def _overview_ready(self, message: OverviewReady) -> None:
         d = self.data = message.data
+        account = message.account
         self.query_one("#world-title", Static).update(
             Content.assemble(
                 (f"{fmt.count(d.n_videos)} videos", "bold $foreground"),
@@ -130,11 +132,11 @@ class WorldScreen(FypScreen):
                 (fmt.sim_clock(d.clock), "$foreground"),
                 *(
                     ()
-                    if d.account is None or not d.account.made
+                    if account is None or not account.made
                     else (
                         (" · you post as ", "$text-muted"),
-                        (f"@{d.account.handle}", "bold $accent"),
-                        (f" ({fmt.count(d.account.followers)} followers)", "$text-muted"),
+                        (f"@{account.handle}", "bold $accent"),
+                        (f" ({fmt.count(account.followers)} followers)", "$text-muted"),
                     )
                 ),
             )
