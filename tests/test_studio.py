@@ -417,6 +417,7 @@ def test_post_from_the_command_line(run_cli, tiny_db):
     assert code == 0, err
     again = json.loads(out)
     assert again["creator_id"] == r["creator_id"] and again["hashtags"] == []
+    assert isinstance(r["seed"], int)
     # the world runs on from there, and explain and export show the account
     assert run_cli("simulate", "--db", tiny_db, "--hours", "6", "-q")[0] == 0
     code, out, _ = run_cli("explain", str(r["video_id"]), "--db", tiny_db)
@@ -449,6 +450,21 @@ def test_post_refuses_bad_input_in_one_line(run_cli, tiny_db, args, words):
     assert rows(tiny_db, "SELECT COUNT(*) FROM video") == before
     assert rows(tiny_db, "SELECT COUNT(*) FROM profile") == [(0,)]
     assert rows(tiny_db, "SELECT COUNT(*) FROM creator") == [(60,)]
+
+
+def test_the_same_post_and_seed_give_the_same_video(run_cli, tiny_db, tmp_path):
+    import json
+    import shutil
+
+    quality = []
+    for k in range(2):
+        db = str(tmp_path / f"w{k}.db")
+        shutil.copyfile(tiny_db, db)
+        code, out, err = run_cli("post", "--db", db, "--caption", "same", "--topic", "2", "--seed", "7", "--json")
+        assert code == 0, err
+        v = json.loads(out)["video_id"]
+        quality.append(rows(db, "SELECT quality, topic2_id, topic_weight FROM video WHERE id = ?", (v,)))
+    assert quality[0] == quality[1]
 
 
 def test_post_cli_duration_range_matches_the_studio():

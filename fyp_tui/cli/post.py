@@ -61,6 +61,13 @@ def _sound_index(n_sounds: int, text: str) -> int:
     help=f"Seconds, {DURATION_MIN} to {DURATION_MAX}.",
 )
 @click.option("--topic", metavar="NAME", default=None, help="Its topic [default: the one its hashtags name].")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    metavar="N",
+    help="Seed of the post's draws (its hidden quality, its second topic) [default: a random one, reported].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
@@ -72,6 +79,7 @@ def post_cmd(
     sound: str | None,
     duration: float,
     topic: str | None,
+    seed: int | None,
     as_json: bool,
     db: str | None,
 ) -> None:
@@ -99,7 +107,11 @@ def post_cmd(
     if topic_id is None and not any(tag_topic.get(n, "None") != "None" for n in names):
         raise UsageError("give --topic (no hashtag names a topic)")
     sound_id = _sound_index(n_sounds, sound) if sound is not None else None
-    live = LiveSession(db, profile)
+    if seed is None:
+        import secrets
+
+        seed = secrets.randbelow(2**32)
+    live = LiveSession(db, profile, seed=seed)
     try:
         live.open()
         studio = live.studio
@@ -131,6 +143,7 @@ def post_cmd(
             "language": w.language_codes[int(w.video_language[video])],
             "followers": account.followers,
             "clock": float(w.clock),
+            "seed": seed,
         }
         live.checkpoints.final_save()
     finally:
