@@ -472,3 +472,23 @@ def test_post_cli_duration_range_matches_the_studio():
     from fyp_tui.live import studio
 
     assert (post.DURATION_MIN, post.DURATION_MAX) == (studio.DURATION_MIN, studio.DURATION_MAX)
+
+
+def test_the_engine_has_no_special_case_for_a_persons_video(tiny_world):
+    """The step (serving, reactions, decisions, trends) never reads whose a video is."""
+    import dataclasses
+
+    from fyp_tui.engine import simulate, uploads
+    from fyp_tui.engine.params import EngineParams
+
+    w = tiny_world
+    p = dataclasses.replace(EngineParams.from_world(w), upload_scale=0.0)  # (uploads write video_profile)
+    c = uploads.add_person_creator(w, name="p", country=0, language=0, topic=0)
+    rng = np.random.default_rng(2)
+    v = uploads.post_video(
+        w, p, rng, profile=1, creator=c, sound=0, duration=15.0, topic=0, hashtags=[], caption="x", now=w.clock
+    )
+    w.video_profile = None  # any read now raises
+    for _ in range(12):
+        simulate.step(w, p, rng, 0.5)
+    assert w.video_counts[v].sum() > 0
