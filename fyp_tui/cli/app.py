@@ -24,9 +24,14 @@ def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> 
     if not world_exists(url):
         url = seed_first_world(db)
 
+    from fyp_tui.settings import settings_path
     from fyp_tui.tui import make_app
 
-    app = make_app(url, profile, autoplay=autoplay)
+    app = make_app(url, profile, autoplay=autoplay, config=settings_path())
+    if app.settings_note:  # a bad config file: said here too (it stays after the app)
+        from fyp_tui.text import printable
+
+        click.echo(f"fyp-tui: {printable(app.settings_note, one_line=True)}", err=True)
     # a world that cannot be opened (locked by another process, damaged, newer) ends
     # here as one line and a non-zero exit, before the terminal is taken over; so
     # does a bot that does not fit the world
@@ -40,7 +45,15 @@ def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> 
     except BaseException:
         app.live.close()
         raise
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.settings_writer is not None:
+            app.settings_writer.flush()
+            if app.settings_writer.error:
+                from fyp_tui.text import printable
+
+                click.echo(f"fyp-tui: {printable(app.settings_writer.error, one_line=True)}", err=True)
     if app.failed:
         # the app showed it already; leave it in the terminal too, as one line
         from fyp_tui.text import printable

@@ -16,8 +16,6 @@ from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ConfirmScreen
 from fyp_tui.tui.widgets.header import AppHeader
 
-KNOB_STEP = 0.1
-
 
 def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
     """The learned interests, strongest first: the top ones and, when there are more than
@@ -225,7 +223,7 @@ class ProfileScreen(FypScreen):
         if self.data is None:
             return
         profile = self.live.profile
-        knob = self.data.knob + KNOB_STEP * direction
+        knob = self.data.knob + self.fyp.settings.knob_step * direction
 
         def turn() -> ProfileData:
             profile.set_knob(knob)
