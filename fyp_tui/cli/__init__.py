@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "simulate": "sim",
     "info": "world",
     "play": "play",
+    "profiles": "profiles",
     "seed": "world",
 }
 
