@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "info": "world",
     "play": "play",
     "profiles": "profiles",
+    "report": "report",
     "seed": "world",
 }
 

@@ -432,6 +432,12 @@ class FypApp(App[None]):
             self.show_error(exc)
         self.checkpoint(final=True)
 
+    def switch_profile(self, name: str) -> None:
+        """Save the world and end the app; the CLI opens it again as profile ``name``."""
+        self.switch_to = name
+        self.world_status = f"switching to {name}…"
+        self.call_later(self.action_quit)
+
     def _finish(self) -> None:
         try:
             self.live.close()
