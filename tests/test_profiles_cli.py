@@ -112,3 +112,41 @@ def test_delete_and_reset_refuse_a_world_held_elsewhere(run_cli, tiny_db):
             assert err.count("\n") == 1 and "in use by another fyp-tui process" in err
         assert _rows(run_cli, tiny_db)["ann"]["cards_watched"] == 4  # listing only reads: fine
     assert "ann" in _rows(run_cli, tiny_db)
+
+
+async def test_the_profile_screen_switches_profile(tiny_db):
+    from pilot import FakeClock, open_feed, until
+
+    from fyp_tui.tui import make_app
+    from fyp_tui.tui.screens.profile import SwitchProfileScreen
+
+    _use(tiny_db, "ann")
+    app = make_app(tiny_db, "tester", frozen=True, clock=FakeClock(), seed=11)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_feed(pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: app.screen.MODE == "profile" and app.screen.data is not None, "the profile")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SwitchProfileScreen), "the switch dialog")
+        assert [name for name, _ in app.screen.profiles] == ["ann", "tester"]
+        await pilot.press("escape")  # stay
+        await until(pilot, lambda: app.screen.MODE == "profile", "the profile again")
+        assert app.is_running and app.switch_to is None
+        await pilot.click("#switch")
+        await until(pilot, lambda: isinstance(app.screen, SwitchProfileScreen), "the switch dialog")
+        await pilot.press("tab", *"newbie", "enter")
+        await until(pilot, lambda: not app.is_running, "the app to end for the switch", timeout=30)
+    assert app.switch_to == "newbie"
+    # the world was saved and released: the next app opens as the new profile
+    again = make_app(tiny_db, app.switch_to, frozen=True, clock=FakeClock(), seed=11)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: again.ready or again.failed, "the world")
+        assert not again.failed and again.live.profile_name == "newbie"
+        await pilot.press("escape")  # a new profile: onboarding
+        await pilot.press("2")
+        await until(pilot, lambda: again.screen.MODE == "profile" and again.screen.data is not None, "the profile")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(again.screen, SwitchProfileScreen), "the switch dialog")
+        await pilot.press("enter")  # the first in the list: ann
+        await until(pilot, lambda: not again.is_running, "the app to end for the switch", timeout=30)
+    assert again.switch_to == "ann"

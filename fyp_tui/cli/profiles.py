@@ -64,6 +64,19 @@ def profiles_group(ctx: click.Context, db: str | None, as_json: bool) -> None:
     echo("\n".join([line(head), *(line(row) for row in table)]))
 
 
+def complete_profile(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of a profile name: the world's profiles (none if it cannot be read)."""
+    try:
+        from fyp_tui.store.io import WorldStore
+        from fyp_tui.store.profiles import list_profiles
+
+        with WorldStore.open(_db(ctx, None), lock=False) as store:
+            names = [str(r["name"]) for r in list_profiles(engine=store.engine)]
+    except Exception:  # completing must never print an error into the person's command line
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
 def _ask(question: str, yes: bool) -> None:
     """Go on if ``yes`` or the person says so; a terminal is needed to ask."""
     if yes:
@@ -74,7 +87,7 @@ def _ask(question: str, yes: bool) -> None:
 
 
 @profiles_group.command("delete")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_profile)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask first.")
 @db_option
 @click.pass_context
@@ -103,7 +116,7 @@ def delete_cmd(ctx: click.Context, name: str, yes: bool, db: str | None) -> None
 
 
 @profiles_group.command("reset")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_profile)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask first.")
 @db_option
 @click.pass_context

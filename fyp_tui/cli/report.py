@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from fyp_tui.cli import cli, db_option, echo
+from fyp_tui.cli.profiles import complete_profile
 from fyp_tui.errors import FypError
 from fyp_tui.fmt import sim_clock
 from fyp_tui.text import printable
@@ -158,7 +159,12 @@ def load_session(db: str | None, profile: str) -> dict[str, Any]:
 
 @cli.command("report")
 @click.option(
-    "--profile", "profile_name", metavar="NAME", default=None, help="Whose session [default: fyp-tui's --profile]."
+    "--profile",
+    "profile_name",
+    metavar="NAME",
+    default=None,
+    shell_complete=complete_profile,
+    help="Whose session [default: fyp-tui's --profile].",
 )
 @click.option(
     "--format",
