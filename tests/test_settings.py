@@ -4,7 +4,6 @@ changed theme or pace back, a bad file falling back to the defaults, ``fyp-tui c
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 
@@ -267,5 +266,39 @@ def test_config_path_and_show(run_cli, tmp_path, monkeypatch):
     assert err.count("\n") == 1 and "keymap.feed.lik" in err
 
 
-def test_no_config_is_written_without_a_change(tmp_path):
-    assert not os.path.exists(settings_path())
+async def test_no_config_is_written_without_a_change(tiny_db, tmp_path, clock):
+    path = tmp_path / "config.toml"
+    app = make_app(tiny_db, "tester", frozen=True, clock=clock, seed=11, config=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_feed(pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, "quit", timeout=30)
+    assert app.settings_writer is not None
+    app.settings_writer.flush()
+    assert not path.exists() and app.settings_writer.writes == 0
+
+
+def test_keymap_clashes_are_found_per_screen():
+    from fyp_tui.tui.app import keymap_clashes
+
+    assert keymap_clashes({"feed.like": "h"}) == []
+    assert keymap_clashes({"feed.like": "r"}) == []  # r is the profile screen's, not the feed's
+    assert keymap_clashes({"profile.refresh": "q"}) == [
+        "keymap: q is profile.refresh's and app.quit's key on the profile screen (profile.refresh wins)"
+    ]
+    # moving both keys of a swap clashes with nothing
+    assert keymap_clashes({"feed.like": "s", "feed.share": "l"}) == []
+
+
+async def test_a_keymap_clash_is_said(tiny_db, tmp_path, clock):
+    path = _config(tmp_path, '[keymap]\n"feed.like" = "j"\n')  # j is also feed.next's
+    app = make_app(tiny_db, "tester", frozen=True, clock=clock, seed=11, config=path)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = await open_feed(pilot)
+        first = feed.card
+        await pilot.press("j")
+        await drain(pilot)
+        clashes = [n.message for n in app._notifications if n.title == "Keymap clash"]
+        assert clashes == ["keymap: j is feed.like's and feed.next's key on the feed screen (feed.like wins)"]
+        assert feed.card is not None and first is not None
+        assert feed.card.video == first.video and feed.card.liked  # the keymap's binding won: a like, no swipe

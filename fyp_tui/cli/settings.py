@@ -27,15 +27,25 @@ def config_show_cmd(as_json: bool) -> None:
     """Print the settings in effect and every key binding's id and keys (the ids a
     [keymap] table in the file can move). A bad file: one line naming the key, exit 2."""
     from fyp_tui.settings import load_settings, settings_path
-    from fyp_tui.tui.app import default_keymap, theme_names
+    from fyp_tui.tui.app import default_keymap, keymap_clashes, theme_names
 
     path = settings_path()
     defaults = default_keymap()
     settings = load_settings(path, themes=theme_names(), binding_ids=set(defaults))
     exists = path.is_file()
     bindings = {bid: settings.keymap.get(bid, keys) for bid, keys in sorted(defaults.items())}
+    clashes = keymap_clashes(dict(settings.keymap))
     if as_json:
-        echo_json({"path": str(path), "exists": exists, "settings": settings.to_dict(), "bindings": bindings}, indent=2)
+        echo_json(
+            {
+                "path": str(path),
+                "exists": exists,
+                "settings": settings.to_dict(),
+                "bindings": bindings,
+                "clashes": clashes,
+            },
+            indent=2,
+        )
         return
     width = max(map(len, bindings)) + 2
     lines = [
@@ -50,5 +60,6 @@ def config_show_cmd(as_json: bool) -> None:
             f"  {bid:<{width}}{keys}" + ("   (from the file)" if bid in settings.keymap else "")
             for bid, keys in bindings.items()
         ),
+        *(["", *clashes] if clashes else []),
     ]
     echo("\n".join(lines))

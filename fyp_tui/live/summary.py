@@ -189,7 +189,9 @@ class SessionLog:
                 }
 
             found = [{**f, **video(v)} for v, f in self.found.items()]
-            decisions = [{**d, **video(d["video"])} for d in self.decisions]
+            decisions = [{**d, **video(d["video"])} for d in list(self.decisions)]
+            cards = list(self.cards)
+            n_cards, finished, watched, stride = self.n_cards, self.finished, self.watch_seconds, self.stride
         return {
             "kind": "fyp-tui session",
             "profile": live.profile_name,
@@ -203,16 +205,16 @@ class SessionLog:
             "clock_start": self.clock0,
             "clock_end": clock,
             "topics": list(w.topic_names),
-            "cards_watched": self.n_cards,
-            "cards_finished": self.finished,
-            "watch_seconds": round(self.watch_seconds, 1),
+            "cards_watched": n_cards,
+            "cards_finished": finished,
+            "watch_seconds": round(watched, 1),
             "knob": knob,
             "interests_start": self.interests0,
             "interests_end": interests,
             "meter_start": None if self.diversity0 is None else round(self.diversity0, 4),
             "meter_end": round(diversity, 4),
-            "sample_every": self.stride,
-            "cards": list(self.cards),
+            "sample_every": stride,
+            "cards": cards,
             "found_early": found,
             "decisions": decisions,
         }

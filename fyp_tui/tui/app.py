@@ -210,6 +210,8 @@ class FypApp(App[None]):
         self._writing_settings = self.settings_writer is not None
         if self.settings_note:
             self.notify(self.settings_note, title="Settings", severity="warning", timeout=12)
+        for clash in keymap_clashes(dict(self.settings.keymap)):
+            self.notify(clash, title="Keymap clash", severity="warning", timeout=12)
         self.load_world()
         if not self.frozen:
             self._tick_timer = self.set_interval(TICK_SECONDS, self._tick, pause=True)
@@ -598,6 +600,49 @@ def default_keymap() -> dict[str, str]:
     return keys
 
 
+def keymap_clashes(keymap: dict[str, str]) -> list[str]:
+    """Keys the keymap gives to a binding while another binding on the same screen (or
+    the app's, on every screen) keeps them: one sentence each. Textual lets the keymap's
+    binding win and, in 8.2.8, does not report these itself."""
+    from fyp_tui.tui.screens import dialogs
+
+    if not keymap:
+        return []
+    scopes: list[tuple[str, list[type]]] = [
+        (f"the {name} screen", [screen, FypApp])
+        for name, screen in (
+            ("feed", FeedScreen),
+            ("profile", ProfileScreen),
+            ("studio", StudioScreen),
+            ("world", WorldScreen),
+        )
+    ]
+    scopes += [("the onboarding", [OnboardingScreen])]
+    scopes += [
+        (f"the {c.__name__.removesuffix('Screen').lower()} dialog", [c])
+        for c in vars(dialogs).values()
+        if isinstance(c, type) and issubclass(c, Screen) and c.__module__ == dialogs.__name__
+    ]
+    normal = FypApp._normalize_keymap
+    out: list[str] = []
+    for where, owners in scopes:
+        holders: dict[str, list[str]] = {}
+        for owner in owners:
+            for b in getattr(owner, "BINDINGS", []):
+                if not isinstance(b, Binding) or not b.id:
+                    continue
+                keys = normal({b.id: keymap.get(b.id, b.key)})[b.id]
+                for key in keys.split(","):
+                    if b.id not in holders.setdefault(key, []):
+                        holders[key].append(b.id)
+        for key, ids in holders.items():
+            moved = [i for i in ids if i in keymap]
+            if len(ids) > 1 and moved:
+                others = [i for i in ids if i not in moved] or ids[1:]
+                out.append(f"keymap: {key} is {moved[0]}'s and {', '.join(others)}'s key on {where} ({moved[0]} wins)")
+    return list(dict.fromkeys(out))
+
+
 def binding_ids() -> set[str]:
     """Every binding id a keymap may use."""
     return set(default_keymap())
@@ -610,4 +655,4 @@ def theme_names() -> set[str]:
     return set(BUILTIN_THEMES)
 
 
-__all__ = ["FypApp", "binding_ids", "default_keymap", "load_app_settings", "theme_names"]
+__all__ = ["FypApp", "binding_ids", "default_keymap", "keymap_clashes", "load_app_settings", "theme_names"]
