@@ -72,13 +72,13 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
     if not data["cards_watched"]:
         return [f"fyp-tui: {who} watched no cards this time."]
     lines = [
-        f"fyp-tui: {who} watched {data['cards_watched']:,} cards ({data['cards_finished']:,} to the end) "
+        f"fyp-tui: {who} watched {_n(data['cards_watched'], 'card')} ({data['cards_finished']:,} to the end) "
         f"in {watch_time(data['watch_seconds'])}",
         f"  the world     {sim_clock(data['clock_start'])} → {sim_clock(data['clock_end'])}",
     ]
     tops = top_topics(data, TOP_TOPICS)
     if tops:
-        lines.append("  top topics    " + ", ".join(f"{n} {v:+.2f} ({d:+.2f})" for n, v, d in tops))
+        lines.append("  top topics    " + ", ".join(f"{n} {v:+.2f} ({signed(d)})" for n, v, d in tops))
     lines.append(f"  echo chamber  {meter(data['meter_start'])} → {meter(data['meter_end'])} (knob {data['knob']:.2f})")
     decisions = data["decisions"]
     if decisions:
@@ -90,6 +90,15 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
         lines.append("  you tipped    no tier decision this time")
     lines.append(f"  the report    fyp-tui report --profile {_quoted(who)} --format html -o report.html")
     return [printable(line, one_line=True) for line in lines]
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def signed(value: float) -> str:
+    """``+0.30``, ``-0.12``; a change that rounds to nothing is ``±0.00``, not ``-0.00``."""
+    return "±0.00" if abs(value) < 0.005 else f"{value:+.2f}"
 
 
 def _quoted(name: str) -> str:
@@ -110,10 +119,10 @@ def report_text(data: dict[str, Any]) -> str:
         width = max(len(names[i]) for i in topics)
         for i in topics:
             a, b = data["interests_start"][i], data["interests_end"][i]
-            out.append(f"  {names[i]:<{width}}  {a:+.2f} → {b:+.2f}  ({b - a:+.2f})")
+            out.append(f"  {names[i]:<{width}}  {a:+.2f} → {b:+.2f}  ({signed(b - a)})")
     series = [c["diversity"] for c in data["cards"]]
     if series:
-        out += ["", f"echo-chamber meter over {data['cards_watched']:,} cards", "  " + _spark(series)]
+        out += ["", f"echo-chamber meter over {_n(data['cards_watched'], 'card')}", "  " + _spark(series)]
     found = data["found_early"]
     out += ["", f"found early   {len(found)} video{'s' if len(found) != 1 else ''} you saw among its first viewers"]
     for f in sorted(found, key=lambda f: -f["views_now"])[:10]:

@@ -18,7 +18,7 @@ from html import escape
 from typing import Any
 
 from fyp_tui import __version__
-from fyp_tui.cli.report import decision_line, drift_topics, meter, top_topics, watch_time
+from fyp_tui.cli.report import decision_line, drift_topics, meter, signed, top_topics, watch_time
 from fyp_tui.fmt import sim_clock
 from fyp_tui.live.summary import NARROWING, VARIED
 
@@ -206,7 +206,7 @@ def report_html(data: dict[str, Any]) -> str:
     if tops:
         body.append(
             "<p>Top topics now: "
-            + ", ".join(f"<b>{_e(n)}</b> {v:+.2f} ({d:+.2f} this session)" for n, v, d in tops)
+            + ", ".join(f"<b>{_e(n)}</b> {v:+.2f} ({signed(d)} this session)" for n, v, d in tops)
             + ".</p>"
         )
     body += [

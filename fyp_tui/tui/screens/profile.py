@@ -203,7 +203,7 @@ class ProfileScreen(FypScreen):
             "switch_profile",
             "Switch",
             id="profile.switch",
-            tooltip="Switch to another profile of this world, or a new one",
+            tooltip="Switch to another profile, or a new one",
         ),
     ]
 
