@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_postgres import PG, pg_db  # noqa: F401  (the fixture: a fresh database on the test server)
 from worlds import world_held_elsewhere
 
 
@@ -150,3 +151,20 @@ async def test_the_profile_screen_switches_profile(tiny_db):
         await pilot.press("enter")  # the first in the list: ann
         await until(pilot, lambda: not again.is_running, "the app to end for the switch", timeout=30)
     assert again.switch_to == "ann"
+
+
+@pytest.mark.skipif(not PG, reason="no PostgreSQL server: .ci/run starts one and sets FYP_TUI_TEST_PG")
+def test_profiles_list_reset_and_delete_on_postgres(run_cli, request):
+    db = request.getfixturevalue("pg_db")
+    code, _, err = run_cli("seed", "-q", "--scenario", "tiny", "--db", db)
+    assert code == 0, err
+    _use(db, "ann", cards=5, like=2, post=True)
+    _use(db, "bob", cards=3, like=0)
+    rows = _rows(run_cli, db)
+    assert {n: (r["cards_watched"], r["reactions"]) for n, r in rows.items()} == {"ann": (5, 2), "bob": (3, 0)}
+    code, _, err = run_cli("profiles", "reset", "ann", "--db", db, "--yes")
+    assert code == 0, err
+    code, out, err = run_cli("profiles", "delete", "ann", "--db", db, "--yes")
+    assert code == 0, err
+    assert "the 1 video it posted stays" in out
+    assert set(_rows(run_cli, db)) == {"bob"}
