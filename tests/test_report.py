@@ -179,3 +179,21 @@ def test_the_html_report_opens_in_chromium_with_its_charts_drawn(tiny_db, run_cl
     if data["found_early"]:
         assert len(by_id["chart-found"]["bars"]) == min(len(data["found_early"]), 12)
         assert all(w > 0 for w in by_id["chart-found"]["bars"])
+
+
+async def test_a_checkpoint_keeps_the_session_log(tiny_db):
+    from fyp_tui.live.summary import log_path, read_log
+
+    clock = FakeClock()
+    app = make_app(tiny_db, "keeper", frozen=True, clock=clock, seed=11)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_feed(pilot)
+        for _ in range(3):
+            clock.advance(5.0)
+            await pilot.press("j")
+            await drain(pilot)
+        app.checkpoint()
+        path = log_path(app.live.url or "", "keeper")
+        await until(pilot, lambda: path.exists(), "the log with the checkpoint")
+        saved = read_log(path)
+        assert saved is not None and saved["cards_watched"] == 3

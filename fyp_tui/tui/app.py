@@ -389,6 +389,8 @@ class FypApp(App[None]):
 
         def written(future) -> None:
             error = future.exception()
+            if error is None:
+                self._keep_session_log()
             self.post_message(CheckpointDone(describe_error(error)[1] if error is not None else None, final))
 
         def captured(future) -> None:
@@ -402,6 +404,14 @@ class FypApp(App[None]):
             self.live.checkpoints.submit_write(future.result()).add_done_callback(written)
 
         self.live.feed.submit(self.live.checkpoints.capture).add_done_callback(captured)
+
+    def _keep_session_log(self) -> None:
+        """With each checkpoint, the session's log too (the checkpoint writer's thread), so
+        ``fyp-tui report`` has the session even if the app never quits cleanly."""
+        try:
+            self.live.log.save()
+        except Exception:
+            pass  # the log is for the report only; the next checkpoint, or the quit, tries again
 
     def on_checkpoint_done(self, message: CheckpointDone) -> None:
         if message.error and message.final:
