@@ -81,6 +81,12 @@ class ProfileView:
             found_early=tuple(f"{fmt.tier_name(t)}  {vid(v)}" for v, t in early),
         )
 
+    def others(self) -> list[tuple[str, int]]:
+        """(name, cards watched) of every profile of the world, this one included (queue)."""
+        from fyp_tui.store.profiles import list_profiles
+
+        return [(r["name"], r["cards_watched"]) for r in list_profiles(engine=self.live.store.engine)]
+
     def refresh_interests(self) -> None:
         """Reset the learned interests; follows and filters stay."""
         with self.live.lock:
