@@ -384,6 +384,7 @@ def test_the_strip_celebrates_the_persons_promotion_and_the_studio_explains_a_st
         pm = posted[stalled[0]].post_mortem
         assert pm and pm[0].startswith("stalled in tier 0")
         assert any("typ." in line for line in pm) and "bar" in pm[1]
+        assert any(line.startswith("it lost the most on ") for line in pm)
         assert all((p.status == "stalled") == bool(p.post_mortem) for p in posted.values())
     finally:
         live.close()

@@ -405,6 +405,9 @@ class Studio:
             mine, typ = tc[sig] / views, pooled[sig] / pviews
             rows.append((float(weights[sig]) * (mine - typ), name, mine, typ))
         rows.sort()
+        gap, name, mine, typ = rows[0]
+        if gap < 0:  # the rate that cost it the most score against the typical video
+            lines.append(f"it lost the most on {name}: {mine * 100:.1f}% against a typical {typ * 100:.1f}%")
         lines.append("its rates (▼ short of the typical, ▲ ahead):")
         for gap, name, mine, typ in rows:
             lines.append(f"{name:<10} {mine * 100:4.1f}% · typ. {typ * 100:4.1f}% {'▼' if gap < 0 else '▲'}")
