@@ -15,6 +15,8 @@ import pytest
 from worlds import mid_world
 
 from fyp_tui.audit import BotSpec, run_bot
+from fyp_tui.engine.feed import FeedSession
+from fyp_tui.engine.viewer import PersonState
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +31,11 @@ def bot(mid, spec: BotSpec, seed: int = 1):
 
 def test_a_lingering_bot_falls_into_its_niche_while_the_control_does_not(mid):
     world, _ = mid
-    lurker = bot(mid, BotSpec(name="lurker", videos=300, linger=("cooking",)))
+    lurker = bot(mid, BotSpec(name="lurker", videos=400, linger=("cooking",)))
     control = bot(mid, BotSpec(name="control", videos=300, watch_seconds=5.0))
-    # a majority of the niche well within 300 videos, and it stays there
-    assert lurker.videos_to_50 is not None and lurker.videos_to_50 <= 150
+    # 80 % of the niche at the published pace (WSJ 2021: ~93 % after ~224 videos;
+    # issue 12: 100-300), not within a few dozen, and it stays there
+    assert lurker.videos_to_80 is not None and 100 <= lurker.videos_to_80 <= 300
     assert np.mean(lurker.target_share_by_window[-4:]) >= 0.6
     cooking_share_control = control.topics_last_50.get("cooking", 0) / 50
     assert cooking_share_control < 0.25
@@ -42,10 +45,11 @@ def test_a_lingering_bot_falls_into_its_niche_while_the_control_does_not(mid):
 
 
 def test_raising_the_knob_keeps_a_niche_bot_more_diverse(mid):
-    low = bot(mid, BotSpec(name="low", videos=200, linger=("cooking",), knob=0.3))
-    high = bot(mid, BotSpec(name="high", videos=200, linger=("cooking",), knob=0.9))
+    low = bot(mid, BotSpec(name="low", videos=400, linger=("cooking",), knob=0.3))
+    high = bot(mid, BotSpec(name="high", videos=400, linger=("cooking",), knob=0.9))
     assert high.entropy_last_50 >= low.entropy_last_50 + 0.7
-    assert np.mean(high.target_share_by_window[2:]) <= np.mean(low.target_share_by_window[2:]) - 0.2
+    # once the low-knob bot has fallen into its niche (after ~200 videos, the published pace)
+    assert np.mean(high.target_share_by_window[8:]) <= np.mean(low.target_share_by_window[8:]) - 0.2
 
 
 def test_a_bot_in_another_country_sees_more_of_its_country(mid):
@@ -57,3 +61,66 @@ def test_a_bot_in_another_country_sees_more_of_its_country(mid):
     share_control = np.mean(world.video_country[control.shown] == de)
     assert share_german >= 1.5 * share_control and share_german - share_control >= 0.1
     assert german.countries_last_50.get("DE", 0) > control.countries_last_50.get("DE", 0)
+
+
+@pytest.fixture(scope="module")
+def aged():
+    return mid_world(48.0)
+
+
+def _after_one_like(world, params, seed: int, like: bool) -> tuple[float, PersonState]:
+    """A fresh profile likes (or only watches) its first card, then skims 20 more at 3 s:
+    the share of the first card's topic in those 20, and the person."""
+    world = world.copy()
+    person = PersonState.new(world)
+    s = FeedSession(world, params, person, 1, np.random.default_rng(seed))
+    v = s.next()
+    topic = int(world.video_topics[v, 0])
+    if like:
+        s.react(v, "like")
+    s.watched(v, float(world.video_duration[v]))
+    hits = 0
+    for _ in range(20):
+        u = s.next()
+        hits += int(world.video_topics[u, 0]) == topic
+        s.watched(u, min(3.0, float(world.video_duration[u])))
+    return hits / 20, person
+
+
+@pytest.mark.parametrize("which", ["fresh", "aged"])
+def test_one_like_does_not_flip_the_feed(mid, aged, which):
+    world, params = mid if which == "fresh" else aged
+    liked = [_after_one_like(world, params, seed, like=True) for seed in range(8)]
+    plain = [_after_one_like(world, params, seed, like=False)[0] for seed in range(8)]
+    # the like is learned (its topic is the person's top interest) ...
+    assert all(p.interests.max() > 0.1 for _, p in liked)
+    # ... but one like moves the next 20 cards a little, not to the liked topic (issue 12: <= 40 %)
+    assert np.median([share for share, _ in liked]) <= 0.4
+    assert np.median([share for share, _ in liked]) <= np.median(plain) + 0.25
+
+
+def test_stronger_signals_personalise_faster(mid):
+    """Boeker & Urman 2022: follow > like > view; issue 12: linger + like reaches 50 % at
+    least 15 % sooner than linger alone, linger + follow no slower than linger + like."""
+    to50 = {}
+    for name, extra in (("linger", {}), ("like", {"like": ("cooking",)}), ("follow", {"follow": ("cooking",)})):
+        runs = [
+            bot(mid, BotSpec(name=name, videos=300, linger=("cooking",), watch_seconds=1.5, **extra), seed=s)
+            for s in range(3)
+        ]
+        to50[name] = np.median([r.videos_to_50 if r.videos_to_50 is not None else 10_000 for r in runs])
+    assert to50["like"] <= 0.85 * to50["linger"]
+    assert to50["follow"] <= to50["like"]
+
+
+def test_onboarding_and_the_knob_work_on_an_aged_world(aged):
+    world, params = aged
+    counts = np.bincount(world.video_topics[: world.n_videos, 0], minlength=world.n_topics)
+    picked = [int(t) for t in np.argsort(-counts)[3:5]]  # not the two biggest topics
+    w = world.copy()
+    s = FeedSession(w, params, PersonState.new(w, topics=picked), 1, np.random.default_rng(0))
+    first = [s.next() for _ in range(20)]
+    assert np.isin(w.video_topics[first, 0], picked).mean() >= 0.5
+    low = bot(aged, BotSpec(name="low", videos=400, linger=("cooking",), knob=0.3))
+    high = bot(aged, BotSpec(name="high", videos=400, linger=("cooking",), knob=0.9))
+    assert high.entropy_last_50 >= low.entropy_last_50 + 0.7

@@ -56,6 +56,8 @@ PICKED_BY_TEST_SLOT = 128
 #: :attr:`~fyp_tui.engine.ranking.Pick.slot` of a slot that did not simply take the best score
 SLOT_EXPLORE = "exploration"
 SLOT_TEST = "test pool"
+#: a slot ranked without the person's learned interest (see ``ranking.personalisation``)
+SLOT_BROAD = "broad"
 
 
 def source_names(flags: int) -> list[str]:
@@ -194,6 +196,11 @@ def candidates(
     top = person.top_topics(5)
     topic_mask = np.zeros(world.n_topics, bool)
     topic_mask[top] = True
+    # the test-pool source seeks the person's topics as often as an ordinary slot is
+    # personalised (one like does not turn every test-pool card to its topic)
+    from fyp_tui.engine.ranking import personalisation
+
+    fit_mask = topic_mask if rng.random() < personalisation(person, rp) else np.zeros_like(topic_mask)
     # test pool: tier 0, few views -> the person is one of the first viewers.
     # Ids follow upload time, so these are among the newest uploads.
     lo = max(0, n - max(rp.test_scan, n // 20))
@@ -204,7 +211,7 @@ def candidates(
         & ~rs.seen[lo:n]
         & ~rs.ni_video[lo:n]
     )
-    add(_test_pool_sample(world, person, np.flatnonzero(m) + lo, topic_mask, rp.n_test, rng), SRC_TEST)
+    add(_test_pool_sample(world, person, np.flatnonzero(m) + lo, fit_mask, rp.n_test, rng), SRC_TEST)
     # interest: the person's top learned topics, the budget split by interest
     if len(top):
         weight = person.interests[top].astype(np.float64)

@@ -42,9 +42,11 @@ import numpy as np
 from fyp_tui.engine import trends
 from fyp_tui.engine.candidates import (
     PICKED_BY_TEST_SLOT,
+    SLOT_BROAD,
     SLOT_EXPLORE,
     SLOT_TEST,
     SRC_EXPLORE,
+    SRC_INTEREST,
     VideoIndex,
     _union,
     candidates,
@@ -73,6 +75,13 @@ class RankingParams:
     w_skip: float = 1.0
     # lift of the predictions: exp(interest_beta * match + locality)
     interest_beta: float = 1.0
+    # personalisation builds up with evidence (issue 12, calibrated to the published
+    # audits): an ordinary slot is personalised (ranked with the learned interest) with
+    # probability personalisation(person) = u^p / (u^p + half^p), u = the strongest
+    # learned interest; otherwise it is a broad slot, ranked without the interest among
+    # the candidates some other source brought (popular, local, trending, ...)
+    personalise_half: float = 1.4
+    personalise_power: float = 2.0
     country_beta: float = 0.05  # weak: same country
     language_beta: float = 0.08  # weak: same language
     # counters are smoothed toward the world's mean rate with this many pseudo-views
@@ -115,6 +124,18 @@ def pressure(knob: float) -> float:
     (0.3, pressure 0.05) behaves like the platform and the upper half of the knob
     breaks echo chambers (0.5 -> 0.18, 0.8 -> 0.57, 1 -> 1)."""
     return min(max(float(knob), 0.0), 1.0) ** 2.5  # plain floats: called per ranking
+
+
+def personalisation(person: PersonState, rp: RankingParams) -> float:
+    """Probability an ordinary slot is personalised: 0 with no positive interest, a half
+    at ``personalise_half``, near 1 at the interest clip. One like moves it a little;
+    a sustained signal (about 200 videos of lingering, fewer with likes or follows)
+    makes most slots personalised, the pace the published audits measured."""
+    u = float(person.interests.max()) if len(person.interests) else 0.0
+    if u <= 0.0:
+        return 0.0
+    a = u**rp.personalise_power
+    return a / (a + rp.personalise_half**rp.personalise_power)
 
 
 def explore_rate(knob: float) -> float:
@@ -366,6 +387,8 @@ class Scored:
     parts: dict[str, np.ndarray]  # name -> float64[len(ids)], sums to total
     interest_by_slot: np.ndarray  # float64[len(ids), TOPICS_PER_VIDEO]: interest split per topic
     predicted: dict[str, np.ndarray]  # like, comment, share, follow, finish, watch_fraction, skip
+    #: the total without the person's learned interest (what a broad slot ranks by)
+    broad: np.ndarray | None = None
 
 
 def _value(rates: np.ndarray, x: np.ndarray, can_follow: np.ndarray, rp: RankingParams):
@@ -439,10 +462,10 @@ def score(
     x_loc = local_mult * (rp.country_beta * same_country + rp.language_beta * same_lang)
 
     v_full, predicted = _value(rates, x_int + x_loc, can_follow, rp)
+    v_loc, _ = _value(rates, x_loc, can_follow, rp)
+    interest_total = v_full - v_loc
     if detail:
         v0, _ = _value(rates, np.zeros(len(ids)), can_follow, rp)
-        v_loc, _ = _value(rates, x_loc, can_follow, rp)
-        interest_total = v_full - v_loc
         denom = slot.sum(axis=1)
         safe = np.abs(denom) > 1e-9
         share = np.where(safe[:, None], slot / np.where(safe, denom, 1.0)[:, None], 0.5)
@@ -497,7 +520,14 @@ def score(
     total = np.zeros(len(ids))
     for v in parts.values():  # ~9 named parts
         total += v
-    return Scored(ids=ids, total=total, parts=parts, interest_by_slot=interest_by_slot, predicted=predicted)
+    return Scored(
+        ids=ids,
+        total=total,
+        parts=parts,
+        interest_by_slot=interest_by_slot,
+        predicted=predicted,
+        broad=total - interest_total,
+    )
 
 
 # -- re-rank -------------------------------------------------------------------------------
@@ -564,6 +594,9 @@ def select(
     picks: list[Pick] = []
     limit = topic_limit(person.knob, rp.window)
     eps = explore_rate(person.knob)
+    q = personalisation(person, rp)
+    broad_total = scored.broad if scored.broad is not None else total
+    from_elsewhere = (flags & ~np.uint8(SRC_INTEREST)) != 0  # a source besides interest brought it
     in_test = is_test_pool(world, rp, ids) if rp.test_pool_share > 0 else None
     for _ in range(k):
         ok = ~taken
@@ -588,8 +621,11 @@ def select(
         masked = np.where(ok, total, -np.inf)
         best = int(np.argmax(masked))
         slot, lift = None, 0.0
+        # personalised (ranked with the learned interest) with probability q
+        personal = q >= 1.0 or (q > 0.0 and rng.random() < q)
         if tp is not None and tp.any():
-            cand = int(np.argmax(np.where(tp, total, -np.inf)))
+            by = total if personal else broad_total
+            cand = int(np.argmax(np.where(tp, by, -np.inf)))
             slot, lift = SLOT_TEST, float(total[best] - total[cand])
             best = cand
         if slot is None and eps > 0 and rng.random() < eps:
@@ -597,6 +633,12 @@ def select(
             if ex.any():
                 cand = int(np.argmax(np.where(ex, total, -np.inf)))
                 slot, lift = SLOT_EXPLORE, float(total[best] - total[cand])
+                best = cand
+        if slot is None and not personal:
+            wide = ok & from_elsewhere
+            if wide.any():
+                cand = int(np.argmax(np.where(wide, broad_total, -np.inf)))
+                slot, lift = SLOT_BROAD, float(total[best] - total[cand])
                 best = cand
         if in_test is not None:
             rs.note_pick(bool(in_test[best]))

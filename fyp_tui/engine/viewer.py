@@ -11,7 +11,8 @@ mix) with a slow forgetting of everything else. Signal strengths follow the
 platform's published account (strongest first):
 
 * not interested (video, creator) ............ -3.0
-* a share or a follow ......................... +1.4
+* a follow ...................................... +2.0
+* a share ....................................... +1.3
 * a like or a favourite ....................... +1.0 (on top of the watch itself)
 * watching a long video to the end ............ up to +1.0 (+0.2 per loop, max 3)
 * watching a short one to the end ............. +0.5
@@ -36,13 +37,13 @@ SKIP_SECONDS = 2.0
 LEARNING_RATE = 0.5
 #: Watch time alone moves interests this much slower than explicit reactions
 #: (a like, share or follow is stronger than watch time alone).
-WATCH_RATE = 0.3
+WATCH_RATE = 0.2
 #: Interests stay in [-INTEREST_CLIP, INTEREST_CLIP].
 INTEREST_CLIP = 3.0
 #: Every impression forgets this fraction of every learned interest.
 FORGET = 0.004
 #: Interest given to each topic picked at onboarding.
-ONBOARD_INTEREST = 1.5
+ONBOARD_INTEREST = 2.5
 #: Weak locality learning: how far one unit of engagement moves ``local_pref``.
 LOCAL_RATE = 0.03
 #: History kept in ``to_dict()`` (going back further than this after a restart is not offered).
@@ -56,8 +57,8 @@ REACTION_STRENGTH: dict[str, float] = {
     "unlike": -1.0,
     "favourite": 1.0,
     "unfavourite": -1.0,
-    "share": 1.4,
-    "follow": 1.4,
+    "share": 1.3,
+    "follow": 2.0,
     "unfollow": -0.7,
     "not_interested_video": -3.0,
     "not_interested_creator": -3.0,
