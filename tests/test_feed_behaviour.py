@@ -124,3 +124,31 @@ def test_onboarding_and_the_knob_work_on_an_aged_world(aged):
     low = bot(aged, BotSpec(name="low", videos=400, linger=("cooking",), knob=0.3))
     high = bot(aged, BotSpec(name="high", videos=400, linger=("cooking",), knob=0.9))
     assert high.entropy_last_50 >= low.entropy_last_50 + 0.7
+
+
+def test_followed_creators_come_in_proportion(aged):
+    """Issue 12, item 4: at most about 1 card in 5 from followed creators, never the
+    same creator within 5 cards."""
+    world, params = aged
+    w = world.copy()
+    n = w.n_videos
+    recent = w.video_upload_time[:n] > w.clock - 72.0
+    busy = np.argsort(-np.bincount(w.video_creator[:n][recent], minlength=w.n_creators), kind="stable")[:5]
+    s = FeedSession(w, params, PersonState.new(w), 1, np.random.default_rng(2))
+    shown = []
+    for i in range(100):
+        v = s.next()
+        if i == 0:
+            s.react(v, "follow")  # the first card's creator, then the busiest uploaders
+            s.person.follows.update(int(c) for c in busy)
+            s.rs.sync(w, s.person)
+        shown.append(v)
+        s.watched(v, min(4.0, float(w.video_duration[v])))
+    creators = w.video_creator[shown[1:]]
+    followed = np.isin(creators, sorted(s.person.follows))
+    assert followed.any()  # the follows do bring their creators' videos
+    assert followed.mean() <= 0.22
+    last: dict[int, int] = {}
+    for i, c in enumerate(creators.tolist()):
+        assert c not in last or i - last[c] > 5
+        last[c] = i

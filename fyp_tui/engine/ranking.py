@@ -46,6 +46,7 @@ from fyp_tui.engine.candidates import (
     SLOT_EXPLORE,
     SLOT_TEST,
     SRC_EXPLORE,
+    SRC_FOLLOWED,
     SRC_INTEREST,
     VideoIndex,
     _union,
@@ -95,6 +96,10 @@ class RankingParams:
     diversity_penalty: float = 2.0  # x pressure(knob) x share of the video's topics in the window
     # re-rank
     window: int = 20
+    # followed creators in proportion (issue 12): at most this share of the window
+    # from followed creators, and no creator again within ``creator_gap`` cards
+    followed_cap: float = 0.2
+    creator_gap: int = 5
     # share of cards with the person among a video's first viewers (issue 10: about 1
     # in 8): test-pool videos come through the test-pool slot, which keeps that share
     # (0: no slot; the value model then picks test-pool videos like any other)
@@ -590,12 +595,14 @@ def select(
     sound = world.video_sound[ids]
     t0 = world.video_topics[ids, 0].astype(np.intp)
     window = list(np.asarray(recent, np.int64)[-rp.window :])
+    followed = rs.followed[creator]
     taken = np.zeros(len(ids), bool)
     picks: list[Pick] = []
     limit = topic_limit(person.knob, rp.window)
     eps = explore_rate(person.knob)
     q = personalisation(person, rp)
     broad_total = scored.broad if scored.broad is not None else total
+    base_total, base_broad = total, broad_total
     from_elsewhere = (flags & ~np.uint8(SRC_INTEREST)) != 0  # a source besides interest brought it
     in_test = is_test_pool(world, rp, ids) if rp.test_pool_share > 0 else None
     for _ in range(k):
@@ -608,10 +615,27 @@ def select(
             if last_resort and not strict.any():
                 strict = ok & other_creator if (ok & other_creator).any() else ok
             ok = strict
-            counts = np.bincount(world.video_topics[np.asarray(window, np.int64), 0], minlength=world.n_topics)
+            recent_ids = np.asarray(window, np.int64)
+            counts = np.bincount(world.video_topics[recent_ids, 0], minlength=world.n_topics)
             floor_ok = ok & ((counts[t0] + 1) <= limit)
             if floor_ok.any():
                 ok = floor_ok
+            # no creator again within creator_gap cards; followed creators within their share
+            gap_ok = ok & ~np.isin(creator, world.video_creator[recent_ids[-rp.creator_gap :]])
+            if gap_ok.any():
+                ok = gap_ok
+            if followed.any():
+                n_followed = int(rs.followed[world.video_creator[recent_ids]].sum())
+                if n_followed + 1 > rp.followed_cap * rp.window:
+                    # over the share: a followed creator's video competes without the
+                    # follow (no bonus, and only if another source brought it too)
+                    cap_ok = ok & ~(followed & ((flags & ~np.uint8(SRC_FOLLOWED)) == 0))
+                    if cap_ok.any():
+                        ok = cap_ok
+                    total = base_total - rp.followed_bonus * followed
+                    broad_total = base_broad - rp.followed_bonus * followed
+                else:
+                    total, broad_total = base_total, base_broad
         if not ok.any():
             break
         test_drawn = in_test is not None and rng.random() < rs.test_slot_rate()
