@@ -230,6 +230,9 @@ def candidates(
     rs.refresh(world)
     vetted = rs._vetted
     draws.take(vetted, rp.n_local, SRC_LOCAL, over=6, vetted=True, rule=_LOCAL)
+    # and the country's back catalogue: the live pools hold few videos of a smaller
+    # country, and a local slot should not run dry once the person has seen them
+    draws.take(idx.by_country(world, person.country), rp.n_local // 2, SRC_LOCAL, catalogue=True)
     # exploration: vetted videos outside the person's top topics
     draws.take(vetted, rp.n_explore, SRC_EXPLORE, over=3, vetted=True, rule=_OUTSIDE)
     drawn = draws.filter(world, rs, person, topic_mask)

@@ -95,7 +95,14 @@ class FeedSession:
         if ranking is None:
             # "few views" = the first quarter of the first tier's budget (at most 50)
             first = max(3, min(50, int(params.ladder[0]) // 4))
-            ranking = RankingParams(first_viewer_views=first)
+            # the engine's weak terms of locality and device (country_bonus, language_bonus,
+            # device_bonus) are the feed's too
+            ranking = RankingParams(
+                first_viewer_views=first,
+                country_beta=float(getattr(params, "country_bonus", 0.05)),
+                language_beta=float(getattr(params, "language_bonus", 0.15)),
+                device_beta=float(getattr(params, "device_bonus", 0.05)),
+            )
         self.ranking = ranking
         self.rs = RankState(world, person, ranking)
         self._pos = len(person.history) - 1

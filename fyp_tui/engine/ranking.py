@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fyp_tui.engine import trends
+from fyp_tui.engine.audience import LONG_VIDEO_SECONDS, large_screen
 from fyp_tui.engine.candidates import (
     PICKED_BY_TEST_SLOT,
     SLOT_BROAD,
@@ -81,10 +82,14 @@ class RankingParams:
     # probability personalisation(person) = u^p / (u^p + half^p), u = the strongest
     # learned interest; otherwise it is a broad slot, ranked without the interest among
     # the candidates some other source brought (popular, local, trending, ...)
-    personalise_half: float = 1.4
+    personalise_half: float = 1.6
     personalise_power: float = 2.0
-    country_beta: float = 0.05  # weak: same country
-    language_beta: float = 0.08  # weak: same language
+    country_beta: float = 0.05  # weak: same country (the engine's country_bonus)
+    language_beta: float = 0.15  # weak: same language (the engine's language_bonus)
+    device_beta: float = 0.05  # weak: the video's length fits the person's screen (device_bonus)
+    # local, not walled in (issue 12): a broad slot keeps to the person's country with
+    # this probability (times 1 + the learned local_pref), else it is open to the world
+    local_share: float = 0.6
     # counters are smoothed toward the world's mean rate with this many pseudo-views
     prior_views: float = 20.0
     # additive terms (same units as the value)
@@ -96,9 +101,9 @@ class RankingParams:
     diversity_penalty: float = 2.0  # x pressure(knob) x share of the video's topics in the window
     # re-rank
     window: int = 20
-    # followed creators in proportion (issue 12): at most this share of the window
+    # followed creators in proportion (issue 12: about 1 card in 5 at most): this share of the window
     # from followed creators, and no creator again within ``creator_gap`` cards
-    followed_cap: float = 0.2
+    followed_cap: float = 0.15
     creator_gap: int = 5
     # share of cards with the person among a video's first viewers (issue 10: about 1
     # in 8): test-pool videos come through the test-pool slot, which keeps that share
@@ -465,6 +470,10 @@ def score(
     same_lang = world.video_language[ids] == person.language
     local_mult = 1.0 + person.local_pref
     x_loc = local_mult * (rp.country_beta * same_country + rp.language_beta * same_lang)
+    if rp.device_beta:
+        # a large screen (web, tablet, ...) fits longer videos, a phone shorter ones
+        long = world.video_duration[ids] > LONG_VIDEO_SECONDS
+        x_loc = x_loc + rp.device_beta * np.where(long == large_screen(world, person.device), 1.0, -1.0)
 
     v_full, predicted = _value(rates, x_int + x_loc, can_follow, rp)
     v_loc, _ = _value(rates, x_loc, can_follow, rp)
@@ -603,6 +612,8 @@ def select(
     q = personalisation(person, rp)
     broad_total = scored.broad if scored.broad is not None else total
     base_total, base_broad = total, broad_total
+    local_p = min(max(rp.local_share * (1.0 + person.local_pref), 0.0), 1.0)
+    home = world.video_country[ids] == person.country
     from_elsewhere = (flags & ~np.uint8(SRC_INTEREST)) != 0  # a source besides interest brought it
     in_test = is_test_pool(world, rp, ids) if rp.test_pool_share > 0 else None
     for _ in range(k):
@@ -660,6 +671,8 @@ def select(
                 best = cand
         if slot is None and not personal:
             wide = ok & from_elsewhere
+            if local_p > 0.0 and rng.random() < local_p and (wide & home).any():
+                wide = wide & home  # a local slot
             if wide.any():
                 cand = int(np.argmax(np.where(wide, broad_total, -np.inf)))
                 slot, lift = SLOT_BROAD, float(total[best] - total[cand])

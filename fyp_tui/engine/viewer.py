@@ -11,7 +11,7 @@ mix) with a slow forgetting of everything else. Signal strengths follow the
 platform's published account (strongest first):
 
 * not interested (video, creator) ............ -3.0
-* a follow ...................................... +2.0
+* a follow ...................................... +2.5
 * a share ....................................... +1.3
 * a like or a favourite ....................... +1.0 (on top of the watch itself)
 * watching a long video to the end ............ up to +1.0 (+0.2 per loop, max 3)
@@ -58,7 +58,7 @@ REACTION_STRENGTH: dict[str, float] = {
     "favourite": 1.0,
     "unfavourite": -1.0,
     "share": 1.3,
-    "follow": 2.0,
+    "follow": 2.5,
     "unfollow": -0.7,
     "not_interested_video": -3.0,
     "not_interested_creator": -3.0,
@@ -102,6 +102,7 @@ class PersonState:
     knob: float = 0.3  # echo-chamber knob: 0 pure exploitation .. 1 mostly exploration
     country: int = 0
     language: int = 0
+    device: int = 0  # index into world.device_names (counts weakly: the video's length fits the screen)
     local_pref: float = 0.0  # learned weight of same-country/language content, [-1, 1]
     onboarded: bool = False
     onboarding_topics: list[int] = field(default_factory=list)
@@ -121,8 +122,11 @@ class PersonState:
         language: int | None = None,
         knob: float = 0.3,
         topics: list[int] | None = None,
+        device: int | None = None,
     ) -> PersonState:
-        """A cold-start person; country/language default to the world's most common."""
+        """A cold-start person; country, language and device default to the world's most common."""
+        if device is None:
+            device = int(np.bincount(world.aud_device).argmax()) if world.n_viewers else 0
         if country is None:
             country = int(np.bincount(world.aud_country).argmax()) if world.n_viewers else 0
         if language is None:
@@ -132,6 +136,7 @@ class PersonState:
             knob=float(knob),
             country=int(country),
             language=int(language),
+            device=int(device),
         )
         if topics is not None:
             p.onboard(topics)
@@ -200,6 +205,7 @@ class PersonState:
             "knob": float(self.knob),
             "country": int(self.country),
             "language": int(self.language),
+            "device": int(self.device),
             "local_pref": round(float(self.local_pref), 5),
             "onboarded": bool(self.onboarded),
             "onboarding_topics": list(self.onboarding_topics),
@@ -231,6 +237,7 @@ class PersonState:
             knob=float(d.get("knob", 0.3)),
             country=int(d.get("country", 0)),
             language=int(d.get("language", 0)),
+            device=int(d.get("device", 0)),
             local_pref=float(d.get("local_pref", 0.0)),
             onboarded=bool(d.get("onboarded", False)),
             onboarding_topics=[int(t) for t in d.get("onboarding_topics", [])],
