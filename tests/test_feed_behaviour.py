@@ -152,3 +152,23 @@ def test_followed_creators_come_in_proportion(aged):
     for i, c in enumerate(creators.tolist()):
         assert c not in last or i - last[c] > 5
         last[c] = i
+
+
+@pytest.mark.parametrize("which", ["fresh", "aged"])
+def test_local_but_not_walled_in(mid, aged, which):
+    """Issue 12, item 2: a bot with no topic signal from the world's first or second
+    country sees 50-90 % of its last 50 from its own country, at least 1.3x the other
+    bot's share of that country; a control keeps >= 2.5 bits of topic entropy."""
+    m = mid if which == "fresh" else aged
+    world, _ = m
+    a, b = world.country_codes[:2]
+    shares: dict[tuple[str, str], float] = {}
+    for home in (a, b):
+        runs = [bot(m, BotSpec(name=home, videos=150, country=home, watch_seconds=4.0), seed=s) for s in range(3)]
+        for code in (a, b):
+            shares[home, code] = float(np.median([r.countries_last_50.get(code, 0) / 50 for r in runs]))
+    for home, other in ((a, b), (b, a)):
+        assert 0.5 <= shares[home, home] <= 0.9, shares
+        assert shares[home, home] >= 1.3 * shares[other, home], shares
+    control = bot(m, BotSpec(name="control", videos=150, watch_seconds=5.0))
+    assert control.entropy_last_50 >= 2.5
