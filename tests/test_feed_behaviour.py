@@ -172,3 +172,25 @@ def test_local_but_not_walled_in(mid, aged, which):
         assert shares[home, home] >= 1.3 * shares[other, home], shares
     control = bot(m, BotSpec(name="control", videos=150, watch_seconds=5.0))
     assert control.entropy_last_50 >= 2.5
+
+
+def test_caption_keywords_count_as_video_information(mid):
+    """Issue 12, item 3: a caption naming a topic the person likes lifts the video's
+    score for them, as its topics would."""
+    from fyp_tui.engine.ranking import RankState, score
+
+    world, params = mid
+    w = world.copy()
+    cooking = w.topic_names.index("cooking")
+    person = PersonState.new(w)
+    person.interests[cooking] = 2.0
+    s = FeedSession(w, params, person, 1, np.random.default_rng(0))
+    n = w.n_videos
+    plain = np.flatnonzero((w.video_topics[:n] != cooking).all(axis=1))[:200]
+    plain = plain[s.rs.caption_topics(w, plain) == -1][:50]  # captions that name no topic yet
+    s.rs.refresh(w, force=True)
+    before = score(w, s.rs, person, plain).total
+    for v in plain.tolist():
+        w.video_captions[v] = "Sunday lunch, my way #cooking"
+    after = score(w, RankState(w, person, s.ranking), person, plain).total
+    assert (after > before + 0.1).all()

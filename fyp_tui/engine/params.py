@@ -54,7 +54,15 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "share": 3.5,
     "skip": 0.5,
     "not_interested": 3.0,
+    # watch time (issue 12): times the tier's mean watch ratio (watch time / duration,
+    # loops included, capped at WATCH_RATIO_CAP) minus WATCH_RATIO_MID
+    "watch": 0.4,
 }
+
+#: the watch ratio the tier score's watch term is centred on (the audience's typical
+#: mean, so the bars keep their meaning) and its cap (a full watch and three loops)
+WATCH_RATIO_MID = 0.8
+WATCH_RATIO_CAP = 4.0
 
 
 _BUDGETS: dict[tuple, np.ndarray] = {}

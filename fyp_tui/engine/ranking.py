@@ -77,6 +77,9 @@ class RankingParams:
     w_skip: float = 1.0
     # lift of the predictions: exp(interest_beta * match + locality)
     interest_beta: float = 1.0
+    # caption keywords are video information: a topic (or topical hashtag) named in the
+    # caption adds this times the person's interest in it to the match
+    caption_beta: float = 0.5
     # personalisation builds up with evidence (issue 12, calibrated to the published
     # audits): an ordinary slot is personalised (ranked with the learned interest) with
     # probability personalisation(person) = u^p / (u^p + half^p), u = the strongest
@@ -198,6 +201,9 @@ class RankState:
         self._trending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         # topical hashtags (1.0) vs generic ones (0.0); one extra 0 slot for tag -1 (padding)
         self.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
+        # the topic each video's caption names (-1: none, -2: not read yet), read lazily
+        self._caption_topic = np.full(cap, -2, np.int16)
+        self._caption_words: dict[str, int] | None = None
         self.sync(world, person)
 
     def grow(self, world: World) -> None:
@@ -207,6 +213,35 @@ class RankState:
                 new = np.zeros(world.capacity, bool)
                 new[: len(old)] = old
                 setattr(self, name, new)
+        if len(self._caption_topic) < world.capacity:
+            grown = np.full(world.capacity, -2, np.int16)
+            grown[: len(self._caption_topic)] = self._caption_topic
+            self._caption_topic = grown
+
+    def caption_topics(self, world: World, ids: np.ndarray) -> np.ndarray:
+        """The topic each video's caption names by a keyword (a topic's name or a topical
+        hashtag, with or without ``#``; the first such word), -1 for none. Captions are
+        read once per video, when first scored."""
+        self.grow(world)
+        got = self._caption_topic[ids]
+        todo = ids[got == -2]
+        if len(todo):
+            if self._caption_words is None:
+                words = {name.lower(): t for t, name in enumerate(world.topic_names)}
+                for h, t in enumerate(world.hashtag_topic.tolist()):
+                    if t >= 0:
+                        words.setdefault(world.hashtag_names[h].lower(), int(t))
+                self._caption_words = words
+            words = self._caption_words
+            caps = world.video_captions
+            found = []
+            for v in todo.tolist():  # once per video over a session: a few hundred strings a call at most
+                text = caps[v] if v < len(caps) else ""
+                topic = next((words[k] for k in text.lower().replace("#", " ").split() if k in words), -1)
+                found.append(topic)
+            self._caption_topic[todo] = found
+            got = self._caption_topic[ids]
+        return got.astype(np.intp)
 
     def sync(self, world: World, person: PersonState) -> None:
         """Rebuild every mask from the person's sets (after a filter or follow changes)."""
@@ -466,6 +501,11 @@ def score(
     topic_w = world.video_topic_w[ids]  # gathered once: the diversity term reads it too
     slot = topic_w.astype(np.float64) * person.interests[topics].astype(np.float64)
     x_int = rp.interest_beta * slot.sum(axis=1)
+    if rp.caption_beta:
+        cap_t = rs.caption_topics(world, ids)
+        named = cap_t >= 0
+        if named.any():
+            x_int = x_int + rp.caption_beta * np.where(named, person.interests[np.maximum(cap_t, 0)], 0.0)
     same_country = world.video_country[ids] == person.country
     same_lang = world.video_language[ids] == person.language
     local_mult = 1.0 + person.local_pref
