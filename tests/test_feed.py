@@ -319,7 +319,11 @@ def test_a_share_that_tips_a_promotion_says_so(live):
         c = world.video_tier_counts[v].copy()
         c[Signal.VIEW] += 1
         c[Signal.SHARE] += extra_share
-        return float(ladder.score_counts(c, params.weight_vector(), params.z)[1][0])
+        saved = world.video_tier_counts[v].copy()
+        world.video_tier_counts[v] = c  # (the watch term as the decision will see it)
+        watch = ladder.watch_term(world, params, np.array([v]))
+        world.video_tier_counts[v] = saved
+        return float(ladder.score_counts(c, params.weight_vector(), params.z, watch)[1][0])
 
     # the audience's shares: as many as leave the budget's look just under the bar
     while lcb_with(1) < bar:

@@ -28,6 +28,8 @@ from fyp_tui.engine.explain import Explanation, build_explanation
 from fyp_tui.engine.ledger import Ledger, bit
 from fyp_tui.engine.ranking import RankingParams, RankState, rank, score
 from fyp_tui.engine.viewer import (
+    COMMENT_MAX_CHARS,
+    COMMENTS_KEPT,
     FOUND_EARLY_KEPT,
     REACTION_STRENGTH,
     SKIP_SECONDS,
@@ -43,6 +45,7 @@ REACTIONS = (
     "like",
     "unlike",
     "share",
+    "comment",
     "favourite",
     "unfavourite",
     "follow",
@@ -180,11 +183,13 @@ class FeedSession:
         self._commit("impression", video, seconds, loops, events)
         return events
 
-    def react(self, video: int, kind: str, *, hashtag: int | None = None) -> list[Event]:
+    def react(self, video: int, kind: str, *, hashtag: int | None = None, text: str | None = None) -> list[Event]:
         """A reaction to ``video`` (``kind`` in :data:`REACTIONS`). Repeating a state
         reaction (like twice, unlike without a like, ...) changes nothing and returns
-        []. A second share is journaled but not counted again. ``mute_hashtag`` mutes
-        ``hashtag``, by default the video's first topic tag."""
+        []. A second share or comment is journaled but not counted again (a comment's
+        text is kept with the person's state). ``mute_hashtag`` mutes ``hashtag``, by
+        default the video's first topic tag. ``comment`` needs ``text`` (1 to
+        ``COMMENT_MAX_CHARS`` characters)."""
         if kind not in REACTIONS:
             raise UsageError(f"unknown reaction {kind!r} (one of: {', '.join(REACTIONS)})")
         video = self._check_video(video)
@@ -192,6 +197,20 @@ class FeedSession:
         creator = int(w.video_creator[video])
         strength = REACTION_STRENGTH[kind]
         on = off = 0
+        if kind == "comment":
+            said = " ".join("".join(c if c.isprintable() else " " for c in (text or "")).split())
+            if not said:
+                raise UsageError("a comment needs some text")
+            if len(said) > COMMENT_MAX_CHARS:
+                raise UsageError(f"a comment is at most {COMMENT_MAX_CHARS} characters, got {len(said)}")
+            again = self.has(video, Signal.COMMENT)
+            p.comments.append((video, said))
+            del p.comments[:-COMMENTS_KEPT]
+            if not again:  # (a second comment: journaled and kept, not counted or learned again)
+                p.learn(w, video, strength)
+            events = self._count(video, on=bit(Signal.COMMENT))
+            self._commit(kind, video, 0.0, 0, events)
+            return events
         if kind == "like":
             if video in p.liked:
                 return []
@@ -313,6 +332,15 @@ class FeedSession:
         if not 0.0 <= knob <= 1.0:
             raise UsageError(f"the echo-chamber knob must be between 0 and 1, got {knob}")
         self.person.knob = knob
+        self._save()
+
+    def set_device(self, device: int) -> None:
+        """The person's device (an index into ``world.device_names``): it counts weakly,
+        a large screen fitting longer videos, a phone shorter ones."""
+        device = int(device)
+        if not 0 <= device < max(len(self.world.device_names), 1):
+            raise UsageError(f"no device with id {device}")
+        self.person.device = device
         self._save()
 
     # -- questions -------------------------------------------------------------------------

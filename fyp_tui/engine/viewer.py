@@ -13,6 +13,7 @@ platform's published account (strongest first):
 * not interested (video, creator) ............ -3.0
 * a follow ...................................... +2.5
 * a share ....................................... +1.3
+* a comment ..................................... +1.2
 * a like or a favourite ....................... +1.0 (on top of the watch itself)
 * watching a long video to the end ............ up to +1.0 (+0.2 per loop, max 3)
 * watching a short one to the end ............. +0.5
@@ -50,6 +51,9 @@ LOCAL_RATE = 0.03
 HISTORY_KEPT = 500
 #: videos kept in the "found early" memory
 FOUND_EARLY_KEPT = 200
+#: the person's comments kept (the newest), and the longest comment
+COMMENTS_KEPT = 200
+COMMENT_MAX_CHARS = 150
 
 #: Strength of each explicit reaction (the watch itself is scored by ``watch_strength``).
 REACTION_STRENGTH: dict[str, float] = {
@@ -57,6 +61,7 @@ REACTION_STRENGTH: dict[str, float] = {
     "unlike": -1.0,
     "favourite": 1.0,
     "unfavourite": -1.0,
+    "comment": 1.2,
     "share": 1.3,
     "follow": 2.5,
     "unfollow": -0.7,
@@ -111,6 +116,8 @@ class PersonState:
     #: videos the person watched while still in their test pool (among their first
     #: viewers), oldest first: a memory for "videos you found early"
     found_early: list[int] = field(default_factory=list)
+    #: the person's own comments, oldest first: (video, text)
+    comments: list[tuple[int, str]] = field(default_factory=list)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -211,6 +218,7 @@ class PersonState:
             "onboarding_topics": list(self.onboarding_topics),
             "counted": self.ledger.to_list(),
             "found_early": list(map(int, self.found_early[-FOUND_EARLY_KEPT:])),
+            "comments": [[int(v), str(t)] for v, t in self.comments[-COMMENTS_KEPT:]],
         }
         if seen:
             d["seen"] = sorted(self.seen)
@@ -243,4 +251,7 @@ class PersonState:
             onboarding_topics=[int(t) for t in d.get("onboarding_topics", [])],
             ledger=Ledger.from_list(-1, d.get("counted", [])),
             found_early=[int(v) for v in d.get("found_early", [])][-FOUND_EARLY_KEPT:],
+            comments=[(int(c[0]), str(c[1])) for c in d.get("comments", []) if isinstance(c, list) and len(c) == 2][
+                -COMMENTS_KEPT:
+            ],
         )

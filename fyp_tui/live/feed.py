@@ -146,10 +146,11 @@ class Feed:
         """Record one impression (queue; used when quitting)."""
         return self.live.strip_items(self._leave((video, seconds, loops)))
 
-    def react(self, video: int, kind: str) -> tuple[CardData, list[StripItem]]:
-        """A reaction, committed before it returns; the card's new state (queue)."""
+    def react(self, video: int, kind: str, text: str | None = None) -> tuple[CardData, list[StripItem]]:
+        """A reaction, committed before it returns; the card's new state (queue).
+        ``text``: a comment's."""
         with self.live.lock:
-            events = self.live.feed_session.react(video, kind)
+            events = self.live.feed_session.react(video, kind, text=text)
             card = self._card(video, first_viewer=None, keep_current=True)
         self.live.history.log_tiers(events)
         return card, self.live.strip_items(events)

@@ -62,6 +62,7 @@ class ProfileView:
             diversity = self.diversity()
             seen = len(p.seen)
             early = live.feed_session.found_early()[:20]
+            device = int(p.device)
         order = np.argsort(-interests, kind="stable")
         topics = tuple((w.topic_names[i], float(interests[i])) for i in order)
 
@@ -79,7 +80,15 @@ class ProfileView:
             favourited=tuple(vid(v) for v in favs),
             seen=seen,
             found_early=tuple(f"{fmt.tier_name(t)}  {vid(v)}" for v, t in early),
+            device=w.device_names[device] if 0 <= device < len(w.device_names) else "",
         )
+
+    def next_device(self) -> None:
+        """Switch the person's device to the world's next one (queue)."""
+        with self.live.lock:
+            session = self.live.feed_session
+            n = max(len(self.live.world.device_names), 1)
+            session.set_device((int(session.person.device) + 1) % n)
 
     def refresh_interests(self) -> None:
         """Reset the learned interests; follows and filters stay."""
