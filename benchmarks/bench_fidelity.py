@@ -19,6 +19,9 @@ runs them) and the medians are printed beside the issue's targets:
   country; share of its last 50 from its own country: 50-90 %, and at least 1.3x
   the other bot's share of that country.
 * ``control``: 5 s on everything; topic entropy of its last 50 >= 2.5 bits.
+* creator weight: videos uploaded during the aged run, top-10 % vs bottom-50 %
+  creators by followers, at equal (hidden) quality: mean tier reached and views,
+  with the tier score's creator weight at 0 and at its default.
 * one like: a fresh profile likes its first card; the liked topic's share of the
   next 20 cards (20 trials) should stay <= 40 %.
 * followed creators: a profile that follows 5 creators (its first card's and the 4
@@ -131,6 +134,28 @@ def measure(world, params, niche: str, seeds: int) -> dict:
     return out
 
 
+def creator_outcomes(world) -> tuple[float, float, float, float]:
+    """Videos uploaded since t=0, by the creator's followers: the mean tier reached by
+    top-10 % and bottom-50 % creators' videos and their mean views, each averaged over
+    quartiles of the (hidden) quality, so the comparison is at equal quality."""
+    n = world.n_videos
+    new = np.flatnonzero(world.video_upload_time[:n] > 0)
+    fol = world.creator_followers[world.video_creator[new]]
+    q = world.video_quality[new]
+    top = fol >= np.percentile(world.creator_followers, 90)
+    low = fol <= np.percentile(world.creator_followers, 50)
+    edges = np.percentile(q, [25, 50, 75])
+    band = np.searchsorted(edges, q)
+    tiers = world.video_tier[new].astype(np.float64)
+    views = world.video_counts[new, 0].astype(np.float64)
+    out = []
+    for values in (tiers, views):
+        for group in (top, low):
+            means = [values[group & (band == b)].mean() for b in range(4) if (group & (band == b)).any()]
+            out.append(float(np.mean(means)) if means else float("nan"))
+    return out[0], out[1], out[2], out[3]
+
+
 def share_of(countries: list[dict], code: str) -> float:
     return statistics.median([c.get(code, 0) / max(sum(c.values()), 1) for c in countries])
 
@@ -200,6 +225,18 @@ def main() -> None:
             measure(aged, params, a.niche, a.audit_seeds),
             one_like(aged, params, a.like_trials, a.seed),
         )
+    if a.only != "fresh":
+        import dataclasses
+
+        for label, weights in (("creator weight 0", {**params.weights, "creator": 0.0}), ("default", None)):
+            p = params if weights is None else dataclasses.replace(params, weights=weights)
+            w = world.copy()
+            simulate.run(w, p, a.seed, a.hours)
+            t_top, t_low, v_top, v_low = creator_outcomes(w)
+            print(
+                f"creators, {label}: mean tier reached top-10 % {t_top:.2f} vs bottom-50 % {t_low:.2f}; "
+                f"mean views {v_top:,.0f} vs {v_low:,.0f} (uploads of the {a.hours:g} h, at equal quality)"
+            )
     if "fresh" in results and "aged" in results and results["fresh"]["to80"] and results["aged"]["to80"]:
         print(
             f"\naged / fresh, linger to 80 %: {results['aged']['to80'] / results['fresh']['to80']:.2f}x (target <= 1.25)"

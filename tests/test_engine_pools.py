@@ -464,3 +464,21 @@ def test_loops_and_watch_time_count_in_the_tier_score(tiny_world):
     assert score[1] > score[0] + 0.5
     w.video_tier_watch_seconds[22] = 0.3 * d  # a third of it watched
     assert ladder.tier_score(w, P, np.array([22]))[0][0] < score[0]
+
+
+def test_followers_count_in_the_tier_score(tiny_world):
+    """Issue 12: creator weight is measurable: at equal counters, an established
+    creator's video scores higher (weights.creator x log10(1 + followers) / 7)."""
+    w = tiny_world
+    live_in_tier0(w, 21, 22)
+    w.video_duration[22] = w.video_duration[21]
+    for v in (21, 22):
+        w.video_tier_counts[v] = counts(50, full=20, like=5)
+        w.video_tier_watch_seconds[v] = 40 * float(w.video_duration[21])
+    big, small = int(w.video_creator[21]), int(w.video_creator[22])
+    assert big != small
+    w.creator_followers[big], w.creator_followers[small] = 5_000_000, 100
+    score, _lcb, _ucb = ladder.tier_score(w, P, np.array([21, 22]))
+    expected = P.weights["creator"] * (np.log10(5_000_001) - np.log10(101)) / 7
+    assert score[0] - score[1] == pytest.approx(expected)
+    assert expected > 0.05

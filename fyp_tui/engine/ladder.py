@@ -76,20 +76,28 @@ def score_counts(
 
 
 def watch_term(world: World, params: EngineParams, videos: np.ndarray) -> tuple[np.ndarray, float]:
-    """The tier score's watch-time term of ``videos`` and its per-view variance:
-    ``weights["watch"] * (min(mean watch ratio, WATCH_RATIO_CAP) - WATCH_RATIO_MID)``,
-    the mean watch ratio being the tier's watch time (loops included) over views x
-    duration. A full watch and a full watch with three loops score apart."""
+    """The tier score's terms beyond the signal rates, per video, and their per-view
+    variance: watch time, ``weights["watch"] * (min(mean watch ratio, WATCH_RATIO_CAP)
+    - WATCH_RATIO_MID)``, the mean watch ratio being the tier's watch time (loops
+    included) over views x duration (a full watch and a full watch with three loops
+    score apart); and creator weight, ``weights["creator"] * log10(1 + followers) / 7``."""
     from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID
 
+    videos = np.asarray(videos, np.int64)
     w = float(params.weights.get("watch", 0.0))
+    wc = float(params.weights.get("creator", 0.0))
+    term = np.zeros(len(videos))
+    if wc:
+        # established creators climb more easily (known, not a rate: no variance of its own)
+        followers = world.creator_followers[world.video_creator[videos]].astype(np.float64)
+        term += wc * np.log10(1.0 + followers) / 7.0
     if w == 0.0:
-        return np.zeros(len(videos)), 0.0
+        return term, 0.0
     views = np.maximum(world.video_tier_counts[videos, VIEW], 1).astype(np.float64)
     dur = np.maximum(world.video_duration[videos].astype(np.float64), 1e-3)
     ratio = np.minimum(world.video_tier_watch_seconds[videos] / (views * dur), WATCH_RATIO_CAP)
     # (a watch ratio's spread across viewers is about 0.5: its variance 0.25 per view)
-    return w * (ratio - WATCH_RATIO_MID), 0.25 * w * w
+    return term + w * (ratio - WATCH_RATIO_MID), 0.25 * w * w
 
 
 def tier_score(world: World, params: EngineParams, videos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -57,6 +57,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     # watch time (issue 12): times the tier's mean watch ratio (watch time / duration,
     # loops included, capped at WATCH_RATIO_CAP) minus WATCH_RATIO_MID
     "watch": 0.4,
+    # creator weight (issue 12): times the creator's reach, log10(1 + followers) / 7:
+    # established creators find it easier to climb (the source article, point 6)
+    "creator": 0.2,
 }
 
 #: the watch ratio the tier score's watch term is centred on (the audience's typical
