@@ -571,6 +571,21 @@ async def test_world_screen_shows_the_funnel_and_trends(app):
         )
         assert "tier 0" in funnel and str(active0) in funnel
         assert "Sounds" in str(app.screen.query_one("#trends", Static).content)
+        # rank changes: against the lists as they were an hour or more of simulated time ago
+        first = app.live.overview.data()
+        assert all(m == "" for m in first.sound_moves)  # nothing to compare with yet
+        app.step_hours(3.0)
+        later = app.live.overview.data()
+        assert len(later.sound_moves) == len(later.trending_sounds)
+        assert any(later.sound_moves + later.hashtag_moves), "the lists moved in three hours"
+
+
+def test_rank_moves_read_as_on_a_chart():
+    from fyp_tui.live.overview import moves
+
+    assert moves([7, 3, 9, 4], [3, 4, 7]) == ("▲2", "▼1", "new", "▼2")
+    assert moves([1, 2], None) == ("", "")
+    assert moves([1, 2], [1, 2]) == ("", "")
 
 
 async def test_help_lists_every_feed_key(app):

@@ -162,6 +162,10 @@ class EngineParams:
     # -- trends ---------------------------------------------------------------------------
     #: decayed engagement of sounds and hashtags halves every this many hours
     trend_half_life_hours: float = 6.0
+    #: trends rise and fall (issue 12): a sound's or hashtag's trending score is its
+    #: decayed engagement damped by its fatigue, the same engagement averaged over this
+    #: half-life (hours): a sudden rise trends for hours to days, a steady favourite fades
+    trend_fatigue_hours: float = 36.0
     #: serving weight x (1 + trend_boost * heat), heat = trend / max trend in [0, 1]
     trend_boost: float = 1.5
     #: size of the trending lists (events when an item enters them)
@@ -313,6 +317,7 @@ _POSITIVE = {
     "reference_impressions_per_upload",
     "half_life_hours",
     "trend_half_life_hours",
+    "trend_fatigue_hours",
     "max_step_hours",
     "min_ratio",
     "reference_viewers",

@@ -199,6 +199,8 @@ class RankState:
         # or every ``trend_every`` calls (the person's own engagement nudges trends a little)
         self._trend_key: tuple[float, int] | None = None
         self._trending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._trend_scores: tuple[np.ndarray, np.ndarray] | None = None
+        self._trend_scores_key: tuple[float, int, int] | None = None
         # topical hashtags (1.0) vs generic ones (0.0); one extra 0 slot for tag -1 (padding)
         self.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
         # the topic each video's caption names (-1: none, -2: not read yet), read lazily
@@ -331,6 +333,15 @@ class RankState:
             self._trending = (ts, th, pool)
             self._trend_key = key
         return self._trending
+
+    def trend_scores(self, world: World) -> tuple[np.ndarray, np.ndarray]:
+        """The sounds' and hashtags' trending scores (:func:`trends.sound_score`), kept
+        with the trending lists (:meth:`trending`)."""
+        key = (float(world.clock), int(world.n_videos), self.calls // max(self.rp.trend_every, 1))
+        if self._trend_scores is None or self._trend_scores_key != key:
+            self._trend_scores = (trends.sound_score(world), trends.hashtag_score(world))
+            self._trend_scores_key = key
+        return self._trend_scores
 
     def refresh(self, world: World, force: bool = False) -> None:
         """World-wide priors and the popular list, each recomputed every
@@ -535,13 +546,13 @@ def score(
     parts["followed creator"] = rp.followed_bonus * rs.followed[creator]
     # trends: heat in [0, 1] relative to the world's hottest sound / topical hashtag
     # (the same values as trends.sound_heat / hashtag_heat, computed for the candidates only)
-    st = world.sound_trend
+    st = rs.trend_scores(world)[0]
     m = float(st.max()) if len(st) else 0.0
     parts["trending sound"] = rp.trend_sound_bonus * (st[world.video_sound[ids]] / m if m > 0 else np.zeros(len(ids)))
     # topical hashtags' trend, generic ones 0, and a last 0 that tag -1 (padding) reads
     if len(rs.topical) != world.n_hashtags + 1:
         rs.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
-    ht = np.append(world.hashtag_trend * rs.topical[:-1], 0.0)
+    ht = np.append(rs.trend_scores(world)[1] * rs.topical[:-1], 0.0)
     m = float(ht.max())
     if m > 0:
         # one gather per tag slot, folded with maximum (a 2-D fancy gather + max over

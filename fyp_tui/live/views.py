@@ -185,6 +185,9 @@ class WorldData(Printable):
     top_videos: tuple[tuple[int, str, str, int, int], ...]  # (id, handle, caption, tier, views)
     n_videos: int = 0
     n_viewers: int = 0
+    #: each trending item's rank change in the last simulated hour or more: "▲2", "▼1", "new", "" (same)
+    sound_moves: tuple[str, ...] = ()
+    hashtag_moves: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
