@@ -51,7 +51,7 @@ def main() -> None:
     sounds: list[list[int]] = []
     tags: list[list[int]] = []
     steps = int(a.days * 24 / EVERY)
-    for i in range(steps):
+    for _ in range(steps):
         simulate.run(world, params, a.seed, EVERY)
         sounds.append([int(x) for x in trends.trending_sounds(world, 10)])
         tags.append([int(x) for x in trends.trending_hashtags(world, 10)])
