@@ -82,10 +82,10 @@ class RankingParams:
     caption_beta: float = 0.5
     # personalisation builds up with evidence (issue 12, calibrated to the published
     # audits): an ordinary slot is personalised (ranked with the learned interest) with
-    # probability personalisation(person) = u^p / (u^p + half^p), u = the strongest
+    # probability personalisation(person) = 1 - exp(-(u / scale)^power), u = the strongest
     # learned interest; otherwise it is a broad slot, ranked without the interest among
     # the candidates some other source brought (popular, local, trending, ...)
-    personalise_half: float = 1.6
+    personalise_scale: float = 1.4
     personalise_power: float = 2.0
     country_beta: float = 0.05  # weak: same country (the engine's country_bonus)
     language_beta: float = 0.15  # weak: same language (the engine's language_bonus)
@@ -140,15 +140,14 @@ def pressure(knob: float) -> float:
 
 
 def personalisation(person: PersonState, rp: RankingParams) -> float:
-    """Probability an ordinary slot is personalised: 0 with no positive interest, a half
-    at ``personalise_half``, near 1 at the interest clip. One like moves it a little;
+    """Probability an ordinary slot is personalised: 0 with no positive interest, 63 %
+    at ``personalise_scale``, near 1 at the interest clip. One like moves it a little;
     a sustained signal (about 200 videos of lingering, fewer with likes or follows)
     makes most slots personalised, the pace the published audits measured."""
     u = float(person.interests.max()) if len(person.interests) else 0.0
     if u <= 0.0:
         return 0.0
-    a = u**rp.personalise_power
-    return a / (a + rp.personalise_half**rp.personalise_power)
+    return 1.0 - math.exp(-((u / rp.personalise_scale) ** rp.personalise_power))
 
 
 def explore_rate(knob: float) -> float:

@@ -42,7 +42,7 @@ WATCH_RATE = 0.2
 #: Interests stay in [-INTEREST_CLIP, INTEREST_CLIP].
 INTEREST_CLIP = 3.0
 #: Every impression forgets this fraction of every learned interest.
-FORGET = 0.004
+FORGET = 0.001
 #: Interest given to each topic picked at onboarding.
 ONBOARD_INTEREST = 2.5
 #: Weak locality learning: how far one unit of engagement moves ``local_pref``.
