@@ -349,3 +349,17 @@ def test_reference_audit_reproduces_the_published_findings():
     assert by[b].countries_last_50.get(cb, 0) > by[a].countries_last_50.get(cb, 0)
     control = next(r for (s, f), r in ref.items() if s == "random-feed control")
     assert control["measured"] >= 0.75 * control["published"]
+
+
+def test_country_language_and_device_bonuses_change_the_feed(tiny_world):
+    """Issue 12: the engine's country_bonus, language_bonus and device_bonus are no
+    longer dead settings: they are the feed's weak locality and device lifts."""
+    import dataclasses
+
+    from fyp_tui.engine.params import EngineParams
+
+    p = EngineParams.from_world(tiny_world)
+    base = run_audit(tiny_world, params=p, videos=40, seed=3).to_dict()
+    for key in ("country_bonus", "language_bonus", "device_bonus"):
+        changed = run_audit(tiny_world, params=dataclasses.replace(p, **{key: 5.0}), videos=40, seed=3).to_dict()
+        assert changed != base, key

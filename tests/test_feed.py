@@ -514,3 +514,23 @@ def test_videos_found_early_are_those_seen_in_their_test_pool_that_climbed(live)
     assert s.found_early() == [(early[1], 2)]
     again = PersonState.from_dict(s.person.to_dict(seen=False), n_topics=world.n_topics)
     assert again.found_early == early
+
+
+def test_a_broad_pick_says_so(live):
+    """A fresh profile's cards come mostly from broad slots (ranked without learned
+    interests, issue 12); explain says which, and a personalised pick does not."""
+    world, params = live
+    s = session(world, params)
+    broad = personal = None
+    for _ in range(30):
+        v = s.next()
+        s.watched(v, 3.0)
+        flags, boost, was_broad = s._picked[v]
+        if was_broad and broad is None:
+            broad = v
+        if not was_broad and boost is None and not flags & candidates.PICKED_BY_TEST_SLOT and personal is None:
+            personal = v
+    assert broad is not None
+    assert any("broad slot" in n for n in s.explain(broad).notes)
+    if personal is not None:
+        assert not any("broad slot" in n for n in s.explain(personal).notes)

@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from fyp_tui.engine import ladder
-from fyp_tui.engine.candidates import is_test_pool, sources_of
+from fyp_tui.engine.candidates import SLOT_BROAD, is_test_pool, sources_of
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.explain import Explanation, build_explanation
 from fyp_tui.engine.ledger import Ledger, bit
@@ -109,8 +109,9 @@ class FeedSession:
         self.ranking = ranking
         self.rs = RankState(world, person, ranking)
         self._pos = len(person.history) - 1
-        # how recent recommendations were made: video -> (source bits, exploration lift or None)
-        self._picked: OrderedDict[int, tuple[int, float | None]] = OrderedDict()
+        # how recent recommendations were made: video -> (source bits, exploration lift or
+        # None, picked by a broad slot)
+        self._picked: OrderedDict[int, tuple[int, float | None, bool]] = OrderedDict()
         # what of the person's sits in each video's counters (kept with the person's state)
         self.ledger: Ledger = person.ledger
         self.ledger.profile = int(profile_id)
@@ -144,7 +145,9 @@ class FeedSession:
             raise UsageError("nothing left to recommend: every video has been seen or filtered out")
         pick = picks[0]
         row = int(np.searchsorted(scored.ids, pick.video))
-        self._remember(pick.video, int(flags[row]), pick.explore_boost if pick.explored else None)
+        self._remember(
+            pick.video, int(flags[row]), pick.explore_boost if pick.explored else None, pick.slot == SLOT_BROAD
+        )
         video = int(ids[0])
         history.append(video)
         self.person.seen.add(video)
@@ -359,11 +362,12 @@ class FeedSession:
         scored = score(self.world, self.rs, self.person, np.array([video]), recent)
         picked = self._picked.get(video)
         if picked is not None:
-            flags, boost = picked
+            flags, boost, broad = picked
         else:
-            flags, boost = (
+            flags, boost, broad = (
                 int(sources_of(self.world, self.rs, self.person, np.array([video]), self.world.clock)[0]),
                 None,
+                False,
             )
         return build_explanation(
             self.world,
@@ -373,6 +377,7 @@ class FeedSession:
             flags=flags,
             explore_boost=boost,
             first_viewer=self.is_first_viewer(video),
+            broad=broad,
         )
 
     def is_first_viewer(self, video: int) -> bool:
@@ -402,8 +407,8 @@ class FeedSession:
         topical = [t for t in tags if self.world.hashtag_topic[t] >= 0]
         return (topical or tags)[0]
 
-    def _remember(self, video: int, flags: int, boost: float | None) -> None:
-        self._picked[video] = (flags, boost)
+    def _remember(self, video: int, flags: int, boost: float | None, broad: bool = False) -> None:
+        self._picked[video] = (flags, boost, broad)
         while len(self._picked) > 512:
             self._picked.popitem(last=False)
 

@@ -143,7 +143,10 @@ class EngineParams:
     half_life_hours: float = 24.0
     #: a live video whose heat falls below this stalls ("faded")
     fade_floor: float = 0.02
-    #: weak serving terms added to the viewer's learned topic preference
+    #: the person's feed's weak lifts (FeedSession makes them its RankingParams'
+    #: country_beta, language_beta, device_beta): same country, same language, and a
+    #: video length that fits the person's device (the simulated audience's own
+    #: locality and device terms live in the audience model)
     country_bonus: float = 0.05
     language_bonus: float = 0.15
     device_bonus: float = 0.05
