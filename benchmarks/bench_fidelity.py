@@ -131,6 +131,27 @@ def measure(world, params, niche: str, seeds: int) -> dict:
             rows["ent"].append(res.entropy_last_50)
             rows["countries"].append(res.countries_last_50)
     out["follow-some"] = {"fol": follow_some(world, params, seeds)}
+    # onboarding: two topics picked (not the two biggest); their share of the first 20 cards
+    counts = np.bincount(world.video_topics[: world.n_videos, 0], minlength=world.n_topics)
+    picked = [int(t) for t in np.argsort(-counts)[3:5]]
+    shares = []
+    for s in range(seeds):
+        w = world.copy()
+        fs = FeedSession(w, params, PersonState.new(w, topics=picked), -1, np.random.default_rng([s, 5]))
+        first = []
+        for _ in range(20):
+            v = fs.next()
+            first.append(v)
+            fs.watched(v, min(4.0, float(w.video_duration[v])))
+        shares.append(float(np.isin(w.video_topics[first, 0], picked).mean()))
+    out["onboarding"] = {"share": shares}
+    # the knob: the lingering bot at knob 0.9 against the default 0.3 (entropy of its last 50)
+    high = resolve_bots(world, [BotSpec("knob-0.9", videos=400, linger=(niche,), watch_seconds=1.5, knob=0.9)])[0]
+    out["knob"] = {
+        "ent": [
+            run_bot(world.copy(), params, high, np.random.default_rng([s, 12])).entropy_last_50 for s in range(seeds)
+        ]
+    }
     return out
 
 
@@ -188,6 +209,13 @@ def report(label: str, world, m: dict, like_share: float) -> dict:
             f"  nosignal-{code}: {mine:.0%} of last 50 from {code} (target 50-90 %); "
             f"nosignal-{other}: {theirs:.0%}; ratio {ratio:.2f} (target >= 1.3)"
         )
+    print(
+        f"  onboarding (2 topics picked): their share of the first 20 cards, median {med(m['onboarding']['share']):.0%}"
+    )
+    print(
+        f"  knob: lingering bot's entropy of its last 50, knob 0.3 {med(m['linger']['ent']):.2f} bits, "
+        f"knob 0.9 {med(m['knob']['ent']):.2f} bits"
+    )
     ent = med(m["control"]["ent"])
     print(f"  control: topic entropy of last 50 {ent:.2f} bits (target >= 2.5)")
     print(f"  one like: liked topic's share of the next 20 cards, median {like_share:.0%} (target <= 40 %)")
