@@ -106,6 +106,7 @@ class Feed:
         with self.live.lock:
             events = self.live.feed_session.watched(video, seconds, loops)
             self.live.profile.note_diversity()
+            self.live.log.note_card(video, seconds, loops)
         self.live.history.log_tiers(events)
         return events
 

@@ -90,6 +90,12 @@ class ProfileView:
             n = max(len(self.live.world.device_names), 1)
             session.set_device((int(session.person.device) + 1) % n)
 
+    def others(self) -> list[tuple[str, int]]:
+        """(name, cards watched) of every profile of the world, this one included (queue)."""
+        from fyp_tui.store.profiles import list_profiles
+
+        return [(r["name"], r["cards_watched"]) for r in list_profiles(engine=self.live.store.engine)]
+
     def refresh_interests(self) -> None:
         """Reset the learned interests; follows and filters stay."""
         with self.live.lock:

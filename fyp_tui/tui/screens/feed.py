@@ -306,7 +306,7 @@ class FeedScreen(FypScreen):
         if self._anim is None:
             return
         live = self._visible and self.card is not None
-        if live and not self.paused and self.app.app_focus:
+        if live and not self.paused and self.app.app_focus and self.fyp.animation:
             self._anim.resume()
         else:
             self._anim.pause()
@@ -317,6 +317,10 @@ class FeedScreen(FypScreen):
                 timer.resume()
             else:
                 timer.pause()
+
+    def animation_changed(self) -> None:
+        """The animation setting changed: start or stop drawing the video."""
+        self._set_timers()
 
     def on_screen_suspend(self) -> None:
         self.hidden()
