@@ -62,6 +62,11 @@ class Feed:
             self._queue.shutdown(wait=True, cancel_futures=False)
 
     # -- cards (UI thread) ----------------------------------------------------------------
+    def preloaded(self) -> int | None:
+        """The video of the next card, preloaded but not shown yet (None: none)."""
+        with self._ahead_lock:
+            return None if self._ahead is None else int(self._ahead.video)
+
     def take_ahead(self) -> CardData | None:
         """The preloaded next card, if ready (UI thread; cheap)."""
         with self._ahead_lock:

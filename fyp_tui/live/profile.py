@@ -36,11 +36,19 @@ class ProfileView:
                 person.language = int(language)
             self.live.feed_session.onboard(topics)
 
-    def diversity(self) -> float:
-        """Topic diversity of the last 50 videos, 0..1 (entropy over its maximum; caller holds the lock)."""
+    def diversity(self, *, shown_only: bool = False) -> float:
+        """Topic diversity of the last 50 videos, 0..1 (entropy over its maximum; caller holds the lock).
+        ``shown_only``: leave out the next card, preloaded but not shown yet."""
+        from fyp_tui.engine.viewer import topic_entropy
+
         session = self.live.feed_session
-        bits = float(session.topic_diversity(50))
-        n = min(len(session.person.history), 50, self.live.world.n_topics)
+        history = session.person.history
+        ahead = self.live.feed.preloaded()
+        end = len(history) - 1 if shown_only and history and ahead == history[-1] else len(history)
+        recent = np.asarray(history[max(0, end - 50) : end], dtype=np.int64)
+        w = self.live.world
+        bits = topic_entropy(w.video_topics[recent, 0], w.n_topics)
+        n = min(len(recent), w.n_topics)
         top = math.log2(n) if n > 1 else 1.0
         return max(0.0, min(bits / top, 1.0))
 
