@@ -256,7 +256,10 @@ def main() -> None:
     if a.only != "fresh":
         import dataclasses
 
-        for label, weights in (("creator weight 0", {**params.weights, "creator": 0.0}), ("default", None)):
+        runs = [("default", None)]
+        if "creator" in params.weights:  # (an engine from before issue 12 has no creator weight)
+            runs.insert(0, ("creator weight 0", {**params.weights, "creator": 0.0}))
+        for label, weights in runs:
             p = params if weights is None else dataclasses.replace(params, weights=weights)
             w = world.copy()
             simulate.run(w, p, a.seed, a.hours)
