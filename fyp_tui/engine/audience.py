@@ -277,6 +277,12 @@ def _large_screen(world: World) -> np.ndarray:
     return np.array([any(k in d.lower() for k in LARGE_SCREEN) for d in world.device_names] or [False], dtype=bool)
 
 
+def large_screen(world: World, device: int) -> bool:
+    """Whether device ``device`` of the world is a large screen (fits longer videos)."""
+    names = world.device_names
+    return 0 <= device < len(names) and any(k in names[device].lower() for k in LARGE_SCREEN)
+
+
 # Derived per-world tables (the hidden interests as a dense [N * T] matrix, viewer
 # keys), built once per world and rebuilt when the arrays behind them are replaced
 # (``World.derived.audience``).

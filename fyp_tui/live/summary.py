@@ -175,7 +175,7 @@ class SessionLog:
         with live.lock:
             person = live.feed_session.person
             interests = _rounded(person.interests)
-            diversity = float(live.profile.diversity())
+            diversity = float(live.profile.diversity(shown_only=True))  # (not the preloaded next card)
             knob = float(person.knob)
             clock = float(w.clock)
 

@@ -65,6 +65,7 @@ class CardData(Printable):
     mine: bool = False  # posted by this person from the studio
     position: int = 0  # index in the session's history (0 = first card)
     reshown: bool = False  # came back with "previous"
+    mute_tag: str = ""  # the hashtag "not interested > mute hashtag" mutes ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class SpreadData(Printable):
     views_series: tuple[float, ...]  # views sampled over simulated time (this session)
     series_span: float  # simulated hours the series covers
     views: int = 0
+    comments: tuple[tuple[str, str], ...] = ()  # (who, text): the person's own, then a few of the audience's
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ class ProfileData(Printable):
     seen: int = 0
     #: videos the person saw among their first viewers that climbed later (a memory, not credit)
     found_early: tuple[str, ...] = ()
+    device: str = ""  # the person's device (d on the Profile cycles through the world's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,9 @@ class WorldData(Printable):
     top_videos: tuple[tuple[int, str, str, int, int], ...]  # (id, handle, caption, tier, views)
     n_videos: int = 0
     n_viewers: int = 0
+    #: each trending item's rank change in the last simulated hour or more: "▲2", "▼1", "new", "" (same)
+    sound_moves: tuple[str, ...] = ()
+    hashtag_moves: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,7 @@ class ProfileScreen(FypScreen):
             id="profile.knob_up",
             tooltip="Turn the echo-chamber knob up: more exploration",
         ),
+        Binding("d", "device", "Device", id="profile.device", tooltip="Switch your device (it counts weakly)"),
         Binding(
             "s",
             "switch_profile",
@@ -283,7 +284,14 @@ class ProfileScreen(FypScreen):
         self.data = p
         self.query_one("#profile-title", Static).update(
             Content.assemble(
-                ("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted")
+                ("Profile ", "$text-muted"),
+                (p.name, "bold $accent"),
+                (f"  ·  {p.seen} videos seen", "$text-muted"),
+                *(
+                    (("  ·  device ", "$text-muted"), (p.device, "$foreground"), (" (d)", "$text-muted"))
+                    if p.device
+                    else ()
+                ),
             )
         )
         self._render_parts()
@@ -318,6 +326,15 @@ class ProfileScreen(FypScreen):
             return profile.data()
 
         self.request(turn, reply=ProfileReady)
+
+    def action_device(self) -> None:
+        profile = self.live.profile
+
+        def switch() -> ProfileData:
+            profile.next_device()
+            return profile.data()
+
+        self.request(switch, reply=ProfileReady)
 
     def action_refresh_interests(self) -> None:
         def answered(yes: bool | None) -> None:

@@ -49,15 +49,22 @@ def funnel_content(d: WorldData, width: int) -> Content:
     return Content("\n").join(lines)
 
 
+def _move(moves: tuple[str, ...], i: int) -> tuple[str, str]:
+    """The rank change of item ``i`` as a styled piece (up green, down red, new accent)."""
+    m = moves[i] if i < len(moves) else ""
+    style = "$success" if m.startswith("▲") else "$error" if m.startswith("▼") else "$accent"
+    return (f" {m}" if m else "", style)
+
+
 def trends_content(d: WorldData) -> Content:
-    lines = [Content.assemble(("Sounds", "bold $text-secondary"))]
+    lines = [Content.assemble(("Sounds", "bold $text-secondary"), (" (moves: last hour)", "$text-muted"))]
     lines += [
-        Content.assemble((f" {i + 1}. ", "$text-muted"), ("♫ " + s[:34], "$foreground"))
+        Content.assemble((f" {i + 1}. ", "$text-muted"), ("♫ " + s[:30], "$foreground"), _move(d.sound_moves, i))
         for i, s in enumerate(d.trending_sounds)
     ] or [Content.assemble((" none yet", "$text-muted"))]
     lines.append(Content.assemble(("Hashtags", "bold $text-secondary")))
     lines += [
-        Content.assemble((f" {i + 1}. ", "$text-muted"), (h[:34], "bold $accent"))
+        Content.assemble((f" {i + 1}. ", "$text-muted"), (h[:30], "bold $accent"), _move(d.hashtag_moves, i))
         for i, h in enumerate(d.trending_hashtags)
     ] or [Content.assemble((" none yet", "$text-muted"))]
     return Content("\n").join(lines)
