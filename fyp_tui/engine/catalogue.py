@@ -138,7 +138,7 @@ def catalogue_allocation(
     if not total > 0:
         return None
     if len(sizes) == 1:  # (one chunk: only the videos that get a slot come out)
-        ids, c = _systematic_hits(w, sizes[0] / total, rng)
+        ids, c = _systematic_hits(w, sizes[0], rng)
         parts = [c]
     else:
         parts = [systematic_counts(w * (size / total), rng) for size in sizes]
