@@ -425,7 +425,7 @@ def test_sqlite_path_without_sqlalchemy_agrees_with_it(url):
         else Path(db).expanduser()
     )
     assert dbmod.sqlite_path(url) == expected
-    plain = dbmod._plain_sqlite(url)
+    plain = dbmod.plain_sqlite_path(url)
     assert plain is None or plain == expected
 
 

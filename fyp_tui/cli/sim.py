@@ -244,7 +244,7 @@ def export_rows(db: str | None) -> Iterator[dict]:
 
     from fyp_tui.engine.world import Status
     from fyp_tui.errors import StoreError
-    from fyp_tui.store.db import _one_line
+    from fyp_tui.store.db import error_line
     from fyp_tui.store.io import WorldStore
 
     names = {int(s): s.name.lower() for s in Status}
@@ -252,7 +252,7 @@ def export_rows(db: str | None) -> Iterator[dict]:
         try:
             yield from _export_rows(store, names, text)
         except (DBAPIError, TypeError, ValueError) as exc:
-            raise StoreError(f"{store.where} is corrupt or unreadable: {_one_line(exc)}") from None
+            raise StoreError(f"{store.where} is corrupt or unreadable: {error_line(exc)}") from None
 
 
 def _export_rows(store, names: dict[int, str], text) -> Iterator[dict]:

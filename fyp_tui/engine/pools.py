@@ -37,10 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from fyp_tui.engine.ladder import ACTIVE, TOP, VIEW, heat, tier_budget
-
-# moved to ladder; re-exported for callers outside the engine (fyp_tui.live.panel, fyp_tui.live.studio)
-from fyp_tui.engine.ladder import promotion_bar as promotion_bar
-from fyp_tui.engine.ladder import tier_score as tier_score
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import World
 
@@ -280,7 +276,7 @@ def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.diff(c, prepend=np.int64(0))
 
 
-def _systematic_hits(w: np.ndarray, k: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def systematic_hits(w: np.ndarray, k: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """:func:`systematic_counts` of ``w * k / sum(w)`` (``w >= 0``), as the entries with a
     count and their counts: fewer passes over a long, mostly missed ``w`` (the catalogue).
 
@@ -363,7 +359,7 @@ def allocate(
     np.minimum(alloc, np.where(bounded, left, np.iinfo(np.int64).max), out=alloc)
     np.maximum(alloc, 0, out=alloc)
     # entries in (topic, language) order: the slots come out grouped for match_viewers
-    order = _group_sort(world, topic, ids)
+    order = group_sort(world, topic, ids)
     ids, topic, alloc = ids[order], topic[order], alloc[order]
     where = np.empty(P, np.int32)
     where[order] = np.arange(P, dtype=np.int32)
@@ -580,7 +576,7 @@ def group_counts(world: World, groups: np.ndarray, per_entry: np.ndarray) -> np.
     return np.bincount(groups, weights=per_entry, minlength=G)[:G].astype(np.int64)
 
 
-def _group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Order of entries by (topic, language): the group key of :func:`match_viewers`."""
     L = max(len(world.language_codes), 1)
     key = topic.astype(np.int64) * L + world.video_language[ids]

@@ -54,9 +54,6 @@ from fyp_tui.engine.hourly import Hourly
 from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.report import EVENT_KEYS, Report, funnel, top_videos, trending
-
-# moved to uploads; re-exported for callers outside the engine (fyp_tui.live.studio)
-from fyp_tui.engine.uploads import post_video as post_video
 from fyp_tui.engine.uploads import upload
 from fyp_tui.engine.world import N_SIGNALS, Signal, World
 

@@ -46,7 +46,7 @@ class Studio:
         self, *, caption: str, hashtags: list[int], sound: int, duration: float, topic: int
     ) -> tuple[int, list[StripItem]]:
         """Upload a video as the person: it enters tier 0 now. (video id, the strip line)."""
-        from fyp_tui.engine.simulate import post_video
+        from fyp_tui.engine.uploads import post_video
 
         live = self.live
         with live.lock:
@@ -90,7 +90,7 @@ class Studio:
 
     def my_videos(self) -> list[PostedVideo]:
         """The person's posted videos, newest first, each with its climb so far."""
-        from fyp_tui.engine.pools import promotion_bar, tier_score
+        from fyp_tui.engine.ladder import promotion_bar, tier_score
 
         live = self.live
         w, p = live.world, live.params

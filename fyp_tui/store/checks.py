@@ -14,9 +14,9 @@ from fyp_tui.engine.world import (
 )
 from fyp_tui.errors import StoreError
 from fyp_tui.store.db import (
-    _one_line,
     db_errors,
     describe,
+    error_line,
 )
 
 if TYPE_CHECKING:
@@ -118,13 +118,13 @@ def world_problem(world: World) -> str | None:
         try:
             top = len(EngineParams.from_dict((world.extra or {}).get("engine", {}) or {}).ladder)
         except Exception as exc:
-            return f"bad engine settings: {_one_line(exc)}"
+            return f"bad engine settings: {error_line(exc)}"
         if out_of(world.video_tier[:n], 0, top + 1):
             return "video.tier out of range"
     return None
 
 
-def _probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
+def probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
     """Whoever takes the world lock means to write: find out now, not after an hour of
     simulation (a no-op UPDATE, rolled back; nothing reaches the file)."""
     try:
@@ -141,10 +141,10 @@ def _probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
             finally:
                 tx.rollback()
     except db_errors() as exc:
-        raise StoreError(f"cannot write to {describe(url)}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot write to {describe(url)}: {error_line(exc)}") from None
 
 
-def _refuse_linked_side_files(path: Path) -> None:
+def refuse_linked_side_files(path: Path) -> None:
     """SQLite writes ``<world>-wal``, ``-shm`` and ``-journal`` next to the world; one
     that is a symbolic link is refused in one line (SQLite would not open it either,
     with a message about permissions)."""

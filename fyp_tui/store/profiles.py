@@ -273,11 +273,11 @@ class SqlJournal:
             try:
                 cur.executemany(
                     f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
-                    list(codecs._video_rows(world, lo, hi)),
+                    list(codecs.video_rows(world, lo, hi)),
                 )
                 cur.executemany(
                     f"INSERT INTO video_hashtag (video_id, hashtag_id, position) VALUES ({m}, {m}, {m})",
-                    list(codecs._tag_rows(lo, world.video_tags[lo:hi])),
+                    list(codecs.tag_rows_of(lo, world.video_tags[lo:hi])),
                 )
             finally:
                 cur.close()
