@@ -303,3 +303,47 @@ def test_the_app_on_a_world_it_cannot_open_is_one_line_before_textual_starts(tin
     lines = err.decode().strip().splitlines()
     assert lines[-1].startswith("fyp-tui: error: ") and ("corrupt" in lines[-1] or "in use" in lines[-1])
     assert "Traceback" not in err.decode()
+
+
+def _without_root_powers() -> list[str] | None:
+    """A command prefix under which file permissions apply (root ignores them): none for
+    another user, ``setpriv`` dropping root's DAC override, or None if neither works."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return None
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}"]
+
+
+@pytest.mark.parametrize("argv", [("info",), ("export", "videos"), ("simulate", "-q", "--hours", "1")])
+def test_a_world_in_a_read_only_directory_is_not_called_corrupt(tmp_path, tiny_db, argv):
+    """Issue 13, item 11: SQLite writes a WAL world's -wal and -shm files beside it even
+    to read it; in a directory it cannot write to, ``info`` said the healthy world was
+    "corrupt or not a SQLite database". It must say what is wrong instead."""
+
+    prefix = _without_root_powers()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be made to apply")
+    folder = Path(tiny_db).parent
+    for side in ("-wal", "-shm"):  # (as a clean close leaves it)
+        Path(tiny_db + side).unlink(missing_ok=True)
+    before = Path(tiny_db).read_bytes()
+    folder.chmod(0o555)
+    try:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "fyp_tui", *argv, "--db", tiny_db],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    line = one_line(done.stderr)
+    assert "corrupt" not in line
+    assert "not writable" in line or "cannot create the world lock" in line, line
+    assert Path(tiny_db).read_bytes() == before

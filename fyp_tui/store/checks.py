@@ -3,6 +3,7 @@ is writable, and no side file of a SQLite world is a symbolic link."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,3 +153,21 @@ def refuse_linked_side_files(path: Path) -> None:
         side = path.with_name(path.name + suffix)
         if side.is_symlink():
             raise StoreError(f"{side} is a symbolic link; refusing to open the world with it (remove it)")
+
+
+def location_problem(path: Path) -> str | None:
+    """Why SQLite cannot open the healthy-looking world file at ``path`` here, or None:
+    the file is not readable, or its directory is not writable while the world's
+    ``-shm`` file is missing or read-only (SQLite keeps a WAL world's ``-wal`` and
+    ``-shm`` files beside it and must create them even to read it). Asked after an
+    open failed, so that a world in a read-only place is not called corrupt."""
+    if not os.access(path, os.R_OK):
+        return "the file is not readable (check its permissions)"
+    parent = path.parent
+    shm = path.with_name(path.name + "-shm")
+    if not os.access(parent, os.W_OK | os.X_OK) and not (shm.is_file() and os.access(shm, os.R_OK | os.W_OK)):
+        return (
+            f"its directory {parent} is not writable, and SQLite writes a world's -wal and -shm files "
+            "beside it even to read it (make the directory writable, or copy the world somewhere writable)"
+        )
+    return None

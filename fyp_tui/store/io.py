@@ -34,7 +34,7 @@ from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError
 from fyp_tui.store.bulk import RawConn, param_marker, raw_cursor, select_rows
 from fyp_tui.store.checkpoint import Snapshot, capture_snapshot, write_snapshot
-from fyp_tui.store.checks import probe_writable, refuse_linked_side_files, world_problem
+from fyp_tui.store.checks import location_problem, probe_writable, refuse_linked_side_files, world_problem
 from fyp_tui.store.create import ensure_can_create, insert_videos, save_new_world
 from fyp_tui.store.db import (
     WorldLock,
@@ -135,6 +135,12 @@ def _person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Per
     return person
 
 
+def _cannot_read_here(exc: StoreError) -> bool:
+    """Whether opening failed the way SQLite fails in a place it cannot write (not a damaged file)."""
+    text = str(exc)
+    return "readonly database" in text or "unable to open database file" in text
+
+
 class WorldStore:
     """An open world database: schema checked, process lock held (unless ``lock=False``).
 
@@ -184,11 +190,18 @@ class WorldStore:
             # checked through a connection that writes nothing: a file that is no world
             # (an empty one, someone's own database) stays byte for byte as it was
             plain = path if path is not None and plain_sqlite_path(url) is not None else None
-            if plain is not None:
-                source = connect_sqlite(plain, url, readonly=True)
-            else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
-                source = make_engine(url, readonly=True)
-            meta = check_world(source, url)
+            try:
+                if plain is not None:
+                    source = connect_sqlite(plain, url, readonly=True)
+                else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
+                    source = make_engine(url, readonly=True)
+                meta = check_world(source, url)
+            except StoreError as exc:
+                # SQLite could not read it at all: a file in a read-only place is not corrupt
+                why = location_problem(path) if path is not None and _cannot_read_here(exc) else None
+                if why is None:
+                    raise
+                raise StoreError(f"cannot open {describe(url)}: {why}") from None
             if lock:  # a world: the writer's connection (WAL, as seeding left it)
                 if plain is not None:
                     source.close()
