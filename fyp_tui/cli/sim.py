@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import click
 
 from fyp_tui.cli import cli, db_option, echo, echo_json
-from fyp_tui.errors import UsageError
+from fyp_tui.errors import FypError, UsageError
 from fyp_tui.text import json_safe, printable
 
 
@@ -67,6 +67,12 @@ def simulate_world(
     from fyp_tui.store.io import WorldStore
 
     with WorldStore.open(db, lock=True) as store:
+        engine_settings = (store.meta.get("settings") or {}).get("engine") or {}
+        try:
+            scale = EngineParams.from_dict(engine_settings).upload_scale
+        except (FypError, ValueError, TypeError):  # (bad settings: the load below says so in one line)
+            scale = 1.0
+        check_memory(store.sizes(), hours=hours, upload_scale=scale, where=store.where)
         world = store.load()
         params = EngineParams.from_world(world)
         tier_events: list = []
@@ -87,6 +93,27 @@ def simulate_world(
             progress("checkpoint", 0, 1)
         store.checkpoint(world, tier_events)
         return report.to_dict()
+
+
+def check_memory(sizes: dict[str, float], *, hours: float, upload_scale: float, where: str) -> None:
+    """Refuse in one line (:class:`~fyp_tui.errors.TooBigError`) to simulate a world
+    that will not fit in the memory available, before it is loaded (``sizes``:
+    :meth:`~fyp_tui.store.io.WorldStore.sizes`): the estimate of
+    :mod:`fyp_tui.seeding.size` for ``simulate``, counting the videos the creators
+    upload meanwhile, times its margin."""
+    from fyp_tui.errors import TooBigError
+    from fyp_tui.seeding.size import MARGIN, available_bytes, estimate, human_size
+
+    grown = dict(sizes)
+    grown["n_videos"] = sizes["n_videos"] + sizes.get("uploads_per_hour", 0.0) * max(upload_scale, 0.0) * hours
+    need = int(estimate(grown).simulate * MARGIN)
+    free = available_bytes()
+    if free is not None and need > free:
+        raise TooBigError(
+            f"{where} needs about {human_size(need)} of memory to simulate {hours:g} h "
+            f"({sizes['n_viewers']:,} viewers x {sizes['n_topics']} topics, {sizes['n_videos']:,} videos); "
+            f"{human_size(free)} is available"
+        )
 
 
 def format_report(r: dict) -> str:

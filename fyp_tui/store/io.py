@@ -313,6 +313,21 @@ class WorldStore:
         except db_errors() as exc:
             raise self._fail("reading", exc) from None
 
+    def sizes(self) -> dict[str, float]:
+        """The world's sizes as a scenario's ``[world]`` table names them (``n_viewers``,
+        ``n_topics``, ``n_videos``, ``n_creators``, ``n_sounds``) and ``uploads_per_hour``, read
+        without loading it (ids are dense from 0: one index lookup each), for a memory
+        estimate before a load."""
+        names = {"audience": "n_viewers", "topic": "n_topics", "video": "n_videos"}
+        names |= {"creator": "n_creators", "sound": "n_sounds"}
+        sql = " UNION ALL ".join(f"SELECT COALESCE(MAX(id) + 1, 0) FROM {t}" for t in names)
+        rows = self._query(sql)
+        out: dict[str, float] = {key: max(int(r[0]), 0) for key, r in zip(names.values(), rows)}
+        rate = self._query("SELECT COALESCE(SUM(upload_rate), 0) FROM creator")[0][0]
+        #: the simulated creators' uploads per hour (before the engine's ``upload_scale``)
+        out["uploads_per_hour"] = float(rate) if isinstance(rate, (int, float)) and rate >= 0 else 0.0
+        return out
+
     def find_profile(self, name: str) -> ProfileRow | None:
         """The ``profile`` row called ``name``, or None (plain SQL, no ORM)."""
         rows = self._query(
