@@ -127,6 +127,7 @@ def world_info(db: str | None) -> dict:
     from fyp_tui.store.io import WorldStore
 
     with WorldStore.open(db, lock=False) as store:
+        store.load()  # a world the app would refuse (values out of range ...) is refused here too
         meta = store.meta
         settings = meta.get("settings", {})
         counts = store.counts()

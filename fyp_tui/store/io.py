@@ -34,7 +34,13 @@ from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError
 from fyp_tui.store.bulk import RawConn, param_marker, raw_cursor, select_rows
 from fyp_tui.store.checkpoint import Snapshot, capture_snapshot, write_snapshot
-from fyp_tui.store.checks import location_problem, probe_writable, refuse_linked_side_files, world_problem
+from fyp_tui.store.checks import (
+    location_problem,
+    pages_problem,
+    probe_writable,
+    refuse_linked_side_files,
+    world_problem,
+)
 from fyp_tui.store.create import ensure_can_create, insert_videos, save_new_world
 from fyp_tui.store.db import (
     WorldLock,
@@ -202,6 +208,9 @@ class WorldStore:
                 if why is None:
                     raise
                 raise StoreError(f"cannot open {describe(url)}: {why}") from None
+            damaged = pages_problem(source)  # every page, not only those this command reads
+            if damaged is not None:
+                raise StoreError(f"{describe(url)} is corrupt ({damaged})")
             if lock:  # a world: the writer's connection (WAL, as seeding left it)
                 if plain is not None:
                     source.close()
