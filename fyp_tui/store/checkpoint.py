@@ -102,25 +102,34 @@ def capture_snapshot(world: World, events: Sequence[Event] = ()) -> Snapshot:
     return snap
 
 
+#: rows of ``video`` converted to Python values and written at a time by a checkpoint
+WRITE_ROWS = 4096
+
+
 def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> None:
     """Write ``snap`` on ``conn`` (the caller's transaction); ``last``: the small arrays
     as the previous write left them (only what changed since is updated)."""
     # new videos (with their current state) and their hashtags
     k = snap.n_videos - snap.saved_before
-    if k > 0:
-        nw = snap.new
-        ids = np.arange(snap.saved_before, snap.n_videos)
+    for lo in range(0, max(k, 0), WRITE_ROWS):  # (a slice at a time, as the changed videos below)
+        hi = min(lo + WRITE_ROWS, k)
+        nw = {name: a[lo:hi] for name, a in snap.new.items()}
+        ids = np.arange(snap.saved_before + lo, snap.saved_before + hi)
         insert_columns(conn, "video", video_columns_from(ids, nw["captions"], nw))
         insert_rows(
             conn,
             "video_hashtag",
             ("video_id", "hashtag_id", "position"),
-            tag_rows_of(snap.saved_before, nw["video_tags"]),
+            tag_rows_of(snap.saved_before + lo, nw["video_tags"]),
         )
-    # changed videos
+    # changed videos, a slice of rows at a time: the Python values of all of them at once
+    # (tens of thousands of rows at a fast pace) would grow the interpreter's heap for good
     if len(snap.dirty_ids):
-        cols = [c.tolist() for c in state_columns(snap.dirty).values()]
-        update_rows(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids.tolist()))
+        columns = list(state_columns(snap.dirty).values())
+        for lo in range(0, len(snap.dirty_ids), WRITE_ROWS):
+            hi = lo + WRITE_ROWS
+            cols = [c[lo:hi].tolist() for c in columns]
+            update_rows(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids[lo:hi].tolist()))
     # small arrays: only what changed since the last write
     for table, col, name in (
         ("sound", "trend", "sound_trend"),
@@ -148,7 +157,10 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
         insert_rows(conn, "engine_state", ("name", "dtype", "shape", "data"), rows)
     # tier decisions
     if snap.events:
-        insert_rows(conn, "tier_event", TIER_EVENT_COLS, [tier_event_row(e) for e in snap.events])
+        for lo in range(0, len(snap.events), WRITE_ROWS):  # (a slice at a time, as the videos)
+            insert_rows(
+                conn, "tier_event", TIER_EVENT_COLS, [tier_event_row(e) for e in snap.events[lo : lo + WRITE_ROWS]]
+            )
     update_rows(
         conn,
         "world_meta",
