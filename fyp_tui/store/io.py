@@ -32,6 +32,7 @@ import numpy as np
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError
+from fyp_tui.memory import give_back_memory
 from fyp_tui.store.bulk import RawConn, param_marker, raw_cursor, select_rows
 from fyp_tui.store.checkpoint import Snapshot, capture_snapshot, write_snapshot
 from fyp_tui.store.checks import (
@@ -139,30 +140,6 @@ def _person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Per
     person.seen = {v for v in person.seen if 0 <= v < n}
     person.history = [v for v in person.history if 0 <= v < n]
     return person
-
-
-_TRIM: list = []
-
-
-def give_back_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing
-    elsewhere). A checkpoint's temporaries, and a fast-running simulation's, leave
-    whole pages free between live allocations, which glibc otherwise keeps: the app's
-    resident memory then grew with every checkpoint at a fast pace (issue 13)."""
-    if not _TRIM:
-        fn = None
-        try:
-            import ctypes
-            import ctypes.util
-
-            name = ctypes.util.find_library("c")
-            libc = ctypes.CDLL(name) if name else None
-            fn = getattr(libc, "malloc_trim", None) if libc is not None else None
-        except (OSError, AttributeError, ImportError):  # not glibc, or no C library to load
-            fn = None
-        _TRIM.append(fn)
-    if _TRIM[0] is not None:
-        _TRIM[0](0)
 
 
 def _cannot_read_here(exc: StoreError) -> bool:
