@@ -159,3 +159,16 @@ def test_the_simulate_estimate_counts_the_videos_uploaded_meanwhile(tiny_db):
         check_memory(sizes, hours=1.0, upload_scale=1.0, where="w")
         with pytest.raises(TooBigError):
             check_memory(sizes, hours=10_000.0, upload_scale=1.0, where="w")
+
+
+def test_info_refuses_a_world_too_big_before_loading_it(run_cli, tiny_db, monkeypatch):
+    """``info`` loads the world now (to refuse what the app refuses): it makes the same
+    memory check first, and says so in one line."""
+    monkeypatch.setattr(size, "available_bytes", lambda: 50 << 20)
+    code, out, err = run_cli("info", "--db", tiny_db)
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "needs about" in lines[0] and "to load" in lines[0]
+    monkeypatch.setattr(size, "available_bytes", lambda: 8 * GB)
+    code, out, err = run_cli("info", "--db", tiny_db)
+    assert code == 0 and "world" in out, err

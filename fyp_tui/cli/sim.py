@@ -107,10 +107,11 @@ def check_memory(sizes: dict[str, float], *, hours: float, upload_scale: float, 
     grown = dict(sizes)
     grown["n_videos"] = sizes["n_videos"] + sizes.get("uploads_per_hour", 0.0) * max(upload_scale, 0.0) * hours
     need = int(estimate(grown).simulate * MARGIN)
+    what = f"simulate {hours:g} h" if hours else "load"
     free = available_bytes()
     if free is not None and need > free:
         raise TooBigError(
-            f"{where} needs about {human_size(need)} of memory to simulate {hours:g} h "
+            f"{where} needs about {human_size(need)} of memory to {what} "
             f"({sizes['n_viewers']:,} viewers x {sizes['n_topics']} topics, {sizes['n_videos']:,} videos); "
             f"{human_size(free)} is available"
         )
