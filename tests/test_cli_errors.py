@@ -303,3 +303,96 @@ def test_the_app_on_a_world_it_cannot_open_is_one_line_before_textual_starts(tin
     lines = err.decode().strip().splitlines()
     assert lines[-1].startswith("fyp-tui: error: ") and ("corrupt" in lines[-1] or "in use" in lines[-1])
     assert "Traceback" not in err.decode()
+
+
+def _without_root_powers() -> list[str] | None:
+    """A command prefix under which file permissions apply (root ignores them): none for
+    another user, ``setpriv`` dropping root's DAC override, or None if neither works."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return None
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}"]
+
+
+@pytest.mark.parametrize("argv", [("info",), ("export", "videos"), ("simulate", "-q", "--hours", "1")])
+def test_a_world_in_a_read_only_directory_is_not_called_corrupt(tmp_path, tiny_db, argv):
+    """Issue 13, item 11: SQLite writes a WAL world's -wal and -shm files beside it even
+    to read it; in a directory it cannot write to, ``info`` said the healthy world was
+    "corrupt or not a SQLite database". It must say what is wrong instead."""
+
+    prefix = _without_root_powers()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be made to apply")
+    folder = Path(tiny_db).parent
+    for side in ("-wal", "-shm"):  # (as a clean close leaves it)
+        Path(tiny_db + side).unlink(missing_ok=True)
+    before = Path(tiny_db).read_bytes()
+    folder.chmod(0o555)
+    try:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "fyp_tui", *argv, "--db", tiny_db],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    line = one_line(done.stderr)
+    assert "corrupt" not in line
+    assert "not writable" in line or "cannot create the world lock" in line, line
+    assert Path(tiny_db).read_bytes() == before
+
+
+def _zero_a_page(db: str) -> None:
+    """Zero one page deep in the file (a damaged disk block): what only a read of that
+    page, or ``PRAGMA quick_check``, finds."""
+    with sqlite3.connect(db) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size, pages = c.execute("PRAGMA page_size").fetchone()[0], c.execute("PRAGMA page_count").fetchone()[0]
+    raw = bytearray(Path(db).read_bytes())
+    at = size * (pages * 2 // 3)
+    raw[at : at + size] = bytes(size)
+    Path(db).write_bytes(bytes(raw))
+
+
+STARTUP_CASES = sorted(set(CORRUPT) - {"clock_text"}) + ["zeroed_page"]
+
+
+@pytest.mark.parametrize("case", STARTUP_CASES)
+def test_the_app_refuses_a_damaged_world_before_it_takes_the_terminal(run_cli, tiny_db, case, monkeypatch):
+    """Issue 13, item 10: damaged worlds passed the app's start-up check and failed only
+    once the app had the terminal; ``info`` said nothing was wrong with some of them.
+    Now the app's start-up check loads the world (and SQLite checks every page) first:
+    one line, exit 1, the terminal never taken; ``info`` refuses the same worlds."""
+    from fyp_tui.tui.app import FypApp
+
+    if case == "zeroed_page":
+        _zero_a_page(tiny_db)
+    else:
+        edit(tiny_db, *CORRUPT[case])
+    took: list[str] = []
+    monkeypatch.setattr(FypApp, "run", lambda self, *a, **k: took.append("terminal"))
+    code, _, err = run_cli("--db", tiny_db)
+    assert took == [], f"the app took the terminal on a damaged world ({case})"
+    assert code == 1, err
+    line = one_line(err.replace("fyp-tui: opening the world…\n", ""))
+    assert "corrupt" in line or "not a complete fyp-tui world" in line, line
+    code, _, err = run_cli("info", "--db", tiny_db)
+    assert code == 1, err
+    one_line(err)
+
+
+def test_the_app_opens_a_sound_world(run_cli, tiny_db, monkeypatch):
+    """The check above refuses damage, not worlds: a sound one reaches the terminal."""
+    from fyp_tui.tui.app import FypApp
+
+    took: list[str] = []
+    monkeypatch.setattr(FypApp, "run", lambda self, *a, **k: took.append("terminal"))
+    code, _, err = run_cli("--db", tiny_db)
+    assert took == ["terminal"] and code == 0, err

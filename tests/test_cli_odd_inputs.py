@@ -273,3 +273,25 @@ def test_simulate_on_no_world_leaves_no_lock_file_behind(run_cli, tmp_path):
     code, _, err = run_cli("simulate", "-q", "--db", str(tmp_path / "typo.db"))
     assert "no world at" in one_line(code, err)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--profile", "", "info"),
+        ("--profile", "  ", "explain", "0"),
+        ("explain", "0", "--profile", ""),
+        ("play", "--bot", "two-likes-one-share", "--cards", "1", "--profile", " "),
+        ("--profile", ""),  # the app: refused before it takes the terminal
+    ],
+    ids=["group before info", "group before explain", "explain", "play", "app"],
+)
+def test_an_empty_profile_name_is_one_usage_line_everywhere(run_cli, tiny_db, argv):
+    """``--profile ""`` (or blank) is refused by every command that takes it, with one
+    line and exit 2, and the world is left as it was (issue 13, item 10: only the app
+    reported it, from inside, with exit 1; explain fell back to 'me' silently)."""
+    before = digest(tiny_db)
+    code, out, err = run_cli(*argv, "--db", tiny_db)
+    line = one_line(code, err, codes=(2,))
+    assert "profile name must not be empty" in line
+    assert digest(tiny_db) == before

@@ -111,3 +111,64 @@ def test_a_real_address_space_limit_is_honoured(tmp_path):
     assert not (tmp_path / "large.db").exists()
     small = seed("tiny")
     assert small.returncode == 0, small.stderr
+
+
+def test_simulate_refuses_a_world_too_big_before_loading_it(run_cli, tiny_db, monkeypatch):
+    """Issue 13: a world that will not fit is refused in one line before ``simulate``
+    loads it (the seed-time guard cannot see a world grown since, or moved to a
+    smaller machine); the world is left as it was. Enough memory: it simulates."""
+    from fyp_tui.store import load
+
+    loaded: list[str] = []
+    real = load.read_world
+
+    def spy(*a, **k):
+        loaded.append("load")
+        return real(*a, **k)
+
+    monkeypatch.setattr(load, "read_world", spy)
+    monkeypatch.setattr("fyp_tui.store.io.read_world", spy)
+    before = Path(tiny_db).read_bytes()
+    monkeypatch.setattr(size, "available_bytes", lambda: 50 << 20)  # below the interpreter's own base
+    code, out, err = run_cli("simulate", "-q", "--hours", "1", "--db", tiny_db)
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "needs about" in lines[0] and "2,500 viewers" in lines[0] and "is available" in lines[0]
+    assert loaded == []  # refused before the load
+    assert Path(tiny_db).read_bytes() == before
+    monkeypatch.setattr(size, "available_bytes", lambda: 8 * GB)
+    code, _, err = run_cli("simulate", "-q", "--hours", "1", "--db", tiny_db)
+    assert code == 0, err
+    assert loaded == ["load"]
+
+
+def test_the_simulate_estimate_counts_the_videos_uploaded_meanwhile(tiny_db):
+    from fyp_tui.cli.sim import check_memory
+    from fyp_tui.store.io import WorldStore
+
+    with WorldStore.open(tiny_db, lock=False) as store:
+        sizes = store.sizes()
+    assert sizes["n_viewers"] == 2500 and sizes["n_videos"] >= 500 and sizes["uploads_per_hour"] > 0
+    need_now = size.estimate(sizes).simulate
+    grown = dict(sizes, n_videos=sizes["n_videos"] + sizes["uploads_per_hour"] * 10_000)
+    assert size.estimate(grown).simulate > need_now
+    # between the two: a short run fits, a long one does not
+    free = int((need_now + size.estimate(grown).simulate) / 2 * size.MARGIN)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(size, "available_bytes", lambda: free)
+        check_memory(sizes, hours=1.0, upload_scale=1.0, where="w")
+        with pytest.raises(TooBigError):
+            check_memory(sizes, hours=10_000.0, upload_scale=1.0, where="w")
+
+
+def test_info_refuses_a_world_too_big_before_loading_it(run_cli, tiny_db, monkeypatch):
+    """``info`` loads the world now (to refuse what the app refuses): it makes the same
+    memory check first, and says so in one line."""
+    monkeypatch.setattr(size, "available_bytes", lambda: 50 << 20)
+    code, out, err = run_cli("info", "--db", tiny_db)
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "needs about" in lines[0] and "to load" in lines[0]
+    monkeypatch.setattr(size, "available_bytes", lambda: 8 * GB)
+    code, out, err = run_cli("info", "--db", tiny_db)
+    assert code == 0 and "world" in out, err

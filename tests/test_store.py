@@ -425,7 +425,7 @@ def test_sqlite_path_without_sqlalchemy_agrees_with_it(url):
         else Path(db).expanduser()
     )
     assert dbmod.sqlite_path(url) == expected
-    plain = dbmod._plain_sqlite(url)
+    plain = dbmod.plain_sqlite_path(url)
     assert plain is None or plain == expected
 
 
@@ -585,3 +585,23 @@ def test_one_tier_event_codec_stores_non_finite_scores_as_zero(bad):
     journal_rows = tier_event_rows([promoted, stalled, reignited, object()], profile_id=42)
     assert [dict(zip(TIER_EVENT_COLS, r))["profile_id"] for r in journal_rows] == [42, 42, None]
     assert journal_rows[:2] == [tier_event_row(promoted, profile_id=42), tier_event_row(stalled, profile_id=42)]
+
+
+def test_a_checkpoint_written_a_slice_at_a_time_is_the_same_world(tiny_db, assert_same_world, monkeypatch):
+    """A checkpoint writes its changed and new videos a slice of rows at a time (so a
+    fast pace's tens of thousands of rows never become Python values all at once);
+    several slices (the last one short) lose nothing and repeat nothing."""
+    from fyp_tui.engine import simulate
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.store import checkpoint
+
+    monkeypatch.setattr(checkpoint, "WRITE_ROWS", 7)
+    with WorldStore.open(tiny_db) as store:
+        world = store.load()
+        simulate.run(world, EngineParams.from_world(world), 3, 6.0)  # uploads and many changed videos
+        n_dirty = int(world.video_dirty[: world.saved_videos].sum())
+        n_new = world.n_videos - world.saved_videos
+        assert n_dirty > 3 * 7 and n_new > 7
+        store.checkpoint(world)
+    with WorldStore.open(tiny_db, lock=False) as store:
+        assert_same_world(store.load(), world)

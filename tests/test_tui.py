@@ -779,3 +779,24 @@ async def test_autoplay_scrolls_by_itself_and_a_key_press_stops_it(tiny_db, tiny
     assert kinds(tiny_db).count("like") == 3
     assert [v for k, v in rows(tiny_db, "SELECT kind, video_id FROM interaction") if k == "impression"][:3] == seen[:3]
     assert rows(tiny_db, "SELECT name FROM profile") == [("fan",)]
+
+
+async def test_many_waiting_tier_events_checkpoint_before_the_timer(app, tiny_db, monkeypatch):
+    """Issue 13: at a fast pace, tier events waiting for the 60 s checkpoint piled up as
+    Python objects (a quarter of a million at the fastest pace). Past MAX_PENDING a
+    checkpoint is taken at once: they go to the file and the queue empties."""
+    from fyp_tui.live import checkpoint
+
+    def saved() -> tuple[float, int]:
+        with sqlite3.connect(tiny_db) as c:
+            return c.execute("SELECT (SELECT clock FROM world_meta), (SELECT COUNT(*) FROM tier_event)").fetchone()
+
+    monkeypatch.setattr(checkpoint, "MAX_PENDING", 5)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_feed(pilot)
+        _, events_before = saved()
+        app.step_hours(3.0)  # tiny decides dozens of videos in 3 simulated hours
+        clock = app.live.world.clock
+        await until(pilot, lambda: saved()[0] == pytest.approx(clock), "an early checkpoint, with no timer")
+        assert saved()[1] >= events_before + 5
+        assert not app.live.checkpoints.due

@@ -51,6 +51,22 @@ def db_option(f):
     return click.option("--db", "db", metavar="URL", envvar="FYP_TUI_DB", default=None, help=DB_HELP)(f)
 
 
+class ProfileName(click.ParamType):
+    """A profile's name, as the store keeps it (surrounding spaces dropped): an empty or
+    blank one is a usage error on the command line, before anything opens."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not text:
+            self.fail("a profile name must not be empty", param, ctx)
+        return text
+
+
+PROFILE_NAME = ProfileName()
+
+
 class LazyGroup(click.Group):
     """A group whose commands' modules are imported when a command is looked up."""
 
@@ -69,7 +85,9 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
-@click.option("--profile", default="me", show_default=True, help="Name of the person using the feed.")
+@click.option(
+    "--profile", type=PROFILE_NAME, default="me", show_default=True, help="Name of the person using the feed."
+)
 @click.option(
     "--autoplay",
     "autoplay",

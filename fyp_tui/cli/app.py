@@ -43,15 +43,15 @@ def run_once(url: str, profile: str, autoplay: BotRef | None) -> str | None:
     app = make_app(url, profile, autoplay=autoplay, config=settings_path())
     if app.settings_note:  # a bad config file: said here too (it stays after the app)
         click.echo(f"fyp-tui: {printable(app.settings_note, one_line=True)}", err=True)
-    # a world that cannot be opened (locked by another process, damaged, newer) ends
-    # here as one line and a non-zero exit, before the terminal is taken over; so
-    # does a bot that does not fit the world
+    # a world that cannot be opened or loaded (locked by another process, damaged,
+    # newer) ends here as one line and a non-zero exit, before the terminal is taken
+    # over; so does a bot that does not fit the world
     try:
         app.live.check_store()
+        app.live.wait_open()  # the whole world and the person: what the app would refuse later
         if autoplay is not None:
             from fyp_tui.audit import resolve_bot_ref
 
-            app.live.wait_open()
             resolve_bot_ref(app.live.world, autoplay)
     except BaseException:
         app.live.close()

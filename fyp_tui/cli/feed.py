@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fyp_tui.cli import cli, db_option, echo, echo_json
+from fyp_tui.cli import PROFILE_NAME, cli, db_option, echo, echo_json
 from fyp_tui.errors import UsageError
 from fyp_tui.text import printable
 
@@ -22,6 +22,7 @@ def _parent(ctx: click.Context, key: str):
 @click.option(
     "--profile",
     "profile_name",
+    type=PROFILE_NAME,
     metavar="NAME",
     default=None,
     help="Whose feed to explain for [default: fyp-tui's --profile, 'me'].",

@@ -7,7 +7,7 @@ import math
 
 import click
 
-from fyp_tui.cli import cli, db_option
+from fyp_tui.cli import PROFILE_NAME, cli, db_option
 
 #: fyp_tui.live.clock.DEFAULT_PACE (not imported: keeps --help fast; a test checks they agree)
 DEFAULT_PACE = 10.0
@@ -52,6 +52,7 @@ def _root(ctx: click.Context, key: str):
 @click.option(
     "--profile",
     "profile_name",
+    type=PROFILE_NAME,
     metavar="NAME",
     default=None,
     help="Whose feed the bot scrolls [default: fyp-tui's --profile if given, else the bot's name].",

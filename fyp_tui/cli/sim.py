@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import click
 
 from fyp_tui.cli import cli, db_option, echo, echo_json
-from fyp_tui.errors import UsageError
+from fyp_tui.errors import FypError, UsageError
 from fyp_tui.text import json_safe, printable
 
 
@@ -67,6 +67,12 @@ def simulate_world(
     from fyp_tui.store.io import WorldStore
 
     with WorldStore.open(db, lock=True) as store:
+        engine_settings = (store.meta.get("settings") or {}).get("engine") or {}
+        try:
+            scale = EngineParams.from_dict(engine_settings).upload_scale
+        except (FypError, ValueError, TypeError):  # (bad settings: the load below says so in one line)
+            scale = 1.0
+        check_memory(store.sizes(), hours=hours, upload_scale=scale, where=store.where)
         world = store.load()
         params = EngineParams.from_world(world)
         tier_events: list = []
@@ -87,6 +93,28 @@ def simulate_world(
             progress("checkpoint", 0, 1)
         store.checkpoint(world, tier_events)
         return report.to_dict()
+
+
+def check_memory(sizes: dict[str, float], *, hours: float, upload_scale: float, where: str) -> None:
+    """Refuse in one line (:class:`~fyp_tui.errors.TooBigError`) to simulate a world
+    that will not fit in the memory available, before it is loaded (``sizes``:
+    :meth:`~fyp_tui.store.io.WorldStore.sizes`): the estimate of
+    :mod:`fyp_tui.seeding.size` for ``simulate``, counting the videos the creators
+    upload meanwhile, times its margin."""
+    from fyp_tui.errors import TooBigError
+    from fyp_tui.seeding.size import MARGIN, available_bytes, estimate, human_size
+
+    grown = dict(sizes)
+    grown["n_videos"] = sizes["n_videos"] + sizes.get("uploads_per_hour", 0.0) * max(upload_scale, 0.0) * hours
+    need = int(estimate(grown).simulate * MARGIN)
+    what = f"simulate {hours:g} h" if hours else "load"
+    free = available_bytes()
+    if free is not None and need > free:
+        raise TooBigError(
+            f"{where} needs about {human_size(need)} of memory to {what} "
+            f"({sizes['n_viewers']:,} viewers x {sizes['n_topics']} topics, {sizes['n_videos']:,} videos); "
+            f"{human_size(free)} is available"
+        )
 
 
 def format_report(r: dict) -> str:
@@ -244,7 +272,7 @@ def export_rows(db: str | None) -> Iterator[dict]:
 
     from fyp_tui.engine.world import Status
     from fyp_tui.errors import StoreError
-    from fyp_tui.store.db import _one_line
+    from fyp_tui.store.db import error_line
     from fyp_tui.store.io import WorldStore
 
     names = {int(s): s.name.lower() for s in Status}
@@ -252,7 +280,7 @@ def export_rows(db: str | None) -> Iterator[dict]:
         try:
             yield from _export_rows(store, names, text)
         except (DBAPIError, TypeError, ValueError) as exc:
-            raise StoreError(f"{store.where} is corrupt or unreadable: {_one_line(exc)}") from None
+            raise StoreError(f"{store.where} is corrupt or unreadable: {error_line(exc)}") from None
 
 
 def _export_rows(store, names: dict[int, str], text) -> Iterator[dict]:

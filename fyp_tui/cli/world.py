@@ -127,6 +127,10 @@ def world_info(db: str | None) -> dict:
     from fyp_tui.store.io import WorldStore
 
     with WorldStore.open(db, lock=False) as store:
+        from fyp_tui.cli.sim import check_memory
+
+        check_memory(store.sizes(), hours=0.0, upload_scale=0.0, where=store.where)  # (before the load below)
+        store.load()  # a world the app would refuse (values out of range ...) is refused here too
         meta = store.meta
         settings = meta.get("settings", {})
         counts = store.counts()

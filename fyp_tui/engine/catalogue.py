@@ -12,7 +12,7 @@ import numpy as np
 
 from fyp_tui.engine.ladder import STALLED
 from fyp_tui.engine.params import EngineParams
-from fyp_tui.engine.pools import Allocation, _group_sort, _systematic_hits, creator_reach, systematic_counts
+from fyp_tui.engine.pools import Allocation, creator_reach, group_sort, systematic_counts, systematic_hits
 from fyp_tui.engine.world import World
 
 
@@ -138,14 +138,14 @@ def catalogue_allocation(
     if not total > 0:
         return None
     if len(sizes) == 1:  # (one chunk: only the videos that get a slot come out)
-        ids, c = _systematic_hits(w, sizes[0] / total, rng)
+        ids, c = systematic_hits(w, sizes[0], rng)
         parts = [c]
     else:
         parts = [systematic_counts(w * (size / total), rng) for size in sizes]
         c = np.sum(parts, axis=0)
         ids = np.flatnonzero(c)  # only the videos that get a slot (keeps the step's per-entry tables small)
     topic = world.video_topics[ids, 0].astype(np.int32)
-    order = _group_sort(world, topic, ids)  # slots grouped by (topic, language)
+    order = group_sort(world, topic, ids)  # slots grouped by (topic, language)
     ids, topic = ids.take(order), topic.take(order)
     if len(sizes) == 1:
         c = c.take(order)

@@ -37,10 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from fyp_tui.engine.ladder import ACTIVE, TOP, VIEW, heat, tier_budget
-
-# moved to ladder; re-exported for callers outside the engine (fyp_tui.live.panel, fyp_tui.live.studio)
-from fyp_tui.engine.ladder import promotion_bar as promotion_bar
-from fyp_tui.engine.ladder import tier_score as tier_score
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.world import World
 
@@ -294,18 +290,24 @@ def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.diff(c, prepend=np.int64(0))
 
 
-def _systematic_hits(w: np.ndarray, scale: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`systematic_counts` of ``w * scale`` (up to the rounding of the scaling, done
-    on the running sum), as the entries with a count and their counts: fewer passes over
-    a long, mostly missed ``w`` (the catalogue)."""
-    c = np.cumsum(w)
-    c *= scale
-    c += rng.random()
-    np.floor(c, out=c)
-    d = c.copy()
-    np.subtract(c[1:], c[:-1], out=d[1:])  # (whole numbers: exact differences)
-    hit = np.flatnonzero(d)
-    return hit, d.take(hit).astype(np.int64)
+def systematic_hits(w: np.ndarray, k: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`systematic_counts` of ``w * k / sum(w)`` (``w >= 0``), as the entries with a
+    count and their counts: fewer passes over a long, mostly missed ``w`` (the catalogue).
+
+    The running sum is taken over the weights in whole units of ``2**-52`` of their sum
+    (an exact integer sum, several times cheaper than a float one); a weight below one
+    unit, drawn with a chance under ``2**-52`` per slot, is never drawn."""
+    total = float(w.sum())
+    c = np.multiply(w, 2.0**52 / total if total > 0 else 0.0)
+    c = np.cumsum(c.astype(np.int64))
+    x = c.astype(np.float64)
+    x *= float(k) / float(c[-1]) if len(c) and c[-1] > 0 else 0.0
+    x += rng.random()
+    np.floor(x, out=x)
+    d = x.astype(np.int64)
+    d[1:] -= d[:-1].copy()  # (whole numbers: exact differences)
+    hit = np.flatnonzero(d != 0)
+    return hit, d.take(hit)
 
 
 def allocate(
@@ -360,15 +362,18 @@ def allocate(
     left = remaining - got
     want = np.minimum(np.maximum(want - got, 0.0), left)
     # targeted: each video at most its demand (lower tiers first when supply is short)
-    with np.errstate(invalid="ignore"):
-        w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, want, world.video_tier_entered[ids])
-    if not np.isfinite(w).all():  # (rare: np.nan_to_num costs more than the check)
-        w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
+    if float(want.sum()) < n_targeted:  # (the usual case: every video gets its demand, as waterfill would give)
+        w = want
+    else:
+        with np.errstate(invalid="ignore"):
+            w = waterfill(tier, want, float(n_targeted), params.top_tier + 1, want, world.video_tier_entered[ids])
+        if not np.isfinite(w).all():  # (rare: np.nan_to_num costs more than the check)
+            w = np.nan_to_num(w, nan=0.0, posinf=float(n_targeted))
     alloc = systematic_counts(w, rng)
     np.minimum(alloc, np.where(bounded, left, np.iinfo(np.int64).max), out=alloc)
     np.maximum(alloc, 0, out=alloc)
     # entries in (topic, language) order: the slots come out grouped for match_viewers
-    order = _group_sort(world, topic, ids)
+    order = group_sort(world, topic, ids)
     ids, topic, alloc = ids[order], topic[order], alloc[order]
     where = np.empty(P, np.int32)
     where[order] = np.arange(P, dtype=np.int32)
@@ -585,7 +590,7 @@ def group_counts(world: World, groups: np.ndarray, per_entry: np.ndarray) -> np.
     return np.bincount(groups, weights=per_entry, minlength=G)[:G].astype(np.int64)
 
 
-def _group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def group_sort(world: World, topic: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Order of entries by (topic, language): the group key of :func:`match_viewers`."""
     L = max(len(world.language_codes), 1)
     key = topic.astype(np.int64) * L + world.video_language[ids]

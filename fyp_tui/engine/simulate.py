@@ -54,9 +54,6 @@ from fyp_tui.engine.hourly import Hourly
 from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.report import EVENT_KEYS, Report, funnel, top_videos, trending
-
-# moved to uploads; re-exported for callers outside the engine (fyp_tui.live.studio)
-from fyp_tui.engine.uploads import post_video as post_video
 from fyp_tui.engine.uploads import upload
 from fyp_tui.engine.world import N_SIGNALS, Signal, World
 
@@ -196,9 +193,10 @@ def _count(P: int, chosen: np.ndarray, r: audience.Reactions) -> tuple[np.ndarra
     delta[:, Signal.VIEW] = q[:, 0] + q[:, 2] + delta[:, Signal.LIKE]
     delta[:, Signal.FULL_WATCH] = c[:, 1] + c[:, 3] + c[:, 5] + c[:, 7]
     rare = np.flatnonzero(r.extra != 0)
-    if len(rare):
-        flat = chosen.take(rare).astype(np.int64) * N_SIGNALS + EXTRA_SIGNAL.take(r.extra.take(rare))
-        delta.reshape(-1)[:] += np.bincount(flat, minlength=P * N_SIGNALS)
+    if len(rare):  # (a few hundred: added in place, not through a [P, N_SIGNALS] table of counts)
+        flat = chosen.take(rare) * N_SIGNALS
+        flat += EXTRA_SIGNAL.take(r.extra.take(rare))
+        np.add.at(delta.reshape(-1), flat, 1)
     ratio = np.bincount(chosen, weights=r.ratio, minlength=P)
     return delta, ratio
 

@@ -282,7 +282,7 @@ def play(
             card = None
         else:
             card, _items = on_queue(feed.forward, leaving)
-        if clock() - last_checkpoint >= CHECKPOINT_SECONDS:
+        if clock() - last_checkpoint >= CHECKPOINT_SECONDS or live.checkpoints.due:
             last_checkpoint = clock()
             writes.append(live.checkpoints.submit_write(on_queue(live.checkpoints.capture)))
         if progress is not None:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 #: Real seconds between two checkpoints while a session runs (the app, ``fyp-tui play``).
 CHECKPOINT_SECONDS = 60.0
+#: Tier events waiting for the next checkpoint past which one is due before its time: they
+#: wait as Python objects (about 200 bytes each), and at the fastest pace 60 s of them are
+#: a quarter of a million (issue 13: the app's memory at a fast pace)
+MAX_PENDING = 50_000
 
 
 class Checkpoints:
@@ -28,6 +32,12 @@ class Checkpoints:
         self.live = live
         self.pending: list[Event] = []  # step events not yet checkpointed
         self._writer: ThreadPoolExecutor | None = None
+
+    @property
+    def due(self) -> bool:
+        """Whether so many tier events wait (:data:`MAX_PENDING`) that a checkpoint should
+        not wait for its timer (the app and ``play`` then take one at once)."""
+        return len(self.pending) >= MAX_PENDING
 
     def capture(self) -> Any:
         """Copy out what the checkpoint writes (fast, under the lock).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from fyp_tui.engine.events import TIER_EVENTS, Event
 from fyp_tui.live.views import AdvanceOutcome
+from fyp_tui.memory import give_back_memory_now_and_then
 
 if TYPE_CHECKING:
     from fyp_tui.live.session import LiveSession
@@ -49,4 +50,5 @@ class Clock:
             events.extend(stepped)
         live.history.log_tiers(events)
         live.history.sample()
+        give_back_memory_now_and_then()  # (a fast pace frees large temporaries every tick)
         return AdvanceOutcome(clock=float(w.clock), items=live.strip_items(events))

@@ -60,7 +60,7 @@ class Panel:
 
     def spread(self, video: int) -> SpreadData:
         """The video's climb (past tiers and the one in progress), its rates, its views over time."""
-        from fyp_tui.engine.pools import promotion_bar, tier_score
+        from fyp_tui.engine.ladder import promotion_bar, tier_score
 
         live = self.live
         w, p = live.world, live.params

@@ -313,7 +313,7 @@ class Studio:
 
     def my_videos(self) -> list[PostedVideo]:
         """The person's posted videos, newest first, each with its climb so far."""
-        from fyp_tui.engine.pools import promotion_bar, tier_score
+        from fyp_tui.engine.ladder import promotion_bar, tier_score
 
         live = self.live
         w, p = live.world, live.params

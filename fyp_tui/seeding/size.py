@@ -78,14 +78,15 @@ def check_fits(world: dict, *, name: str) -> Estimate:
     need = int(est.peak * MARGIN)
     if free is not None and need > free:
         raise TooBigError(
-            f"scenario {name!r} needs about {_size(need)} of memory ({world['n_viewers']:,} viewers x "
-            f"{world['n_topics']} topics, {world['n_videos']:,} videos); {_size(free)} is available "
+            f"scenario {name!r} needs about {human_size(need)} of memory ({world['n_viewers']:,} viewers x "
+            f"{world['n_topics']} topics, {world['n_videos']:,} videos); {human_size(free)} is available "
             "(use fewer viewers or videos)"
         )
     return est
 
 
-def _size(b: float) -> str:
+def human_size(b: float) -> str:
+    """``b`` bytes as people read it: "1.2 GB", "640 MB"."""
     return f"{b / (1 << 30):.1f} GB" if b >= 1 << 30 else f"{b / MB:,.0f} MB"
 
 

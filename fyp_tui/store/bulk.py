@@ -21,7 +21,7 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _marker(conn: Any) -> str:
+def param_marker(conn: Any) -> str:
     style = conn.dialect.paramstyle
     if style == "qmark":
         return "?"
@@ -30,16 +30,16 @@ def _marker(conn: Any) -> str:
     raise StoreError(f"database driver paramstyle {style!r} is not supported")
 
 
-def _cursor(conn: Any) -> Any:
+def raw_cursor(conn: Any) -> Any:
     return conn.connection.dbapi_connection.cursor()
 
 
-def _insert(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], *, or_replace: bool = False) -> None:
-    m = _marker(conn)
+def insert_rows(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], *, or_replace: bool = False) -> None:
+    m = param_marker(conn)
     verb = "INSERT OR REPLACE" if or_replace and conn.dialect.name == "sqlite" else "INSERT"
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})"
     sql = sql.replace("INSERT", verb, 1)
-    cur = _cursor(conn)
+    cur = raw_cursor(conn)
     try:
         cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
     finally:
@@ -60,10 +60,10 @@ def _literal(a: np.ndarray) -> str | None:
     return None
 
 
-def _insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
+def insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
     """Insert rows given column-wise; a numpy column holding one integral value everywhere
     is written as a SQL literal instead of a bound parameter (seeded counters are all 0)."""
-    m = _marker(conn)
+    m = param_marker(conn)
     names, values, bound = [], [], []
     for name, col in columns.items():
         lit = _literal(col) if isinstance(col, np.ndarray) else None
@@ -74,7 +74,7 @@ def _insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
             values.append(m)
             bound.append(col.tolist() if isinstance(col, np.ndarray) else col)
     sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
-    cur = _cursor(conn)
+    cur = raw_cursor(conn)
     try:
         if bound:
             rows = zip(*bound)
@@ -86,38 +86,38 @@ def _insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
         cur.close()
 
 
-def _update(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], key: str = "id") -> None:
+def update_rows(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], key: str = "id") -> None:
     """rows: values of ``cols`` then the key value."""
-    m = _marker(conn)
+    m = param_marker(conn)
     sql = f"UPDATE {table} SET {', '.join(f'{c} = {m}' for c in cols)} WHERE {key} = {m}"
-    cur = _cursor(conn)
+    cur = raw_cursor(conn)
     try:
         cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
     finally:
         cur.close()
 
 
-def _select(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
+def select_rows(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
     """Rows of ``sql``; its parameters are written ``{m}`` (the driver's marker)."""
-    cur = _cursor(conn)
+    cur = raw_cursor(conn)
     try:
-        cur.execute(sql.format(m=_marker(conn)) if params else sql, params)
+        cur.execute(sql.format(m=param_marker(conn)) if params else sql, params)
         return cur.fetchall()
     finally:
         cur.close()
 
 
-def _columns(rows: list[tuple], n: int) -> list[tuple]:
+def columns_of(rows: list[tuple], n: int) -> list[tuple]:
     if not rows:
         return [()] * n
     return list(zip(*rows))
 
 
-def _none_if_neg(a: np.ndarray) -> list:
+def none_if_negative(a: np.ndarray) -> list:
     return [None if v < 0 else v for v in a.tolist()]
 
 
-class _RawConn:
+class RawConn:
     """Just enough of a SQLAlchemy Connection over a plain sqlite3 connection."""
 
     class _Dialect:

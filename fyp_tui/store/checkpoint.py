@@ -15,27 +15,27 @@ from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import (
     World,
 )
-from fyp_tui.store.bulk import _cursor, _insert, _insert_columns, _marker, _select, _update, utcnow
+from fyp_tui.store.bulk import insert_columns, insert_rows, param_marker, raw_cursor, select_rows, update_rows, utcnow
 from fyp_tui.store.codecs import (
-    _NEW_ARRAYS,
-    _STATE_ARRAYS,
     CREATOR_COLS,
     HASHTAG_COLS,
+    NEW_ARRAYS,
     SETTINGS_EXTRA,
+    STATE_ARRAYS,
     STATE_COLS,
     TIER_EVENT_COLS,
     TIER_EVENTS,
-    _array_row,
-    _split_extra,
-    _state_columns,
-    _tag_rows,
-    _video_columns_from,
+    array_row,
     creator_rows,
     hashtag_rows,
     insert_new_sql,
+    split_extra,
+    state_columns,
+    tag_rows_of,
     tier_event_row,
+    video_columns_from,
 )
-from fyp_tui.store.mirror import MIRROR_VIDEO, _mirror_rows
+from fyp_tui.store.mirror import MIRROR_VIDEO, mirror_rows
 
 if TYPE_CHECKING:
     pass
@@ -83,11 +83,11 @@ def capture_snapshot(world: World, events: Sequence[Event] = ()) -> Snapshot:
     """
     n = world.n_videos
     lo = min(world.saved_videos, n)
-    new = {name: getattr(world, name)[lo:n].copy() for name in _NEW_ARRAYS}
+    new = {name: getattr(world, name)[lo:n].copy() for name in NEW_ARRAYS}
     new["captions"] = list(world.video_captions[lo:n])
     dirty_ids = np.flatnonzero(world.video_dirty[:lo])
-    dirty = {name: getattr(world, name)[dirty_ids] for name in _STATE_ARRAYS}
-    js, arrays = _split_extra(world.extra)
+    dirty = {name: getattr(world, name)[dirty_ids] for name in STATE_ARRAYS}
+    js, arrays = split_extra(world.extra)
     settings = {k: copy.deepcopy(world.extra[k]) for k in SETTINGS_EXTRA if k in world.extra}
     settings["caption_words"] = list(world.caption_words)
     settings["device_names"] = list(world.device_names)
@@ -119,6 +119,10 @@ def capture_snapshot(world: World, events: Sequence[Event] = ()) -> Snapshot:
     return snap
 
 
+#: rows of ``video`` converted to Python values and written at a time by a checkpoint
+WRITE_ROWS = 4096
+
+
 def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> None:
     """Write ``snap`` on ``conn`` (the caller's transaction); ``last``: the small arrays
     as the previous write left them (only what changed since is updated)."""
@@ -126,20 +130,25 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
     # new videos (with their current state) and their hashtags
     write_new_creators_and_hashtags(conn, snap.creator_rows, snap.hashtag_rows)
     k = snap.n_videos - snap.saved_before
-    if k > 0:
-        nw = snap.new
-        ids = np.arange(snap.saved_before, snap.n_videos)
-        _insert_columns(conn, "video", _video_columns_from(ids, nw["captions"], nw))
-        _insert(
+    for lo in range(0, max(k, 0), WRITE_ROWS):  # (a slice at a time, as the changed videos below)
+        hi = min(lo + WRITE_ROWS, k)
+        nw = {name: a[lo:hi] for name, a in snap.new.items()}
+        ids = np.arange(snap.saved_before + lo, snap.saved_before + hi)
+        insert_columns(conn, "video", video_columns_from(ids, nw["captions"], nw))
+        insert_rows(
             conn,
             "video_hashtag",
             ("video_id", "hashtag_id", "position"),
-            _tag_rows(snap.saved_before, nw["video_tags"]),
+            tag_rows_of(snap.saved_before + lo, nw["video_tags"]),
         )
-    # changed videos
+    # changed videos, a slice of rows at a time: the Python values of all of them at once
+    # (tens of thousands of rows at a fast pace) would grow the interpreter's heap for good
     if len(snap.dirty_ids):
-        cols = [c.tolist() for c in _state_columns(snap.dirty).values()]
-        _update(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids.tolist()))
+        columns = list(state_columns(snap.dirty).values())
+        for lo in range(0, len(snap.dirty_ids), WRITE_ROWS):
+            hi = lo + WRITE_ROWS
+            cols = [c[lo:hi].tolist() for c in columns]
+            update_rows(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids[lo:hi].tolist()))
     # small arrays: only what changed since the last write
     for table, col, name in (
         ("sound", "trend", "sound_trend"),
@@ -150,25 +159,28 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
         before = last.get(name)
         ids = np.arange(len(cur)) if before is None or before.shape != cur.shape else np.flatnonzero(cur != before)
         if len(ids):
-            _update(conn, table, (col,), zip(cur[ids].tolist(), ids.tolist()))
+            update_rows(conn, table, (col,), zip(cur[ids].tolist(), ids.tolist()))
     # observable engine arrays
-    rows = [_array_row("aud_pref", snap.aud_pref)] + [_array_row(f"extra:{k}", v) for k, v in snap.extra_arrays.items()]
+    rows = [array_row("aud_pref", snap.aud_pref)] + [array_row(f"extra:{k}", v) for k, v in snap.extra_arrays.items()]
     if snap.mirror:
-        rows += _mirror_rows(snap.mirror, snap.n_viewers)
+        rows += mirror_rows(snap.mirror, snap.n_viewers)
     if conn.dialect.name == "sqlite":
         _store_state_sqlite(conn, rows)
     else:
-        m = _marker(conn)
-        cur = _cursor(conn)
+        m = param_marker(conn)
+        cur = raw_cursor(conn)
         try:
             cur.executemany(f"DELETE FROM engine_state WHERE name = {m}", [(r[0],) for r in rows])
         finally:
             cur.close()
-        _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), rows)
+        insert_rows(conn, "engine_state", ("name", "dtype", "shape", "data"), rows)
     # tier decisions
     if snap.events:
-        _insert(conn, "tier_event", TIER_EVENT_COLS, [tier_event_row(e) for e in snap.events])
-    _update(
+        for lo in range(0, len(snap.events), WRITE_ROWS):  # (a slice at a time, as the videos)
+            insert_rows(
+                conn, "tier_event", TIER_EVENT_COLS, [tier_event_row(e) for e in snap.events[lo : lo + WRITE_ROWS]]
+            )
+    update_rows(
         conn,
         "world_meta",
         ("clock", "checkpointed_at", "settings_json"),
@@ -188,8 +200,8 @@ def write_new_creators_and_hashtags(conn: Any, creators: list[tuple], hashtags: 
     written (by the person's journal or an earlier checkpoint), on the caller's transaction."""
     if not creators and not hashtags:
         return
-    m = _marker(conn)
-    cur = _cursor(conn)
+    m = param_marker(conn)
+    cur = raw_cursor(conn)
     try:
         if creators:
             cur.executemany(insert_new_sql("creator", CREATOR_COLS, m), creators)
@@ -210,7 +222,7 @@ def _store_state_sqlite(conn: Any, rows: list[tuple]) -> None:
         db.execute("BEGIN")
     stored = {
         name: (rowid, dtype, shape, size)
-        for name, rowid, dtype, shape, size in _select(
+        for name, rowid, dtype, shape, size in select_rows(
             conn, "SELECT name, rowid, dtype, shape, length(data) FROM engine_state"
         )
     }
@@ -223,4 +235,4 @@ def _store_state_sqlite(conn: Any, rows: list[tuple]) -> None:
         else:
             rest.append((name, dtype, shape, data))
     if rest:
-        _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), rest, or_replace=True)
+        insert_rows(conn, "engine_state", ("name", "dtype", "shape", "data"), rest, or_replace=True)

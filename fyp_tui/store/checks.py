@@ -3,6 +3,7 @@ is writable, and no side file of a SQLite world is a symbolic link."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,9 +15,9 @@ from fyp_tui.engine.world import (
 )
 from fyp_tui.errors import StoreError
 from fyp_tui.store.db import (
-    _one_line,
     db_errors,
     describe,
+    error_line,
 )
 
 if TYPE_CHECKING:
@@ -118,13 +119,13 @@ def world_problem(world: World) -> str | None:
         try:
             top = len(EngineParams.from_dict((world.extra or {}).get("engine", {}) or {}).ladder)
         except Exception as exc:
-            return f"bad engine settings: {_one_line(exc)}"
+            return f"bad engine settings: {error_line(exc)}"
         if out_of(world.video_tier[:n], 0, top + 1):
             return "video.tier out of range"
     return None
 
 
-def _probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
+def probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
     """Whoever takes the world lock means to write: find out now, not after an hour of
     simulation (a no-op UPDATE, rolled back; nothing reaches the file)."""
     try:
@@ -141,10 +142,10 @@ def _probe_writable(source: Engine | sqlite3.Connection, url: str) -> None:
             finally:
                 tx.rollback()
     except db_errors() as exc:
-        raise StoreError(f"cannot write to {describe(url)}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot write to {describe(url)}: {error_line(exc)}") from None
 
 
-def _refuse_linked_side_files(path: Path) -> None:
+def refuse_linked_side_files(path: Path) -> None:
     """SQLite writes ``<world>-wal``, ``-shm`` and ``-journal`` next to the world; one
     that is a symbolic link is refused in one line (SQLite would not open it either,
     with a message about permissions)."""
@@ -152,3 +153,43 @@ def _refuse_linked_side_files(path: Path) -> None:
         side = path.with_name(path.name + suffix)
         if side.is_symlink():
             raise StoreError(f"{side} is a symbolic link; refusing to open the world with it (remove it)")
+
+
+def location_problem(path: Path) -> str | None:
+    """Why SQLite cannot open the healthy-looking world file at ``path`` here, or None:
+    the file is not readable, or its directory is not writable while the world's
+    ``-shm`` file is missing or read-only (SQLite keeps a WAL world's ``-wal`` and
+    ``-shm`` files beside it and must create them even to read it). Asked after an
+    open failed, so that a world in a read-only place is not called corrupt."""
+    if not os.access(path, os.R_OK):
+        return "the file is not readable (check its permissions)"
+    parent = path.parent
+    shm = path.with_name(path.name + "-shm")
+    if not os.access(parent, os.W_OK | os.X_OK) and not (shm.is_file() and os.access(shm, os.R_OK | os.W_OK)):
+        return (
+            f"its directory {parent} is not writable, and SQLite writes a world's -wal and -shm files "
+            "beside it even to read it (make the directory writable, or copy the world somewhere writable)"
+        )
+    return None
+
+
+def pages_problem(source: Engine | sqlite3.Connection) -> str | None:
+    """``PRAGMA quick_check`` of a SQLite world (its first finding, or None if the file's
+    pages are sound; None for other databases): a damaged page anywhere, even in a
+    table or index a command would reach only later, is found when the world opens
+    (about 0.25 s for ``demo``). A database error on the way is the finding."""
+    try:
+        if isinstance(source, sqlite3.Connection):
+            rows = [r[0] for r in source.execute("PRAGMA quick_check(1)").fetchall()]
+        else:
+            if source.dialect.name != "sqlite":
+                return None
+            with source.connect() as conn:
+                rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(1)").fetchall()]
+    except db_errors() as exc:
+        return error_line(exc)
+    if rows == ["ok"]:
+        return None
+    # (SQLite's first finding starts with a "*** in database main ***" line)
+    text = " ".join(str(rows[0]).replace("*** in database main ***", "").split()) if rows else ""
+    return text or "quick_check failed"

@@ -23,7 +23,7 @@ from fyp_tui.engine.world import (
     TOPICS_PER_VIEWER,
     World,
 )
-from fyp_tui.store.bulk import _none_if_neg
+from fyp_tui.store.bulk import none_if_negative
 
 if TYPE_CHECKING:
     pass
@@ -133,29 +133,29 @@ TABLE_EXTRA = ("creator_display_names", "sound_artists")
 INTEREST_DTYPE = np.dtype([("topics", "<i2", (TOPICS_PER_VIEWER,)), ("weights", "<f4", (TOPICS_PER_VIEWER,))])
 
 
-def _video_columns(world: World, lo: int, hi: int) -> dict[str, Any]:
+def video_columns(world: World, lo: int, hi: int) -> dict[str, Any]:
     s = slice(lo, hi)
-    return _video_columns_from(
+    return video_columns_from(
         np.arange(lo, hi),
         world.video_captions[lo:hi],
-        {name: getattr(world, name)[s] for name in _NEW_ARRAYS},
+        {name: getattr(world, name)[s] for name in NEW_ARRAYS},
     )
 
 
-def _video_rows(world: World, lo: int, hi: int) -> Iterable[tuple]:
+def video_rows(world: World, lo: int, hi: int) -> Iterable[tuple]:
     """Rows ``[lo, hi)`` of the video table as tuples in VIDEO_COLS order."""
-    cols = _video_columns(world, lo, hi)
+    cols = video_columns(world, lo, hi)
     return zip(*(c.tolist() if isinstance(c, np.ndarray) else c for c in (cols[name] for name in VIDEO_COLS)))
 
 
-def _video_columns_from(ids: np.ndarray, captions: Sequence[str], a: dict[str, np.ndarray]) -> dict[str, Any]:
+def video_columns_from(ids: np.ndarray, captions: Sequence[str], a: dict[str, np.ndarray]) -> dict[str, Any]:
     """VIDEO_COLS -> column values, from video arrays sliced to the rows written."""
     profile = a["video_profile"]
     cols: dict[str, Any] = {
         "id": ids,
         "creator_id": a["video_creator"],
         "sound_id": a["video_sound"],
-        "profile_id": [None] * len(ids) if (profile < 0).all() else _none_if_neg(profile),
+        "profile_id": [None] * len(ids) if (profile < 0).all() else none_if_negative(profile),
         "caption": list(captions),
         "duration": a["video_duration"],
         "topic_id": a["video_topics"][:, 0].copy(),
@@ -166,11 +166,11 @@ def _video_columns_from(ids: np.ndarray, captions: Sequence[str], a: dict[str, n
         "upload_time": a["video_upload_time"],
         "quality": a["video_quality"],
     }
-    cols.update(_state_columns(a))
+    cols.update(state_columns(a))
     return cols
 
 
-def _state_columns(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def state_columns(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     cols = {
         "tier": a["video_tier"],
         "status": a["video_status"],
@@ -186,28 +186,28 @@ def _state_columns(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return cols
 
 
-def _tag_rows(first_id: int, tags: np.ndarray) -> Iterable[tuple]:
+def tag_rows_of(first_id: int, tags: np.ndarray) -> Iterable[tuple]:
     vid, pos = np.nonzero(tags >= 0)
     return zip((vid + first_id).tolist(), tags[vid, pos].tolist(), pos.tolist())
 
 
-def _interests_blob(world: World) -> list[bytes]:
+def interests_blob(world: World) -> list[bytes]:
     rec = np.empty(world.n_viewers, INTEREST_DTYPE)
     rec["topics"] = world.aud_topics
     rec["weights"] = world.aud_topic_w
     return rec.view(f"V{INTEREST_DTYPE.itemsize}").tolist()
 
 
-def _array_row(name: str, a: np.ndarray) -> tuple:
+def array_row(name: str, a: np.ndarray) -> tuple:
     a = np.ascontiguousarray(a)
     return (name, a.dtype.str, json.dumps(list(a.shape)), a.tobytes())
 
 
-def _json_row(name: str, value: Any) -> tuple:
+def json_row(name: str, value: Any) -> tuple:
     return (name, "json", "[]", json.dumps(value).encode())
 
 
-def _read_state(rows: list[tuple]) -> dict[str, Any]:
+def read_state(rows: list[tuple]) -> dict[str, Any]:
     """engine_state rows -> {name: read-only array or JSON value}."""
     out: dict[str, Any] = {}
     for name, dtype, shape, data in rows:
@@ -223,7 +223,7 @@ def _read_state(rows: list[tuple]) -> dict[str, Any]:
 #: is used only when "mirror:check" matches the tables' counts and sums.
 
 
-def _split_extra(extra: dict) -> tuple[dict, dict[str, np.ndarray]]:
+def split_extra(extra: dict) -> tuple[dict, dict[str, np.ndarray]]:
     """World.extra -> (JSON-safe leftovers, numpy arrays), minus keys stored elsewhere."""
     js: dict = {}
     arrays: dict[str, np.ndarray] = {}
@@ -241,8 +241,8 @@ def _split_extra(extra: dict) -> tuple[dict, dict[str, np.ndarray]]:
     return js, arrays
 
 
-def _settings(world: World) -> dict:
-    js, _ = _split_extra(world.extra)
+def settings_of(world: World) -> dict:
+    js, _ = split_extra(world.extra)
     settings = {k: world.extra[k] for k in SETTINGS_EXTRA if k in world.extra}
     settings["caption_words"] = list(world.caption_words)
     settings["device_names"] = list(world.device_names)  # also in the device table
@@ -314,7 +314,7 @@ def _finite(x: float) -> float:
     return x if math.isfinite(x) else 0.0
 
 
-_STATE_ARRAYS = (
+STATE_ARRAYS = (
     "video_tier",
     "video_status",
     "video_tier_entered",
@@ -323,7 +323,7 @@ _STATE_ARRAYS = (
     "video_counts",
     "video_tier_counts",
 )
-_NEW_ARRAYS = (
+NEW_ARRAYS = (
     "video_creator",
     "video_sound",
     "video_profile",
@@ -335,5 +335,5 @@ _NEW_ARRAYS = (
     "video_upload_time",
     "video_quality",
     "video_tags",
-    *_STATE_ARRAYS,
+    *STATE_ARRAYS,
 )

@@ -16,29 +16,29 @@ from fyp_tui.engine.world import (
     World,
 )
 from fyp_tui.errors import StoreError
-from fyp_tui.store.bulk import _insert, _insert_columns, _none_if_neg, _RawConn, utcnow
+from fyp_tui.store.bulk import RawConn, insert_columns, insert_rows, none_if_negative, utcnow
 from fyp_tui.store.codecs import (
     CREATOR_COLS,
-    _array_row,
-    _interests_blob,
-    _settings,
-    _split_extra,
-    _tag_rows,
-    _video_columns,
+    array_row,
+    interests_blob,
+    settings_of,
+    split_extra,
+    tag_rows_of,
+    video_columns,
 )
 from fyp_tui.store.db import (
     FILE_MODE,
     WorldLock,
-    _one_line,
     check_world,
     describe,
+    error_line,
     given_path,
     make_dirs,
     make_engine,
     resolve_url,
     sqlite_path,
 )
-from fyp_tui.store.mirror import MIRROR_AUDIENCE, MIRROR_VIDEO, _mirror_rows
+from fyp_tui.store.mirror import MIRROR_AUDIENCE, MIRROR_VIDEO, mirror_rows
 from fyp_tui.store.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -54,16 +54,16 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     """Insert every row of ``world`` (tables must exist and be empty)."""
     extra = world.extra
     n = world.n_videos
-    _insert(conn, "topic", ("id", "name"), enumerate(world.topic_names))
-    _insert(conn, "country", ("id", "code"), enumerate(world.country_codes))
-    _insert(conn, "language", ("id", "code"), enumerate(world.language_codes))
-    _insert(conn, "device", ("id", "name"), enumerate(world.device_names))
+    insert_rows(conn, "topic", ("id", "name"), enumerate(world.topic_names))
+    insert_rows(conn, "country", ("id", "code"), enumerate(world.country_codes))
+    insert_rows(conn, "language", ("id", "code"), enumerate(world.language_codes))
+    insert_rows(conn, "device", ("id", "name"), enumerate(world.device_names))
     report(
         "vocabularies", world.n_topics + len(world.country_codes) + len(world.language_codes) + len(world.device_names)
     )
 
     names = extra.get("creator_display_names") or world.creator_handles
-    _insert(
+    insert_rows(
         conn,
         "creator",
         CREATOR_COLS,
@@ -81,7 +81,7 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     )
     report("creators", world.n_creators)
     artists = extra.get("sound_artists") or [""] * world.n_sounds
-    _insert(
+    insert_rows(
         conn,
         "sound",
         ("id", "title", "artist", "original", "trend"),
@@ -94,14 +94,14 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
         ),
     )
     report("sounds", world.n_sounds)
-    _insert(
+    insert_rows(
         conn,
         "hashtag",
         ("id", "name", "topic_id", "trend"),
         zip(
             range(world.n_hashtags),
             world.hashtag_names,
-            _none_if_neg(world.hashtag_topic),
+            none_if_negative(world.hashtag_topic),
             world.hashtag_trend.tolist(),
         ),
     )
@@ -109,15 +109,15 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
 
     for lo in range(0, n, CHUNK):
         hi = min(n, lo + CHUNK)
-        _insert_columns(conn, "video", _video_columns(world, lo, hi))
+        insert_columns(conn, "video", video_columns(world, lo, hi))
         report("videos", hi - lo)
     tags = world.video_tags[:n]
     for lo in range(0, n, CHUNK):
         hi = min(n, lo + CHUNK)
-        _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(lo, tags[lo:hi]))
+        insert_rows(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), tag_rows_of(lo, tags[lo:hi]))
         report("video hashtags", int((tags[lo:hi] >= 0).sum()))
 
-    blobs = _interests_blob(world)
+    blobs = interests_blob(world)
     N = world.n_viewers
     for lo in range(0, N, CHUNK * 2):
         hi = min(N, lo + CHUNK * 2)
@@ -130,25 +130,25 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
             "interests": blobs[lo:hi],
         }
         if conn.dialect.name != "sqlite":
-            _insert_columns(conn, "audience", {"id": np.arange(lo, hi), **cols})
+            insert_columns(conn, "audience", {"id": np.arange(lo, hi), **cols})
         else:  # ids are consecutive: after row 0, SQLite assigns max(id) + 1 itself (one bound value less)
             if lo == 0:
-                _insert_columns(conn, "audience", {"id": np.zeros(1, np.int64), **{k: v[:1] for k, v in cols.items()}})
+                insert_columns(conn, "audience", {"id": np.zeros(1, np.int64), **{k: v[:1] for k, v in cols.items()}})
                 cols = {k: v[1:] for k, v in cols.items()}
             if len(cols["country_id"]):
-                _insert_columns(conn, "audience", cols)
+                insert_columns(conn, "audience", cols)
         report("audience", hi - lo)
 
-    _, arrays = _split_extra(extra)
-    state = [_array_row("aud_pref", world.aud_pref)] + [_array_row(f"extra:{k}", v) for k, v in arrays.items()]
-    state += _mirror_rows(
+    _, arrays = split_extra(extra)
+    state = [array_row("aud_pref", world.aud_pref)] + [array_row(f"extra:{k}", v) for k, v in arrays.items()]
+    state += mirror_rows(
         {k: getattr(world, k)[:n] for k in MIRROR_VIDEO},
         world.n_viewers,
         {k: getattr(world, k) for k in MIRROR_AUDIENCE},
     )
-    _insert(conn, "engine_state", ("name", "dtype", "shape", "data"), state)
+    insert_rows(conn, "engine_state", ("name", "dtype", "shape", "data"), state)
     now = utcnow()
-    _insert(
+    insert_rows(
         conn,
         "world_meta",
         ("id", "schema_version", "app", "scenario", "seed", "clock", "created_at", "checkpointed_at", "settings_json"),
@@ -162,7 +162,7 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
                 float(world.clock),
                 now,
                 now,
-                json.dumps(_settings(world), ensure_ascii=False),
+                json.dumps(settings_of(world), ensure_ascii=False),
             )
         ],
     )
@@ -245,7 +245,7 @@ def ensure_can_create(url: str | None, *, force: bool = False) -> str:
                 with engine.connect() as conn:
                     exists = bool(inspect(conn).get_table_names())
             except SQLAlchemyError as exc:
-                raise StoreError(f"cannot use database {describe(url)}: {_one_line(exc)}") from None
+                raise StoreError(f"cannot use database {describe(url)}: {error_line(exc)}") from None
             finally:
                 engine.dispose()
             if exists:
@@ -335,7 +335,7 @@ def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report
             conn.execute("PRAGMA cache_size=-200000")
             indexes = _create_schema(conn)
             conn.execute("BEGIN")
-            _write_world(_RawConn(conn), world, report)
+            _write_world(RawConn(conn), world, report)
             for stmt in indexes:
                 conn.execute(stmt)
             conn.execute("COMMIT")
@@ -350,7 +350,7 @@ def _save_sqlite_file(path: Path, url: str, world: World, *, force: bool, report
         _fsync_dir(path.parent)
     except (sqlite3.Error, OSError) as exc:
         _unlink(tmp)
-        raise StoreError(f"cannot write world to {path}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot write world to {path}: {error_line(exc)}") from None
     except BaseException:
         _unlink(tmp)
         raise
@@ -375,7 +375,7 @@ def _save_other(url: str, world: World, *, force: bool, report) -> None:
             SQLModel.metadata.create_all(conn)
             _write_world(conn, world, report)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot write world to {describe(url)}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot write world to {describe(url)}: {error_line(exc)}") from None
     finally:
         engine.dispose()
 
@@ -426,5 +426,5 @@ def insert_videos(conn: Any, world: World, lo: int, hi: int) -> None:
     (inside the caller's transaction); does not touch ``world.saved_videos``."""
     if hi <= lo:
         return
-    _insert_columns(conn, "video", _video_columns(world, lo, hi))
-    _insert(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), _tag_rows(lo, world.video_tags[lo:hi]))
+    insert_columns(conn, "video", video_columns(world, lo, hi))
+    insert_rows(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), tag_rows_of(lo, world.video_tags[lo:hi]))

@@ -77,7 +77,7 @@ def resolve_url(db: str | None) -> str:
         raise UsageError("--db is empty")
     if "://" in db:
         try:
-            if _plain_sqlite(db) is None:
+            if plain_sqlite_path(db) is None:
                 from sqlalchemy.engine import make_url
                 from sqlalchemy.exc import ArgumentError
 
@@ -158,7 +158,7 @@ def given_path(db: str | None) -> Path | None:
 _PLAIN_SQLITE = "sqlite:///"
 
 
-def _plain_sqlite(url: str) -> Path | None:
+def plain_sqlite_path(url: str) -> Path | None:
     """The file of a plain ``sqlite:///<path>`` URL (no driver, query or %-escapes),
     read without SQLAlchemy; None for any other URL (:func:`sqlite_path` asks
     SQLAlchemy then). What :func:`resolve_url` makes of a path is always plain,
@@ -173,7 +173,7 @@ def _plain_sqlite(url: str) -> Path | None:
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL; None for in-memory SQLite or other databases."""
-    plain = _plain_sqlite(url)
+    plain = plain_sqlite_path(url)
     if plain is not None:
         return plain
     from sqlalchemy.engine import make_url
@@ -240,13 +240,13 @@ def make_engine(url: str | None = None, *, readonly: bool = False, **kwargs: Any
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot use database {describe(url)}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot use database {describe(url)}: {error_line(exc)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _reader_pragmas if readonly else _sqlite_pragmas)
     return engine
 
 
-def _one_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     msg = str(orig if orig is not None else exc)
     return msg.strip().splitlines()[0] if msg.strip() else type(exc).__name__
@@ -343,7 +343,7 @@ def check_world(source: Engine | sqlite3.Connection, url: str) -> dict[str, Any]
     except db_errors() as exc:
         raise _read_error(exc, where) from None
     except sqlalchemy_errors() as exc:
-        raise StoreError(f"cannot read {where}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot read {where}: {error_line(exc)}") from None
     try:
         meta["settings"] = json.loads(meta.get("settings_json") or "{}")
     except (ValueError, TypeError, RecursionError):  # not JSON, not text (bytes in another encoding), too deep
@@ -384,8 +384,8 @@ def _check_catalog(cat: _SqliteCatalog | _EngineCatalog, where: str) -> dict[str
 def _read_error(exc: BaseException, where: str) -> StoreError:
     """A database error met while opening or checking a world, as one line."""
     if _cannot_open(exc):
-        return StoreError(f"cannot open {where}: {_one_line(exc)} (check the file's and its directory's permissions)")
-    return StoreError(f"{where} is corrupt or not a SQLite database ({_one_line(exc)})")
+        return StoreError(f"cannot open {where}: {error_line(exc)} (check the file's and its directory's permissions)")
+    return StoreError(f"{where} is corrupt or not a SQLite database ({error_line(exc)})")
 
 
 def _cannot_open(exc: BaseException) -> bool:
@@ -436,7 +436,7 @@ def quick_check(engine: Engine, url: str) -> None:
         with engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
     except db_errors() as exc:
-        raise StoreError(f"{describe(url)} is corrupt ({_one_line(exc)})") from None
+        raise StoreError(f"{describe(url)} is corrupt ({error_line(exc)})") from None
     if rows != ["ok"]:
         raise StoreError(f"{describe(url)} is corrupt ({rows[0] if rows else 'quick_check failed'})")
 

@@ -32,20 +32,27 @@ import numpy as np
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError
-from fyp_tui.store.bulk import _cursor, _marker, _RawConn, _select
+from fyp_tui.memory import give_back_memory
+from fyp_tui.store.bulk import RawConn, param_marker, raw_cursor, select_rows
 from fyp_tui.store.checkpoint import Snapshot, capture_snapshot, write_snapshot
-from fyp_tui.store.checks import _probe_writable, _refuse_linked_side_files, world_problem
+from fyp_tui.store.checks import (
+    location_problem,
+    pages_problem,
+    probe_writable,
+    refuse_linked_side_files,
+    world_problem,
+)
 from fyp_tui.store.create import ensure_can_create, insert_videos, save_new_world
 from fyp_tui.store.db import (
     WorldLock,
-    _one_line,
-    _plain_sqlite,
     check_world,
     connect_sqlite,
     db_errors,
     db_errors_and,
     describe,
+    error_line,
     make_engine,
+    plain_sqlite_path,
     resolve_url,
     sqlite_path,
 )
@@ -95,7 +102,7 @@ def person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Pers
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         # a hand-edited or damaged row: its state, knob, country or seen ids
         raise StoreError(
-            f"profile {str(profile.name)[:40]!r} is corrupt ({type(exc).__name__}: {_one_line(exc)})"
+            f"profile {str(profile.name)[:40]!r} is corrupt ({type(exc).__name__}: {error_line(exc)})"
         ) from None
 
 
@@ -133,6 +140,12 @@ def _person_from_profile(profile: Any, seen: Iterable[int], world: World) -> Per
     person.seen = {v for v in person.seen if 0 <= v < n}
     person.history = [v for v in person.history if 0 <= v < n]
     return person
+
+
+def _cannot_read_here(exc: StoreError) -> bool:
+    """Whether opening failed the way SQLite fails in a place it cannot write (not a damaged file)."""
+    text = str(exc)
+    return "readonly database" in text or "unable to open database file" in text
 
 
 class WorldStore:
@@ -180,15 +193,25 @@ class WorldStore:
             if path is not None and not path.is_file():  # (gone while the lock was taken)
                 raise StoreError(f"no world at {describe(url)} (run `fyp-tui seed` to create one)")
             if path is not None:
-                _refuse_linked_side_files(path)
+                refuse_linked_side_files(path)
             # checked through a connection that writes nothing: a file that is no world
             # (an empty one, someone's own database) stays byte for byte as it was
-            plain = path if path is not None and _plain_sqlite(url) is not None else None
-            if plain is not None:
-                source = connect_sqlite(plain, url, readonly=True)
-            else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
-                source = make_engine(url, readonly=True)
-            meta = check_world(source, url)
+            plain = path if path is not None and plain_sqlite_path(url) is not None else None
+            try:
+                if plain is not None:
+                    source = connect_sqlite(plain, url, readonly=True)
+                else:  # other databases, and SQLite URLs with options only SQLAlchemy reads
+                    source = make_engine(url, readonly=True)
+                meta = check_world(source, url)
+            except StoreError as exc:
+                # SQLite could not read it at all: a file in a read-only place is not corrupt
+                why = location_problem(path) if path is not None and _cannot_read_here(exc) else None
+                if why is None:
+                    raise
+                raise StoreError(f"cannot open {describe(url)}: {why}") from None
+            damaged = pages_problem(source)  # every page, not only those this command reads
+            if damaged is not None:
+                raise StoreError(f"{describe(url)} is corrupt ({damaged})")
             if lock:  # a world: the writer's connection (WAL, as seeding left it)
                 if plain is not None:
                     source.close()
@@ -198,7 +221,7 @@ class WorldStore:
                     source.dispose()
                     source = None
                     source = make_engine(url)
-                _probe_writable(source, url)
+                probe_writable(source, url)
         except BaseException:
             if isinstance(source, sqlite3.Connection):
                 source.close()
@@ -256,17 +279,17 @@ class WorldStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:
-        """A connection for a burst of reads (the bulk helpers' kind: ``_select`` ...):
+        """A connection for a burst of reads (the bulk helpers' kind: ``select_rows`` ...):
         the stdlib one :meth:`open` made, one at a time, else one from the engine."""
         with self._reader_lock:
             if self._reader is not None:
-                yield _RawConn(self._reader)
+                yield RawConn(self._reader)
                 return
         with self.engine.connect() as conn:
             yield conn
 
     def _fail(self, what: str, exc: BaseException) -> StoreError:
-        return StoreError(f"{what} {self.where} failed: {_one_line(exc)}")
+        return StoreError(f"{what} {self.where} failed: {error_line(exc)}")
 
     # -- summary ---------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -274,7 +297,7 @@ class WorldStore:
         try:
             with self._reading() as conn:
                 for name in sorted(TABLE_COLUMNS):
-                    out[name] = int(_select(conn, f"SELECT COUNT(*) FROM {name}")[0][0])
+                    out[name] = int(select_rows(conn, f"SELECT COUNT(*) FROM {name}")[0][0])
         except db_errors() as exc:
             raise self._fail("reading", exc) from None
         return out
@@ -283,7 +306,7 @@ class WorldStore:
         """``{value: rows}`` of ``SELECT column, COUNT(*) ... GROUP BY column``."""
         try:
             with self._reading() as conn:
-                rows = _select(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")
+                rows = select_rows(conn, f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}")
             return {v: int(n) for v, n in rows}
         except db_errors_and(TypeError, ValueError) as exc:
             raise self._fail("reading", exc) from None
@@ -296,9 +319,24 @@ class WorldStore:
         """Rows of one read (``{m}`` marks a parameter); a database error is one line."""
         try:
             with self._reading() as conn:
-                return _select(conn, sql, params)
+                return select_rows(conn, sql, params)
         except db_errors() as exc:
             raise self._fail("reading", exc) from None
+
+    def sizes(self) -> dict[str, float]:
+        """The world's sizes as a scenario's ``[world]`` table names them (``n_viewers``,
+        ``n_topics``, ``n_videos``, ``n_creators``, ``n_sounds``) and ``uploads_per_hour``, read
+        without loading it (ids are dense from 0: one index lookup each), for a memory
+        estimate before a load."""
+        names = {"audience": "n_viewers", "topic": "n_topics", "video": "n_videos"}
+        names |= {"creator": "n_creators", "sound": "n_sounds"}
+        sql = " UNION ALL ".join(f"SELECT COALESCE(MAX(id) + 1, 0) FROM {t}" for t in names)
+        rows = self._query(sql)
+        out: dict[str, float] = {key: max(int(r[0]), 0) for key, r in zip(names.values(), rows)}
+        rate = self._query("SELECT COALESCE(SUM(upload_rate), 0) FROM creator")[0][0]
+        #: the simulated creators' uploads per hour (before the engine's ``upload_scale``)
+        out["uploads_per_hour"] = float(rate) if isinstance(rate, (int, float)) and rate >= 0 else 0.0
+        return out
 
     def find_profile(self, name: str) -> ProfileRow | None:
         """The ``profile`` row called ``name``, or None (plain SQL, no ORM)."""
@@ -363,7 +401,7 @@ class WorldStore:
             RecursionError,
         ) as exc:
             # (AttributeError: a JSON value of the wrong shape, e.g. a list where an object belongs)
-            raise StoreError(f"{self.where} is corrupt or unreadable: {_one_line(exc)}") from None
+            raise StoreError(f"{self.where} is corrupt or unreadable: {error_line(exc)}") from None
         problem = world_problem(world)
         if problem:
             raise StoreError(f"{self.where} is corrupt ({problem})")
@@ -397,6 +435,8 @@ class WorldStore:
                 "creator_followers": snap.creator_followers,
             }
             self.meta["clock"] = snap.clock
+        del snap  # (the caller's reference keeps it; what the write made is gone)
+        give_back_memory()
 
     def checkpoint(self, world: World, events: Sequence[Event] = ()) -> None:
         snap = self.capture(world, events)
@@ -416,8 +456,8 @@ class WorldStore:
         if world is not None and 0 <= video_id < world.n_videos:
             return video_detail_from_world(world, video_id)
         with self._reading() as conn:
-            m = _marker(conn)
-            cur = _cursor(conn)
+            m = param_marker(conn)
+            cur = raw_cursor(conn)
             try:
                 cur.execute(
                     "SELECT v.caption, c.id, c.handle, c.display_name, s.id, s.title, s.artist, s.original, "

@@ -14,8 +14,8 @@ from fyp_tui.engine.world import (
     empty_video_arrays,
 )
 from fyp_tui.errors import StoreError
-from fyp_tui.store.bulk import _columns, _select
-from fyp_tui.store.codecs import COUNT_COLS, INTEREST_DTYPE, SETTINGS_EXTRA, TIER_COUNT_COLS, VIDEO_COLS, _read_state
+from fyp_tui.store.bulk import columns_of, select_rows
+from fyp_tui.store.codecs import COUNT_COLS, INTEREST_DTYPE, SETTINGS_EXTRA, TIER_COUNT_COLS, VIDEO_COLS, read_state
 from fyp_tui.store.mirror import MIRROR_AUDIENCE, MIRROR_VIDEO, video_mirror_ok
 
 if TYPE_CHECKING:
@@ -26,26 +26,26 @@ def read_world(conn: Any, *, where: str, use_mirror: bool) -> tuple[World, dict[
     """The world in ``conn``'s database, and where its video and audience arrays came
     from (``mirror`` or ``rows``); call inside one read transaction."""
     loaded_from: dict[str, str] = {}
-    meta = _select(conn, "SELECT scenario, seed, clock, settings_json FROM world_meta WHERE id = 1")[0]
+    meta = select_rows(conn, "SELECT scenario, seed, clock, settings_json FROM world_meta WHERE id = 1")[0]
     scenario, seed, clock, settings_json = meta
     settings = json.loads(settings_json or "{}")
 
     def names(table: str, col: str) -> list[str]:
-        return [r[0] for r in _select(conn, f"SELECT {col} FROM {table} ORDER BY id")]
+        return [r[0] for r in select_rows(conn, f"SELECT {col} FROM {table} ORDER BY id")]
 
     topic_names = names("topic", "name")
     T = len(topic_names)
-    cr = _columns(
-        _select(
+    cr = columns_of(
+        select_rows(
             conn,
             "SELECT handle, display_name, country_id, language_id, topic_id, "
             "follower_count, upload_rate, skill FROM creator ORDER BY id",
         ),
         8,
     )
-    so = _columns(_select(conn, "SELECT title, artist, original, trend FROM sound ORDER BY id"), 4)
-    ha = _columns(_select(conn, "SELECT name, topic_id, trend FROM hashtag ORDER BY id"), 3)
-    state = _read_state(_select(conn, "SELECT name, dtype, shape, data FROM engine_state"))
+    so = columns_of(select_rows(conn, "SELECT title, artist, original, trend FROM sound ORDER BY id"), 4)
+    ha = columns_of(select_rows(conn, "SELECT name, topic_id, trend FROM hashtag ORDER BY id"), 3)
+    state = read_state(select_rows(conn, "SELECT name, dtype, shape, data FROM engine_state"))
     check = state.get("mirror:check") if use_mirror else None
 
     # videos -----------------------------------------------------------------------
@@ -61,7 +61,7 @@ def read_world(conn: Any, *, where: str, use_mirror: bool) -> tuple[World, dict[
         loaded_from["video"] = "rows"
 
     # audience ---------------------------------------------------------------------
-    N = int(_select(conn, "SELECT COUNT(*) FROM audience")[0][0])
+    N = int(select_rows(conn, "SELECT COUNT(*) FROM audience")[0][0])
     if check is not None and check.get("viewers") == N and all(f"mirror:{k}" in state for k in MIRROR_AUDIENCE):
         aud = {k: np.array(state[f"mirror:{k}"]) for k in MIRROR_AUDIENCE}
         if any(len(a) != N for a in aud.values()):
@@ -121,11 +121,11 @@ def read_world(conn: Any, *, where: str, use_mirror: bool) -> tuple[World, dict[
 
 def _load_video_rows(conn: Any, arrays: dict[str, np.ndarray], V: int, where: str) -> None:
     cols = [c for c in VIDEO_COLS[1:] if c != "caption"]
-    vrows = _select(conn, f"SELECT {', '.join(cols)} FROM video ORDER BY id")
+    vrows = select_rows(conn, f"SELECT {', '.join(cols)} FROM video ORDER BY id")
     if len(vrows) != V:
         raise StoreError(f"{where} changed while loading")
     if V:
-        c = dict(zip(cols, _columns(vrows, len(cols))))
+        c = dict(zip(cols, columns_of(vrows, len(cols))))
         del vrows
         arrays["video_creator"][:] = c["creator_id"]
         arrays["video_sound"][:] = c["sound_id"]
@@ -152,7 +152,7 @@ def _load_video_rows(conn: Any, arrays: dict[str, np.ndarray], V: int, where: st
             arrays["video_counts"][:, j] = c[name]
         for j, name in enumerate(TIER_COUNT_COLS):
             arrays["video_tier_counts"][:, j] = c[name]
-    tag_rows = _select(conn, "SELECT video_id, position, hashtag_id FROM video_hashtag")
+    tag_rows = select_rows(conn, "SELECT video_id, position, hashtag_id FROM video_hashtag")
     if tag_rows:
         t = np.array(tag_rows, dtype=np.int64)
         if (t[:, 1] >= TAGS_PER_VIDEO).any() or (t[:, 1] < 0).any() or (t[:, 0] >= V).any():
@@ -161,8 +161,8 @@ def _load_video_rows(conn: Any, arrays: dict[str, np.ndarray], V: int, where: st
 
 
 def _load_audience_rows(conn: Any, N: int, where: str) -> dict[str, np.ndarray]:
-    au = _columns(
-        _select(
+    au = columns_of(
+        select_rows(
             conn,
             "SELECT country_id, language_id, device_id, activity, like_propensity, interests FROM audience ORDER BY id",
         ),

@@ -16,8 +16,8 @@ import numpy as np
 from fyp_tui.engine.world import (
     VIDEO_ARRAYS,
 )
-from fyp_tui.store.bulk import _select
-from fyp_tui.store.codecs import _array_row, _json_row
+from fyp_tui.store.bulk import select_rows
+from fyp_tui.store.codecs import array_row, json_row
 
 if TYPE_CHECKING:
     pass
@@ -48,13 +48,13 @@ def _video_check(arrays: dict[str, np.ndarray], n_viewers: int) -> dict:
     }
 
 
-def _mirror_rows(
+def mirror_rows(
     video: dict[str, np.ndarray], n_viewers: int, audience: dict[str, np.ndarray] | None = None
 ) -> list[tuple]:
-    rows = [_array_row(f"mirror:{k}", v) for k, v in video.items()]
+    rows = [array_row(f"mirror:{k}", v) for k, v in video.items()]
     if audience is not None:
-        rows += [_array_row(f"mirror:{k}", v) for k, v in audience.items()]
-    rows.append(_json_row("mirror:check", _video_check(video, n_viewers)))
+        rows += [array_row(f"mirror:{k}", v) for k, v in audience.items()]
+    rows.append(json_row("mirror:check", _video_check(video, n_viewers)))
     return rows
 
 
@@ -64,12 +64,12 @@ def video_mirror_ok(conn: Any, state: dict, check: dict, V: int) -> bool:
         return False
     if any(len(state[f"mirror:{k}"]) != V for k in MIRROR_VIDEO):
         return False
-    row = _select(
+    row = select_rows(
         conn,
         "SELECT COALESCE(SUM(views), 0), COALESCE(SUM(tier), 0), "
         "COALESCE(SUM(impressions_in_tier), 0), COALESCE(SUM(likes), 0) FROM video",
     )[0]
-    tags = int(_select(conn, "SELECT COUNT(*) FROM video_hashtag")[0][0])
+    tags = int(select_rows(conn, "SELECT COUNT(*) FROM video_hashtag")[0][0])
     return [int(v) for v in row] + [tags] == [
         check["views"],
         check["tiers"],

@@ -29,6 +29,7 @@ from fyp_tui.engine.viewer import PersonState
 from fyp_tui.engine.world import World
 from fyp_tui.errors import StoreError, UsageError
 from fyp_tui.store.codecs import TIER_EVENT_COLS, tier_event_rows
+from fyp_tui.store.db import error_line
 from fyp_tui.store.io import person_from_profile
 from fyp_tui.store.models import Interaction, Profile, TierEventRow
 
@@ -193,7 +194,7 @@ class SqlJournal:
                     if tier_rows:
                         conn.execute(self._ins_tier_event, [dict(zip(TIER_EVENT_COLS, r)) for r in tier_rows])
         except (SQLAlchemyError, sqlite3.Error) as exc:
-            raise StoreError(f"could not save your {kind.replace('_', ' ')}: {_one_line(exc)}") from None
+            raise StoreError(f"could not save your {kind.replace('_', ' ')}: {error_line(exc)}") from None
         if (
             saved_to is not None and self.world is not None
         ):  # committed: rows exist now (still dirty for the checkpoint)
@@ -219,7 +220,7 @@ class SqlJournal:
             finally:
                 cur.close()
         except (SQLAlchemyError, sqlite3.Error) as exc:
-            raise StoreError(f"could not save your {kind.replace('_', ' ')}: {_one_line(exc)}") from None
+            raise StoreError(f"could not save your {kind.replace('_', ' ')}: {error_line(exc)}") from None
         self._commits += 1
         if self._commits % self.checkpoint_every == 0:
             if self._checkpointer is None:
@@ -280,11 +281,11 @@ class SqlJournal:
                     cur.executemany(codecs.insert_new_sql("hashtag", codecs.HASHTAG_COLS, m), hashtags)
                 cur.executemany(
                     f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
-                    list(codecs._video_rows(world, lo, hi)),
+                    list(codecs.video_rows(world, lo, hi)),
                 )
                 cur.executemany(
                     f"INSERT INTO video_hashtag (video_id, hashtag_id, position) VALUES ({m}, {m}, {m})",
-                    list(codecs._tag_rows(lo, world.video_tags[lo:hi])),
+                    list(codecs.tag_rows_of(lo, world.video_tags[lo:hi])),
                 )
             finally:
                 cur.close()
@@ -306,7 +307,7 @@ class SqlJournal:
             with self.engine.begin() as conn:
                 conn.execute(self._upd_profile, {"pid": int(profile_id), **_profile_values(person_state)})
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not save your profile: {_one_line(exc)}") from None
+            raise StoreError(f"could not save your profile: {error_line(exc)}") from None
 
 
 class _Checkpointer:
@@ -358,12 +359,6 @@ class _Checkpointer:
                     pass
 
 
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    msg = str(orig if orig is not None else exc).strip()
-    return msg.splitlines()[0] if msg else type(exc).__name__
-
-
 # -- managing profiles (``fyp-tui profiles``) ------------------------------------------------
 def list_profiles(*, engine: Engine) -> list[dict[str, Any]]:
     """Every profile, by name: created, cards watched (videos with an impression),
@@ -383,7 +378,7 @@ def list_profiles(*, engine: Engine) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             rows = conn.execute(sql).all()
     except (SQLAlchemyError, sqlite3.Error) as exc:
-        raise StoreError(f"could not read the profiles: {_one_line(exc)}") from None
+        raise StoreError(f"could not read the profiles: {error_line(exc)}") from None
     out = []
     for name, created, knob, cards, reactions, dev in rows:
         if isinstance(created, str):  # SQLite hands back its text form
@@ -431,7 +426,7 @@ def delete_profile(*, engine: Engine, name: str) -> dict[str, int]:
             ).rowcount
             conn.execute(delete(_PROFILE).where(_PROFILE.c.id == pid))
     except (SQLAlchemyError, sqlite3.Error) as exc:
-        raise StoreError(f"could not delete profile {name!r}: {_one_line(exc)}") from None
+        raise StoreError(f"could not delete profile {name!r}: {error_line(exc)}") from None
     return {"interactions": int(gone), "videos": int(videos), "decisions": int(decisions)}
 
 
@@ -449,7 +444,7 @@ def reset_profile(*, engine: Engine, name: str) -> None:
                     return
                 person = PersonState.from_dict(state if isinstance(state, dict) else {}, n_topics=n_topics)
             except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-                raise StoreError(f"profile {name!r} is corrupt ({type(exc).__name__}: {_one_line(exc)})") from None
+                raise StoreError(f"profile {name!r} is corrupt ({type(exc).__name__}: {error_line(exc)})") from None
             person.reset_interests()
             values = _profile_values(person.to_dict(seen=False))
             values.pop("knob")  # the profile's knob, country and language stay as they are
@@ -457,4 +452,4 @@ def reset_profile(*, engine: Engine, name: str) -> None:
             values.pop("language_id")
             conn.execute(update(_PROFILE).where(_PROFILE.c.id == pid).values(**values))
     except (SQLAlchemyError, sqlite3.Error) as exc:
-        raise StoreError(f"could not reset profile {name!r}: {_one_line(exc)}") from None
+        raise StoreError(f"could not reset profile {name!r}: {error_line(exc)}") from None

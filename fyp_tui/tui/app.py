@@ -319,6 +319,8 @@ class FypApp(App[None]):
     def on_world_advanced(self, message: WorldAdvanced) -> None:
         self._stepping = False
         self.sim_clock = message.clock
+        if self.live.checkpoints.due:  # (a fast pace: the tier events waiting would pile up)
+            self.checkpoint()
         feed = self.feed_screen
         feed.world_advanced(message.items)
         if self.screen is not feed and isinstance(self.screen, FypScreen):
