@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "audit": "feed",
     "explain": "feed",
     "export": "sim",
+    "host": "host",
     "simulate": "sim",
     "info": "world",
     "play": "play",
