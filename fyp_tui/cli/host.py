@@ -25,8 +25,12 @@ def is_loopback(bind: str) -> bool:
 @cli.group("host", invoke_without_command=True)
 @db_option
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on (not loopback: --token).")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="0: any free port.")
-@click.option("--token", default=None, envvar="FYP_TUI_TOKEN", help="Join token clients must present [env: FYP_TUI_TOKEN].")
+@click.option(
+    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="0: any free port."
+)
+@click.option(
+    "--token", default=None, envvar="FYP_TUI_TOKEN", help="Join token clients must present [env: FYP_TUI_TOKEN]."
+)
 @click.option(
     "--teacher-token",
     default=None,

@@ -21,6 +21,11 @@ Host to client, a **reply** (one per request, in the order the requests came)::
 which carry no ``id``::
 
     {"v": 1, "push": "tick", "data": {"clock": 12.5, "paused": false, "pace": 60.0, "items": [...]}}
+    {"v": 1, "push": "strip", "data": {"items": [...]}}
+
+``tick`` comes after each clock tick (every half second) with the person's strip
+lines; ``strip`` carries the lines of work done after a reply (the card left by
+``next`` is recorded once the next card has been sent).
 
 Ops (:data:`OPS` has their arguments; ``[v, s, l]`` is the card left: video,
 seconds watched, loops):

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -166,6 +167,14 @@ class Host:
                 except Exception as exc:
                     log.error("checkpoint failed: %s", exc)
 
+    def _push_items(self, conn: Connection, fut: Any) -> None:
+        """Strip lines worked out on a person's queue after the reply (a ``strip`` push)."""
+        loop = self._loop
+        if loop is None or fut.exception() is not None or not fut.result():
+            return
+        text = protocol.push("strip", {"items": fut.result()})
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(conn.send(text)))
+
     def _push_tick(self, events: list) -> None:
         loop = self._loop
         if loop is None:
@@ -276,6 +285,13 @@ class Host:
             p.cards += card is not None
             return card
         if op == "next":
+            card = p.feed.take_ahead()  # the preloaded card, as the app's swipe does
+            if card is not None:
+                # the card left is recorded and the next one preloaded after the reply;
+                # their strip lines come as a push
+                p.feed.submit(p.feed.after_swap, leaving).add_done_callback(partial(self._push_items, conn))
+                p.cards += 1
+                return (card, [])
             moved = await self._on_queue(p, p.feed.forward, leaving)
             p.cards += moved[0] is not None
             return moved

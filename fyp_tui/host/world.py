@@ -209,14 +209,16 @@ class SharedWorld:
         """Run the world ``hours`` ahead in the engine's step sizes, with everyone's ledger."""
         from fyp_tui.engine.simulate import step, step_hours
 
-        w = self.world
+        w, rng = self.world, self.sim_rng
+        if rng is None:
+            raise FypError("the world is not open")
         events: list[Event] = []
         with self.lock:
             n, dt = step_hours(w, self.params, float(hours))
         for _ in range(n):
             with self.lock:
                 people = tuple(p.feed_session.ledger for p in self.people.values() if p.feed_session is not None)
-                stepped = step(w, self.params, self.sim_rng, dt, people=people).events
+                stepped = step(w, self.params, rng, dt, people=people).events
                 self.checkpoints.pending.extend(e for e in stepped if isinstance(e, TIER_EVENTS))
             events.extend(stepped)
         return events

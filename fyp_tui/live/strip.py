@@ -79,7 +79,7 @@ def strip_items(
             reach = "site-wide" if e.to_tier >= params.top_tier else f"{e.budget:,} viewers"
             if tipped:
                 text = f"your {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach} ({without(e)})"
-            elif by_class and people is not None:
+            elif by_class and people is not None and e.profile is not None:
                 text = f"@{people[e.profile]}'s {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach}"
             else:
                 text = f"{who} moved up to tier {e.to_tier}: {reach}"
@@ -88,7 +88,7 @@ def strip_items(
         elif isinstance(e, Stalled):
             if tipped:
                 text = f"your {e.tipped_by} stalled {who} in tier {e.tier} ({without(e)})"
-            elif by_class and people is not None:
+            elif by_class and people is not None and e.profile is not None:
                 text = f"@{people[e.profile]}'s {e.tipped_by} stalled {who} in tier {e.tier}"
             else:
                 text = f"{who} stalled in tier {e.tier} ({e.reason})"
