@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "info": "world",
     "play": "play",
     "seed": "world",
+    "serve": "serve",
 }
 
 
