@@ -5,7 +5,8 @@ minutes per real second (1 h/s), then ``--clients`` bots (default 30) each
 scroll one card a second for ``--seconds`` (default 180) through the protocol
 client, liking about one card in five. Prints:
 
-- next card p50/p95/p99 at the client (request sent -> card decoded), target p99 < 50 ms;
+- next card p50/p95/p99 at the client (request sent -> card decoded), target p99 < 50 ms,
+  once every bot has joined (the time the class took to join is printed apart);
 - host CPU in cores (user + system time of the host process over the run), target < 1.5;
 - reactions lost: the host is killed with SIGKILL at the end, then the likes in the
   database are counted against the likes the host acknowledged; target 0.
@@ -58,12 +59,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def bot(url: str, name: str, seconds: float, rng: random.Random, lat: list[float], liked: set) -> int:
+async def bot(
+    url: str, name: str, seconds: float, rng: random.Random, lat: list, liked: set, joined: asyncio.Barrier
+) -> int:
     client = HostClient(url)
     hello = await client.connect(profile=name)
     if hello.get("needs_onboarding"):
         await client.call("onboard", topics=rng.sample(range(len(hello["topics"])), 3))
     card = await client.call("begin")
+    await joined.wait()  # the class has joined: now everyone scrolls
     end = time.monotonic() + seconds
     acked = 0
     next_at = time.monotonic() + rng.random()  # the bots do not swipe in step
@@ -85,7 +89,12 @@ async def bot(url: str, name: str, seconds: float, rng: random.Random, lat: list
 async def run_bots(url: str, n: int, seconds: float) -> tuple[list[tuple[float, float]], int, set]:
     lat: list[tuple[float, float]] = []
     liked: set = set()
-    acked = await asyncio.gather(*(bot(url, f"bot{i:02d}", seconds, random.Random(i), lat, liked) for i in range(n)))
+    joined = asyncio.Barrier(n + 1)
+    t0 = time.monotonic()
+    run = asyncio.gather(*(bot(url, f"bot{i:02d}", seconds, random.Random(i), lat, liked, joined) for i in range(n)))
+    await joined.wait()
+    print(f"{n} clients joined (hello, onboarding, first card) in {time.monotonic() - t0:.1f} s")
+    acked = await run
     return lat, sum(acked), liked
 
 

@@ -41,7 +41,7 @@ from fyp_tui.live.clock import hours_of
 log = logging.getLogger("fyp_tui.host")
 
 #: real seconds between two clock ticks
-TICK_SECONDS = 0.5
+TICK_SECONDS = 0.25
 #: a tick never simulates more than this many real seconds' worth (a stall is batched, not lost)
 MAX_TICK_SECONDS = 2.0
 #: connections at once; more are refused before the websocket opens
@@ -94,6 +94,7 @@ class Host:
         self.connections: set[Connection] = set()
         self.holders: dict[str, Connection] = {}  # profile -> the connection holding it
         self.errors = 0  # error replies sent (the fuzz test reads it)
+        self._ticks = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
@@ -176,23 +177,31 @@ class Host:
         loop.call_soon_threadsafe(lambda: asyncio.ensure_future(conn.send(text)))
 
     def _push_tick(self, events: list) -> None:
+        """Each connected person's strip for this tick, worked out here on the clock's
+        thread (as the app's step worker does), then sent from the event loop: one
+        hand-over to the loop a tick, not one thread wake-up a person. A person hears
+        of every tick with strip lines, and of the clock at least once a second."""
         loop = self._loop
         if loop is None:
             return
         shared = self.shared
+        self._ticks += 1
         head = {"clock": float(shared.world.clock), "paused": shared.paused, "pace": shared.pace}
+        every = max(1, round(1.0 / self.tick_seconds))
+        out: list[tuple[Connection, str]] = []
         for conn in list(self.connections):
             person = conn.person
             if person is None or person.closed:
                 continue
-
-            def done(fut: Any, conn: Connection = conn) -> None:
-                if fut.exception() is not None:
-                    return
-                text = protocol.push("tick", {**head, "items": fut.result()})
-                loop.call_soon_threadsafe(lambda: asyncio.ensure_future(conn.send(text)))
-
-            person.feed.submit(person.tick, events).add_done_callback(done)
+            try:
+                items = person.tick(events)
+            except Exception as exc:  # a person's strip must not stop the clock
+                log.error("strip for %s failed: %s", person.profile_name, exc)
+                continue
+            if items or self._ticks % every == 0:
+                out.append((conn, protocol.push("tick", {**head, "items": items})))
+        if out:
+            loop.call_soon_threadsafe(lambda: [asyncio.ensure_future(c.send(t)) for c, t in out])
 
     # -- connections -------------------------------------------------------------------
     async def _index(self, request: web.Request) -> web.Response:
