@@ -149,6 +149,25 @@ async def test_only_the_teacher_pauses_the_clock_for_everyone(tiny_db):
         await student.close()
 
 
+async def test_the_host_checkpoints_as_it_runs_and_when_it_stops(tiny_db):
+    from fyp_tui.store.io import WorldStore
+
+    async with running_host(tiny_db, checkpoint_seconds=0.2) as host:
+        c = await joined(host, "alex")
+        await c.call("begin")
+        for _ in range(200):  # a periodic checkpoint lands while the host runs
+            with WorldStore.open(tiny_db, lock=False) as store:
+                saved = float(store.meta["clock"])
+            if saved > 0:
+                break
+            await asyncio.sleep(0.05)
+        assert saved > 0
+        await c.close()
+    clock = host.shared.world.clock
+    with WorldStore.open(tiny_db, lock=False) as store:
+        assert float(store.meta["clock"]) == pytest.approx(clock)  # the final save: where the world stopped
+
+
 # -- hostile messages -------------------------------------------------------------------------
 def hostile_messages(rng: random.Random, n: int) -> list[str | bytes]:
     """``n`` messages the host must refuse, each a different way to be wrong."""

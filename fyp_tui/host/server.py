@@ -137,8 +137,7 @@ class Host:
 
     def _final_save(self) -> None:
         try:
-            self.shared.feed.drain()
-            self.shared.checkpoint()
+            self.shared.checkpoints.final_save()  # after every queue and every write in flight
         except Exception as exc:
             log.error("the final checkpoint failed: %s", exc)
         finally:
@@ -163,8 +162,11 @@ class Host:
             self._push_tick(events)
             if now - last_checkpoint >= self.checkpoint_seconds:
                 last_checkpoint = now
+                # copied out here (fast, under the lock), written on the checkpoint writer
+                # thread as the app does: the clock goes on while it writes
                 try:
-                    shared.checkpoint()
+                    future = shared.checkpoints.submit_write(shared.checkpoints.capture())
+                    future.add_done_callback(_log_failed_checkpoint)
                 except Exception as exc:
                     log.error("checkpoint failed: %s", exc)
 
@@ -383,6 +385,11 @@ class Host:
 
     async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+def _log_failed_checkpoint(future: Any) -> None:
+    if future.exception() is not None:
+        log.error("checkpoint failed: %s", future.exception())
 
 
 async def serve_forever(host: Host, bind: str, port: int, on_ready: Callable[[str], None]) -> None:

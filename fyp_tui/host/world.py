@@ -235,10 +235,6 @@ class SharedWorld:
                     text = f"{e.tipped_by} stalled {who} in tier {e.tier}"
                 self.pushed.append((float(e.time), self.names[e.profile], text))
 
-    def checkpoint(self) -> None:
-        """Copy the world out and write it (the caller's thread; one at a time)."""
-        self.checkpoints.write(self.checkpoints.capture())
-
     # -- what the class sees ------------------------------------------------------------
     def live_videos(self) -> int:
         w = self.world
