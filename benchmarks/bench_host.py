@@ -156,6 +156,12 @@ def main() -> None:
     )
     if steady.size:
         print(f"  after the first 10 s: p99 {np.percentile(steady, 99):.1f} ms, max {steady.max():.1f} ms")
+    windows = []
+    for w0 in range(0, int(seconds), 15):
+        part = np.array([d for t, d in lat if w0 <= t - start < w0 + 15]) * 1000
+        if part.size:
+            windows.append(f"{np.percentile(part, 99):.0f}")
+    print(f"  p99 per 15 s window (ms): {' '.join(windows)}   (the host checkpoints every 60 s)")
     print(f"host CPU: {cores:.2f} cores   (target < 1.5)")
     print(f"likes acknowledged {acked}, in the database after kill -9 {len(saved & liked)}, lost {lost}   (target 0)")
 
