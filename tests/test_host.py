@@ -83,6 +83,35 @@ def test_a_bind_beyond_loopback_needs_a_token(run_cli):
     assert code == 2 and "--token" in err
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_host_that_cannot_be_reached_or_a_bad_name_is_one_line(run_cli):
+    nowhere = f"ws://127.0.0.1:{free_port()}/ws"
+    for argv, code in (
+        (("--connect", nowhere, "--profile", "alex"), 1),
+        (("--connect", nowhere, "--profile", "a b"), 2),
+        (("host", "status", "--connect", nowhere), 1),
+        (("host", "pause", "--connect", nowhere, "--teacher-token", "x"), 1),
+    ):
+        got, _out, err = run_cli(*argv)
+        lines = [line for line in err.splitlines() if line.startswith("fyp-tui: error")]
+        assert got == code and len(lines) == 1 and "Traceback" not in err, (argv, err)
+
+
+def test_a_second_host_on_the_same_world_is_refused(tiny_db, run_cli):
+    from fyp_tui.store.io import WorldStore
+
+    with WorldStore.open(tiny_db):  # the world is open elsewhere
+        code, _out, err = run_cli("host", "--db", tiny_db, "--port", "0")
+    assert code == 1 and "in use" in err
+
+
 async def test_a_profile_is_held_by_one_connection_at_a_time(tiny_db):
     async with running_host(tiny_db) as host:
         first = await joined(host, "alex")
