@@ -151,7 +151,8 @@ def _teacher(url: str, token: str | None, teacher_token: str, op: str, **args: A
         got = client.call(op, **args)
     finally:
         client.close()
-    echo("paused" if got["paused"] else f"running at {got['pace']:g} simulated min/s")
+    state = "paused" if got["paused"] else "running"
+    echo(f"{state} at {got['pace']:g} simulated min/s")
 
 
 _teacher_token = click.option("--teacher-token", required=True, help="The token the host printed for the teacher.")
