@@ -131,6 +131,26 @@ async def test_a_profile_is_held_by_one_connection_at_a_time(tiny_db):
         await other.close()
 
 
+async def test_a_host_opens_a_bounded_number_of_profiles(tiny_db, monkeypatch):
+    from fyp_tui.host import server
+
+    monkeypatch.setattr(server, "MAX_PEOPLE", 2)
+    async with running_host(tiny_db) as host:
+        a, b = await joined(host, "a"), await joined(host, "b")
+        third = HostClient(host.url)
+        with pytest.raises(HostRefused) as err:
+            await third.connect(profile="c")
+        assert err.value.code == "class_full"
+        await a.close()
+        for _ in range(100):
+            if "a" not in host.holders:
+                break
+            await asyncio.sleep(0.02)
+        again = await joined(host, "a")  # a profile already open comes back
+        await again.close()
+        await b.close()
+
+
 async def test_status_lists_the_people_with_their_cards_and_reactions(tiny_db):
     async with running_host(tiny_db) as host:
         a, b = await joined(host, "a"), await joined(host, "b")

@@ -60,7 +60,7 @@ View data (:mod:`fyp_tui.live.views`) travels as ``{"$t": "CardData", field: val
 
 Error codes: ``too_big``, ``bad_json``, ``bad_message``, ``bad_version``,
 ``unknown_op``, ``bad_args``, ``need_hello``, ``bad_token``, ``profile_in_use``,
-``not_teacher``, ``failed`` (the op itself failed, e.g. no card left), ``internal``.
+``class_full``, ``not_teacher``, ``failed`` (the op itself failed, e.g. no card left), ``internal``.
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ TICK_SECONDS = 0.25
 MAX_TICK_SECONDS = 2.0
 #: connections at once; more are refused before the websocket opens
 MAX_CONNECTIONS = 256
+#: profiles one host opens in its life (each holds a feed session in memory)
+MAX_PEOPLE = 200
 #: frames above this are closed by aiohttp (code 1009); below it, above
 #: protocol.MAX_REQUEST_BYTES, they get a ``too_big`` error reply
 MAX_FRAME_BYTES = 1024 * 1024
@@ -356,6 +358,8 @@ class Host:
             raise ProtocolError("bad_args", "hello needs a profile (or watch: true)")
         if name in self.holders:
             raise ProtocolError("profile_in_use", f"profile {name!r} is in use by another connection")
+        if name not in shared.people and len(shared.people) >= MAX_PEOPLE:
+            raise ProtocolError("class_full", f"this host serves at most {MAX_PEOPLE} profiles")
         self.holders[name] = conn  # held while it opens: a second hello waits its turn, refused
         try:
             person = await self._off_loop(shared.person, name)
