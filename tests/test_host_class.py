@@ -75,3 +75,28 @@ def test_the_class_data_lists_everyone_with_their_meter(tiny_db):
         assert shared.world.clock > shared.start_clock
     finally:
         shared.close()
+
+
+def test_a_decision_one_person_tipped_reaches_the_others_strip(tiny_db):
+    shared = SharedWorld(tiny_db, seed=3)
+    shared.open()
+    try:
+        alex, sam = shared.person("alex"), shared.person("sam")
+        decided = Promoted(
+            float(shared.world.clock), 4, 0, 1, 0.5, 0.4, 100, 3000, tipped_by="share", profile=alex.profile_id
+        )
+        mine = alex.strip_items([decided])  # alex's own feed call decided it
+        assert any(i.text.startswith("your share pushed") for i in mine)
+        told = shared.take_told()
+        sam_sees = [i.text for i in sam.tick([], told)]
+        assert any(t.startswith("@alex's share pushed") for t in sam_sees), sam_sees
+        assert not alex.tick([], told)  # alex is not told twice
+        assert [(p.profile, p.text) for p in shared.class_data().pushed][:1] == [
+            (
+                "alex",
+                f"share pushed @{shared.world.creator_handles[int(shared.world.video_creator[4])]}'s video into tier 1",
+            )
+        ]
+        assert shared.take_told() == []
+    finally:
+        shared.close()

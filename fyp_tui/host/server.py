@@ -193,12 +193,13 @@ class Host:
         head = {"clock": float(shared.world.clock), "paused": shared.paused, "pace": shared.pace}
         every = max(1, round(1.0 / self.tick_seconds))
         out: list[tuple[Connection, str]] = []
+        told = shared.take_told()
         for conn in list(self.connections):
             person = conn.person
             if person is None or person.closed:
                 continue
             try:
-                items = person.tick(events)
+                items = person.tick(events, told)
             except Exception as exc:  # a person's strip must not stop the clock
                 log.error("strip for %s failed: %s", person.profile_name, exc)
                 continue

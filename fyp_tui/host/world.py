@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -87,9 +88,15 @@ class PersonSession(LiveSession):
             self.feed.shutdown()
 
     def strip_items(self, events: list[Event]) -> list[StripItem]:
-        """The strip for this person, naming whoever in the class tipped a decision
-        (and the class's list of pushed videos gets the person's own)."""
+        """The strip of the person's own feed calls (a card left, a reaction): the class's
+        list of pushed videos gets the decisions they tipped, and the rest of the class
+        hears of them at the next tick."""
         self.shared.note_tips(events, self.profile_id)
+        self.shared.tell_class(events, self.profile_id)
+        return self._strip(events)
+
+    def _strip(self, events: list[Event]) -> list[StripItem]:
+        """The lines for this person, naming whoever in the class tipped a decision."""
         return strip_items(
             events,
             world=self.world,
@@ -99,11 +106,14 @@ class PersonSession(LiveSession):
             people=self.shared.names,
         )
 
-    def tick(self, events: list[Event]) -> list[StripItem]:
-        """A clock tick as this person sees it (their feed queue): decisions kept, views sampled."""
+    def tick(self, events: list[Event], told: Sequence[tuple[int, Event]] = ()) -> list[StripItem]:
+        """A clock tick as this person sees it: decisions kept, views sampled; ``told``,
+        decisions others of the class tipped since the last tick, (whose, event)."""
         self.history.log_tiers(events)
         self.history.sample()
-        return self.strip_items(events)
+        self.shared.note_tips(events, self.profile_id)
+        others = [e for who, e in told if who != self.profile_id]
+        return self._strip([*events, *others])
 
     def diversity(self) -> float:
         with self.lock:
@@ -144,6 +154,8 @@ class SharedWorld:
         self.names: dict[int, str] = {}
         self.pushed: deque[tuple[float, str, str]] = deque(maxlen=PUSHED_KEPT)
         self._people_lock = threading.Lock()
+        self._told: list[tuple[int, Event]] = []
+        self._told_lock = threading.Lock()
         self.feed = _AllFeeds(self)
         # the live layer's parts, over the shared world (they read .world, .params, .lock,
         # .store, .journal and .feed, which this class has)
@@ -222,6 +234,19 @@ class SharedWorld:
                 self.checkpoints.pending.extend(e for e in stepped if isinstance(e, TIER_EVENTS))
             events.extend(stepped)
         return events
+
+    def tell_class(self, events: list[Event], profile_id: int) -> None:
+        """Decisions ``profile_id`` tipped on their own feed calls, for the others' next tick."""
+        tipped = [e for e in events if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None]
+        if tipped:
+            with self._told_lock:
+                self._told.extend((profile_id, e) for e in tipped)
+
+    def take_told(self) -> list[tuple[int, Event]]:
+        """The decisions :meth:`tell_class` kept since the last call (the clock's tick)."""
+        with self._told_lock:
+            told, self._told = self._told, []
+        return told
 
     def note_tips(self, events: list[Event], profile_id: int) -> None:
         """Keep the decisions profile ``profile_id`` tipped (the Class screen's list)."""
