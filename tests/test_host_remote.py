@@ -32,7 +32,7 @@ class HostThread:
     async def _main(self) -> None:
         shared = SharedWorld(self.db, seed=4)
         shared.open()
-        host = Host(shared, tick_seconds=0.05)
+        host = Host(shared, tick_seconds=0.05, teacher_token="teach")
         self.url = await host.start("127.0.0.1", self.port)
         self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
@@ -125,3 +125,32 @@ async def test_the_app_scrolls_a_class_host_and_shows_the_class(tiny_db):
             people = {p.profile: p for p in app.screen.data.people}
             assert people["sam"].connected and people["sam"].reactions == 1 and people["sam"].cards >= 2
         assert feed.card is not None and feed.card.video in likes_of(tiny_db, "sam")
+
+
+async def test_the_teachers_copy_pauses_and_paces_the_class_and_a_students_does_not(tiny_db):
+    from fyp_tui.tui.classroom import ClassroomApp
+
+    with HostThread(tiny_db) as host:
+        shared = host.host.shared
+
+        student = ClassroomApp(RemoteSession(host.url, "student"))
+        student.live.preload()
+        async with student.run_test(size=(100, 32)) as pilot:
+            await open_feed(pilot)
+            await pilot.press("p")
+            await pilot.pause(0.3)
+            assert not shared.paused  # a student's p only says who sets the clock
+
+        app = ClassroomApp(RemoteSession(host.url, "teacher", teacher_token="teach"))
+        app.live.preload()
+        async with app.run_test(size=(100, 32)) as pilot:
+            await open_feed(pilot)
+            await pilot.press("p")
+            await until(pilot, lambda: shared.paused, "the host to pause")
+            await until(pilot, lambda: app.world_status == "paused by the teacher", "the header to say so")
+            await pilot.press("p")
+            await until(pilot, lambda: not shared.paused, "the host to resume")
+            pace = shared.pace
+            await pilot.press("plus")
+            await until(pilot, lambda: shared.pace > pace, "a faster pace for everyone")
+            await until(pilot, lambda: app.pace == shared.pace, "the header's pace")

@@ -78,6 +78,12 @@ class LazyGroup(click.Group):
 )
 @click.option("--connect", "connect", metavar="URL", default=None, help="Join a class: the app on a `fyp-tui host`.")
 @click.option("--token", "token", default=None, envvar="FYP_TUI_TOKEN", help="The class host's join token.")
+@click.option(
+    "--teacher-token",
+    "teacher_token",
+    default=None,
+    help="With --connect: the teacher's copy (p, +, - set the class's clock).",
+)
 @click.version_option(__version__, prog_name="fyp-tui")
 @click.pass_context
 def cli(
@@ -87,6 +93,7 @@ def cli(
     autoplay: str | None,
     connect: str | None = None,
     token: str | None = None,
+    teacher_token: str | None = None,
 ) -> None:
     """A terminal For You feed. With no command, open the app (seeding a demo world on first run)."""
     if ctx.invoked_subcommand is None and connect is not None:
@@ -94,7 +101,7 @@ def cli(
             raise click.UsageError("--autoplay needs a local world; it does not go with --connect")
         from fyp_tui.cli.connect import run_remote_app
 
-        run_remote_app(url=connect, profile=profile, token=token)
+        run_remote_app(url=connect, profile=profile, token=token, teacher_token=teacher_token)
         return
     if ctx.invoked_subcommand is not None:
         if autoplay is not None:

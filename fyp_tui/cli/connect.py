@@ -8,7 +8,7 @@ from typing import Any, cast
 import click
 
 
-def run_remote_app(*, url: str, profile: str, token: str | None) -> None:
+def run_remote_app(*, url: str, profile: str, token: str | None, teacher_token: str | None = None) -> None:
     """Open the app on the host at ``url`` as ``profile``; a host that cannot be reached,
     a wrong token or a profile in use ends as one line before the terminal is taken."""
     click.echo(f"fyp-tui: joining the class at {url}…", err=True)
@@ -17,7 +17,7 @@ def run_remote_app(*, url: str, profile: str, token: str | None) -> None:
 
     if not PROFILE_RE.match(profile):
         raise click.UsageError("--profile on a class host: 1..32 letters, digits, '_', '.' or '-'")
-    remote = RemoteSession(url, profile, token=token)
+    remote = RemoteSession(url, profile, token=token, teacher_token=teacher_token)
     remote.preload()
     try:
         remote.check_store()

@@ -238,10 +238,14 @@ class RemoteCheckpoints:
 class RemoteSession:
     """A person's session on a host (see the module doc)."""
 
-    def __init__(self, url: str, profile: str, *, token: str | None = None) -> None:
+    def __init__(self, url: str, profile: str, *, token: str | None = None, teacher_token: str | None = None) -> None:
         self.url = url
         self.profile_name = profile
         self.token = token
+        self.teacher_token = teacher_token
+        #: the host's clock as the teacher set it (from hello and each tick)
+        self.host_paused = False
+        self.host_pace = 0.0
         self.closed = False
         self.sim_clock = 0.0
         self.lost = False
@@ -271,10 +275,21 @@ class RemoteSession:
 
     # -- lifecycle ---------------------------------------------------------------------
     def _connect(self) -> dict[str, Any]:
-        hello = self._client.connect(profile=self.profile_name, token=self.token)
+        hello = self._client.connect(profile=self.profile_name, token=self.token, teacher_token=self.teacher_token)
         self.hello = hello
         self.sim_clock = float(hello.get("clock", 0.0))
+        self.host_paused, self.host_pace = bool(hello.get("paused")), float(hello.get("pace", 0.0))
         return hello
+
+    @property
+    def teacher(self) -> bool:
+        """Whether this client showed the teacher's token (it may pause and pace the class)."""
+        return bool(self.hello.get("teacher"))
+
+    def set_clock(self, *, paused: bool | None = None, pace: float | None = None) -> None:
+        """The teacher pauses, resumes or paces the class's clock (any thread but the UI's)."""
+        got = self.call("pause", paused=paused) if paused is not None else self.call("pace", pace=float(pace or 1.0))
+        self.host_paused, self.host_pace = bool(got["paused"]), float(got["pace"])
 
     def preload(self) -> None:
         if self._opened is None:
@@ -387,6 +402,8 @@ class RemoteSession:
             return
         if kind == "tick":
             self.sim_clock = float(data.get("clock", self.sim_clock))
+            self.host_paused = bool(data.get("paused", self.host_paused))
+            self.host_pace = float(data.get("pace", self.host_pace))
         items = data.get("items", ())
         self._items.extend(i for i in items if isinstance(i, StripItem))
 
