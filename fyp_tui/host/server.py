@@ -10,9 +10,10 @@ journal committed it (the FeedSession commits before it returns), so an
 acknowledged reaction survives the host being killed.
 
 The clock runs on its own thread: every ``tick_seconds`` it steps the world at
-the pace (simulated minutes per real second), hands each connected person the
-tick on their queue (their strip), and pushes the result to them. Every
-``checkpoint_seconds`` it checkpoints the world. Every incoming message is
+the pace (simulated minutes per real second), works out every person's strip
+for the tick (and their credited decisions), and pushes it to those connected.
+Every ``checkpoint_seconds`` it checkpoints the world (written on the checkpoint
+writer thread). Every incoming message is
 checked by :mod:`fyp_tui.host.protocol`: a malformed one gets an error reply
 and the connection goes on; no message ends the host.
 """
@@ -194,16 +195,17 @@ class Host:
         every = max(1, round(1.0 / self.tick_seconds))
         out: list[tuple[Connection, str]] = []
         told = shared.take_told()
-        for conn in list(self.connections):
-            person = conn.person
-            if person is None or person.closed:
+        for name, person in list(shared.people.items()):
+            if person.closed:
                 continue
             try:
+                # everyone's: a person away still has their decisions credited (tips)
                 items = person.tick(events, told)
             except Exception as exc:  # a person's strip must not stop the clock
-                log.error("strip for %s failed: %s", person.profile_name, exc)
+                log.error("strip for %s failed: %s", name, exc)
                 continue
-            if items or self._ticks % every == 0:
+            conn = self.holders.get(name)
+            if conn is not None and conn.person is person and (items or self._ticks % every == 0):
                 out.append((conn, protocol.push("tick", {**head, "items": items})))
         if out:
             loop.call_soon_threadsafe(lambda: [asyncio.ensure_future(c.send(t)) for c, t in out])
