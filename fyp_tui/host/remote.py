@@ -390,12 +390,12 @@ class RemoteSession:
                     continue
                 except FypError:
                     continue
-                self.lost = False
                 try:
-                    self.flush()
+                    self.flush()  # what the person did while away, in order, before anything new
                 except FypError:
                     continue
                 self._items.append(StripItem(self.sim_clock, "back on the class host", True, "info"))
+                self.lost = False
 
     def _on_push(self, kind: str, data: Any) -> None:
         if not isinstance(data, dict):
