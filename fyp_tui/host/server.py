@@ -121,7 +121,8 @@ class Host:
         server = site._server  # the bound socket's port (port 0 picks one)
         sockets = getattr(server, "sockets", None) or []
         real_port = sockets[0].getsockname()[1] if sockets else port
-        shown = f"[{bind}]" if ":" in bind else bind
+        shown = _reachable(bind)
+        shown = f"[{shown}]" if ":" in shown else shown
         self.url = f"ws://{shown}:{real_port}{WS_PATH}"
         self._clock = threading.Thread(target=self._clock_loop, name="fyp-host-clock", daemon=True)
         self._clock.start()
@@ -392,6 +393,24 @@ class Host:
 
     async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+def _reachable(bind: str) -> str:
+    """The address to print for joining: a wildcard bind names this machine instead."""
+    if bind not in ("0.0.0.0", "::", ""):
+        return bind
+    import ipaddress
+    import socket
+
+    try:  # the address of the interface a packet out would leave by (a UDP "connect" sends nothing)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            found = str(probe.getsockname()[0])
+        if not ipaddress.ip_address(found).is_loopback:
+            return found
+    except (OSError, ValueError):
+        pass
+    return socket.gethostname()
 
 
 def _log_failed_checkpoint(future: Any) -> None:
