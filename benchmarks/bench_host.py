@@ -13,6 +13,7 @@ client, liking about one card in five. Prints:
 
     PYTHONPATH=. python benchmarks/bench_host.py            # 30 bots, 3 minutes
     PYTHONPATH=. python benchmarks/bench_host.py --quick    # 30 bots, 30 seconds
+    PYTHONPATH=. python benchmarks/bench_host.py --db postgresql+psycopg://me@host/demo_world
 """
 
 from __future__ import annotations
@@ -51,6 +52,24 @@ def demo_db(folder: Path) -> Path:
     target = folder / "demo.db"
     shutil.copy(cache, target)
     return target
+
+
+def saved_likes(db: str) -> list[tuple[str, int]]:
+    """(profile, video) of the bots' likes in the database."""
+    sql = (
+        "SELECT p.name, i.video_id FROM interaction i JOIN profile p ON p.id = i.profile_id "
+        "WHERE i.kind = 'like' AND p.name LIKE 'bot%'"
+    )
+    if db.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db.replace("postgresql+psycopg://", "postgresql://")) as con:
+            return [tuple(r) for r in con.execute(sql).fetchall()]
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -104,10 +123,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=180.0)
     ap.add_argument("--quick", action="store_true", help="30 seconds instead of 3 minutes")
     ap.add_argument("--pace", type=float, default=60.0, help="simulated minutes per real second")
+    ap.add_argument(
+        "--db",
+        default=None,
+        help="a world to host instead of a fresh demo copy (e.g. a postgresql+psycopg:// URL seeded with demo)",
+    )
     args = ap.parse_args()
     seconds = 30.0 if args.quick else args.seconds
     with tempfile.TemporaryDirectory() as tmp:
-        db = demo_db(Path(tmp))
+        db = args.db or str(demo_db(Path(tmp)))
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         host = subprocess.Popen(
             [sys.executable, "-m", "fyp_tui", "host", "--db", str(db), "--port", "0", "--pace", str(args.pace)],
@@ -133,14 +157,7 @@ def main() -> None:
         finally:
             if host.poll() is None:
                 host.kill()
-        con = sqlite3.connect(db)
-        try:
-            rows = con.execute(
-                "SELECT p.name, i.video_id FROM interaction i JOIN profile p ON p.id = i.profile_id "
-                "WHERE i.kind = 'like' AND p.name LIKE 'bot%'"
-            ).fetchall()
-        finally:
-            con.close()
+        rows = saved_likes(db)
     saved = set(rows)
     lost = len(liked - saved)
     ms = np.array([d for _t, d in lat]) * 1000
