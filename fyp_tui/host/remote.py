@@ -256,6 +256,7 @@ class RemoteSession:
         self._client = BlockingClient(url, on_push=self._on_push)
         self._opened: Future | None = None
         self._reconnecting = threading.Lock()
+        self._losing = threading.Lock()
         self.feed = RemoteFeed(self)
         self.profile = RemoteProfile(self)
         self.overview = RemoteOverview(self)
@@ -372,9 +373,10 @@ class RemoteSession:
         return result
 
     def _lose(self) -> None:
-        if self.lost or self.closed:
-            return
-        self.lost = True
+        with self._losing:  # said once, however many threads notice
+            if self.lost or self.closed:
+                return
+            self.lost = True
         self._items.append(
             StripItem(self.sim_clock, "lost the class host: reconnecting… (what you do is kept)", True, "info")
         )
