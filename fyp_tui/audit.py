@@ -454,9 +454,14 @@ class BotResult:
 class AuditReport:
     bots: list[BotResult]
     notes: list[str] = field(default_factory=list)
+    #: ``--reference``: each published figure beside the measured one (see :func:`run_reference`)
+    reference: list[dict] | None = None
 
     def to_dict(self) -> dict:
-        return {"bots": [b.to_dict() for b in self.bots], "notes": list(self.notes)}
+        d = {"bots": [b.to_dict() for b in self.bots], "notes": list(self.notes)}
+        if self.reference is not None:
+            d["reference"] = [dict(r) for r in self.reference]
+        return d
 
 
 def run_bot(
@@ -566,6 +571,164 @@ def run_audit(
     return AuditReport(results, notes)
 
 
+# -- the published audits, redone (fyp-tui audit --reference) ----------------------------------
+
+WSJ = "WSJ 2021"
+BU = "Boeker & Urman 2022"
+CONTROL = "random-feed control"
+#: the lingering bot's niche share is read over these videos (1-based, inclusive): the
+#: WSJ's bot was at 93 % by about its 224th
+WSJ_WINDOW = (200, 249)
+WSJ_SHARE = 0.93
+
+
+def reference_bots_path() -> Path:
+    return Path(str(resources.files("fyp_tui") / "bots" / "reference.toml"))
+
+
+def reference_bots(world) -> tuple[list[BotSpec], list[str]]:
+    """The reference bot set fitted to ``world``: topics as the default bots fit them;
+    the two location bots in the world's first and second country (one country: the
+    second is skipped)."""
+    bots, notes = fit_default_bots(world, load_bots(reference_bots_path()))
+    out: list[BotSpec] = []
+    codes = world.country_codes
+    for b in bots:
+        if b.name.startswith("bu-location-"):
+            i = int(b.name.rsplit("-", 1)[1]) - 1
+            if i >= len(codes):
+                notes.append(f"bot {b.name!r} skipped: this world has one country")
+                continue
+            b = replace(b, name=f"{codes[i].lower()}-location", country=codes[i])
+        out.append(b)
+    return out, notes
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def reference_figures(world, results: list[BotResult], bots: list[BotSpec], seed: int = 0) -> list[dict]:
+    """Each published figure beside the measured one: ``{study, figure, published,
+    measured}`` (numbers where the study gives one, else its finding in words)."""
+    by = {r.name: r for r in results}
+    specs = {b.name: b for b in bots}
+    out: list[dict] = []
+    wsj = by.get("wsj-linger")
+    if wsj is not None:
+        lo, hi = WSJ_WINDOW
+        shown = wsj.shown[lo - 1 : hi]
+        niche = [world.topic_names.index(t) for t in specs["wsj-linger"].targets if t in world.topic_names]
+        share = 0.0
+        if shown and niche:
+            ids = np.asarray(shown, np.int64)
+            share = float(np.isin(world.video_topics[ids, 0], niche).mean())
+        out.append(
+            {
+                "study": WSJ,
+                "figure": f"niche share of a lingering bot's videos {lo}-{hi}",
+                "published": WSJ_SHARE,
+                "measured": round(share, 3) if shown else None,
+            }
+        )
+        out.append(
+            {
+                "study": WSJ,
+                "figure": "videos until the niche is 80 % of the last 25",
+                "published": "about 200 (93 % by video 224)",
+                "measured": wsj.videos_to_80,
+            }
+        )
+    view, like, follow = by.get("bu-view"), by.get("bu-like"), by.get("bu-follow")
+    if view and like and follow:
+        n = {
+            k: (b.videos_to_50 if b.videos_to_50 is not None else math.inf)
+            for k, b in (("follow", follow), ("like", like), ("view", view))
+        }
+        ranked = sorted(n, key=lambda k: (n[k], ("follow", "like", "view").index(k)))
+        order = ranked[0]
+        for k1, k2 in zip(ranked, ranked[1:]):
+            order += (" = " if n[k1] == n[k2] else " > ") + k2
+        held = n["follow"] <= n["like"] <= n["view"]
+        out.append(
+            {
+                "study": BU,
+                "figure": "strength of personalisation by signal (videos to 50 % of the interest)",
+                "published": "follow > like > view",
+                "measured": (
+                    f"{order} (follow {follow.videos_to_50}, like {like.videos_to_50}, view {view.videos_to_50})"
+                    + ("" if held else ": the published order does not hold")
+                ),
+            }
+        )
+    locs = [r for r in results if r.name.endswith("-location")]
+    if len(locs) == 2:
+        a, b = locs
+        ca, cb = a.name.split("-")[0].upper(), b.name.split("-")[0].upper()
+
+        def country_share(r: BotResult, code: str) -> float:
+            return r.countries_last_50.get(code, 0) / max(sum(r.countries_last_50.values()), 1)
+
+        out.append(
+            {
+                "study": BU,
+                "figure": "location: own-country share of the last 50, against the other location's bot",
+                "published": "location influences the feed",
+                "measured": (
+                    f"{ca} bot {_pct(country_share(a, ca))} {ca} ({cb} bot {_pct(country_share(b, ca))}); "
+                    f"{cb} bot {_pct(country_share(b, cb))} {cb} ({ca} bot {_pct(country_share(a, cb))})"
+                ),
+            }
+        )
+    control = by.get("control")
+    if control is not None:
+        out.append(
+            {
+                "study": CONTROL,
+                "figure": "topic entropy of the last 50 (bits)",
+                "published": round(random_feed_entropy(world, LAST, seed), 2),
+                "measured": control.entropy_last_50,
+            }
+        )
+    return out
+
+
+def random_feed_entropy(world, n: int, seed: int = 0, trials: int = 20) -> float:
+    """Median topic entropy (bits) of ``n`` videos drawn uniformly from the live pool
+    (every video if none is live): the feed of a recommender that knows nothing."""
+    from fyp_tui.engine.world import Status
+
+    k = world.n_videos
+    pool = np.flatnonzero(world.video_status[:k] != Status.STALLED)
+    if not len(pool):
+        pool = np.arange(k)
+    rng = np.random.default_rng([seed, 12])
+    out = []
+    for _ in range(trials):
+        t = world.video_topics[rng.choice(pool, size=min(n, len(pool)), replace=False), 0].astype(np.int64)
+        p = np.bincount(t, minlength=world.n_topics) / max(len(t), 1)
+        p = p[p > 0]
+        out.append(float(-(p * np.log2(p)).sum()))
+    return float(np.median(out))
+
+
+def run_reference(
+    world,
+    *,
+    params=None,
+    videos: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> AuditReport:
+    """``fyp-tui audit --reference``: the reference bot set (:func:`reference_bots`) run
+    like any audit, and each published figure beside the measured one."""
+    bots, notes = reference_bots(world)
+    report = run_audit(world, bots, params=params, videos=videos, seed=seed, progress=progress)
+    report.notes = notes + report.notes
+    report.reference = reference_figures(world, report.bots, bots, seed)
+    return report
+
+
 def format_report(report: AuditReport) -> str:
     """A plain-text table for the terminal (names from the bot file and the world
     with their control characters escaped)."""
@@ -592,6 +755,22 @@ def format_report(report: AuditReport) -> str:
         top = ", ".join(f"{one(k)} {v}" for k, v in list(b.topics_last_50.items())[:6])
         lines.append(f"  last {LAST}: entropy {b.entropy_last_50:.2f} bits; topics {top}")
         lines.append("  countries: " + ", ".join(f"{one(k)} {v}" for k, v in b.countries_last_50.items()))
+    if report.reference is not None:
+        lines.append("published audits, redone:")
+
+        def shown(x: object, share: bool) -> str:
+            if x is None:
+                return "-"
+            if isinstance(x, float):
+                return f"{x:.0%}" if share else f"{x:.2f}"
+            return one(x)
+
+        for r in report.reference:
+            is_share = "share" in r["figure"]
+            lines.append(f"  {one(r['study'])} · {one(r['figure'])}")
+            lines.append(
+                f"    published: {shown(r['published'], is_share)}   measured: {shown(r['measured'], is_share)}"
+            )
     lines.extend(f"note: {one(n)}" for n in report.notes)
     return "\n".join(lines)
 

@@ -9,7 +9,8 @@
   array (live video rows only), vocabulary by vocabulary, scalar by scalar.
 
 Every test runs with ``FYP_TUI_DATA_DIR`` pointing into its tmp dir and
-``FYP_TUI_DB`` unset, so nothing touches the real user data directory.
+``FYP_TUI_DB`` unset, and ``FYP_TUI_CONFIG`` pointing into it too, so nothing touches
+the real user data directory or the person's settings.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FYP_TUI_DATA_DIR", str(tmp_path_factory.getbasetemp() / "fyp-data"))
     monkeypatch.delenv("FYP_TUI_DB", raising=False)
+    monkeypatch.setenv("FYP_TUI_CONFIG", str(tmp_path_factory.getbasetemp() / "fyp-config" / "config.toml"))
 
 
 @pytest.fixture(scope="session")

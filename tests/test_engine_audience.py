@@ -117,7 +117,7 @@ def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):
     grown = audience._video_tables(w, audience._tables(w)).copy()
     audience.invalidate(w)
     fresh = audience._video_tables(w, audience._tables(w))
-    assert fresh.shape == (w.n_videos, 5)
+    assert fresh.shape == (w.n_videos, 6)
     assert np.array_equal(grown, fresh)
     # and react draws the same with or without the watch seconds
     viewers = np.sort(rng.integers(0, w.n_viewers, 5_000))

@@ -155,9 +155,9 @@ def test_decide_mixed_events_follow_video_order(tiny_world):
     assert "below bar" in ev[1].reason and ev[0].to_tier == ev[0].from_tier + 1
 
 
-def _marginal_likes(person: np.ndarray) -> int:
+def _marginal_likes(person: np.ndarray, watch=None) -> int:
     """Likes (of 100 views, 40 full watches) at which the budget look promotes with the
-    person's signals and stalls without them."""
+    person's signals and stalls without them (``watch``: the video's watch term)."""
     for likes in range(0, 100):
         c = counts(100, full=40, like=likes) + person
         c[Signal.VIEW] = 100
@@ -165,7 +165,7 @@ def _marginal_likes(person: np.ndarray) -> int:
             np.array([0]),
             np.array([0]),
             np.array([100]),
-            *ladder.score_counts(c, P.weight_vector(), P.z)[1:],
+            *ladder.score_counts(c, P.weight_vector(), P.z, watch)[1:],
             np.ones(1),
             P,
         )[0]
@@ -184,7 +184,8 @@ def test_a_decision_is_credited_only_when_the_persons_signals_flip_it(tiny_world
         delta, in_tier = ledger.change(w, v, on=1 << int(Signal.SHARE))
         assert in_tier and delta[Signal.VIEW] == 1 and delta[Signal.SHARE] == 1
     mine = counts(1, share=1)
-    likes = _marginal_likes(mine)
+    w.video_tier_counts[21] = counts(100)
+    likes = _marginal_likes(mine, ladder.watch_term(w, P, np.array([21])))
     w.video_tier_counts[21] = counts(99, full=40, like=likes) + mine  # marginal: the share decides
     w.video_tier_counts[22] = counts(99, full=90, like=60) + mine  # clear: promoted with or without
     ev = ladder.decide(w, P, np.array([21, 22]), now=1.0, people=[ledger])
@@ -447,3 +448,37 @@ def test_sorted_counts_are_the_bincount():
     ):
         keys = np.sort(rng.integers(0, k, n)).astype(dt)
         assert (pools._sorted_counts(keys, k) == np.bincount(keys, minlength=k)).all()
+
+
+def test_loops_and_watch_time_count_in_the_tier_score(tiny_world):
+    """Issue 12: a full watch and a full watch plus 3 loops no longer score the same."""
+    w = tiny_world
+    live_in_tier0(w, 21, 22)
+    d = float(w.video_duration[21])
+    w.video_duration[22] = d
+    for v in (21, 22):
+        w.video_tier_counts[v] = counts(1, full=1)
+    w.video_tier_watch_seconds[21] = d  # watched to the end
+    w.video_tier_watch_seconds[22] = 4 * d  # and three loops
+    score, _lcb, _ucb = ladder.tier_score(w, P, np.array([21, 22]))
+    assert score[1] > score[0] + 0.5
+    w.video_tier_watch_seconds[22] = 0.3 * d  # a third of it watched
+    assert ladder.tier_score(w, P, np.array([22]))[0][0] < score[0]
+
+
+def test_followers_count_in_the_tier_score(tiny_world):
+    """Issue 12: creator weight is measurable: at equal counters, an established
+    creator's video scores higher (weights.creator x log10(1 + followers) / 7)."""
+    w = tiny_world
+    live_in_tier0(w, 21, 22)
+    w.video_duration[22] = w.video_duration[21]
+    for v in (21, 22):
+        w.video_tier_counts[v] = counts(50, full=20, like=5)
+        w.video_tier_watch_seconds[v] = 40 * float(w.video_duration[21])
+    big, small = int(w.video_creator[21]), int(w.video_creator[22])
+    assert big != small
+    w.creator_followers[big], w.creator_followers[small] = 5_000_000, 100
+    score, _lcb, _ucb = ladder.tier_score(w, P, np.array([21, 22]))
+    expected = P.weights["creator"] * (np.log10(5_000_001) - np.log10(101)) / 7
+    assert score[0] - score[1] == pytest.approx(expected)
+    assert expected > 0.05

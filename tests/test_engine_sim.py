@@ -153,6 +153,7 @@ def test_creators_keep_uploading_and_post_video_enters_tier_0(tiny_world):
     vid = uploads.post_video(
         w,
         p,
+        np.random.default_rng(1),
         profile=1,
         creator=0,
         sound=0,
@@ -174,7 +175,30 @@ def test_trending_lists_exclude_generic_tags(tiny_world):
     tags = trends.trending_hashtags(tiny_world, 10)
     assert len(tags) > 0 and (tiny_world.hashtag_topic[tags] >= 0).all()
     s = trends.trending_sounds(tiny_world, 5)
-    assert (np.diff(tiny_world.sound_trend[s]) <= 0).all()
+    assert (np.diff(trends.sound_score(tiny_world)[s]) <= 0).all()  # by trending score, highest first
+
+
+def test_trends_rise_and_fall(tiny_world):
+    """Issue 12: a steady favourite's score saturates (its fatigue catches up), a sudden
+    rise outscores it within hours, and fades again over a day or two."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    w.sound_trend[:] = 0.0
+    w.extra.pop(trends.SOUND_FATIGUE, None)
+    w.sound_trend[0] = 100.0  # the steady favourite: its fatigue has caught up
+    w.sound_trend[1:3] = 20.0
+    trends.fatigue(w)
+    riser = 5
+    assert trends.trending_sounds(w, 1)[0] == 0
+    for hour in range(72):
+        keep = w.sound_trend[[0, 1, 2]].copy()
+        if hour < 6:
+            w.sound_trend[riser] += 60.0  # a burst of engagement for six hours
+        trends.decay(w, p, 1.0)
+        w.sound_trend[[0, 1, 2]] = keep  # the others hold steady
+        if hour == 5:
+            assert trends.trending_sounds(w, 1)[0] == riser, "a sudden rise trends within hours"
+    assert trends.trending_sounds(w, 1)[0] == 0, "and fades within days"
 
 
 def test_control_slice_is_a_poisson_share_of_each_viewers_rate(tiny_world):

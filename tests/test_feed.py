@@ -319,7 +319,11 @@ def test_a_share_that_tips_a_promotion_says_so(live):
         c = world.video_tier_counts[v].copy()
         c[Signal.VIEW] += 1
         c[Signal.SHARE] += extra_share
-        return float(ladder.score_counts(c, params.weight_vector(), params.z)[1][0])
+        saved = world.video_tier_counts[v].copy()
+        world.video_tier_counts[v] = c  # (the watch term as the decision will see it)
+        watch = ladder.watch_term(world, params, np.array([v]))
+        world.video_tier_counts[v] = saved
+        return float(ladder.score_counts(c, params.weight_vector(), params.z, watch)[1][0])
 
     # the audience's shares: as many as leave the budget's look just under the bar
     while lcb_with(1) < bar:
@@ -510,3 +514,23 @@ def test_videos_found_early_are_those_seen_in_their_test_pool_that_climbed(live)
     assert s.found_early() == [(early[1], 2)]
     again = PersonState.from_dict(s.person.to_dict(seen=False), n_topics=world.n_topics)
     assert again.found_early == early
+
+
+def test_a_broad_pick_says_so(live):
+    """A fresh profile's cards come mostly from broad slots (ranked without learned
+    interests, issue 12); explain says which, and a personalised pick does not."""
+    world, params = live
+    s = session(world, params)
+    broad = personal = None
+    for _ in range(30):
+        v = s.next()
+        s.watched(v, 3.0)
+        flags, boost, was_broad = s._picked[v]
+        if was_broad and broad is None:
+            broad = v
+        if not was_broad and boost is None and not flags & candidates.PICKED_BY_TEST_SLOT and personal is None:
+            personal = v
+    assert broad is not None
+    assert any("broad slot" in n for n in s.explain(broad).notes)
+    if personal is not None:
+        assert not any("broad slot" in n for n in s.explain(personal).notes)

@@ -33,10 +33,10 @@ def mid():
     return mid_world(48.0)
 
 
-def feed(mid, seed: int, share: float | None = None) -> FeedSession:
+def feed(mid, seed: int, share: float | None = None, topics: list[int] | None = None) -> FeedSession:
     world, params = mid
     world = world.copy()
-    person = PersonState.new(world)
+    person = PersonState.new(world, topics=topics)
     s = FeedSession(world, params, person, 1, np.random.default_rng(seed))
     if share is not None:
         rp = dataclasses.replace(s.ranking, test_pool_share=share)
@@ -109,11 +109,14 @@ def test_slot_prefers_test_pool_videos_that_fit_the_person(mid):
     n = world.n_videos
     s = feed(mid, 4)
     favourite = int(np.bincount(world.video_topics[:n, 0]).argmax())
+    # onboarded with the favourite: the feed knows the person's interest from the start
+    # (learned from watching alone, it takes the published pace, a hundred videos or more)
+    s = feed(mid, 4, topics=[favourite])
     shown, _first, slot = play(s)
     picked = [v for v, sl in zip(shown, slot) if sl]
     pool = np.flatnonzero(candidates.is_test_pool(world, s.ranking, np.arange(n)))
     base = np.mean(world.video_topics[pool, 0] == favourite)  # share of the favourite in the test pool
-    late = [v for v in picked if shown.index(v) >= 30]  # once the interest is learned
+    late = [v for v in picked if shown.index(v) >= 30]
     assert len(late) >= 5
     # (the session's world: it ran on while the bot scrolled, so it holds newer uploads)
     assert np.mean(s.world.video_topics[late, 0] == favourite) >= max(0.5, 3 * base)

@@ -39,7 +39,7 @@ def test_any_sequence_of_reactions_counts_one_viewer(tiny_world, actions, seed):
         if kind == "watch":
             s.watched(v, arg, loops)
         else:
-            s.react(v, arg)
+            s.react(v, arg, text="nice" if arg == "comment" else None)
     for row, v in enumerate(videos):
         e = s.ledger.get(v)
         mine = e.vector() if e is not None else np.zeros(N_SIGNALS, np.int64)

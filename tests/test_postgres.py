@@ -84,3 +84,28 @@ def test_a_reaction_is_on_the_server_before_it_is_acknowledged(run_cli, pg_db):
             engine.dispose()
     finally:
         live.close()
+
+
+def test_a_post_makes_its_account_and_new_hashtags_on_the_server(run_cli, pg_db):
+    """Issue 11: the first post writes the profile's creator account and any new hashtag
+    with the video, in the journal's transaction; a checkpoint after it skips them."""
+    from sqlalchemy import create_engine, text
+
+    code, _, err = run_cli("seed", "-q", "--scenario", "tiny", "--db", pg_db)
+    assert code == 0, err
+    code, out, err = run_cli(
+        "post", "--db", pg_db, "--profile", "Pg Poster", "--caption", "hello", "--hashtags", "brandnewtag",
+        "--topic", "0", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    r = json.loads(out)
+    assert run_cli("simulate", "-q", "--hours", "2", "--db", pg_db)[0] == 0
+    engine = create_engine(pg_db)
+    try:
+        with engine.connect() as con:
+            handle = con.execute(text("SELECT handle FROM creator WHERE id = :c"), {"c": r["creator_id"]}).scalar()
+            tag = con.execute(text("SELECT topic_id FROM hashtag WHERE name = 'brandnewtag'")).scalar()
+            video = con.execute(text("SELECT creator_id FROM video WHERE id = :v"), {"v": r["video_id"]}).scalar()
+    finally:
+        engine.dispose()
+    assert (handle, tag, video) == ("pg_poster", 0, r["creator_id"])

@@ -34,12 +34,16 @@ DB_HELP = "SQLAlchemy URL or path of the world database [env: FYP_TUI_DB; defaul
 #: command name -> the module under fyp_tui.cli that registers it (a test checks it)
 COMMAND_MODULES = {
     "audit": "feed",
+    "config": "settings",
     "explain": "feed",
     "export": "sim",
     "host": "host",
     "simulate": "sim",
     "info": "world",
     "play": "play",
+    "post": "post",
+    "profiles": "profiles",
+    "report": "report",
     "seed": "world",
     "serve": "serve",
 }

@@ -9,13 +9,16 @@ import click
 
 if TYPE_CHECKING:
     from fyp_tui.audit import BotRef
+    from fyp_tui.live.session import LiveSession
 
 FIRST_RUN_SCENARIO = "demo"
 
 
 def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> None:
     """Open the app on the world at ``db``; if there is none yet, seed ``demo`` first.
-    ``autoplay``: a bot scrolls the feed until the person presses a key."""
+    ``autoplay``: a bot scrolls the feed until the person presses a key. When the app
+    ends it prints the session's summary; when the Profile screen switched profile, it
+    opens again as that one."""
     # Something on screen at once: Python and Textual take a moment to start.
     click.echo("fyp-tui: opening the world…", err=True)
     from fyp_tui.store.db import resolve_url
@@ -23,10 +26,23 @@ def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> 
     url = resolve_url(db)
     if not world_exists(url):
         url = seed_first_world(db)
+    while True:
+        switch_to = run_once(url, profile, autoplay)
+        if switch_to is None:
+            return
+        click.echo(f"fyp-tui: switching to profile {switch_to!r}…", err=True)
+        profile, autoplay = switch_to, None
 
+
+def run_once(url: str, profile: str, autoplay: BotRef | None) -> str | None:
+    """One run of the app as ``profile``; the profile to switch to, or None."""
+    from fyp_tui.settings import settings_path
+    from fyp_tui.text import printable
     from fyp_tui.tui import make_app
 
-    app = make_app(url, profile, autoplay=autoplay)
+    app = make_app(url, profile, autoplay=autoplay, config=settings_path())
+    if app.settings_note:  # a bad config file: said here too (it stays after the app)
+        click.echo(f"fyp-tui: {printable(app.settings_note, one_line=True)}", err=True)
     # a world that cannot be opened (locked by another process, damaged, newer) ends
     # here as one line and a non-zero exit, before the terminal is taken over; so
     # does a bot that does not fit the world
@@ -40,13 +56,33 @@ def run_app(*, db: str | None, profile: str, autoplay: BotRef | None = None) -> 
     except BaseException:
         app.live.close()
         raise
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.settings_writer is not None:
+            app.settings_writer.flush()
+            if app.settings_writer.error:
+                click.echo(f"fyp-tui: {printable(app.settings_writer.error, one_line=True)}", err=True)
     if app.failed:
         # the app showed it already; leave it in the terminal too, as one line
-        from fyp_tui.text import printable
-
         click.echo(f"fyp-tui: error: {printable(app.failed, one_line=True)}", err=True)
         sys.exit(1)
+    quit_summary(app.live)
+    return app.switch_to
+
+
+def quit_summary(live: LiveSession) -> None:
+    """Print the session's summary and keep its log for ``fyp-tui report``."""
+    if not live.log.started:
+        return
+    from fyp_tui.cli.report import summary_lines
+
+    data = live.log.data()
+    try:
+        live.log.save()
+    except OSError as exc:  # the summary still shows; only the report will miss this session
+        click.echo(f"fyp-tui: could not keep the session log: {exc.strerror or exc}", err=True)
+    click.echo("\n".join(summary_lines(data)))
 
 
 def world_exists(url: str) -> bool:

@@ -90,19 +90,33 @@ def _json_default(o):
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bots' feed sessions."
 )
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Run the bot sets of published audits (WSJ 2021, Boeker & Urman 2022, a random-feed control) "
+    "and print each published figure beside the measured one.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 @click.pass_context
 def audit_cmd(
-    ctx: click.Context, bots_file: str | None, videos: int | None, seed: int, as_json: bool, db: str | None
+    ctx: click.Context,
+    bots_file: str | None,
+    videos: int | None,
+    seed: int,
+    reference: bool,
+    as_json: bool,
+    db: str | None,
 ) -> None:
     """Sock-puppet audit: scripted bots scroll their own feeds on a copy of the world
     (the world itself is not changed); report what their feeds turned into."""
     from pathlib import Path
 
-    from fyp_tui.audit import format_report, load_bots, run_audit
+    from fyp_tui.audit import format_report, load_bots, run_audit, run_reference
     from fyp_tui.store.io import WorldStore
 
+    if reference and bots_file is not None:
+        raise click.UsageError("--reference runs its own bots: leave out --bots")
     # the built-in bots (None) are fitted to the world; a bot file is checked against it
     bots = load_bots(bots_file) if bots_file is not None else None
     label = (Path(bots_file).name or bots_file) if bots_file is not None else None
@@ -114,7 +128,10 @@ def audit_cmd(
         if label != "done":
             echo(f"audit: bot {done + 1}/{total}: {printable(label, one_line=True)}", err=True)
 
-    report = run_audit(world, bots, videos=videos, seed=seed, progress=None if as_json else progress, label=label)
+    if reference:
+        report = run_reference(world, videos=videos, seed=seed, progress=None if as_json else progress)
+    else:
+        report = run_audit(world, bots, videos=videos, seed=seed, progress=None if as_json else progress, label=label)
     if as_json:
         echo_json(report.to_dict())
     else:

@@ -18,7 +18,9 @@ exp(-affinity / 0.15)`` in [0, 1). The viewer's appeal of the video is::
 * skip (a swipe in the first moments, watch ratio 0.02-0.22):
   ``p = 1 / (1 + 5.67 e^z)`` -- 15 % at ``z = 0``, about half for a viewer whose
   interests do not match at all;
-* otherwise the watch ratio is lognormal, ``exp(-0.19 + 0.35 z + 0.55 eps)``;
+* otherwise the watch ratio is lognormal, ``exp(-0.19 + 0.35 z + 0.55 eps)``,
+  times ``(duration / 20 s) ** -0.3``: a longer video is watched to the end less
+  often (a 150 s one about half as far as the median upload's 20 s);
   ``floor(ratio)`` is the number of loops, ``ratio >= 1`` a completion;
 * like: ``p = 0.042 * like_prop * e^z * (0.5 + min(ratio, 1.5))`` (not after a skip);
 * one rarer reaction per impression, with probabilities proportional to
@@ -70,6 +72,8 @@ LIKE_BASE = 0.077  # p_like = LIKE_BASE like_prop s^1.5 (0.5 + min(ratio, 1.5))
 RARE_BASE = {SHARE: 0.011, FAVOURITE: 0.016, COMMENT: 0.008, FOLLOW: 0.004}  # x like_prop s^1.5
 NI_BASE = 0.025
 LONG_VIDEO_SECONDS = 45.0
+#: watch ratio x (duration / DURATION_REF) ** -DURATION_EXP (the median upload's length)
+DURATION_REF, DURATION_EXP = 20.0, 0.15
 LARGE_SCREEN = ("web", "desktop", "tablet", "tv")
 
 _RARE_CODES = np.array([SHARE, FAVOURITE, COMMENT, FOLLOW, NONE], dtype=np.int8)
@@ -273,6 +277,12 @@ def _large_screen(world: World) -> np.ndarray:
     return np.array([any(k in d.lower() for k in LARGE_SCREEN) for d in world.device_names] or [False], dtype=bool)
 
 
+def large_screen(world: World, device: int) -> bool:
+    """Whether device ``device`` of the world is a large screen (fits longer videos)."""
+    names = world.device_names
+    return 0 <= device < len(names) and any(k in names[device].lower() for k in LARGE_SCREEN)
+
+
 # Derived per-world tables (the hidden interests as a dense [N * T] matrix, viewer
 # keys), built once per world and rebuilt when the arrays behind them are replaced
 # (``World.derived.audience``).
@@ -331,16 +341,18 @@ def prepare(world: World) -> None:
 DENSE_SCALE = 255.0
 
 
-#: columns of the per-video table (:func:`_video_tables`): 4-byte words, the last three float32
-_V_PT, _V_KEY, _V_BASE, _V_W0, _V_W1 = range(5)
+#: columns of the per-video table (:func:`_video_tables`): 4-byte words, the last four float32
+_V_PT, _V_KEY, _V_BASE, _V_W0, _V_W1, _V_DUR = range(6)
 
 
 def _video_tables(world: World, tb: dict) -> np.ndarray:
-    """Per video, one row of five 4-byte words (``[n, 5]`` int32; the last three hold
+    """Per video, one row of six 4-byte words (``[n, 6]`` int32; the last four hold
     float32 bits, read through ``.view(np.float32)``): its two topics packed in one int32
     (``_V_PT``); its (country, language, long) key (``_V_KEY``); minus its appeal's video
     term ``-(Z_QUALITY (quality - QUALITY_MID) + Z_INTEREST (1 - INTEREST_MID))``
-    (``_V_BASE``); its two topics' weights / DENSE_SCALE (``_V_W0``, ``_V_W1``). One row
+    (``_V_BASE``); its two topics' weights / DENSE_SCALE (``_V_W0``, ``_V_W1``); its
+    length's term of the log watch ratio, ``-DURATION_EXP log(duration / DURATION_REF)``
+    (``_V_DUR``). One row
     per impression is one gather touching one or two cache lines, where a table per
     field cost a cache miss each (a short step's impressions find them cold).
 
@@ -356,7 +368,7 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
     buf = tb.get("vid_buf") if have else None
     if buf is None or len(buf) < n:
         cap = max(n + n // 2, 1024)
-        new = np.empty((cap, 5), np.int32)
+        new = np.empty((cap, 6), np.int32)
         if have:
             assert buf is not None  # tb["vid"] is published only after tb["vid_buf"]
             new[:have] = buf[:have]
@@ -377,6 +389,8 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
     w[:, :m] = np.where(vt[sl, :m] >= 0, vw[sl, :m], 0.0)
     buf[sl, _V_PT] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
     fbuf[sl, _V_W0], fbuf[sl, _V_W1] = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
+    dur = np.maximum(world.video_duration[sl].astype(np.float32), np.float32(1.0))
+    fbuf[sl, _V_DUR] = np.float32(-DURATION_EXP) * np.log(dur / np.float32(DURATION_REF))
     out = buf[:n]
     tb["vid"] = (n, world.video_quality, out)
     return out
@@ -518,6 +532,7 @@ def react(
     skip = h0 < p_skip
     ratio = _watch_table().take(h[:, 3])
     ratio += np.multiply(sig, f32(WATCH_S), out=ez)
+    ratio += rows.view(np.float32)[:, _V_DUR]  # a longer video is watched less far
     np.exp(ratio, out=ratio)
     sk = np.flatnonzero(skip)
     if len(sk):  # a swipe: a ratio in [SKIP_LO, SKIP_LO + SKIP_SPAN)

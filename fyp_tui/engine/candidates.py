@@ -56,6 +56,8 @@ PICKED_BY_TEST_SLOT = 128
 #: :attr:`~fyp_tui.engine.ranking.Pick.slot` of a slot that did not simply take the best score
 SLOT_EXPLORE = "exploration"
 SLOT_TEST = "test pool"
+#: a slot ranked without the person's learned interest (see ``ranking.personalisation``)
+SLOT_BROAD = "broad"
 
 
 def source_names(flags: int) -> list[str]:
@@ -104,8 +106,11 @@ class VideoIndex:
         tags = world.video_tags[:m]
         vid, pos = np.nonzero(tags >= 0)
         self.tag = _Lists(tags[vid, pos], world.n_hashtags, ids=vid)
+        self.sizes = (world.n_creators, world.n_hashtags)
 
     def stale(self, world: World) -> bool:
+        if self.sizes != (world.n_creators, world.n_hashtags):  # a person's account, a new tag
+            return True
         return world.n_videos - self.m > max(256, self.rebuild_share * self.m)
 
     def _tail(self, world: World, column: np.ndarray, keys) -> np.ndarray:
@@ -194,6 +199,11 @@ def candidates(
     top = person.top_topics(5)
     topic_mask = np.zeros(world.n_topics, bool)
     topic_mask[top] = True
+    # the test-pool source seeks the person's topics as often as an ordinary slot is
+    # personalised (one like does not turn every test-pool card to its topic)
+    from fyp_tui.engine.ranking import personalisation
+
+    fit_mask = topic_mask if rng.random() < personalisation(person, rp) else np.zeros_like(topic_mask)
     # test pool: tier 0, few views -> the person is one of the first viewers.
     # Ids follow upload time, so these are among the newest uploads.
     lo = max(0, n - max(rp.test_scan, n // 20))
@@ -204,7 +214,7 @@ def candidates(
         & ~rs.seen[lo:n]
         & ~rs.ni_video[lo:n]
     )
-    add(_test_pool_sample(world, person, np.flatnonzero(m) + lo, topic_mask, rp.n_test, rng), SRC_TEST)
+    add(_test_pool_sample(world, person, np.flatnonzero(m) + lo, fit_mask, rp.n_test, rng), SRC_TEST)
     # interest: the person's top learned topics, the budget split by interest
     if len(top):
         weight = person.interests[top].astype(np.float64)
@@ -223,6 +233,9 @@ def candidates(
     rs.refresh(world)
     vetted = rs._vetted
     draws.take(vetted, rp.n_local, SRC_LOCAL, over=6, vetted=True, rule=_LOCAL)
+    # and the country's back catalogue: the live pools hold few videos of a smaller
+    # country, and a local slot should not run dry once the person has seen them
+    draws.take(idx.by_country(world, person.country), rp.n_local // 2, SRC_LOCAL, catalogue=True)
     # exploration: vetted videos outside the person's top topics
     draws.take(vetted, rp.n_explore, SRC_EXPLORE, over=3, vetted=True, rule=_OUTSIDE)
     drawn = draws.filter(world, rs, person, topic_mask)

@@ -85,6 +85,7 @@ def build_explanation(
     flags: int = 0,
     explore_boost: float | None = None,
     first_viewer: bool = False,
+    broad: bool = False,
 ) -> Explanation:
     """The explanation of ``scored.ids[row]`` (``params``: the engine's EngineParams)."""
     from fyp_tui.engine import ladder
@@ -120,6 +121,11 @@ def build_explanation(
     test_slot = bool(int(flags) & PICKED_BY_TEST_SLOT)
     if test_slot:
         notes.append("picked for the test-pool slot: a share of your feed goes to new videos still in their test pool")
+    if broad:
+        notes.append(
+            "picked by a broad slot: ranked without your learned interests"
+            " (more of your feed is personalised as the feed learns you)"
+        )
     if status == Status.STALLED:
         notes.append("stalled: out of the pools")
     elif status == Status.TOP:

@@ -22,12 +22,14 @@ from typing import Protocol
 import numpy as np
 
 from fyp_tui.engine import ladder
-from fyp_tui.engine.candidates import is_test_pool, sources_of
+from fyp_tui.engine.candidates import SLOT_BROAD, is_test_pool, sources_of
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.explain import Explanation, build_explanation
 from fyp_tui.engine.ledger import Ledger, bit
 from fyp_tui.engine.ranking import RankingParams, RankState, rank, score
 from fyp_tui.engine.viewer import (
+    COMMENT_MAX_CHARS,
+    COMMENTS_KEPT,
     FOUND_EARLY_KEPT,
     REACTION_STRENGTH,
     SKIP_SECONDS,
@@ -43,6 +45,7 @@ REACTIONS = (
     "like",
     "unlike",
     "share",
+    "comment",
     "favourite",
     "unfavourite",
     "follow",
@@ -95,12 +98,20 @@ class FeedSession:
         if ranking is None:
             # "few views" = the first quarter of the first tier's budget (at most 50)
             first = max(3, min(50, int(params.ladder[0]) // 4))
-            ranking = RankingParams(first_viewer_views=first)
+            # the engine's weak terms of locality and device (country_bonus, language_bonus,
+            # device_bonus) are the feed's too
+            ranking = RankingParams(
+                first_viewer_views=first,
+                country_beta=float(getattr(params, "country_bonus", 0.05)),
+                language_beta=float(getattr(params, "language_bonus", 0.15)),
+                device_beta=float(getattr(params, "device_bonus", 0.05)),
+            )
         self.ranking = ranking
         self.rs = RankState(world, person, ranking)
         self._pos = len(person.history) - 1
-        # how recent recommendations were made: video -> (source bits, exploration lift or None)
-        self._picked: OrderedDict[int, tuple[int, float | None]] = OrderedDict()
+        # how recent recommendations were made: video -> (source bits, exploration lift or
+        # None, picked by a broad slot)
+        self._picked: OrderedDict[int, tuple[int, float | None, bool]] = OrderedDict()
         # what of the person's sits in each video's counters (kept with the person's state)
         self.ledger: Ledger = person.ledger
         self.ledger.profile = int(profile_id)
@@ -134,7 +145,9 @@ class FeedSession:
             raise UsageError("nothing left to recommend: every video has been seen or filtered out")
         pick = picks[0]
         row = int(np.searchsorted(scored.ids, pick.video))
-        self._remember(pick.video, int(flags[row]), pick.explore_boost if pick.explored else None)
+        self._remember(
+            pick.video, int(flags[row]), pick.explore_boost if pick.explored else None, pick.slot == SLOT_BROAD
+        )
         video = int(ids[0])
         history.append(video)
         self.person.seen.add(video)
@@ -173,18 +186,35 @@ class FeedSession:
         self._commit("impression", video, seconds, loops, events)
         return events
 
-    def react(self, video: int, kind: str, *, hashtag: int | None = None) -> list[Event]:
+    def react(self, video: int, kind: str, *, hashtag: int | None = None, text: str | None = None) -> list[Event]:
         """A reaction to ``video`` (``kind`` in :data:`REACTIONS`). Repeating a state
         reaction (like twice, unlike without a like, ...) changes nothing and returns
-        []. A second share is journaled but not counted again. ``mute_hashtag`` mutes
-        ``hashtag``, by default the video's first topic tag."""
+        []. A second share or comment is journaled but not counted again (a comment's
+        text is kept with the person's state). ``mute_hashtag`` mutes ``hashtag``, by
+        default the video's first topic tag. ``comment`` needs ``text`` (1 to
+        ``COMMENT_MAX_CHARS`` characters)."""
         if kind not in REACTIONS:
             raise UsageError(f"unknown reaction {kind!r} (one of: {', '.join(REACTIONS)})")
         video = self._check_video(video)
         p, w, rs = self.person, self.world, self.rs
+        rs.grow(w)  # (a creator or hashtag made since: someone's own account, a new tag)
         creator = int(w.video_creator[video])
         strength = REACTION_STRENGTH[kind]
         on = off = 0
+        if kind == "comment":
+            said = " ".join("".join(c if c.isprintable() else " " for c in (text or "")).split())
+            if not said:
+                raise UsageError("a comment needs some text")
+            if len(said) > COMMENT_MAX_CHARS:
+                raise UsageError(f"a comment is at most {COMMENT_MAX_CHARS} characters, got {len(said)}")
+            again = self.has(video, Signal.COMMENT)
+            p.comments.append((video, said))
+            del p.comments[:-COMMENTS_KEPT]
+            if not again:  # (a second comment: journaled and kept, not counted or learned again)
+                p.learn(w, video, strength)
+            events = self._count(video, on=bit(Signal.COMMENT))
+            self._commit(kind, video, 0.0, 0, events)
+            return events
         if kind == "like":
             if video in p.liked:
                 return []
@@ -308,6 +338,15 @@ class FeedSession:
         self.person.knob = knob
         self._save()
 
+    def set_device(self, device: int) -> None:
+        """The person's device (an index into ``world.device_names``): it counts weakly,
+        a large screen fitting longer videos, a phone shorter ones."""
+        device = int(device)
+        if not 0 <= device < max(len(self.world.device_names), 1):
+            raise UsageError(f"no device with id {device}")
+        self.person.device = device
+        self._save()
+
     # -- questions -------------------------------------------------------------------------
     def explain(self, video: int) -> Explanation:
         """Why ``video`` (recommended or not): its score's named contributions now,
@@ -324,11 +363,12 @@ class FeedSession:
         scored = score(self.world, self.rs, self.person, np.array([video]), recent)
         picked = self._picked.get(video)
         if picked is not None:
-            flags, boost = picked
+            flags, boost, broad = picked
         else:
-            flags, boost = (
+            flags, boost, broad = (
                 int(sources_of(self.world, self.rs, self.person, np.array([video]), self.world.clock)[0]),
                 None,
+                False,
             )
         return build_explanation(
             self.world,
@@ -338,6 +378,7 @@ class FeedSession:
             flags=flags,
             explore_boost=boost,
             first_viewer=self.is_first_viewer(video),
+            broad=broad,
         )
 
     def is_first_viewer(self, video: int) -> bool:
@@ -367,8 +408,8 @@ class FeedSession:
         topical = [t for t in tags if self.world.hashtag_topic[t] >= 0]
         return (topical or tags)[0]
 
-    def _remember(self, video: int, flags: int, boost: float | None) -> None:
-        self._picked[video] = (flags, boost)
+    def _remember(self, video: int, flags: int, boost: float | None, broad: bool = False) -> None:
+        self._picked[video] = (flags, boost, broad)
         while len(self._picked) > 512:
             self._picked.popitem(last=False)
 

@@ -47,13 +47,16 @@ ACTIVE, STALLED, TOP = int(Status.ACTIVE), int(Status.STALLED), int(Status.TOP)
 # -- the score --------------------------------------------------------------------------
 
 
-def score_counts(counts: np.ndarray, weights: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def score_counts(
+    counts: np.ndarray, weights: np.ndarray, z: float, watch: tuple[np.ndarray | float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(score, lcb, ucb)`` of rows of tier counters ``[k, N_SIGNALS]``.
 
     ``score = sum_s w_s * count_s / views``; the variance of the weighted sum of
     Bernoulli rates is ``sum_s w_s^2 p_s (1 - p_s) / views`` with ``p_s`` smoothed
     by half a success (so a zero count on a small sample is not certain). With no
-    views the bounds are ``-inf`` / ``+inf``.
+    views the bounds are ``-inf`` / ``+inf``. ``watch``: the watch term of each row
+    (:func:`watch_term`), added to the score, with a variance of its own.
     """
     counts = np.asarray(counts, dtype=np.float64).reshape(-1, N_SIGNALS)
     n = counts[:, VIEW]
@@ -62,16 +65,47 @@ def score_counts(counts: np.ndarray, weights: np.ndarray, z: float) -> tuple[np.
     score = rates @ weights
     p = (counts + 0.5) / (safe + 1.0)
     var = (p * (1.0 - p)) @ (weights * weights) / safe[:, 0]
+    if watch is not None:
+        w_term, w_var = watch
+        score = score + w_term
+        var = var + w_var / safe[:, 0]
     half = z * np.sqrt(var)
     lcb = np.where(n > 0, score - half, -np.inf)
     ucb = np.where(n > 0, score + half, np.inf)
     return score, lcb, ucb
 
 
+def watch_term(world: World, params: EngineParams, videos: np.ndarray) -> tuple[np.ndarray, float]:
+    """The tier score's terms beyond the signal rates, per video, and their per-view
+    variance: watch time, ``weights["watch"] * (min(mean watch ratio, WATCH_RATIO_CAP)
+    - WATCH_RATIO_MID)``, the mean watch ratio being the tier's watch time (loops
+    included) over views x duration (a full watch and a full watch with three loops
+    score apart); and creator weight, ``weights["creator"] * log10(1 + followers) / 7``."""
+    from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID
+
+    videos = np.asarray(videos, np.int64)
+    w = float(params.weights.get("watch", 0.0))
+    wc = float(params.weights.get("creator", 0.0))
+    term = np.zeros(len(videos))
+    if wc:
+        # established creators climb more easily (known, not a rate: no variance of its own)
+        followers = world.creator_followers[world.video_creator[videos]].astype(np.float64)
+        term += wc * np.log10(1.0 + followers) / 7.0
+    if w == 0.0:
+        return term, 0.0
+    views = np.maximum(world.video_tier_counts[videos, VIEW], 1).astype(np.float64)
+    dur = np.maximum(world.video_duration[videos].astype(np.float64), 1e-3)
+    ratio = np.minimum(world.video_tier_watch_seconds[videos] / (views * dur), WATCH_RATIO_CAP)
+    # (a watch ratio's spread across viewers is about 0.5: its variance 0.25 per view)
+    return term + w * (ratio - WATCH_RATIO_MID), 0.25 * w * w
+
+
 def tier_score(world: World, params: EngineParams, videos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(score, lcb, ucb)`` of the videos' current tier (for explain and the app)."""
     videos = np.asarray(videos, dtype=np.int64).reshape(-1)
-    return score_counts(world.video_tier_counts[videos], params.weight_vector(), params.z)
+    return score_counts(
+        world.video_tier_counts[videos], params.weight_vector(), params.z, watch_term(world, params, videos)
+    )
 
 
 BARS_KEY = "tier_bars"
@@ -393,9 +427,10 @@ def decide(
     look_at = np.full(m, -1, np.int64)
     pair = np.full(m, -1, np.intp)  # the pair a row was decided at
     w, z = params.weight_vector(), params.z
+    wt, wvar = watch_term(world, params, videos)
     if len(pr):
         # each look judged on its own counts (a pure rule), then per row the first that decides
-        p_score, p_lcb, p_ucb = score_counts(at, w, z)
+        p_score, p_lcb, p_ucb = score_counts(at, w, z, (wt[pr], wvar))
         c = decide_codes(tier[pr], status[pr], at[:, VIEW], p_lcb, p_ucb, np.ones(len(pr)), params, world)
         dec = np.flatnonzero(c != KEEP)
         starts = np.ones(len(dec), bool)
@@ -417,11 +452,11 @@ def decide(
     else:
         used = now_counts[hit]
         used[judged_at] = at[pair[hit[judged_at]]]
-        score, lcb, ucb = score_counts(used, w, z)
+        score, lcb, ucb = score_counts(used, w, z, (wt[hit], wvar))
     bar = promotion_bar(params, t, world)
     judged = c != STALL_FADED
     _note_decisions(world, params, t[judged], c[judged] == PROMOTE)
-    credits = credit_all(params, world, v, t, c, used, j, people)
+    credits = credit_all(params, world, v, t, c, used, j, people, watch=(wt[hit], wvar))
 
     prom = c == PROMOTE
     pv = v[prom]

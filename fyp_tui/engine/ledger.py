@@ -155,6 +155,7 @@ def credit_all(
     counts: np.ndarray,
     looks: np.ndarray,
     people: Sequence[Ledger],
+    watch: tuple[np.ndarray, float] | None = None,
 ) -> dict[int, tuple[int, str, str]]:
     """For decisions about to be applied: ``{row: (profile, reaction, instead)}`` for each
     one a person tipped (the first such person; see :func:`flip`). ``counts`` are the
@@ -174,14 +175,21 @@ def credit_all(
             e = ledger.in_tier(world, v)
             if e is None or e.tier != int(tiers[i]):
                 continue
-            got = flip(params, world, int(tiers[i]), int(codes[i]), counts[i], e.vector())
+            extra = None if watch is None else (float(watch[0][i]), watch[1])
+            got = flip(params, world, int(tiers[i]), int(codes[i]), counts[i], e.vector(), watch=extra)
             if got is not None:
                 out[i] = (ledger.profile, *got)
     return out
 
 
 def flip(
-    params, world: World | None, tier: int, code: int, counts: np.ndarray, mine: np.ndarray
+    params,
+    world: World | None,
+    tier: int,
+    code: int,
+    counts: np.ndarray,
+    mine: np.ndarray,
+    watch: tuple[float, float] | None = None,
 ) -> tuple[str, str] | None:
     """``(reaction, instead)`` if the decision ``code`` taken on ``counts`` would not have
     been taken without the person's signals ``mine``; else None.
@@ -200,7 +208,8 @@ def flip(
 
     def code_without(sub: np.ndarray) -> int:
         c = np.maximum(np.asarray(counts, np.int64) - sub, 0)
-        _s, lcb, ucb = ladder.score_counts(c, params.weight_vector(), params.z)
+        # (the watch term as taken: one person's watch time barely moves a tier's mean)
+        _s, lcb, ucb = ladder.score_counts(c, params.weight_vector(), params.z, watch)
         st = np.array([ladder.ACTIVE])
         return int(ladder.decide_codes(np.array([tier]), st, views, lcb, ucb, np.ones(1), params, world)[0])
 

@@ -54,7 +54,18 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "share": 3.5,
     "skip": 0.5,
     "not_interested": 3.0,
+    # watch time (issue 12): times the tier's mean watch ratio (watch time / duration,
+    # loops included, capped at WATCH_RATIO_CAP) minus WATCH_RATIO_MID
+    "watch": 0.4,
+    # creator weight (issue 12): times the creator's reach, log10(1 + followers) / 7:
+    # established creators find it easier to climb (the source article, point 6)
+    "creator": 0.2,
 }
+
+#: the watch ratio the tier score's watch term is centred on (the audience's typical
+#: mean, so the bars keep their meaning) and its cap (a full watch and three loops)
+WATCH_RATIO_MID = 0.8
+WATCH_RATIO_CAP = 4.0
 
 
 _BUDGETS: dict[tuple, np.ndarray] = {}
@@ -103,6 +114,12 @@ class EngineParams:
     # -- serving --------------------------------------------------------------------------
     #: share of impressions served uniformly at random from all live videos
     control_fraction: float = 0.03
+    #: in-topic hashtags reach interested viewers: of a pool video's targeted
+    #: impressions, this share goes to viewers at random (not matched by topic) when
+    #: none of its hashtags is of its main topic, less by a ``tags_to_target``-th for
+    #: each one that is (none with ``tags_to_target`` of them)
+    untagged_broad_share: float = 0.5
+    tags_to_target: int = 3
     #: unused since the step serves video first (they sized the earlier best-of-N
     #: candidates per impression); accepted so older scenario files still load
     candidates: int = 3
@@ -132,7 +149,10 @@ class EngineParams:
     half_life_hours: float = 24.0
     #: a live video whose heat falls below this stalls ("faded")
     fade_floor: float = 0.02
-    #: weak serving terms added to the viewer's learned topic preference
+    #: the person's feed's weak lifts (FeedSession makes them its RankingParams'
+    #: country_beta, language_beta, device_beta): same country, same language, and a
+    #: video length that fits the person's device (the simulated audience's own
+    #: locality and device terms live in the audience model)
     country_bonus: float = 0.05
     language_bonus: float = 0.15
     device_bonus: float = 0.05
@@ -151,6 +171,10 @@ class EngineParams:
     # -- trends ---------------------------------------------------------------------------
     #: decayed engagement of sounds and hashtags halves every this many hours
     trend_half_life_hours: float = 6.0
+    #: trends rise and fall (issue 12): a sound's or hashtag's trending score is its
+    #: decayed engagement damped by its fatigue, the same engagement averaged over this
+    #: half-life (hours): a sudden rise trends for hours to days, a steady favourite fades
+    trend_fatigue_hours: float = 36.0
     #: serving weight x (1 + trend_boost * heat), heat = trend / max trend in [0, 1]
     trend_boost: float = 1.5
     #: size of the trending lists (events when an item enters them)
@@ -299,9 +323,11 @@ def ladder_scale(params: EngineParams, world) -> float:
 
 _POSITIVE = {
     "z",
+    "tags_to_target",
     "reference_impressions_per_upload",
     "half_life_hours",
     "trend_half_life_hours",
+    "trend_fatigue_hours",
     "max_step_hours",
     "min_ratio",
     "reference_viewers",
@@ -333,9 +359,17 @@ _NON_NEGATIVE = {
     "reignite_heat",
     "interest_candidates",
 }
-_UNIT = {"second_topic_share", "control_fraction", "early_fraction", "fade_floor", "learning_rate"}
+_UNIT = {
+    "second_topic_share",
+    "untagged_broad_share",
+    "control_fraction",
+    "early_fraction",
+    "fade_floor",
+    "learning_rate",
+}
 _INTS = {
     "threads",
+    "tags_to_target",
     "serve_passes",
     "interest_candidates",
     "min_sample",

@@ -52,6 +52,20 @@ def creator_reach(world: World) -> np.ndarray:
     return (np.log10(1.0 + world.creator_followers.astype(np.float64)) / 7.0).astype(np.float32)
 
 
+def broad_share(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarray:
+    """Per video, the share of its pool's targeted impressions served to viewers at
+    random rather than matched by topic: in-topic hashtags reach interested viewers
+    (``untagged_broad_share`` with none of its main topic's hashtags, less a
+    ``tags_to_target``-th for each; observable metadata only)."""
+    if params.untagged_broad_share <= 0 or len(ids) == 0:
+        return np.zeros(len(ids))
+    tags = world.video_tags[ids]
+    main = world.video_topics[ids, 0].astype(np.int64)
+    topic = np.append(world.hashtag_topic, -1).take(tags)  # (tag -1, padding, reads the appended -1)
+    n_in = np.count_nonzero(topic == main[:, None], axis=1)
+    return params.untagged_broad_share * np.maximum(1.0 - n_in / params.tags_to_target, 0.0)
+
+
 def fill_hours(params: EngineParams) -> np.ndarray:
     """Hours in which each tier (site-wide last) aims to spend its budget: bigger pools take longer."""
     return params.fill_hours * params.fill_growth ** np.arange(params.top_tier + 1, dtype=np.float64)

@@ -40,11 +40,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from fyp_tui.engine import trends
+from fyp_tui.engine.audience import LONG_VIDEO_SECONDS, large_screen
 from fyp_tui.engine.candidates import (
     PICKED_BY_TEST_SLOT,
+    SLOT_BROAD,
     SLOT_EXPLORE,
     SLOT_TEST,
     SRC_EXPLORE,
+    SRC_FOLLOWED,
+    SRC_INTEREST,
     VideoIndex,
     _union,
     candidates,
@@ -73,8 +77,22 @@ class RankingParams:
     w_skip: float = 1.0
     # lift of the predictions: exp(interest_beta * match + locality)
     interest_beta: float = 1.0
-    country_beta: float = 0.05  # weak: same country
-    language_beta: float = 0.08  # weak: same language
+    # caption keywords are video information: a topic (or topical hashtag) named in the
+    # caption adds this times the person's interest in it to the match
+    caption_beta: float = 0.5
+    # personalisation builds up with evidence (issue 12, calibrated to the published
+    # audits): an ordinary slot is personalised (ranked with the learned interest) with
+    # probability personalisation(person) = 1 - exp(-(u / scale)^power), u = the strongest
+    # learned interest; otherwise it is a broad slot, ranked without the interest among
+    # the candidates some other source brought (popular, local, trending, ...)
+    personalise_scale: float = 1.4
+    personalise_power: float = 2.0
+    country_beta: float = 0.05  # weak: same country (the engine's country_bonus)
+    language_beta: float = 0.15  # weak: same language (the engine's language_bonus)
+    device_beta: float = 0.05  # weak: the video's length fits the person's screen (device_bonus)
+    # local, not walled in (issue 12): a broad slot keeps to the person's country with
+    # this probability (times 1 + the learned local_pref), else it is open to the world
+    local_share: float = 0.6
     # counters are smoothed toward the world's mean rate with this many pseudo-views
     prior_views: float = 20.0
     # additive terms (same units as the value)
@@ -86,6 +104,10 @@ class RankingParams:
     diversity_penalty: float = 2.0  # x pressure(knob) x share of the video's topics in the window
     # re-rank
     window: int = 20
+    # followed creators in proportion (issue 12: about 1 card in 5 at most): this share of the window
+    # from followed creators, and no creator again within ``creator_gap`` cards
+    followed_cap: float = 0.15
+    creator_gap: int = 5
     # share of cards with the person among a video's first viewers (issue 10: about 1
     # in 8): test-pool videos come through the test-pool slot, which keeps that share
     # (0: no slot; the value model then picks test-pool videos like any other)
@@ -115,6 +137,17 @@ def pressure(knob: float) -> float:
     (0.3, pressure 0.05) behaves like the platform and the upper half of the knob
     breaks echo chambers (0.5 -> 0.18, 0.8 -> 0.57, 1 -> 1)."""
     return min(max(float(knob), 0.0), 1.0) ** 2.5  # plain floats: called per ranking
+
+
+def personalisation(person: PersonState, rp: RankingParams) -> float:
+    """Probability an ordinary slot is personalised: 0 with no positive interest, 63 %
+    at ``personalise_scale``, near 1 at the interest clip. One like moves it a little;
+    a sustained signal (about 200 videos of lingering, fewer with likes or follows)
+    makes most slots personalised, the pace the published audits measured."""
+    u = float(person.interests.max()) if len(person.interests) else 0.0
+    if u <= 0.0:
+        return 0.0
+    return 1.0 - math.exp(-((u / rp.personalise_scale) ** rp.personalise_power))
 
 
 def explore_rate(knob: float) -> float:
@@ -165,17 +198,59 @@ class RankState:
         # or every ``trend_every`` calls (the person's own engagement nudges trends a little)
         self._trend_key: tuple[float, int] | None = None
         self._trending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._trend_scores: tuple[np.ndarray, np.ndarray] | None = None
+        self._trend_scores_key: tuple[float, int, int] | None = None
         # topical hashtags (1.0) vs generic ones (0.0); one extra 0 slot for tag -1 (padding)
         self.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
+        # the topic each video's caption names (-1: none, -2: not read yet), read lazily
+        self._caption_topic = np.full(cap, -2, np.int16)
+        self._caption_words: dict[str, int] | None = None
         self.sync(world, person)
 
     def grow(self, world: World) -> None:
+        if len(self.followed) < world.n_creators:  # a person's own account was made
+            for name in ("followed", "ni_creator"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros(world.n_creators - len(old), bool)]))
+        if len(self.muted) < world.n_hashtags + 1:  # new hashtags (the last slot stays tag -1's)
+            muted = np.zeros(world.n_hashtags + 1, bool)
+            muted[: len(self.muted) - 1] = self.muted[:-1]
+            self.muted = muted
         if len(self.seen) < world.capacity:
             for name in ("seen", "ni_video"):
                 old = getattr(self, name)
                 new = np.zeros(world.capacity, bool)
                 new[: len(old)] = old
                 setattr(self, name, new)
+        if len(self._caption_topic) < world.capacity:
+            grown = np.full(world.capacity, -2, np.int16)
+            grown[: len(self._caption_topic)] = self._caption_topic
+            self._caption_topic = grown
+
+    def caption_topics(self, world: World, ids: np.ndarray) -> np.ndarray:
+        """The topic each video's caption names by a keyword (a topic's name or a topical
+        hashtag, with or without ``#``; the first such word), -1 for none. Captions are
+        read once per video, when first scored."""
+        self.grow(world)
+        got = self._caption_topic[ids]
+        todo = ids[got == -2]
+        if len(todo):
+            if self._caption_words is None:
+                words = {name.lower(): t for t, name in enumerate(world.topic_names)}
+                for h, t in enumerate(world.hashtag_topic.tolist()):
+                    if t >= 0:
+                        words.setdefault(world.hashtag_names[h].lower(), int(t))
+                self._caption_words = words
+            words = self._caption_words
+            caps = world.video_captions
+            found = []
+            for v in todo.tolist():  # once per video over a session: a few hundred strings a call at most
+                text = caps[v] if v < len(caps) else ""
+                topic = next((words[k] for k in text.lower().replace("#", " ").split() if k in words), -1)
+                found.append(topic)
+            self._caption_topic[todo] = found
+            got = self._caption_topic[ids]
+        return got.astype(np.intp)
 
     def sync(self, world: World, person: PersonState) -> None:
         """Rebuild every mask from the person's sets (after a filter or follow changes)."""
@@ -265,6 +340,15 @@ class RankState:
             self._trending = (ts, th, pool)
             self._trend_key = key
         return self._trending
+
+    def trend_scores(self, world: World) -> tuple[np.ndarray, np.ndarray]:
+        """The sounds' and hashtags' trending scores (:func:`trends.sound_score`), kept
+        with the trending lists (:meth:`trending`)."""
+        key = (float(world.clock), int(world.n_videos), self.calls // max(self.rp.trend_every, 1))
+        if self._trend_scores is None or self._trend_scores_key != key:
+            self._trend_scores = (trends.sound_score(world), trends.hashtag_score(world))
+            self._trend_scores_key = key
+        return self._trend_scores
 
     def refresh(self, world: World, force: bool = False) -> None:
         """World-wide priors and the popular list, each recomputed every
@@ -366,6 +450,8 @@ class Scored:
     parts: dict[str, np.ndarray]  # name -> float64[len(ids)], sums to total
     interest_by_slot: np.ndarray  # float64[len(ids), TOPICS_PER_VIDEO]: interest split per topic
     predicted: dict[str, np.ndarray]  # like, comment, share, follow, finish, watch_fraction, skip
+    #: the total without the person's learned interest (what a broad slot ranks by)
+    broad: np.ndarray | None = None
 
 
 def _value(rates: np.ndarray, x: np.ndarray, can_follow: np.ndarray, rp: RankingParams):
@@ -433,16 +519,25 @@ def score(
     topic_w = world.video_topic_w[ids]  # gathered once: the diversity term reads it too
     slot = topic_w.astype(np.float64) * person.interests[topics].astype(np.float64)
     x_int = rp.interest_beta * slot.sum(axis=1)
+    if rp.caption_beta:
+        cap_t = rs.caption_topics(world, ids)
+        named = cap_t >= 0
+        if named.any():
+            x_int = x_int + rp.caption_beta * np.where(named, person.interests[np.maximum(cap_t, 0)], 0.0)
     same_country = world.video_country[ids] == person.country
     same_lang = world.video_language[ids] == person.language
     local_mult = 1.0 + person.local_pref
     x_loc = local_mult * (rp.country_beta * same_country + rp.language_beta * same_lang)
+    if rp.device_beta:
+        # a large screen (web, tablet, ...) fits longer videos, a phone shorter ones
+        long = world.video_duration[ids] > LONG_VIDEO_SECONDS
+        x_loc = x_loc + rp.device_beta * np.where(long == large_screen(world, person.device), 1.0, -1.0)
 
     v_full, predicted = _value(rates, x_int + x_loc, can_follow, rp)
+    v_loc, _ = _value(rates, x_loc, can_follow, rp)
+    interest_total = v_full - v_loc
     if detail:
         v0, _ = _value(rates, np.zeros(len(ids)), can_follow, rp)
-        v_loc, _ = _value(rates, x_loc, can_follow, rp)
-        interest_total = v_full - v_loc
         denom = slot.sum(axis=1)
         safe = np.abs(denom) > 1e-9
         share = np.where(safe[:, None], slot / np.where(safe, denom, 1.0)[:, None], 0.5)
@@ -458,13 +553,13 @@ def score(
     parts["followed creator"] = rp.followed_bonus * rs.followed[creator]
     # trends: heat in [0, 1] relative to the world's hottest sound / topical hashtag
     # (the same values as trends.sound_heat / hashtag_heat, computed for the candidates only)
-    st = world.sound_trend
+    st = rs.trend_scores(world)[0]
     m = float(st.max()) if len(st) else 0.0
     parts["trending sound"] = rp.trend_sound_bonus * (st[world.video_sound[ids]] / m if m > 0 else np.zeros(len(ids)))
     # topical hashtags' trend, generic ones 0, and a last 0 that tag -1 (padding) reads
     if len(rs.topical) != world.n_hashtags + 1:
         rs.topical = np.append(world.hashtag_topic >= 0, False).astype(np.float64)
-    ht = np.append(world.hashtag_trend * rs.topical[:-1], 0.0)
+    ht = np.append(rs.trend_scores(world)[1] * rs.topical[:-1], 0.0)
     m = float(ht.max())
     if m > 0:
         # one gather per tag slot, folded with maximum (a 2-D fancy gather + max over
@@ -497,7 +592,14 @@ def score(
     total = np.zeros(len(ids))
     for v in parts.values():  # ~9 named parts
         total += v
-    return Scored(ids=ids, total=total, parts=parts, interest_by_slot=interest_by_slot, predicted=predicted)
+    return Scored(
+        ids=ids,
+        total=total,
+        parts=parts,
+        interest_by_slot=interest_by_slot,
+        predicted=predicted,
+        broad=total - interest_total,
+    )
 
 
 # -- re-rank -------------------------------------------------------------------------------
@@ -560,10 +662,17 @@ def select(
     sound = world.video_sound[ids]
     t0 = world.video_topics[ids, 0].astype(np.intp)
     window = list(np.asarray(recent, np.int64)[-rp.window :])
+    followed = rs.followed[creator]
     taken = np.zeros(len(ids), bool)
     picks: list[Pick] = []
     limit = topic_limit(person.knob, rp.window)
     eps = explore_rate(person.knob)
+    q = personalisation(person, rp)
+    broad_total = scored.broad if scored.broad is not None else total
+    base_total, base_broad = total, broad_total
+    local_p = min(max(rp.local_share * (1.0 + person.local_pref), 0.0), 1.0)
+    home = world.video_country[ids] == person.country
+    from_elsewhere = (flags & ~np.uint8(SRC_INTEREST)) != 0  # a source besides interest brought it
     in_test = is_test_pool(world, rp, ids) if rp.test_pool_share > 0 else None
     for _ in range(k):
         ok = ~taken
@@ -575,10 +684,27 @@ def select(
             if last_resort and not strict.any():
                 strict = ok & other_creator if (ok & other_creator).any() else ok
             ok = strict
-            counts = np.bincount(world.video_topics[np.asarray(window, np.int64), 0], minlength=world.n_topics)
+            recent_ids = np.asarray(window, np.int64)
+            counts = np.bincount(world.video_topics[recent_ids, 0], minlength=world.n_topics)
             floor_ok = ok & ((counts[t0] + 1) <= limit)
             if floor_ok.any():
                 ok = floor_ok
+            # no creator again within creator_gap cards; followed creators within their share
+            gap_ok = ok & ~np.isin(creator, world.video_creator[recent_ids[-rp.creator_gap :]])
+            if gap_ok.any():
+                ok = gap_ok
+            if followed.any():
+                n_followed = int(rs.followed[world.video_creator[recent_ids]].sum())
+                if n_followed + 1 > rp.followed_cap * rp.window:
+                    # over the share: a followed creator's video competes without the
+                    # follow (no bonus, and only if another source brought it too)
+                    cap_ok = ok & ~(followed & ((flags & ~np.uint8(SRC_FOLLOWED)) == 0))
+                    if cap_ok.any():
+                        ok = cap_ok
+                    total = base_total - rp.followed_bonus * followed
+                    broad_total = base_broad - rp.followed_bonus * followed
+                else:
+                    total, broad_total = base_total, base_broad
         if not ok.any():
             break
         test_drawn = in_test is not None and rng.random() < rs.test_slot_rate()
@@ -588,8 +714,11 @@ def select(
         masked = np.where(ok, total, -np.inf)
         best = int(np.argmax(masked))
         slot, lift = None, 0.0
+        # personalised (ranked with the learned interest) with probability q
+        personal = q >= 1.0 or (q > 0.0 and rng.random() < q)
         if tp is not None and tp.any():
-            cand = int(np.argmax(np.where(tp, total, -np.inf)))
+            by = total if personal else broad_total
+            cand = int(np.argmax(np.where(tp, by, -np.inf)))
             slot, lift = SLOT_TEST, float(total[best] - total[cand])
             best = cand
         if slot is None and eps > 0 and rng.random() < eps:
@@ -597,6 +726,14 @@ def select(
             if ex.any():
                 cand = int(np.argmax(np.where(ex, total, -np.inf)))
                 slot, lift = SLOT_EXPLORE, float(total[best] - total[cand])
+                best = cand
+        if slot is None and not personal:
+            wide = ok & from_elsewhere
+            if local_p > 0.0 and rng.random() < local_p and (wide & home).any():
+                wide = wide & home  # a local slot
+            if wide.any():
+                cand = int(np.argmax(np.where(wide, broad_total, -np.inf)))
+                slot, lift = SLOT_BROAD, float(total[best] - total[cand])
                 best = cand
         if in_test is not None:
             rs.note_pick(bool(in_test[best]))

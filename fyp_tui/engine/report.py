@@ -105,17 +105,16 @@ def top_videos(world: World, k: int = 10) -> list[dict]:
 
 
 def trending(world: World, k: int = 10) -> dict[str, list[dict]]:
+    """The trending lists, each item with its ``trend``: the trending score it is ranked
+    by (decayed engagement damped by fatigue, :func:`~fyp_tui.engine.trends.sound_score`)."""
+    ss, hs = trends.sound_score(world), trends.hashtag_score(world)
     return {
         "sounds": [
-            {"sound_id": int(s), "title": world.sound_titles[int(s)], "trend": round(float(world.sound_trend[s]), 3)}
+            {"sound_id": int(s), "title": world.sound_titles[int(s)], "trend": round(float(ss[s]), 3)}
             for s in trends.trending_sounds(world, k)
         ],
         "hashtags": [
-            {
-                "hashtag_id": int(h),
-                "name": world.hashtag_names[int(h)],
-                "trend": round(float(world.hashtag_trend[h]), 3),
-            }
+            {"hashtag_id": int(h), "name": world.hashtag_names[int(h)], "trend": round(float(hs[h]), 3)}
             for h in trends.trending_hashtags(world, k)
         ],
     }

@@ -364,6 +364,8 @@ class _Chunk:
     control_entries: np.ndarray  # pool entry per control impression
     pool: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # pool slots (entries, in group order)
     pool_groups: np.ndarray | None = None  # pool slots per group key
+    #: pool slots served to viewers at random, not matched by topic (entries; see pools.broad_share)
+    broad: np.ndarray | None = None
     catalogue: np.ndarray | None = None  # catalogue slots (entries from P on, in group order)
     catalogue_groups: np.ndarray | None = None
 
@@ -438,8 +440,16 @@ def _plan(
     pool_parts = [per_entry] if k == 1 else _deal(rng, per_entry, pool_shares)
     entry = np.arange(P, dtype=np.int32)
     groups = pools.entry_groups(world, al.ids, al.topic)
+    broad = pools.broad_share(world, params, al.ids)
+    spread = bool((broad > 0).any())
     for c, part in zip(chunks, pool_parts):
         c.pool = al.slot[:nt] if k == 1 else np.repeat(entry, part)
+        if spread and len(c.pool):  # each slot of such a video is broad with its share (one draw per slot)
+            b = rng.random(len(c.pool)) < broad.take(c.pool)
+            if b.any():
+                c.broad = c.pool[b]
+                c.pool = c.pool[~b]  # (still in group order)
+                part = part - np.bincount(c.broad, minlength=P)
         c.pool_groups = pools.group_counts(world, groups, part)
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
@@ -472,6 +482,13 @@ def _serve(
     rows of ``aud_pref``, so chunks may run in parallel."""
     rng, tviewers, slots = ch.rng, ch.targeted, ch.pool
     pick = pools.match_viewers(world, params, rng, tviewers, slots, slots, slot_group_counts=ch.pool_groups)
+    if ch.broad is not None and len(ch.broad):  # broad slots: viewers at random among those left
+        rest = np.flatnonzero(pick < 0)
+        m = min(len(rest), len(ch.broad))
+        if m:
+            at = rest.take(rng.choice(len(rest), size=m, replace=False))
+            pick[at] = len(slots) + rng.permutation(m)
+            slots = np.concatenate([slots, ch.broad[:m]])
     if ch.catalogue is not None and len(ch.catalogue):
         rest = np.flatnonzero(pick < 0)
         if len(rest):

@@ -1,7 +1,11 @@
 """Trending sounds and hashtags: decayed engagement, observable.
 
 Each sound and hashtag carries ``trend``: the engagement its videos earned, decayed
-with a half-life of ``trend_half_life_hours``. Engagement of an impression is the
+with a half-life of ``trend_half_life_hours``, and a fatigue: that trend averaged
+over ``trend_fatigue_hours``. What trends is the trending score, the trend damped by
+the fatigue (:func:`sound_score`): a sudden rise trends within hours and fades over
+a day or two as its fatigue catches up, and a sound everyone uses all the time
+does not lead for ever (issue 12: trends rise and fall, as on the platform). Engagement of an impression is the
 positive part of the tier-score weights (a share counts 8, a like 2 ...). A video's
 trend heat is the largest of its sound's and its topical hashtags' ``trend / max``,
 in [0, 1]. Generic tags (``#fyp``, ``#viral``: ``hashtag_topic == -1``) ride on
@@ -38,10 +42,62 @@ def engagement_weights(params: EngineParams) -> np.ndarray:
     return _weights(params)[1]
 
 
+#: ``world.extra`` keys of the fatigue arrays (saved with the world like any extra array)
+SOUND_FATIGUE = "sound_trend_fatigue"
+HASHTAG_FATIGUE = "hashtag_trend_fatigue"
+
+
+def fatigue(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """The sounds' and hashtags' fatigue: their decayed engagement averaged over
+    ``trend_fatigue_hours`` (``world.extra``; a world without it starts from its trends
+    as they are, as if they had held steady)."""
+    extra = world.extra
+    out = []
+    for key, trend in ((SOUND_FATIGUE, world.sound_trend), (HASHTAG_FATIGUE, world.hashtag_trend)):
+        a = extra.get(key)
+        if not isinstance(a, np.ndarray) or a.shape != trend.shape:
+            old = a if isinstance(a, np.ndarray) else np.zeros(0)
+            a = trend.astype(np.float64).copy()
+            k = min(len(old), len(a))
+            a[:k] = old[:k]  # (sounds or hashtags added since: they start steady)
+            extra[key] = a
+        out.append(a)
+    return out[0], out[1]
+
+
 def decay(world: World, params: EngineParams, dt: float) -> None:
+    """Decay the trends by ``dt`` hours, and move the fatigue toward them (an average
+    over ``trend_fatigue_hours``, exact for trends that hold steady over the step)."""
+    fs, fh = fatigue(world)
+    g = 0.5 ** (dt / params.trend_fatigue_hours)
+    fs *= g
+    fs += (1.0 - g) * world.sound_trend
+    fh *= g
+    fh += (1.0 - g) * world.hashtag_trend
     f = 0.5 ** (dt / params.trend_half_life_hours)
     world.sound_trend *= f
     world.hashtag_trend *= f
+
+
+def _damped(trend: np.ndarray, tired: np.ndarray) -> np.ndarray:
+    """Trending score: ``trend / (1 + tired / scale)``, scale the mean fatigue of those
+    with any. A steady favourite (tired = trend) saturates near ``scale``; a sudden rise
+    (trend well above its fatigue) scores its trend until the fatigue catches up."""
+    pos = tired[tired > 0]
+    if not len(pos):
+        return trend.astype(np.float64, copy=True)
+    scale = float(pos.mean())
+    return trend / (1.0 + tired / scale)
+
+
+def sound_score(world: World) -> np.ndarray:
+    """Each sound's trending score (see :func:`_damped`)."""
+    return _damped(world.sound_trend, fatigue(world)[0])
+
+
+def hashtag_score(world: World) -> np.ndarray:
+    """Each hashtag's trending score (see :func:`_damped`)."""
+    return _damped(world.hashtag_trend, fatigue(world)[1])
 
 
 def _engagement(params: EngineParams, delta: np.ndarray) -> np.ndarray:
@@ -91,15 +147,17 @@ def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta
 
 
 def sound_heat(world: World) -> np.ndarray:
-    m = world.sound_trend.max() if world.n_sounds else 0.0
+    """Heat of sounds in [0, 1]: trending score over the highest."""
+    t = sound_score(world)
+    m = t.max() if world.n_sounds else 0.0
     if m <= 0:
         return np.zeros(world.n_sounds)
-    return world.sound_trend / m
+    return t / m
 
 
 def hashtag_heat(world: World) -> np.ndarray:
     """Heat of topical hashtags in [0, 1]; generic tags get 0."""
-    t = np.where(world.hashtag_topic >= 0, world.hashtag_trend, 0.0)
+    t = np.where(world.hashtag_topic >= 0, hashtag_score(world), 0.0)
     m = t.max() if len(t) else 0.0
     if m <= 0:
         return np.zeros(world.n_hashtags)
@@ -116,13 +174,13 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def trending_sounds(world: World, k: int = 10) -> np.ndarray:
-    """Ids of the ``k`` sounds with the highest trend (ties by id), trend > 0 only."""
-    return _top(world.sound_trend, k)
+    """Ids of the ``k`` sounds with the highest trending score (ties by id), > 0 only."""
+    return _top(sound_score(world), k)
 
 
 def trending_hashtags(world: World, k: int = 10) -> np.ndarray:
-    """Ids of the ``k`` topical hashtags with the highest trend (generic tags excluded)."""
-    return _top(np.where(world.hashtag_topic >= 0, world.hashtag_trend, 0.0), k)
+    """Ids of the ``k`` topical hashtags with the highest trending score (generic tags excluded)."""
+    return _top(np.where(world.hashtag_topic >= 0, hashtag_score(world), 0.0), k)
 
 
 @dataclass

@@ -164,9 +164,59 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     )
 
 
+def caption_language(world: World, caption: str, default: int) -> int:
+    """The language a caption is written in: the one whose caption words it uses most
+    (the seeded vocabularies, ``world.extra["caption_words_by_language"]``); ``default``
+    (the creator's) when no language's words appear or two tie with it."""
+    vocab = (world.extra or {}).get("caption_words_by_language") or {}
+    words = [w.strip(".,!?¿¡:;\"'()").casefold() for w in caption.split() if not w.startswith("#")]
+    hits: dict[int, int] = {}
+    for code, vocabulary in vocab.items():  # a handful of languages
+        if code not in world.language_codes:
+            continue
+        known = {v.casefold() for v in vocabulary}
+        n = sum(w in known for w in words)
+        if n:
+            hits[world.language_codes.index(code)] = n
+    if not hits:
+        return int(default)
+    best = max(hits.values())
+    if hits.get(int(default), 0) == best:
+        return int(default)
+    return min(lang for lang, n in hits.items() if n == best)
+
+
+def handle_for(world: World, name: str) -> str:
+    """A creator handle from a person's name: lower case letters, digits and ``_``,
+    made unique among the world's handles with a number."""
+    base = "".join(ch if ch.isalnum() else "_" for ch in name.strip().casefold()).strip("_")[:24] or "creator"
+    taken = set(world.creator_handles)
+    handle, k = base, 1
+    while handle in taken:
+        k += 1
+        handle = f"{base}{k}"
+    return handle
+
+
+def add_person_creator(world: World, *, name: str, country: int, language: int, topic: int) -> int:
+    """A person's own creator account: a handle from their name, their country and
+    language, no followers and no uploads of its own; its (hidden) skill is the
+    world's median creator skill. Returns its id."""
+    skill = float(np.median(world.creator_skill)) if world.n_creators else 0.5
+    return world.add_creator(
+        handle=handle_for(world, name),
+        name=name.strip() or "creator",
+        country=country,
+        language=language,
+        topic=topic,
+        skill=skill,
+    )
+
+
 def post_video(
     world: World,
     params: EngineParams,
+    rng: np.random.Generator,
     *,
     profile: int,
     creator: int,
@@ -177,33 +227,52 @@ def post_video(
     caption: str,
     now: float,
 ) -> int:
-    """A person's own upload (the app's studio): enters tier 0 at once; returns its id.
+    """A person's own upload (the studio, ``fyp-tui post``): enters tier 0 at once; returns its id.
 
-    Its hidden quality is the creator's skill (the simulated audience judges it
-    like any other video of that creator). ``hashtags`` are hashtag ids (at most 4).
+    Nothing about it is special to the audience or the ladder: its hidden quality
+    is drawn from its creator's skill as every upload's is (so a good post can still
+    flop); its topic mix is the chosen topic, weighted as an upload's main topic is,
+    with the topic of its first hashtag of another topic (else any other) second;
+    its language is its caption's (:func:`caption_language`), its country the
+    creator's. ``hashtags`` are hashtag ids (at most ``TAGS_PER_VIDEO``).
     """
-    del params  # the ladder needs nothing more: tier 0, status ACTIVE, heat 1
+    del params  # the ladder needs nothing more: tier 0, status ACTIVE
     if not 0 <= creator < world.n_creators:
         raise ValueError(f"no creator {creator}")
     if not 0 <= sound < world.n_sounds:
         raise ValueError(f"no sound {sound}")
     if not 0 <= topic < world.n_topics:
         raise ValueError(f"no topic {topic}")
-    tags = [int(h) for h in hashtags][:TAGS_PER_VIDEO]
+    tags = list(dict.fromkeys(int(h) for h in hashtags))
+    if len(tags) > TAGS_PER_VIDEO:
+        raise ValueError(f"at most {TAGS_PER_VIDEO} hashtags")
     if any(not 0 <= h < world.n_hashtags for h in tags):
         raise ValueError(f"unknown hashtag in {tags}")
+    T = world.n_topics
+    quality = min(max(float(world.creator_skill[creator]) + _quality_noise(world) * rng.standard_normal(), 0.0), 1.0)
+    others = [
+        int(world.hashtag_topic[h]) for h in tags if world.hashtag_topic[h] >= 0 and world.hashtag_topic[h] != topic
+    ]
+    if others:
+        second = others[0]
+    elif T > 1:
+        second = (topic + 1 + int(rng.integers(0, T - 1))) % T
+    else:
+        second = topic
+    w0 = float(rng.uniform(0.6, 0.95)) if second != topic else 1.0
     row = np.full((1, TAGS_PER_VIDEO), -1, np.int32)
     row[0, : len(tags)] = tags
+    language = caption_language(world, caption, int(world.creator_language[creator]))
     ids = world.add_videos(
         creator=np.array([creator], np.int32),
         sound=np.array([sound], np.int32),
         duration=np.array([duration], np.float32),
-        topics=np.array([[topic, topic]], np.int16),
-        topic_w=np.array([[1.0, 0.0]], np.float32),
-        language=world.creator_language[[creator]],
+        topics=np.array([[topic, second]], np.int16),
+        topic_w=np.array([[w0, 1.0 - w0]], np.float32),
+        language=np.array([language], np.int16),
         country=world.creator_country[[creator]],
         upload_time=np.array([now], np.float64),
-        quality=np.array([float(np.clip(world.creator_skill[creator], 0, 1))], np.float32),
+        quality=np.array([quality], np.float32),
         tags=row,
         captions=[caption],
         profile=np.array([profile], np.int32),

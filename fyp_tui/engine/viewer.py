@@ -11,7 +11,9 @@ mix) with a slow forgetting of everything else. Signal strengths follow the
 platform's published account (strongest first):
 
 * not interested (video, creator) ............ -3.0
-* a share or a follow ......................... +1.4
+* a follow ...................................... +2.5
+* a share ....................................... +1.3
+* a comment ..................................... +1.2
 * a like or a favourite ....................... +1.0 (on top of the watch itself)
 * watching a long video to the end ............ up to +1.0 (+0.2 per loop, max 3)
 * watching a short one to the end ............. +0.5
@@ -36,19 +38,22 @@ SKIP_SECONDS = 2.0
 LEARNING_RATE = 0.5
 #: Watch time alone moves interests this much slower than explicit reactions
 #: (a like, share or follow is stronger than watch time alone).
-WATCH_RATE = 0.3
+WATCH_RATE = 0.2
 #: Interests stay in [-INTEREST_CLIP, INTEREST_CLIP].
 INTEREST_CLIP = 3.0
 #: Every impression forgets this fraction of every learned interest.
-FORGET = 0.004
+FORGET = 0.001
 #: Interest given to each topic picked at onboarding.
-ONBOARD_INTEREST = 1.5
+ONBOARD_INTEREST = 2.5
 #: Weak locality learning: how far one unit of engagement moves ``local_pref``.
 LOCAL_RATE = 0.03
 #: History kept in ``to_dict()`` (going back further than this after a restart is not offered).
 HISTORY_KEPT = 500
 #: videos kept in the "found early" memory
 FOUND_EARLY_KEPT = 200
+#: the person's comments kept (the newest), and the longest comment
+COMMENTS_KEPT = 200
+COMMENT_MAX_CHARS = 150
 
 #: Strength of each explicit reaction (the watch itself is scored by ``watch_strength``).
 REACTION_STRENGTH: dict[str, float] = {
@@ -56,8 +61,9 @@ REACTION_STRENGTH: dict[str, float] = {
     "unlike": -1.0,
     "favourite": 1.0,
     "unfavourite": -1.0,
-    "share": 1.4,
-    "follow": 1.4,
+    "comment": 1.2,
+    "share": 1.3,
+    "follow": 2.5,
     "unfollow": -0.7,
     "not_interested_video": -3.0,
     "not_interested_creator": -3.0,
@@ -101,6 +107,7 @@ class PersonState:
     knob: float = 0.3  # echo-chamber knob: 0 pure exploitation .. 1 mostly exploration
     country: int = 0
     language: int = 0
+    device: int = 0  # index into world.device_names (counts weakly: the video's length fits the screen)
     local_pref: float = 0.0  # learned weight of same-country/language content, [-1, 1]
     onboarded: bool = False
     onboarding_topics: list[int] = field(default_factory=list)
@@ -109,6 +116,8 @@ class PersonState:
     #: videos the person watched while still in their test pool (among their first
     #: viewers), oldest first: a memory for "videos you found early"
     found_early: list[int] = field(default_factory=list)
+    #: the person's own comments, oldest first: (video, text)
+    comments: list[tuple[int, str]] = field(default_factory=list)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -120,8 +129,11 @@ class PersonState:
         language: int | None = None,
         knob: float = 0.3,
         topics: list[int] | None = None,
+        device: int | None = None,
     ) -> PersonState:
-        """A cold-start person; country/language default to the world's most common."""
+        """A cold-start person; country, language and device default to the world's most common."""
+        if device is None:
+            device = int(np.bincount(world.aud_device).argmax()) if world.n_viewers else 0
         if country is None:
             country = int(np.bincount(world.aud_country).argmax()) if world.n_viewers else 0
         if language is None:
@@ -131,6 +143,7 @@ class PersonState:
             knob=float(knob),
             country=int(country),
             language=int(language),
+            device=int(device),
         )
         if topics is not None:
             p.onboard(topics)
@@ -199,11 +212,13 @@ class PersonState:
             "knob": float(self.knob),
             "country": int(self.country),
             "language": int(self.language),
+            "device": int(self.device),
             "local_pref": round(float(self.local_pref), 5),
             "onboarded": bool(self.onboarded),
             "onboarding_topics": list(self.onboarding_topics),
             "counted": self.ledger.to_list(),
             "found_early": list(map(int, self.found_early[-FOUND_EARLY_KEPT:])),
+            "comments": [[int(v), str(t)] for v, t in self.comments[-COMMENTS_KEPT:]],
         }
         if seen:
             d["seen"] = sorted(self.seen)
@@ -230,9 +245,13 @@ class PersonState:
             knob=float(d.get("knob", 0.3)),
             country=int(d.get("country", 0)),
             language=int(d.get("language", 0)),
+            device=int(d.get("device", 0)),
             local_pref=float(d.get("local_pref", 0.0)),
             onboarded=bool(d.get("onboarded", False)),
             onboarding_topics=[int(t) for t in d.get("onboarding_topics", [])],
             ledger=Ledger.from_list(-1, d.get("counted", [])),
             found_early=[int(v) for v in d.get("found_early", [])][-FOUND_EARLY_KEPT:],
+            comments=[(int(c[0]), str(c[1])) for c in d.get("comments", []) if isinstance(c, list) and len(c) == 2][
+                -COMMENTS_KEPT:
+            ],
         )

@@ -62,7 +62,9 @@ class Status(IntEnum):
     TOP = 2  # passed the last budgeted tier: served site-wide until it fades
 
 
-#: Creators, sounds and viewers are fixed after seeding; videos grow.
+#: Sounds and viewers are fixed after seeding; videos grow, and so do creators (a
+#: person's own account, :meth:`World.add_creator`) and hashtags (new ones a person
+#: posts with, :meth:`World.add_hashtags`).
 VIDEO_ARRAYS = (
     "video_creator",
     "video_sound",
@@ -190,6 +192,8 @@ class World:
     scenario: str = ""
     # counts the checkpoint has already written: rows past these are new
     saved_videos: int = 0
+    saved_creators: int = 0
+    saved_hashtags: int = 0
     extra: dict = field(default_factory=dict)
     #: the engine's derived tables (see :class:`Derived`; never saved)
     derived: Derived = field(default_factory=Derived, repr=False)
@@ -283,6 +287,35 @@ class World:
         self.video_captions.extend(captions)
         self.n_videos += k
         return ids
+
+    def add_creator(
+        self, *, handle: str, name: str, country: int, language: int, topic: int, skill: float, upload_rate: float = 0.0
+    ) -> int:
+        """Append one creator with no followers (a person's own account); return its id."""
+        c = self.n_creators
+        names = self.extra.get("creator_display_names")
+        if isinstance(names, list) and len(names) == c:
+            names.append(name)
+        self.creator_handles.append(handle)
+        for attr, value in (
+            ("creator_country", country),
+            ("creator_language", language),
+            ("creator_topic", topic),
+            ("creator_followers", 0),
+            ("creator_upload_rate", upload_rate),
+            ("creator_skill", skill),
+        ):
+            old = getattr(self, attr)
+            setattr(self, attr, np.append(old, np.array([value], old.dtype)))
+        return c
+
+    def add_hashtags(self, names: list[str], topic: int) -> np.ndarray:
+        """Append new hashtags of ``topic`` (-1: generic), not yet trending; return their ids."""
+        h = self.n_hashtags
+        self.hashtag_names.extend(names)
+        self.hashtag_topic = np.append(self.hashtag_topic, np.full(len(names), topic, self.hashtag_topic.dtype))
+        self.hashtag_trend = np.append(self.hashtag_trend, np.zeros(len(names), self.hashtag_trend.dtype))
+        return np.arange(h, h + len(names))
 
     def copy(self) -> World:
         """A deep copy: audits and what-ifs run on it without touching this world."""

@@ -30,6 +30,9 @@ def make_card(
     artists = extra.get("sound_artists") or []
     topic = int(w.video_topics[v, 0])
     mine = int(w.video_profile[v]) == profile_id
+    tags = [int(t) for t in w.video_tags[v] if t >= 0]
+    topical = [t for t in tags if w.hashtag_topic[t] >= 0]  # what FeedSession.react mutes by default
+    mute = (topical or tags)[:1]
     return CardData(
         video=v,
         creator=c,
@@ -52,6 +55,7 @@ def make_card(
         mine=mine,
         position=max(len(person.history) - 1, 0),
         reshown=reshown,
+        mute_tag=w.hashtag_names[mute[0]] if mute else "",
     )
 
 

@@ -62,6 +62,11 @@ class Feed:
             self._queue.shutdown(wait=True, cancel_futures=False)
 
     # -- cards (UI thread) ----------------------------------------------------------------
+    def preloaded(self) -> int | None:
+        """The video of the next card, preloaded but not shown yet (None: none)."""
+        with self._ahead_lock:
+            return None if self._ahead is None else int(self._ahead.video)
+
     def take_ahead(self) -> CardData | None:
         """The preloaded next card, if ready (UI thread; cheap)."""
         with self._ahead_lock:
@@ -106,6 +111,7 @@ class Feed:
         with self.live.lock:
             events = self.live.feed_session.watched(video, seconds, loops)
             self.live.profile.note_diversity()
+            self.live.log.note_card(video, seconds, loops)
         self.live.history.log_tiers(events)
         return events
 
@@ -146,10 +152,11 @@ class Feed:
         """Record one impression (queue; used when quitting)."""
         return self.live.strip_items(self._leave((video, seconds, loops)))
 
-    def react(self, video: int, kind: str) -> tuple[CardData, list[StripItem]]:
-        """A reaction, committed before it returns; the card's new state (queue)."""
+    def react(self, video: int, kind: str, text: str | None = None) -> tuple[CardData, list[StripItem]]:
+        """A reaction, committed before it returns; the card's new state (queue).
+        ``text``: a comment's."""
         with self.live.lock:
-            events = self.live.feed_session.react(video, kind)
+            events = self.live.feed_session.react(video, kind, text=text)
             card = self._card(video, first_viewer=None, keep_current=True)
         self.live.history.log_tiers(events)
         return card, self.live.strip_items(events)

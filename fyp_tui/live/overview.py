@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,11 +15,43 @@ if TYPE_CHECKING:
     from fyp_tui.live.session import LiveSession
 
 
+#: rank changes are against the lists as they were at least this many simulated hours ago
+MOVE_HOURS = 1.0
+#: lists remembered (a snapshot every quarter hour of simulated time at most)
+_KEPT = 200
+
+
+def moves(now: list[int], before: list[int] | None) -> tuple[str, ...]:
+    """For each item of ``now`` (ranked), its move since ``before``: ``▲n`` up n places,
+    ``▼n`` down, ``new`` (not listed then), ``""`` (same place, or nothing to compare)."""
+    if before is None:
+        return tuple("" for _ in now)
+    was = {item: i for i, item in enumerate(before)}
+    out = []
+    for i, item in enumerate(now):
+        j = was.get(item)
+        out.append("new" if j is None else f"▲{j - i}" if j > i else f"▼{i - j}" if j < i else "")
+    return tuple(out)
+
+
 class Overview:
     """The world screen's data."""
 
     def __init__(self, live: LiveSession) -> None:
         self.live = live
+        # (clock, ranked sounds, ranked hashtags) as the world screen read them, oldest first
+        self._lists: deque[tuple[float, list[int], list[int]]] = deque(maxlen=_KEPT)
+
+    def _before(self, clock: float) -> tuple[list[int], list[int]] | None:
+        """The lists as they were at least MOVE_HOURS ago (the newest such), if known."""
+        for t, s, h in reversed(self._lists):
+            if t <= clock - MOVE_HOURS:
+                return s, h
+        return None
+
+    def _remember(self, clock: float, sounds: list[int], tags: list[int]) -> None:
+        if not self._lists or clock - self._lists[-1][0] >= 0.25 or clock < self._lists[-1][0]:
+            self._lists.append((clock, sounds, tags))
 
     def data(self, top_k: int = 8) -> WorldData:
         """The funnel per tier, the trending sounds and hashtags, the ``top_k`` live videos
@@ -32,8 +65,13 @@ class Overview:
             tier = w.video_tier[:n].astype(np.int64)
             status = w.video_status[:n].astype(np.int64)
             views = w.video_counts[:n, Signal.VIEW].copy()
-            ts = [int(x) for x in trending_sounds(w, 5)]
-            th = [int(x) for x in trending_hashtags(w, 5)]
+            clock = float(w.clock)
+            # (ranked past the five shown, so a move up from further down shows as a move)
+            all_s = [int(x) for x in trending_sounds(w, 20)]
+            all_h = [int(x) for x in trending_hashtags(w, 20)]
+        ts, th = all_s[:5], all_h[:5]
+        before = self._before(clock)
+        self._remember(clock, all_s, all_h)
         funnel = []
         for t in range(p.top_tier):
             funnel.append(
@@ -63,6 +101,8 @@ class Overview:
             top=top,
             trending_sounds=tuple(w.sound_titles[s] for s in ts),
             trending_hashtags=tuple(f"#{w.hashtag_names[h]}" for h in th),
+            sound_moves=moves(ts, before[0] if before else None),
+            hashtag_moves=moves(th, before[1] if before else None),
             top_videos=tops,
             n_videos=n,
             n_viewers=w.n_viewers,

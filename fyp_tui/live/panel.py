@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from fyp_tui.engine.world import Signal
+from fyp_tui.live.comments import comments
 from fyp_tui.live.ladder import budget, status_name
 from fyp_tui.live.views import Contribution, SpreadData, TierStep, WhyData
 
@@ -71,6 +72,7 @@ class Panel:
             tc = w.video_tier_counts[video].copy()
             views = int(w.video_counts[video, Signal.VIEW])
             bar = float(promotion_bar(p, [tier], w)[0])
+            said = comments(w, live.feed_session.person, video, you=f"@{live.profile_name} (you)")
         if status != "stalled":
             steps.append(
                 TierStep(
@@ -89,5 +91,11 @@ class Panel:
         values = tuple(float(v) for _t, v in series) if series else ()
         span = (series[-1][0] - series[0][0]) if series and len(series) > 1 else 0.0
         return SpreadData(
-            video=video, steps=tuple(steps), rates=rates, views_series=values, series_span=span, views=views
+            video=video,
+            steps=tuple(steps),
+            rates=rates,
+            views_series=values,
+            series_span=span,
+            views=views,
+            comments=said,
         )

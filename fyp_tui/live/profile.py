@@ -36,11 +36,19 @@ class ProfileView:
                 person.language = int(language)
             self.live.feed_session.onboard(topics)
 
-    def diversity(self) -> float:
-        """Topic diversity of the last 50 videos, 0..1 (entropy over its maximum; caller holds the lock)."""
+    def diversity(self, *, shown_only: bool = False) -> float:
+        """Topic diversity of the last 50 videos, 0..1 (entropy over its maximum; caller holds the lock).
+        ``shown_only``: leave out the next card, preloaded but not shown yet."""
+        from fyp_tui.engine.viewer import topic_entropy
+
         session = self.live.feed_session
-        bits = float(session.topic_diversity(50))
-        n = min(len(session.person.history), 50, self.live.world.n_topics)
+        history = session.person.history
+        ahead = self.live.feed.preloaded()
+        end = len(history) - 1 if shown_only and history and ahead == history[-1] else len(history)
+        recent = np.asarray(history[max(0, end - 50) : end], dtype=np.int64)
+        w = self.live.world
+        bits = topic_entropy(w.video_topics[recent, 0], w.n_topics)
+        n = min(len(recent), w.n_topics)
         top = math.log2(n) if n > 1 else 1.0
         return max(0.0, min(bits / top, 1.0))
 
@@ -62,6 +70,7 @@ class ProfileView:
             diversity = self.diversity()
             seen = len(p.seen)
             early = live.feed_session.found_early()[:20]
+            device = int(p.device)
         order = np.argsort(-interests, kind="stable")
         topics = tuple((w.topic_names[i], float(interests[i])) for i in order)
 
@@ -79,7 +88,21 @@ class ProfileView:
             favourited=tuple(vid(v) for v in favs),
             seen=seen,
             found_early=tuple(f"{fmt.tier_name(t)}  {vid(v)}" for v, t in early),
+            device=w.device_names[device] if 0 <= device < len(w.device_names) else "",
         )
+
+    def next_device(self) -> None:
+        """Switch the person's device to the world's next one (queue)."""
+        with self.live.lock:
+            session = self.live.feed_session
+            n = max(len(self.live.world.device_names), 1)
+            session.set_device((int(session.person.device) + 1) % n)
+
+    def others(self) -> list[tuple[str, int]]:
+        """(name, cards watched) of every profile of the world, this one included (queue)."""
+        from fyp_tui.store.profiles import list_profiles
+
+        return [(r["name"], r["cards_watched"]) for r in list_profiles(engine=self.live.store.engine)]
 
     def refresh_interests(self) -> None:
         """Reset the learned interests; follows and filters stay."""

@@ -13,6 +13,7 @@ them, one concept each:
 ``overview``     :class:`~fyp_tui.live.overview.Overview`, the world at a glance
 ``history``      :class:`~fyp_tui.live.history.VideoHistory`, view series and tier decisions
 ``trending``     :class:`~fyp_tui.live.trending.TrendingSounds`, trending sounds cache
+``log``          :class:`~fyp_tui.live.summary.SessionLog`, the session observed (quit summary, report)
 
 Shells call these and get plain view data (:mod:`fyp_tui.live.views`) back; no
 shell ever touches the World. The World is not thread-safe, so every engine call
@@ -48,6 +49,7 @@ from fyp_tui.live.panel import Panel
 from fyp_tui.live.profile import ProfileView
 from fyp_tui.live.strip import strip_items
 from fyp_tui.live.studio import Studio
+from fyp_tui.live.summary import SessionLog
 from fyp_tui.live.trending import TrendingSounds
 from fyp_tui.live.views import OpenInfo, StripItem
 
@@ -89,6 +91,7 @@ class LiveSession:
         self.profile = ProfileView(self)
         self.studio = Studio(self)
         self.overview = Overview(self)
+        self.log = SessionLog(self)
 
     # -- the opened world ----------------------------------------------------------------
     @property
@@ -195,6 +198,7 @@ class LiveSession:
             self.start_clock = world.clock
             for v in np.flatnonzero(world.video_profile[: world.n_videos] == profile_id):
                 self.history.track(int(v))
+            self.log.start()
         return OpenInfo(clock=float(world.clock), needs_onboarding=not person.onboarded)
 
     def warm_up(self) -> None:
@@ -235,7 +239,9 @@ class LiveSession:
         return list(self.world.topic_names)
 
     def strip_items(self, events: list[Event]) -> list[StripItem]:
-        """Events worth a line in the event strip, for this person (see :mod:`fyp_tui.live.strip`)."""
+        """Events worth a line in the event strip, for this person (see :mod:`fyp_tui.live.strip`).
+        Every event of the session passes here: the session log keeps the decisions it tipped."""
+        self.log.note_events(events)
         return strip_items(
             events, world=self.world, params=self.params, profile_id=self.profile_id, current=self.feed.current
         )

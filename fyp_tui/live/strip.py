@@ -79,6 +79,8 @@ def strip_items(
             reach = "site-wide" if e.to_tier >= params.top_tier else f"{e.budget:,} viewers"
             if tipped:
                 text = f"your {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach} ({without(e)})"
+            elif own_video:  # celebrated: the person's own post climbed
+                text = f"🎉 Your video moved up to tier {e.to_tier}: {reach}"
             elif by_class and people is not None and e.profile is not None:
                 text = f"@{people[e.profile]}'s {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach}"
             else:

@@ -65,6 +65,7 @@ class CardData(Printable):
     mine: bool = False  # posted by this person from the studio
     position: int = 0  # index in the session's history (0 = first card)
     reshown: bool = False  # came back with "previous"
+    mute_tag: str = ""  # the hashtag "not interested > mute hashtag" mutes ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class SpreadData(Printable):
     views_series: tuple[float, ...]  # views sampled over simulated time (this session)
     series_span: float  # simulated hours the series covers
     views: int = 0
+    comments: tuple[tuple[str, str], ...] = ()  # (who, text): the person's own, then a few of the audience's
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ class ProfileData(Printable):
     seen: int = 0
     #: videos the person saw among their first viewers that climbed later (a memory, not credit)
     found_early: tuple[str, ...] = ()
+    device: str = ""  # the person's device (d on the Profile cycles through the world's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,23 @@ class PostedVideo(Printable):
     rates: tuple[tuple[str, float], ...] = ()
     steps: tuple[TierStep, ...] = ()
     views_series: tuple[float, ...] = ()
+    likes: int = 0
+    shares: int = 0
+    watched: bool = False  # judged early now: the clock runs slow for it
+    post_mortem: tuple[str, ...] = ()  # why it stalled (stalled videos only)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorAccount(Printable):
+    """A person's own creator account (made by their first post)."""
+
+    handle: str
+    followers: int
+    posts: int
+    country: str
+    language: str
+    made: bool  # False: the handle it will have once the first post makes it
+    creator: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +202,9 @@ class WorldData(Printable):
     top_videos: tuple[tuple[int, str, str, int, int], ...]  # (id, handle, caption, tier, views)
     n_videos: int = 0
     n_viewers: int = 0
+    #: each trending item's rank change in the last simulated hour or more: "▲2", "▼1", "new", "" (same)
+    sound_moves: tuple[str, ...] = ()
+    hashtag_moves: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from fyp_tui.store.bulk import _cursor, _insert, _insert_columns, _marker, _sele
 from fyp_tui.store.codecs import (
     _NEW_ARRAYS,
     _STATE_ARRAYS,
+    CREATOR_COLS,
+    HASHTAG_COLS,
     SETTINGS_EXTRA,
     STATE_COLS,
     TIER_EVENT_COLS,
@@ -28,6 +30,9 @@ from fyp_tui.store.codecs import (
     _state_columns,
     _tag_rows,
     _video_columns_from,
+    creator_rows,
+    hashtag_rows,
+    insert_new_sql,
     tier_event_row,
 )
 from fyp_tui.store.mirror import MIRROR_VIDEO, _mirror_rows
@@ -55,12 +60,19 @@ class Snapshot:
     events: list = field(default_factory=list)
     mirror: dict[str, np.ndarray] = field(default_factory=dict)  # all video arrays [:n_videos]
     n_viewers: int = 0
+    # creators and hashtags made since the last checkpoint (rows; written before the videos)
+    creators_before: int = 0
+    creator_rows: list[tuple] = field(default_factory=list)
+    hashtags_before: int = 0
+    hashtag_rows: list[tuple] = field(default_factory=list)
 
     def requeue(self, world: World) -> None:
         """After a failed write: mark this snapshot's videos unsaved again (caller holds the world lock)."""
         world.video_dirty[self.dirty_ids] = True
         world.video_dirty[self.saved_before : self.n_videos] = True
         world.saved_videos = min(world.saved_videos, self.saved_before)
+        world.saved_creators = min(world.saved_creators, self.creators_before)
+        world.saved_hashtags = min(world.saved_hashtags, self.hashtags_before)
 
 
 def capture_snapshot(world: World, events: Sequence[Event] = ()) -> Snapshot:
@@ -96,16 +108,23 @@ def capture_snapshot(world: World, events: Sequence[Event] = ()) -> Snapshot:
         events=[e for e in events if isinstance(e, TIER_EVENTS)],
         mirror={k: getattr(world, k)[:n].copy() for k in MIRROR_VIDEO},
         n_viewers=world.n_viewers,
+        creators_before=world.saved_creators,
+        creator_rows=creator_rows(world, world.saved_creators, world.n_creators),
+        hashtags_before=world.saved_hashtags,
+        hashtag_rows=hashtag_rows(world, world.saved_hashtags, world.n_hashtags),
     )
     world.video_dirty[:n] = False
     world.saved_videos = n
+    world.saved_creators, world.saved_hashtags = world.n_creators, world.n_hashtags
     return snap
 
 
 def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> None:
     """Write ``snap`` on ``conn`` (the caller's transaction); ``last``: the small arrays
     as the previous write left them (only what changed since is updated)."""
+    # new creators and hashtags (a person's own account, the tags they made up), then
     # new videos (with their current state) and their hashtags
+    write_new_creators_and_hashtags(conn, snap.creator_rows, snap.hashtag_rows)
     k = snap.n_videos - snap.saved_before
     if k > 0:
         nw = snap.new
@@ -162,6 +181,22 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
             )
         ],
     )
+
+
+def write_new_creators_and_hashtags(conn: Any, creators: list[tuple], hashtags: list[tuple]) -> None:
+    """Insert rows of creators and hashtags made after seeding, skipping any already
+    written (by the person's journal or an earlier checkpoint), on the caller's transaction."""
+    if not creators and not hashtags:
+        return
+    m = _marker(conn)
+    cur = _cursor(conn)
+    try:
+        if creators:
+            cur.executemany(insert_new_sql("creator", CREATOR_COLS, m), creators)
+        if hashtags:
+            cur.executemany(insert_new_sql("hashtag", HASHTAG_COLS, m), hashtags)
+    finally:
+        cur.close()
 
 
 def _store_state_sqlite(conn: Any, rows: list[tuple]) -> None:

@@ -83,6 +83,46 @@ CREATOR_COLS = (
     "upload_rate",
     "skill",
 )
+HASHTAG_COLS = ("id", "name", "topic_id", "trend")
+
+
+def creator_rows(world: World, lo: int, hi: int) -> list[tuple]:
+    """Rows ``[lo, hi)`` of the creator table (CREATOR_COLS order): creators made
+    after seeding (a person's own account, :meth:`World.add_creator`)."""
+    names = world.extra.get("creator_display_names") or world.creator_handles
+    return [
+        (
+            c,
+            world.creator_handles[c],
+            names[c] if c < len(names) else world.creator_handles[c],
+            int(world.creator_country[c]),
+            int(world.creator_language[c]),
+            int(world.creator_topic[c]),
+            int(world.creator_followers[c]),
+            float(world.creator_upload_rate[c]),
+            float(world.creator_skill[c]),
+        )
+        for c in range(lo, hi)  # a few rows: the accounts people made since the last write
+    ]
+
+
+def hashtag_rows(world: World, lo: int, hi: int) -> list[tuple]:
+    """Rows ``[lo, hi)`` of the hashtag table (HASHTAG_COLS order): hashtags made after
+    seeding (new ones a person posted with, :meth:`World.add_hashtags`)."""
+    return [
+        (h, world.hashtag_names[h], None if world.hashtag_topic[h] < 0 else int(world.hashtag_topic[h]), 0.0)
+        for h in range(lo, hi)  # a few rows: the tags people made since the last write
+    ]
+
+
+def insert_new_sql(table: str, cols: Sequence[str], marker: str) -> str:
+    """An INSERT of ``cols`` that skips a row whose id is already there (SQLite and
+    PostgreSQL): new creators and hashtags may be written by the person's journal
+    and by a checkpoint, whichever comes first."""
+    values = ", ".join([marker] * len(cols))
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+
+
 AUDIENCE_COLS = ("id", "country_id", "language_id", "device_id", "activity", "like_propensity", "interests")
 
 #: World.extra keys with a home of their own (not in settings_json["extra"])

@@ -212,6 +212,7 @@ def save_new_world(url: str | None, world: World, *, force: bool = False, progre
             _save_other(url, world, force=force, report=report)
     world.video_dirty[:] = False
     world.saved_videos = world.n_videos
+    world.saved_creators, world.saved_hashtags = world.n_creators, world.n_hashtags
     return url
 
 

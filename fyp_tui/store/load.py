@@ -112,6 +112,8 @@ def read_world(conn: Any, *, where: str, use_mirror: bool) -> tuple[World, dict[
         seed=int(seed),
         scenario=scenario,
         saved_videos=V,
+        saved_creators=len(cr[0]),
+        saved_hashtags=len(ha[0]),
         extra=extra,
     )
     return world, loaded_from

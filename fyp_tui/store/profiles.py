@@ -266,11 +266,18 @@ class SqlJournal:
 
         lo, hi = int(world.saved_videos), int(world.n_videos)
         if video >= lo:
-            # new since the last checkpoint: write every new video's row now
+            # new since the last checkpoint: write every new video's row now, after the
+            # creators and hashtags made since (a person's own account, new tags)
             m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             cols = codecs.VIDEO_COLS
             cur = _dbapi(conn).cursor()
             try:
+                creators = codecs.creator_rows(world, world.saved_creators, world.n_creators)
+                if creators:
+                    cur.executemany(codecs.insert_new_sql("creator", codecs.CREATOR_COLS, m), creators)
+                hashtags = codecs.hashtag_rows(world, world.saved_hashtags, world.n_hashtags)
+                if hashtags:
+                    cur.executemany(codecs.insert_new_sql("hashtag", codecs.HASHTAG_COLS, m), hashtags)
                 cur.executemany(
                     f"INSERT INTO video ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})",
                     list(codecs._video_rows(world, lo, hi)),
@@ -355,3 +362,99 @@ def _one_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     msg = str(orig if orig is not None else exc).strip()
     return msg.splitlines()[0] if msg else type(exc).__name__
+
+
+# -- managing profiles (``fyp-tui profiles``) ------------------------------------------------
+def list_profiles(*, engine: Engine) -> list[dict[str, Any]]:
+    """Every profile, by name: created, cards watched (videos with an impression),
+    reactions (every other interaction but posts), knob, and the device's name when the
+    world's profiles have one (``device`` is None otherwise)."""
+    from sqlalchemy import inspect
+
+    try:
+        has_device = "device_id" in {c["name"] for c in inspect(engine).get_columns("profile")}
+        device = "(SELECT d.name FROM device d WHERE d.id = p.device_id)" if has_device else "NULL"
+        sql = text(
+            "SELECT p.name, p.created_at, p.knob, "
+            "(SELECT COUNT(DISTINCT i.video_id) FROM interaction i WHERE i.profile_id = p.id AND i.kind = 'impression'), "
+            "(SELECT COUNT(*) FROM interaction i WHERE i.profile_id = p.id AND i.kind NOT IN ('impression', 'post')), "
+            f"{device} FROM profile p ORDER BY p.name"
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(sql).all()
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        raise StoreError(f"could not read the profiles: {_one_line(exc)}") from None
+    out = []
+    for name, created, knob, cards, reactions, dev in rows:
+        if isinstance(created, str):  # SQLite hands back its text form
+            created = datetime.fromisoformat(created)
+        out.append(
+            {
+                "name": name,
+                "created": created.replace(tzinfo=created.tzinfo or UTC).isoformat(timespec="seconds")
+                if created is not None
+                else None,
+                "cards_watched": int(cards),
+                "reactions": int(reactions),
+                "knob": float(knob),
+                "device": dev,
+            }
+        )
+    return out
+
+
+def _profile_id(conn: Connection, name: str) -> int:
+    pid = conn.execute(select(_PROFILE.c.id).where(_PROFILE.c.name == name)).scalar()
+    if pid is None:
+        raise UsageError(f"no profile called {name!r} in this world (`fyp-tui profiles` lists them)")
+    return int(pid)
+
+
+def delete_profile(*, engine: Engine, name: str) -> dict[str, int]:
+    """Delete the profile ``name`` and its interactions, in one transaction; the videos
+    it posted stay in the world (no longer marked as its), and tier decisions it tipped
+    stay but are credited to nobody. What it added to videos' counters stays counted,
+    as a viewer's views outlive their account. The caller holds the world lock.
+    Returns the rows changed: ``interactions``, ``videos``, ``decisions``."""
+    from sqlalchemy import delete
+
+    try:
+        with engine.begin() as conn:
+            pid = _profile_id(conn, name)
+            gone = conn.execute(delete(_INTERACTION).where(_INTERACTION.c.profile_id == pid)).rowcount
+            video = Interaction.metadata.tables["video"]
+            videos = conn.execute(update(video).where(video.c.profile_id == pid).values(profile_id=None)).rowcount
+            if videos:  # the columnar mirror holds video_profile: loading reads the rows until the next checkpoint
+                conn.execute(text("DELETE FROM engine_state WHERE name = 'mirror:check'"))
+            decisions = conn.execute(
+                update(_TIER_EVENT).where(_TIER_EVENT.c.profile_id == pid).values(profile_id=None, tipped_by=None)
+            ).rowcount
+            conn.execute(delete(_PROFILE).where(_PROFILE.c.id == pid))
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        raise StoreError(f"could not delete profile {name!r}: {_one_line(exc)}") from None
+    return {"interactions": int(gone), "videos": int(videos), "decisions": int(decisions)}
+
+
+def reset_profile(*, engine: Engine, name: str) -> None:
+    """Forget the learned interests of ``name``, as the Profile screen's Refresh does:
+    follows, likes, filters and history stay. The caller holds the world lock."""
+    try:
+        with engine.begin() as conn:
+            pid = _profile_id(conn, name)
+            state_json = conn.execute(select(_PROFILE.c.state_json).where(_PROFILE.c.id == pid)).scalar()
+            n_topics = int(conn.execute(text("SELECT COUNT(*) FROM topic")).scalar() or 0)
+            try:
+                state = json.loads(state_json or "{}")
+                if not state:  # nothing learned yet: nothing to forget
+                    return
+                person = PersonState.from_dict(state if isinstance(state, dict) else {}, n_topics=n_topics)
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+                raise StoreError(f"profile {name!r} is corrupt ({type(exc).__name__}: {_one_line(exc)})") from None
+            person.reset_interests()
+            values = _profile_values(person.to_dict(seen=False))
+            values.pop("knob")  # the profile's knob, country and language stay as they are
+            values.pop("country_id")
+            values.pop("language_id")
+            conn.execute(update(_PROFILE).where(_PROFILE.c.id == pid).values(**values))
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        raise StoreError(f"could not reset profile {name!r}: {_one_line(exc)}") from None

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fyp_tui.audit import BotRef
     from fyp_tui.tui.app import FypApp
 
@@ -29,6 +31,7 @@ def make_app(
     pace: float | None = None,
     seed: int | None = None,
     autoplay: "BotRef | None" = None,
+    config: "Path | None" = None,
 ) -> "FypApp":
     """The one app factory (CLI, tests, benchmark).
 
@@ -37,7 +40,10 @@ def make_app(
     snapshots): no timers run, the animation shows one fixed frame and the clock
     moves only when a test moves it. ``seed`` makes the feed's and the
     simulation's random draws reproducible. ``autoplay``: a bot scrolls the feed
-    until the person presses a key (``fyp-tui --autoplay``).
+    until the person presses a key (``fyp-tui --autoplay``). ``config``: the
+    settings file to read (the CLI passes ``fyp_tui.settings.settings_path()``;
+    None: the defaults, nothing written); ``theme`` and ``pace`` given here win
+    over it. A bad file: the defaults, and ``app.settings_note`` says why.
     """
     import time
 
@@ -45,13 +51,17 @@ def make_app(
 
     live = LiveSession(db, profile, seed=seed, frozen=frozen)
     live.preload()
-    from fyp_tui.tui.app import DARK, DEFAULT_PACE, FypApp
+    from fyp_tui.tui.app import FypApp, load_app_settings
 
+    settings, settings_writer, settings_note = load_app_settings(config)
     return FypApp(
         live,
         frozen=frozen,
         clock=clock or time.monotonic,
-        theme=theme or DARK,
-        pace=DEFAULT_PACE if pace is None else pace,
+        theme=theme,
+        pace=pace,
         autoplay=autoplay,
+        settings=settings,
+        settings_writer=settings_writer,
+        settings_note=settings_note,
     )

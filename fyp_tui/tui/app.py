@@ -9,6 +9,11 @@ nothing in a worker touches a widget or a reactive.
 ``frozen=True`` (tests, snapshots) starts no timers, so the clock, the animation
 frame and the counters stay where they are unless a test moves them.
 
+Settings (:mod:`fyp_tui.settings`): the theme, the pace, the animation, the knob's
+default and step, and a keymap of binding ids to keys (``App.set_keymap``) come from
+the config file; a changed theme, pace or animation is written back to it by a
+:class:`~fyp_tui.settings.SettingsWriter` (none in tests unless one is given).
+
 ``autoplay`` (``fyp-tui --autoplay BOT``): once the world is open, a bot scrolls
 the feed screen by itself (:meth:`FeedScreen.start_autoplay`) until the person
 presses a key or clicks; its timer reads the app's clock, so it runs in a frozen
@@ -33,6 +38,7 @@ from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
 from fyp_tui.live.clock import DEFAULT_PACE, hours_of
 from fyp_tui.live.errors import describe_error
 from fyp_tui.live.session import LiveSession
+from fyp_tui.settings import Settings, SettingsWriter
 from fyp_tui.tui.messages import CheckpointDone, SettingsSaved, StepFailed, WorldAdvanced, WorldFailed, WorldLoaded
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ErrorScreen, HelpScreen
@@ -43,6 +49,9 @@ from fyp_tui.tui.screens.studio import StudioScreen
 from fyp_tui.tui.screens.world import WorldScreen
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from textual.dom import DOMNode
     from textual.timer import Timer
 
     from fyp_tui.audit import BotRef
@@ -123,9 +132,13 @@ class FypApp(App[None]):
     sim_clock: reactive[float] = reactive(0.0)
     pace: reactive[float] = reactive(DEFAULT_PACE)
     world_paused: reactive[bool] = reactive(False)
+    #: the clock runs slower than ``pace`` while the person's own post is in tier 0 or 1
+    slowed_for_post: reactive[bool] = reactive(False)
     world_status: reactive[str] = reactive("loading the world…")
     #: "autoplay: BOT" while a bot scrolls the feed (the header shows it), else ""
     autoplay_status: reactive[str] = reactive("")
+    #: draw the video's animation (settings: ``animation``; the palette toggles it)
+    animation: reactive[bool] = reactive(True, init=False)
 
     def __init__(
         self,
@@ -133,19 +146,29 @@ class FypApp(App[None]):
         *,
         frozen: bool = False,
         clock: Callable[[], float] = time.monotonic,
-        theme: str = DARK,
-        pace: float = DEFAULT_PACE,
+        theme: str | None = None,
+        pace: float | None = None,
         autoplay: BotRef | None = None,
+        settings: Settings | None = None,
+        settings_writer: SettingsWriter | None = None,
+        settings_note: str | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else Settings()
+        #: writes a changed theme, pace or animation back to the config file (None: not saved)
+        self.settings_writer = settings_writer
+        #: a line about the config file to show once the app is up (a bad file, say)
+        self.settings_note = settings_note
+        #: the profile to open next (the Profile screen's switch): the CLI reopens the app on it
+        self.switch_to: str | None = None
+        self._writing_settings = False
+        self._clashes_told: set[frozenset[str]] = set()
         self.live = live
         self.autoplay = autoplay  # the bot to scroll the feed once the world is open
         self.frozen = frozen
         self.clock = clock  # monotonic seconds; tests pass a fake one
         self.ready = False
         self.failed: str | None = None
-        self.theme = theme
-        self.pace = pace
         self.latencies: list[float] = []  # key press -> new card on screen, seconds
         self._first_card_at: float | None = None
         self._key_time: float | None = None
@@ -157,6 +180,10 @@ class FypApp(App[None]):
         self._tick_timer: Timer | None = None
         self._checkpoint_timer: Timer | None = None
         self.mode_screens: dict[str, FypScreen] = {}
+        self.theme = theme if theme is not None else self.settings.theme
+        self.pace = pace if pace is not None else self.settings.pace
+        self.animation = self.settings.animation
+        self.set_keymap(dict(self.settings.keymap))
 
     # -- start-up -------------------------------------------------------------------
     @property
@@ -182,6 +209,11 @@ class FypApp(App[None]):
 
     def on_mount(self) -> None:
         self._trap_signals()
+        self._writing_settings = self.settings_writer is not None
+        if self.settings_note:
+            self.notify(self.settings_note, title="Settings", severity="warning", timeout=12)
+        for clash in keymap_clashes(dict(self.settings.keymap)):
+            self.notify(clash, title="Keymap clash", severity="warning", timeout=12)
         self.load_world()
         if not self.frozen:
             self._tick_timer = self.set_interval(TICK_SECONDS, self._tick, pause=True)
@@ -232,7 +264,13 @@ class FypApp(App[None]):
 
     def _onboarded(self, topics: list[int] | None) -> None:
         feed = self.feed_screen
-        feed.request(self.live.profile.onboard, list(topics or []), reply=lambda _: SettingsSaved())
+        profile, knob = self.live.profile, self.settings.knob
+
+        def onboard() -> None:  # a new profile: its topics, and the knob the settings start it at
+            profile.onboard(list(topics or []))
+            profile.set_knob(knob)
+
+        feed.request(onboard, reply=lambda _: SettingsSaved())
         feed.start()
 
     def on_world_failed(self, message: WorldFailed) -> None:
@@ -253,7 +291,10 @@ class FypApp(App[None]):
             return
         self._last_step = now
         self._stepping = True
-        self.advance(hours_of(min(since, MAX_DEFER), self.pace))
+        # while the person's own post is judged early, the studio slows the clock to watch it
+        pace = self.live.studio.pace(self.pace)
+        self.slowed_for_post = pace < self.pace
+        self.advance(hours_of(min(since, MAX_DEFER), pace))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step")
     def advance(self, hours: float) -> None:
@@ -308,6 +349,41 @@ class FypApp(App[None]):
         smaller = [p for p in PACES if p < self.pace]
         self.pace = smaller[-1] if smaller else PACES[0]
 
+    # -- settings written back -------------------------------------------------------
+    def watch_pace(self, pace: float) -> None:
+        self._save_setting(pace=float(pace))
+
+    def watch_theme(self, theme: str) -> None:
+        self._save_setting(theme=theme)
+
+    def watch_animation(self, animation: bool) -> None:
+        if "feed" in self.mode_screens:
+            self.feed_screen.animation_changed()
+        self._save_setting(animation=animation)
+
+    def _save_setting(self, **changes: object) -> None:
+        """Write a changed setting back to the config file (off this thread)."""
+        if self._writing_settings and self.settings_writer is not None:
+            self.settings_writer.save(**changes)
+
+    def action_toggle_animation(self) -> None:
+        self.animation = not self.animation
+        self.notify("Animation on" if self.animation else "Animation off: a still frame", timeout=2)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """A keymap gave a key that another binding has: say so once (the keymap's wins)."""
+        ids = frozenset(b.id or b.action for b in clashed_bindings)
+        if ids in self._clashes_told:
+            return
+        self._clashes_told.add(ids)
+        keys = ", ".join(sorted({b.key for b in clashed_bindings}))
+        self.notify(
+            f"The keymap gives {keys} to another binding too; {', '.join(sorted(ids))} lost it.",
+            title="Keymap clash",
+            severity="warning",
+            timeout=8,
+        )
+
     # -- checkpoints ----------------------------------------------------------------
     def checkpoint(self, final: bool = False) -> None:
         """Copy the world out on the feed queue (after what the person did), then write it."""
@@ -318,6 +394,8 @@ class FypApp(App[None]):
 
         def written(future) -> None:
             error = future.exception()
+            if error is None:
+                self._keep_session_log()
             self.post_message(CheckpointDone(describe_error(error)[1] if error is not None else None, final))
 
         def captured(future) -> None:
@@ -331,6 +409,14 @@ class FypApp(App[None]):
             self.live.checkpoints.submit_write(future.result()).add_done_callback(written)
 
         self.live.feed.submit(self.live.checkpoints.capture).add_done_callback(captured)
+
+    def _keep_session_log(self) -> None:
+        """With each checkpoint, the session's log too (the checkpoint writer's thread), so
+        ``fyp-tui report`` has the session even if the app never quits cleanly."""
+        try:
+            self.live.log.save()
+        except Exception:
+            pass  # the log is for the report only; the next checkpoint, or the quit, tries again
 
     def on_checkpoint_done(self, message: CheckpointDone) -> None:
         if message.error and message.final:
@@ -362,6 +448,12 @@ class FypApp(App[None]):
         except Exception as exc:
             self.show_error(exc)
         self.checkpoint(final=True)
+
+    def switch_profile(self, name: str) -> None:
+        """Save the world and end the app; the CLI opens it again as profile ``name``."""
+        self.switch_to = name
+        self.world_status = f"switching to {name}…"
+        self.call_later(self.action_quit)
 
     def _finish(self) -> None:
         try:
@@ -435,6 +527,9 @@ class FypApp(App[None]):
         yield SystemCommand("Faster clock", "More simulated minutes per second (+)", self.action_faster)
         yield SystemCommand("Slower clock", "Fewer simulated minutes per second (-)", self.action_slower)
         yield SystemCommand("Light or dark theme", "Switch the theme (t)", self.action_toggle_theme)
+        yield SystemCommand(
+            "Animation on or off", "Draw the video, or show a still frame", self.action_toggle_animation
+        )
         yield SystemCommand("Help", "Every key (?)", self.action_help)
         yield from super().get_system_commands(screen)
 
@@ -489,4 +584,90 @@ class FypApp(App[None]):
             pass
 
 
-__all__ = ["FypApp"]
+def load_app_settings(path: Path | None) -> tuple[Settings | None, SettingsWriter | None, str | None]:
+    """(settings, their writer, a note) from the config file at ``path``: theme names
+    and binding ids checked against the app's. No path: the defaults, nothing written.
+    A bad file: the defaults, no writer (the file is left as it is), and the note says
+    which key and that the defaults are in use."""
+    from fyp_tui.settings import SettingsError, load_settings
+
+    if path is None:
+        return None, None, None
+    try:
+        settings = load_settings(path, themes=theme_names(), binding_ids=binding_ids())
+    except SettingsError as exc:
+        return None, None, f"{exc}; using the defaults"
+    return settings, SettingsWriter(path), None
+
+
+def default_keymap() -> dict[str, str]:
+    """Every binding id a keymap may use (the app's, its screens' and its dialogs'), and
+    its keys when no keymap changes them."""
+    from fyp_tui.tui.screens import dialogs
+
+    owners: list[type] = [FypApp, FeedScreen, ProfileScreen, StudioScreen, WorldScreen, OnboardingScreen]
+    owners += [c for c in vars(dialogs).values() if isinstance(c, type) and issubclass(c, Screen)]
+    keys: dict[str, str] = {}
+    for owner in owners:
+        for b in getattr(owner, "BINDINGS", []):
+            if isinstance(b, Binding) and b.id:
+                keys.setdefault(b.id, b.key)
+    return keys
+
+
+def keymap_clashes(keymap: dict[str, str]) -> list[str]:
+    """Keys the keymap gives to a binding while another binding on the same screen (or
+    the app's, on every screen) keeps them: one sentence each. Textual lets the keymap's
+    binding win and, in 8.2.8, does not report these itself."""
+    from fyp_tui.tui.screens import dialogs
+
+    if not keymap:
+        return []
+    scopes: list[tuple[str, list[type]]] = [
+        (f"the {name} screen", [screen, FypApp])
+        for name, screen in (
+            ("feed", FeedScreen),
+            ("profile", ProfileScreen),
+            ("studio", StudioScreen),
+            ("world", WorldScreen),
+        )
+    ]
+    scopes += [("the onboarding", [OnboardingScreen])]
+    scopes += [
+        (f"the {c.__name__.removesuffix('Screen').lower()} dialog", [c])
+        for c in vars(dialogs).values()
+        if isinstance(c, type) and issubclass(c, Screen) and c.__module__ == dialogs.__name__
+    ]
+    normal = FypApp._normalize_keymap
+    out: list[str] = []
+    for where, owners in scopes:
+        holders: dict[str, list[str]] = {}
+        for owner in owners:
+            for b in getattr(owner, "BINDINGS", []):
+                if not isinstance(b, Binding) or not b.id:
+                    continue
+                keys = normal({b.id: keymap.get(b.id, b.key)})[b.id]
+                for key in keys.split(","):
+                    if b.id not in holders.setdefault(key, []):
+                        holders[key].append(b.id)
+        for key, ids in holders.items():
+            moved = [i for i in ids if i in keymap]
+            if len(ids) > 1 and moved:
+                others = [i for i in ids if i not in moved] or ids[1:]
+                out.append(f"keymap: {key} is {moved[0]}'s and {', '.join(others)}'s key on {where} ({moved[0]} wins)")
+    return list(dict.fromkeys(out))
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a keymap may use."""
+    return set(default_keymap())
+
+
+def theme_names() -> set[str]:
+    """The themes a config file may name (Textual's built-in ones)."""
+    from textual.theme import BUILTIN_THEMES
+
+    return set(BUILTIN_THEMES)
+
+
+__all__ = ["FypApp", "binding_ids", "default_keymap", "keymap_clashes", "load_app_settings", "theme_names"]

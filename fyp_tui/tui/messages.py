@@ -8,6 +8,7 @@ from textual.message import Message
 
 from fyp_tui.live.views import (
     CardData,
+    CreatorAccount,
     PostedVideo,
     ProfileData,
     SoundChoice,
@@ -181,10 +182,18 @@ class MyVideosReady(Message):
     """The person's posted videos, newest first, each with its climb so far."""
 
     videos: list[PostedVideo]
+    account: CreatorAccount | None = None  # the person's creator account
 
     def can_replace(self, message: Message) -> bool:
         # reloaded on every tick while the Studio shows: only the newest matters
         return isinstance(message, MyVideosReady)
+
+
+@dataclass
+class PostRefused(Message):
+    """The live layer refused a post (bad input): one line for the form."""
+
+    reason: str
 
 
 @dataclass
@@ -200,6 +209,7 @@ class OverviewReady(Message):
     """The world screen's overview (funnel, trends, top videos)."""
 
     data: WorldData
+    account: CreatorAccount | None = None  # the person's creator account
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, OverviewReady)

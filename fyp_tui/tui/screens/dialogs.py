@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 
 def key_text(keys: str) -> str:
@@ -72,13 +72,15 @@ class NotInterestedScreen(ModalScreen[str | None]):
             "c", "pick('not_interested_creator')", "This creator", id="ni.creator", tooltip="Show less of this creator"
         ),
         Binding("o", "pick('not_interested_sound')", "This sound", id="ni.sound", tooltip="Show less with this sound"),
+        Binding("h", "pick('mute_hashtag')", "Mute hashtag", id="ni.hashtag", tooltip="Mute the video's hashtag"),
         Binding("escape,n", "pick('')", "Cancel", id="ni.cancel", tooltip="Keep watching"),
     ]
 
-    def __init__(self, handle: str, sound: str) -> None:
+    def __init__(self, handle: str, sound: str, hashtag: str = "") -> None:
         super().__init__()
         self.handle = handle
         self.sound = sound
+        self.hashtag = hashtag  # the hashtag "h" mutes ("": the video has none)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ni-box", classes="dialog"):
@@ -90,10 +92,56 @@ class NotInterestedScreen(ModalScreen[str | None]):
             yield Button(
                 f"o  ♫ {self.sound[:22]}", id="ni-sound", compact=True, action="screen.pick('not_interested_sound')"
             )
+            if self.hashtag:
+                yield Button(
+                    f"h  Mute #{self.hashtag[:20]}", id="ni-hashtag", compact=True, action="screen.pick('mute_hashtag')"
+                )
             yield Button("esc  Cancel", id="ni-cancel", compact=True, variant="default", action="screen.pick('')")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick" and parameters == ("mute_hashtag",) and not self.hashtag:
+            return False
+        return True
 
     def action_pick(self, kind: str) -> None:
         self.dismiss(kind or None)
+
+
+class CommentScreen(ModalScreen[str | None]):
+    """A short comment on the video (enter posts it, escape closes)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="comment.cancel", tooltip="Close without commenting"),
+    ]
+
+    def __init__(self, handle: str, max_chars: int) -> None:
+        super().__init__()
+        self.handle = handle
+        self.max_chars = max_chars
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="comment-box", classes="dialog"):
+            yield Static(
+                Content.assemble((f"Comment on @{self.handle[:24]}'s video", "bold $accent")), classes="dialog-title"
+            )
+            yield Input(placeholder="Say something…", max_length=self.max_chars, id="comment-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("enter  Post", id="comment-post", variant="primary", compact=True, action="screen.post")
+                yield Button("esc  Cancel", id="comment-cancel", compact=True, action="screen.cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_post()
+
+    def action_post(self) -> None:
+        text = self.query_one("#comment-text", Input).value.strip()
+        if text:
+            self.dismiss(text)
+        else:
+            self.notify("Type a comment first (escape closes)", timeout=2)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -33,6 +33,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
 
+from fyp_tui.engine.viewer import COMMENT_MAX_CHARS
 from fyp_tui.live.playback import Playback
 from fyp_tui.live.views import CardData, Counters, StripItem
 from fyp_tui.tui.messages import (
@@ -46,7 +47,7 @@ from fyp_tui.tui.messages import (
     Reacted,
 )
 from fyp_tui.tui.screens.base import FypScreen
-from fyp_tui.tui.screens.dialogs import NotInterestedScreen
+from fyp_tui.tui.screens.dialogs import CommentScreen, NotInterestedScreen
 from fyp_tui.tui.widgets.card import ActionRail, VideoCard
 from fyp_tui.tui.widgets.header import AppHeader
 from fyp_tui.tui.widgets.side import SidePanel
@@ -68,7 +69,7 @@ MAX_BACK = 100  # cards kept to go back to without asking the queue
 MAX_PENDING = 8  # j/k presses kept while a request is out (a held key repeats fast)
 AUTOPLAY_SECONDS = 0.1  # how often the autoplay bot looks at the card's watch time
 NAVIGATION = {"next", "previous"}
-REACTIONS = {"like", "share", "favourite", "follow", "not_interested"}
+REACTIONS = {"like", "share", "favourite", "follow", "not_interested", "comment"}
 
 
 class FeedScreen(FypScreen):
@@ -84,6 +85,7 @@ class FeedScreen(FypScreen):
         Binding("s", "share", "Share", id="feed.share", show=False, tooltip="Share the video"),
         Binding("b", "favourite", "Fav", id="feed.favourite", show=False, tooltip="Add to or remove from favourites"),
         Binding("f", "follow", "Follow", id="feed.follow", tooltip="Follow or unfollow the creator"),
+        Binding("c", "comment", "Comment", id="feed.comment", show=False, tooltip="Comment on the video"),
         Binding(
             "n",
             "not_interested",
@@ -304,7 +306,7 @@ class FeedScreen(FypScreen):
         if self._anim is None:
             return
         live = self._visible and self.card is not None
-        if live and not self.paused and self.app.app_focus:
+        if live and not self.paused and self.app.app_focus and self.fyp.animation:
             self._anim.resume()
         else:
             self._anim.pause()
@@ -315,6 +317,10 @@ class FeedScreen(FypScreen):
                 timer.resume()
             else:
                 timer.pause()
+
+    def animation_changed(self) -> None:
+        """The animation setting changed: start or stop drawing the video."""
+        self._set_timers()
 
     def on_screen_suspend(self) -> None:
         self.hidden()
@@ -516,10 +522,22 @@ class FeedScreen(FypScreen):
                 failed=NavigationFailed,
             )
 
-    def react(self, kind: str) -> None:
+    def react(self, kind: str, text: str | None = None) -> None:
         if self.card is None:
             return
-        self.request(self.live.feed.react, self.card.video, kind, reply=lambda reacted: Reacted(*reacted))
+        self.request(self.live.feed.react, self.card.video, kind, text, reply=lambda reacted: Reacted(*reacted))
+
+    def action_comment(self) -> None:
+        if self.card is None:
+            return
+        card = self.card
+
+        def posted(text: str | None) -> None:
+            if text and self.card is not None and self.card.video == card.video:
+                self.react("comment", text)
+                self.notify("Comment posted", timeout=1.5)
+
+        self.app.push_screen(CommentScreen(card.handle, COMMENT_MAX_CHARS), posted)
 
     def action_like(self) -> None:
         if self.card is not None:
@@ -546,10 +564,13 @@ class FeedScreen(FypScreen):
         def chosen(kind: str | None) -> None:
             if kind and self.card is not None and self.card.video == card.video:
                 self.react(kind)
-                self.notify("Got it: you'll see less like this.", timeout=2)
+                if kind == "mute_hashtag":
+                    self.notify(f"Muted #{card.mute_tag}: no more videos with it.", timeout=2)
+                else:
+                    self.notify("Got it: you'll see less like this.", timeout=2)
                 self.action_next()
 
-        self.app.push_screen(NotInterestedScreen(card.handle, card.sound_title), chosen)
+        self.app.push_screen(NotInterestedScreen(card.handle, card.sound_title, card.mute_tag), chosen)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused

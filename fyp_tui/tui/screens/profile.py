@@ -1,22 +1,29 @@
-"""Profile: learned interests, the echo-chamber meter and knob, follows, likes, Refresh."""
+"""Profile: learned interests, the echo-chamber meter and knob, follows, likes, Refresh,
+and a switch to another profile (:class:`SwitchProfileScreen`; the app saves the world
+and opens again as that person)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Footer, Sparkline, Static
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, OptionList, Sparkline, Static
+from textual.widgets.option_list import Option
 
 from fyp_tui import fmt
+from fyp_tui.live.summary import meter_verdict
 from fyp_tui.live.views import ProfileData, StripItem
 from fyp_tui.tui.messages import InterestsRefreshed, ProfileReady
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.screens.dialogs import ConfirmScreen
 from fyp_tui.tui.widgets.header import AppHeader
-
-KNOB_STEP = 0.1
 
 
 def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
@@ -59,12 +66,8 @@ def interests_content(p: ProfileData, width: int, rows: int = 12) -> Content:
 def echo_content(p: ProfileData, width: int) -> Content:
     """The diversity meter and the knob, each on one line of ``width`` cells (never wrapped,
     so the knob's value always shows)."""
-    if p.diversity < 0.35:
-        verdict, style = "echo chamber", "bold $error"
-    elif p.diversity < 0.6:
-        verdict, style = "narrowing", "bold $warning"
-    else:
-        verdict, style = "varied", "bold $success"
+    verdict = meter_verdict(p.diversity)
+    style = {"echo chamber": "bold $error", "narrowing": "bold $warning"}.get(verdict, "bold $success")
     meter = f" {p.diversity * 100:3.0f}% "
     knob = f" {p.knob:.1f}"
     # the long labels while a bar of 8 cells still fits beside them
@@ -94,6 +97,83 @@ def list_content(title: str, items: tuple[str, ...], empty: str) -> Content:
     return Content("\n").join([head, *(Content.assemble(("  " + i, "$foreground")) for i in items[:10])])
 
 
+class Fitted(Static):
+    """A Static drawn for its own width, drawn again whenever that width changes (a
+    scrollbar coming or going, a resize), so its lines never wrap."""
+
+    def __init__(self, draw: Callable[[int], Content | None], *, id: str) -> None:
+        super().__init__("", id=id)
+        self._draw = draw
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not self.size.width:
+            return  # not laid out yet: its first Resize draws it
+        content = self._draw(self.size.width)
+        if content is not None:
+            self.update(content)
+
+
+@dataclass
+class ProfilesListed(Message):
+    """The world's profiles, (name, cards watched), for the switch dialog."""
+
+    profiles: list[tuple[str, int]]
+
+
+class SwitchProfileScreen(ModalScreen[str | None]):
+    """Pick another profile of this world, or type a new name; dismissed with the name."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="switch.cancel", tooltip="Stay who you are")]
+
+    def __init__(self, current: str, profiles: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.current = current
+        self.profiles = profiles
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="switch-box", classes="dialog"):
+            yield Static(Content.assemble(("Switch profile", "bold $accent")), classes="dialog-title")
+            yield Static(
+                Content.assemble(
+                    ("The world is saved, and the app opens again as the profile you pick.", "$text-muted")
+                ),
+                classes="dialog-note",
+            )
+            options = [
+                Option(
+                    Content.assemble(
+                        (name, "bold" if name == self.current else ""),
+                        (f"  {cards:,} cards" + ("  (you now)" if name == self.current else ""), "$text-muted"),
+                    ),
+                    id=f"p{i}",
+                )
+                for i, (name, cards) in enumerate(self.profiles)
+            ]
+            yield OptionList(*options, id="switch-list")
+            yield Input(placeholder="or a new profile's name, then enter", id="switch-new", max_length=64)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel esc", id="switch-cancel", compact=True, action="screen.cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList if self.profiles else Input).focus()
+
+    @on(OptionList.OptionSelected, "#switch-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.profiles[event.option_index][0])
+
+    @on(Input.Submitted, "#switch-new")
+    def _typed(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        if name:
+            self.dismiss(name)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class ProfileScreen(FypScreen):
     MODE = "profile"
     BINDINGS = [
@@ -118,6 +198,14 @@ class ProfileScreen(FypScreen):
             id="profile.knob_up",
             tooltip="Turn the echo-chamber knob up: more exploration",
         ),
+        Binding("d", "device", "Device", id="profile.device", tooltip="Switch your device (it counts weakly)"),
+        Binding(
+            "s",
+            "switch_profile",
+            "Switch",
+            id="profile.switch",
+            tooltip="Switch to another profile, or a new one",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -127,14 +215,22 @@ class ProfileScreen(FypScreen):
     def compose(self) -> ComposeResult:
         yield AppHeader("profile", id="header")
         with VerticalScroll(id="profile-body"):
-            yield Static("", id="profile-title", classes="section-title")
+            with Horizontal(id="profile-head"):
+                yield Static("", id="profile-title", classes="section-title")
+                yield Button(
+                    "⇄ Switch profile",
+                    id="switch",
+                    compact=True,
+                    action="screen.switch_profile",
+                    tooltip="Switch to another profile, or a new one (s)",
+                )
             with Horizontal(id="profile-top"):
                 with Vertical(id="profile-interests", classes="box"):
                     yield Static("Learned interests", classes="box-title")
-                    yield Static("", id="interests")
+                    yield Fitted(lambda w: interests_content(self.data, w) if self.data else None, id="interests")
                 with Vertical(id="profile-echo", classes="box"):
                     yield Static("Echo chamber (last 50 videos)", classes="box-title")
-                    yield Static("", id="echo")
+                    yield Fitted(lambda w: echo_content(self.data, w) if self.data else None, id="echo")
                     yield Sparkline([], id="echo-chart")
                     with Horizontal(classes="button-row"):
                         yield Button(
@@ -188,7 +284,14 @@ class ProfileScreen(FypScreen):
         self.data = p
         self.query_one("#profile-title", Static).update(
             Content.assemble(
-                ("Profile ", "$text-muted"), (p.name, "bold $accent"), (f"  ·  {p.seen} videos seen", "$text-muted")
+                ("Profile ", "$text-muted"),
+                (p.name, "bold $accent"),
+                (f"  ·  {p.seen} videos seen", "$text-muted"),
+                *(
+                    (("  ·  device ", "$text-muted"), (p.device, "$foreground"), (" (d)", "$text-muted"))
+                    if p.device
+                    else ()
+                ),
             )
         )
         self._render_parts()
@@ -209,29 +312,29 @@ class ProfileScreen(FypScreen):
         )
 
     def _render_parts(self) -> None:
-        if self.data is None:
-            return
-        inter = self.query_one("#interests", Static)
-        if not inter.size.width:  # not laid out yet (the first visit): draw at the real width
-            self.call_after_refresh(self._render_parts)
-        inter.update(interests_content(self.data, inter.size.width or 36))
-        echo = self.query_one("#echo", Static)
-        echo.update(echo_content(self.data, echo.size.width or 36))
-
-    def on_resize(self) -> None:
-        self._render_parts()
+        for part in self.query(Fitted):
+            part.redraw()
 
     def action_knob(self, direction: int) -> None:
         if self.data is None:
             return
         profile = self.live.profile
-        knob = self.data.knob + KNOB_STEP * direction
+        knob = self.data.knob + self.fyp.settings.knob_step * direction
 
         def turn() -> ProfileData:
             profile.set_knob(knob)
             return profile.data()
 
         self.request(turn, reply=ProfileReady)
+
+    def action_device(self) -> None:
+        profile = self.live.profile
+
+        def switch() -> ProfileData:
+            profile.next_device()
+            return profile.data()
+
+        self.request(switch, reply=ProfileReady)
 
     def action_refresh_interests(self) -> None:
         def answered(yes: bool | None) -> None:
@@ -257,3 +360,20 @@ class ProfileScreen(FypScreen):
     def _interests_refreshed(self, message: InterestsRefreshed) -> None:
         self.notify("Learned interests reset. Follows and filters stay.", title="Refreshed", timeout=3)
         self.show_profile(message.data)
+
+    def action_switch_profile(self) -> None:
+        self.request(self.live.profile.others, reply=ProfilesListed)
+
+    @on(ProfilesListed)
+    def _profiles_listed(self, message: ProfilesListed) -> None:
+        current = self.live.profile_name
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            if name == current:
+                self.notify(f"You are {name} already.", timeout=2)
+                return
+            self.fyp.switch_profile(name)
+
+        self.app.push_screen(SwitchProfileScreen(current, message.profiles), chosen)

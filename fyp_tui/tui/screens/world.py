@@ -49,15 +49,22 @@ def funnel_content(d: WorldData, width: int) -> Content:
     return Content("\n").join(lines)
 
 
+def _move(moves: tuple[str, ...], i: int) -> tuple[str, str]:
+    """The rank change of item ``i`` as a styled piece (up green, down red, new accent)."""
+    m = moves[i] if i < len(moves) else ""
+    style = "$success" if m.startswith("▲") else "$error" if m.startswith("▼") else "$accent"
+    return (f" {m}" if m else "", style)
+
+
 def trends_content(d: WorldData) -> Content:
-    lines = [Content.assemble(("Sounds", "bold $text-secondary"))]
+    lines = [Content.assemble(("Sounds", "bold $text-secondary"), (" (moves: last hour)", "$text-muted"))]
     lines += [
-        Content.assemble((f" {i + 1}. ", "$text-muted"), ("♫ " + s[:34], "$foreground"))
+        Content.assemble((f" {i + 1}. ", "$text-muted"), ("♫ " + s[:30], "$foreground"), _move(d.sound_moves, i))
         for i, s in enumerate(d.trending_sounds)
     ] or [Content.assemble((" none yet", "$text-muted"))]
     lines.append(Content.assemble(("Hashtags", "bold $text-secondary")))
     lines += [
-        Content.assemble((f" {i + 1}. ", "$text-muted"), (h[:34], "bold $accent"))
+        Content.assemble((f" {i + 1}. ", "$text-muted"), (h[:30], "bold $accent"), _move(d.hashtag_moves, i))
         for i, h in enumerate(d.trending_hashtags)
     ] or [Content.assemble((" none yet", "$text-muted"))]
     return Content("\n").join(lines)
@@ -118,16 +125,27 @@ class WorldScreen(FypScreen):
     def reload(self) -> None:
         """Read the overview on the live layer's queue; it comes back as OverviewReady."""
         self._last = time.monotonic()
-        self.request(self.live.overview.data, reply=OverviewReady)
+        live = self.live
+        self.request(lambda: OverviewReady(live.overview.data(), live.studio.account()), reply=lambda ready: ready)
 
     @on(OverviewReady)
     def _overview_ready(self, message: OverviewReady) -> None:
         d = self.data = message.data
+        account = message.account
         self.query_one("#world-title", Static).update(
             Content.assemble(
                 (f"{fmt.count(d.n_videos)} videos", "bold $foreground"),
                 (f" · {fmt.count(d.n_viewers)} simulated viewers · ", "$text-muted"),
                 (fmt.sim_clock(d.clock), "$foreground"),
+                *(
+                    ()
+                    if account is None or not account.made
+                    else (
+                        (" · you post as ", "$text-muted"),
+                        (f"@{account.handle}", "bold $accent"),
+                        (f" ({fmt.count(account.followers)} followers)", "$text-muted"),
+                    )
+                ),
             )
         )
         self._render_parts()

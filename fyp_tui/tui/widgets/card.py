@@ -158,7 +158,7 @@ class ActionRail(Vertical):
         yield RailButton(
             "♥ 0", id="btn-like", compact=True, action="screen.like", tooltip="Like (l, or double-click the video)"
         )
-        yield Static("✎ 0", id="comments", classes="counter")
+        yield RailButton("✎ 0", id="comments", compact=True, action="screen.comment", tooltip="Comment (c)")
         yield RailButton("★ 0", id="btn-favourite", compact=True, action="screen.favourite", tooltip="Favourite (b)")
         yield RailButton("↗ 0", id="btn-share", compact=True, action="screen.share", tooltip="Share (s)")
         yield RailButton(
@@ -187,7 +187,7 @@ class ActionRail(Vertical):
     def show_counters(self, c: Counters) -> None:
         self.query_one("#views", Static).update(f"▷ {fmt.count(c.views)}", layout=False)
         self.query_one("#btn-like", Button).label = f"♥ {fmt.count(c.likes)}"
-        self.query_one("#comments", Static).update(f"✎ {fmt.count(c.comments)}", layout=False)
+        self.query_one("#comments", Button).label = f"✎ {fmt.count(c.comments)}"
         self.query_one("#btn-favourite", Button).label = f"★ {fmt.count(c.favourites)}"
         self.query_one("#btn-share", Button).label = f"↗ {fmt.count(c.shares)}"
 

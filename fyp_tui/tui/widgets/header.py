@@ -41,7 +41,7 @@ class AppHeader(Static):
 
     def on_mount(self) -> None:
         app = self.app
-        for name in ("sim_clock", "pace", "world_paused", "world_status", "autoplay_status"):
+        for name in ("sim_clock", "pace", "world_paused", "world_status", "autoplay_status", "slowed_for_post"):
             self.watch(app, name, self._changed, init=False)
         self._changed()
 
@@ -70,7 +70,10 @@ class AppHeader(Static):
             if app.world_paused:
                 parts.append(("  ‖ paused", "bold $warning"))
             else:
-                parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
+                if app.slowed_for_post:  # the studio slows the clock while your post is judged early
+                    parts.append(("  ◷ your video", "bold $accent"))
+                else:
+                    parts.append((f"  ▶ {fmt.pace(app.pace)}", "$text-muted"))
         autoplay = app.autoplay_status
         if autoplay:
             parts.append((f"  ⏵ {autoplay}", "bold $accent"))

@@ -157,6 +157,11 @@ def spread_content(spread: SpreadData | None, width: int) -> Content:
                     (f" {rate * 100:5.1f}%", "$text-muted"),
                 )
             )
+    if spread.comments:
+        lines.append(_line())
+        lines.append(_line(("Comments", "$text-muted")))
+        for who, text in spread.comments:
+            lines.append(_line((f"{who}: ", "bold $text-secondary"), (text, "$foreground")))
     return Content("").join(lines).rstrip()
 
 
