@@ -38,7 +38,7 @@ begin         -                                                 CardData
 next          leaving ([v, s, l] or null)                       [CardData or null, [StripItem]]
 back          leaving                                           [CardData or null, [StripItem]]
 watched       video, seconds, loops                             [StripItem]
-react         video, kind                                       [CardData, [StripItem]]
+react         video, kind, text? (a comment's)                  [CardData, [StripItem]]
 counters      video                                             Counters
 panel         video                                             [WhyData, SpreadData]
 profile       -                                                 ProfileData
@@ -72,6 +72,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from fyp_tui.engine.feed import REACTIONS
+from fyp_tui.engine.viewer import COMMENT_MAX_CHARS
 from fyp_tui.live import views
 
 #: the protocol's version; a message with another ``v`` is refused
@@ -175,7 +176,13 @@ OPS: dict[str, Op] = {
     "next": Op({"leaving": (_leaving, True)}),
     "back": Op({"leaving": (_leaving, True)}),
     "watched": Op({"video": (_VIDEO, True), "seconds": (_float(0, 86_400), True), "loops": (_int(0, 10_000), True)}),
-    "react": Op({"video": (_VIDEO, True), "kind": (_str(32, choices=REACTIONS), True)}),
+    "react": Op(
+        {
+            "video": (_VIDEO, True),
+            "kind": (_str(32, choices=REACTIONS), True),
+            "text": (_str(COMMENT_MAX_CHARS), False),  # a comment's
+        }
+    ),
     "counters": Op({"video": (_VIDEO, True)}),
     "panel": Op({"video": (_VIDEO, True)}),
     "profile": Op({}),

@@ -102,21 +102,22 @@ class RemoteFeed:
     def watched(self, video: int, seconds: float, loops: int) -> list[StripItem]:
         return list(self.remote.keep("watched", video=int(video), seconds=float(seconds), loops=int(loops)) or ())
 
-    def react(self, video: int, kind: str) -> tuple[CardData, list[StripItem]]:
+    def react(self, video: int, kind: str, text: str | None = None) -> tuple[CardData, list[StripItem]]:
         """A reaction; while the host is away it waits in the outbox (the card shows it
         at once) and is sent, in order, when the host is back."""
         card = self._cards.get(int(video))
         if not self.remote.lost:
             try:
                 self.remote.flush()
-                card, items = self.remote.call("react", video=int(video), kind=kind)
+                extra = {"text": text} if text else {}
+                card, items = self.remote.call("react", video=int(video), kind=kind, **extra)
                 return self._shown_only(card), list(items)
             except FypError:
                 if not self.remote.lost or card is None:
                     raise
         if card is None:
             raise FypError("lost the class host; reconnecting…")
-        self.remote.keep("react", video=int(video), kind=kind)
+        self.remote.keep("react", video=int(video), kind=kind, **({"text": text} if text else {}))
         field = KEPT_REACTIONS.get(kind)
         if field is not None:
             changes: dict[str, Any] = {field[0]: field[1]}
@@ -173,6 +174,9 @@ class RemoteProfile:
     def refresh_interests(self) -> None:
         self.remote.call("refresh")
 
+    def others(self) -> list[tuple[str, int]]:
+        raise FypError("on a class host, join again with --profile NAME to be someone else")
+
 
 class RemoteOverview:
     def __init__(self, remote: RemoteSession) -> None:
@@ -193,19 +197,32 @@ class RemoteClass:
 
 
 class RemoteStudio:
-    """Posting is not part of protocol version 1: the studio says so."""
+    """Posting is not part of protocol version 1: the studio says so (any of its calls)."""
 
     def __init__(self, remote: RemoteSession) -> None:
         self.remote = remote
 
-    def _no(self, *_a: Any, **_kw: Any) -> Any:
-        raise FypError("the studio is not available on a class host yet (protocol version 1)")
+    def pace(self, pace: float) -> float:
+        return pace  # the host sets the class's pace; no post of the person's slows it here
 
-    sounds = my_videos = post_video = _no
+    def account(self) -> None:
+        return None  # no creator account on a class host (the world screen shows none)
 
-    def hashtag_ids(self, text: str) -> tuple[list[int], list[str]]:
-        self._no()
-        return [], []  # pragma: no cover
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def unavailable(*_a: Any, **_kw: Any) -> Any:
+            raise FypError("the studio is not available on a class host yet (protocol version 1)")
+
+        return unavailable
+
+
+class _NoLog:
+    """The session log of ``fyp-tui report`` is the host's world's; a client keeps none."""
+
+    def save(self, *_a: Any, **_kw: Any) -> None:
+        return None
 
 
 class RemoteClock:
@@ -263,6 +280,7 @@ class RemoteSession:
         self.classroom = RemoteClass(self)
         self.studio = RemoteStudio(self)
         self.checkpoints = RemoteCheckpoints()
+        self.log = _NoLog()
         self.clock = RemoteClock(self)
 
     # LiveSession's names for the parts the app uses

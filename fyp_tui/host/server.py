@@ -319,7 +319,7 @@ class Host:
         if op == "watched":
             return await self._on_queue(p, p.feed.watched, video, args["seconds"], args["loops"])
         if op == "react":
-            reacted = await self._on_queue(p, p.feed.react, video, args["kind"])
+            reacted = await self._on_queue(p, p.feed.react, video, args["kind"], args.get("text"))
             p.reactions += 1  # committed by the journal before the queue returned
             return reacted
         if op == "counters":
