@@ -47,6 +47,13 @@ def test_profiles_lists_each_one(run_cli, tiny_db):
     assert (rows["bob"]["cards_watched"], rows["bob"]["reactions"]) == (3, 0)
     assert rows["ann"]["knob"] == pytest.approx(0.3)
     assert set(rows["ann"]) == {"name", "created", "cards_watched", "reactions", "knob", "device"}
+    # the person's device (issue 12) is their saved state's: the world's most common at first
+    from fyp_tui.engine.viewer import PersonState
+    from fyp_tui.store.io import WorldStore
+
+    with WorldStore.open(tiny_db) as store:
+        world = store.load()
+    assert rows["ann"]["device"] == world.device_names[PersonState.new(world).device]
     assert rows["ann"]["created"].startswith("20")
     code, out, _ = run_cli("--db", tiny_db, "profiles")  # fyp-tui's own --db works too
     lines = out.splitlines()

@@ -37,6 +37,7 @@ COMMAND_MODULES = {
     "config": "settings",
     "explain": "feed",
     "export": "sim",
+    "host": "host",
     "simulate": "sim",
     "info": "world",
     "play": "play",
@@ -44,6 +45,7 @@ COMMAND_MODULES = {
     "profiles": "profiles",
     "report": "report",
     "seed": "world",
+    "serve": "serve",
 }
 
 
@@ -96,10 +98,33 @@ class LazyGroup(click.Group):
     help="Open the app and let a bot scroll it (a built-in bot's name or a bot file, as `play --bot`) "
     "until you press a key; its profile is the bot's name unless --profile is given.",
 )
+@click.option("--connect", "connect", metavar="URL", default=None, help="Join a class: the app on a `fyp-tui host`.")
+@click.option("--token", "token", default=None, envvar="FYP_TUI_TOKEN", help="The class host's join token.")
+@click.option(
+    "--teacher-token",
+    "teacher_token",
+    default=None,
+    help="With --connect: the teacher's copy (p, +, - set the class's clock).",
+)
 @click.version_option(__version__, prog_name="fyp-tui")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, profile: str, autoplay: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    profile: str,
+    autoplay: str | None,
+    connect: str | None = None,
+    token: str | None = None,
+    teacher_token: str | None = None,
+) -> None:
     """A terminal For You feed. With no command, open the app (seeding a demo world on first run)."""
+    if ctx.invoked_subcommand is None and connect is not None:
+        if autoplay is not None:
+            raise click.UsageError("--autoplay needs a local world; it does not go with --connect")
+        from fyp_tui.cli.connect import run_remote_app
+
+        run_remote_app(url=connect, profile=profile, token=token, teacher_token=teacher_token)
+        return
     if ctx.invoked_subcommand is not None:
         if autoplay is not None:
             raise click.UsageError(

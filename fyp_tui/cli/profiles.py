@@ -33,7 +33,6 @@ def profiles_group(ctx: click.Context, db: str | None, as_json: bool) -> None:
 
     with WorldStore.open(_db(ctx, db), lock=False) as store:  # reading only: fine while the app runs
         rows = list_profiles(engine=store.engine)
-        has_device = any(r["device"] is not None for r in rows)
         where = store.where
     if as_json:
         echo_json(rows, indent=2)
@@ -41,7 +40,7 @@ def profiles_group(ctx: click.Context, db: str | None, as_json: bool) -> None:
     if not rows:
         echo(f"no profiles yet in {where} (open the app, or `fyp-tui --profile NAME`)")
         return
-    head = ["name", "created", "cards", "reactions", "knob"] + (["device"] if has_device else [])
+    head = ["name", "created", "cards", "reactions", "knob", "device"]
     table = [
         [
             printable(r["name"], one_line=True),
@@ -49,8 +48,8 @@ def profiles_group(ctx: click.Context, db: str | None, as_json: bool) -> None:
             f"{r['cards_watched']:,}",
             f"{r['reactions']:,}",
             f"{r['knob']:.2f}",
+            printable(r["device"] or "-", one_line=True),
         ]
-        + ([printable(r["device"] or "-", one_line=True)] if has_device else [])
         for r in rows
     ]
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(head)]

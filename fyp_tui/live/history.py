@@ -99,7 +99,8 @@ class VideoHistory:
         return steps
 
     def _db_steps(self, video: int) -> list[TierStep]:
-        """Tier decisions saved before this session (read once per video)."""
+        """Tier decisions saved before this session (read once per video); a row's
+        ``tipped_by`` counts as the person's only when the row is their profile's."""
         got = self._db_tier_rows.get(video)
         if got is not None:
             self._db_tier_rows.move_to_end(video)
@@ -109,9 +110,11 @@ class VideoHistory:
         # a video whose session log was dropped: every saved row (the log's were checkpointed)
         until = float("inf") if video in self._dropped and video not in self.tier_log else live.start_clock
         try:
-            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by in live.store.tier_history(
-                video, until
-            ):
+            rows = live.store.tier_history(video, until, with_profile=True)
+            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by, who in rows:
+                # a decision another profile tipped (a classroom's world) is not this person's
+                if who is None or int(who) != live.profile_id:
+                    tipped_by = None
                 outcome = (
                     "promoted"
                     if to_tier is not None and reason == "promoted"

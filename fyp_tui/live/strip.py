@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from fyp_tui import fmt
@@ -37,11 +38,19 @@ def without(e: Promoted | Stalled) -> str:
 
 
 def strip_items(
-    events: list[Event], *, world: World, params: Any, profile_id: int, current: int | None
+    events: list[Event],
+    *,
+    world: World,
+    params: Any,
+    profile_id: int,
+    current: int | None,
+    people: Mapping[int, str] | None = None,
 ) -> list[StripItem]:
     """Events worth a line: all of the person's, and a few of the world's.
 
     ``current`` is the video on the person's screen: its events rank first.
+    ``people`` (a classroom host: profile id -> name) names whoever else tipped a
+    decision, "@alex's share pushed ... into tier 3", and ranks it first among the world's.
     """
     w = world
     mine: list[StripItem] = []
@@ -50,6 +59,13 @@ def strip_items(
         video = getattr(e, "video", None)
         own_video = video is not None and int(w.video_profile[video]) == profile_id
         tipped = getattr(e, "tipped_by", None) is not None and getattr(e, "profile", None) == profile_id
+        # tipped by someone else in the class (a host names them): ranks with the person's own video
+        by_class = (
+            not tipped
+            and people is not None
+            and getattr(e, "tipped_by", None) is not None
+            and getattr(e, "profile", None) in people
+        )
         who = (
             "your video"
             if own_video
@@ -65,6 +81,8 @@ def strip_items(
                 text = f"your {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach} ({without(e)})"
             elif own_video:  # celebrated: the person's own post climbed
                 text = f"🎉 Your video moved up to tier {e.to_tier}: {reach}"
+            elif by_class and people is not None and e.profile is not None:
+                text = f"@{people[e.profile]}'s {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach}"
             else:
                 text = f"{who} moved up to tier {e.to_tier}: {reach}"
             item = StripItem(e.time, text, tipped or own_video, "promoted")
@@ -72,6 +90,8 @@ def strip_items(
         elif isinstance(e, Stalled):
             if tipped:
                 text = f"your {e.tipped_by} stalled {who} in tier {e.tier} ({without(e)})"
+            elif by_class and people is not None and e.profile is not None:
+                text = f"@{people[e.profile]}'s {e.tipped_by} stalled {who} in tier {e.tier}"
             else:
                 text = f"{who} stalled in tier {e.tier} ({e.reason})"
             item = StripItem(e.time, text, tipped or own_video, "stalled")
@@ -100,6 +120,8 @@ def strip_items(
         else:
             if video is not None and video == current:
                 rank += 100.0
+            if by_class:
+                rank += 50.0
             other.append((rank, item))
     other.sort(key=lambda ri: -ri[0])
     chosen = sorted((it for _r, it in other[:STRIP_PER_TICK]), key=lambda it: it.time)

@@ -1,5 +1,9 @@
 """Bulk SQL on the DBAPI cursor of a SQLAlchemy connection (same transaction): insert,
-update and select many rows at once, with constant columns folded into SQL literals."""
+update and select many rows at once, with constant columns folded into SQL literals.
+
+On PostgreSQL (psycopg 3) inserts and updates go through ``COPY ... FROM STDIN``
+(an update copies into a temporary table, then one ``UPDATE ... FROM``): one round
+trip of rows instead of a statement per row."""
 
 from __future__ import annotations
 
@@ -39,9 +43,48 @@ def insert_rows(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple
     verb = "INSERT OR REPLACE" if or_replace and conn.dialect.name == "sqlite" else "INSERT"
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([m] * len(cols))})"
     sql = sql.replace("INSERT", verb, 1)
+    if _copies(conn):
+        _copy(conn, table, cols, rows)
+        return
     cur = raw_cursor(conn)
     try:
         cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+    finally:
+        cur.close()
+
+
+def _copies(conn: Any) -> bool:
+    """True when ``conn`` is PostgreSQL through psycopg 3 (its cursors have ``copy``)."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def _copy(conn: Any, table: str, cols: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """``COPY table (cols) FROM STDIN`` of ``rows`` (PostgreSQL, psycopg 3). Rows holding
+    bytes (engine_state's arrays, megabytes) are copied in the binary format: no hex
+    escaping of the blobs on either side."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return
+    binary = any(isinstance(v, (bytes, bytearray, memoryview)) for v in first)
+    cur = raw_cursor(conn)
+    try:
+        types: list[str] = []
+        if binary:
+            cur.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (table,),
+            )
+            found = dict(cur.fetchall())
+            types = [found[c] for c in cols]
+        fmt = " (FORMAT BINARY)" if binary else ""
+        with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN{fmt}") as copy:
+            if binary:
+                copy.set_types(types)
+            copy.write_row(first)
+            for row in it:
+                copy.write_row(row)
     finally:
         cur.close()
 
@@ -63,6 +106,11 @@ def _literal(a: np.ndarray) -> str | None:
 def insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
     """Insert rows given column-wise; a numpy column holding one integral value everywhere
     is written as a SQL literal instead of a bound parameter (seeded counters are all 0)."""
+    if _copies(conn):
+        n = len(next(iter(columns.values())))
+        listed = [col.tolist() if isinstance(col, np.ndarray) else list(col) for col in columns.values()]
+        _copy(conn, table, list(columns), zip(*listed) if n else iter(()))
+        return
     m = param_marker(conn)
     names, values, bound = [], [], []
     for name, col in columns.items():
@@ -88,6 +136,26 @@ def insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
 
 def update_rows(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple], key: str = "id") -> None:
     """rows: values of ``cols`` then the key value."""
+    if _copies(conn):
+        # rows into a temporary table, then one UPDATE ... FROM
+        tmp = f"_upd_{table}"
+        cur = raw_cursor(conn)
+        try:
+            cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+            cur.execute(
+                f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {', '.join(cols)}, {key} FROM {table} WITH NO DATA"
+            )
+        finally:
+            cur.close()
+        _copy(conn, tmp, [*cols, key], rows)
+        cur = raw_cursor(conn)
+        try:
+            sets = ", ".join(f"{c} = u.{c}" for c in cols)
+            cur.execute(f"UPDATE {table} AS t SET {sets} FROM {tmp} AS u WHERE t.{key} = u.{key}")
+            cur.execute(f"DROP TABLE {tmp}")
+        finally:
+            cur.close()
+        return
     m = param_marker(conn)
     sql = f"UPDATE {table} SET {', '.join(f'{c} = {m}' for c in cols)} WHERE {key} = {m}"
     cur = raw_cursor(conn)

@@ -362,11 +362,13 @@ class WorldStore:
         )
         return profile.id, person_from_profile(profile, (v for (v,) in seen), world)
 
-    def tier_history(self, video_id: int, until: float) -> list[tuple]:
+    def tier_history(self, video_id: int, until: float, *, with_profile: bool = False) -> list[tuple]:
         """The ``tier_event`` rows of a video up to simulated time ``until``, oldest first:
-        ``(from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by)``."""
+        ``(from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by)``,
+        and ``profile_id`` last with ``with_profile`` (whose ``tipped_by`` it is)."""
+        who = ", profile_id" if with_profile else ""
         rows = self._query(
-            "SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by FROM tier_event "
+            f"SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by{who} FROM tier_event "
             "WHERE video_id = {m} AND sim_time <= {m} ORDER BY sim_time, id",
             (int(video_id), float(until)),
         )

@@ -359,26 +359,32 @@ class _Checkpointer:
                     pass
 
 
+def _device_name(state_json: str | None, devices: dict[int, str]) -> str | None:
+    try:
+        device = json.loads(state_json or "{}").get("device")
+    except (ValueError, AttributeError):
+        return None  # a damaged state: listing still works, opening the profile says what is wrong
+    return devices.get(device) if isinstance(device, int) else None
+
+
 # -- managing profiles (``fyp-tui profiles``) ------------------------------------------------
 def list_profiles(*, engine: Engine) -> list[dict[str, Any]]:
     """Every profile, by name: created, cards watched (videos with an impression),
-    reactions (every other interaction but posts), knob, and the device's name when the
-    world's profiles have one (``device`` is None otherwise)."""
-    from sqlalchemy import inspect
-
+    reactions (every other interaction but posts), knob, and the device's name (from the
+    person's saved state; None for a profile that has not saved one yet)."""
     try:
-        has_device = "device_id" in {c["name"] for c in inspect(engine).get_columns("profile")}
-        device = "(SELECT d.name FROM device d WHERE d.id = p.device_id)" if has_device else "NULL"
         sql = text(
             "SELECT p.name, p.created_at, p.knob, "
             "(SELECT COUNT(DISTINCT i.video_id) FROM interaction i WHERE i.profile_id = p.id AND i.kind = 'impression'), "
             "(SELECT COUNT(*) FROM interaction i WHERE i.profile_id = p.id AND i.kind NOT IN ('impression', 'post')), "
-            f"{device} FROM profile p ORDER BY p.name"
+            "p.state_json FROM profile p ORDER BY p.name"
         )
         with engine.connect() as conn:
-            rows = conn.execute(sql).all()
+            found = conn.execute(sql).all()
+            devices: dict[int, str] = {int(i): str(n) for i, n in conn.execute(text("SELECT id, name FROM device"))}
     except (SQLAlchemyError, sqlite3.Error) as exc:
         raise StoreError(f"could not read the profiles: {error_line(exc)}") from None
+    rows = [(*row[:5], _device_name(row[5], devices)) for row in found]
     out = []
     for name, created, knob, cards, reactions, dev in rows:
         if isinstance(created, str):  # SQLite hands back its text form

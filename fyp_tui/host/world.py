@@ -1,0 +1,303 @@
+"""One world, many people: the host's shared world and each person's session on it.
+
+:class:`SharedWorld` opens and locks the world once and owns what is the
+world's: the store, the World, its lock, the EngineParams, the simulation's
+random stream, the journal (one, in order, for everyone) and the checkpoints.
+:class:`PersonSession` is a :class:`~fyp_tui.live.session.LiveSession` attached
+to it: the person's FeedSession, feed queue, history, profile and panel, with the
+shared lock, store and journal; it opens no store of its own.
+
+The clock (:meth:`SharedWorld.advance`) steps the world with every person's
+ledger, so a decision any of them tipped is credited to that person, and the
+decisions the class tipped are kept for the Class screen (:meth:`class_data`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, cast
+
+import numpy as np
+
+from fyp_tui.engine.events import TIER_EVENTS, Event, Promoted, Stalled
+from fyp_tui.engine.world import Status
+from fyp_tui.errors import FypError, StoreError
+from fyp_tui.live.checkpoint import Checkpoints
+from fyp_tui.live.clock import DEFAULT_PACE
+from fyp_tui.live.journal import LazyJournal, RetryingJournal
+from fyp_tui.live.overview import Overview
+from fyp_tui.live.session import LiveSession
+from fyp_tui.live.strip import strip_items
+from fyp_tui.live.views import OpenInfo, StripItem
+
+#: decisions tipped by the class, kept for the Class screen
+PUSHED_KEPT = 50
+
+
+class PersonSession(LiveSession):
+    """A person's live session on the host's :class:`SharedWorld` (see the module doc)."""
+
+    def __init__(self, shared: SharedWorld, profile: str, *, seed: int | None = None) -> None:
+        super().__init__(shared.db, profile, seed=seed)
+        self.shared = shared
+        self.lock = shared.lock  # one world, one lock
+        #: what this host run served the person: cards shown, reactions acknowledged
+        self.cards = 0
+        self.reactions = 0
+        self.connected = False
+
+    def open(self) -> OpenInfo:
+        """Attach to the shared world: load or create the profile, start its FeedSession."""
+        from fyp_tui.engine.feed import FeedSession
+
+        shared = self.shared
+        store, world = shared.store, shared.world
+        try:
+            found = store.load_person(self.profile_name, world)
+            if found is None:
+                from fyp_tui.store.profiles import get_or_create_profile, load_person
+
+                with store.session() as s:
+                    profile = get_or_create_profile(session=s, name=self.profile_name)
+                    if profile.id is None:
+                        raise StoreError(f"profile {self.profile_name!r} was not saved")
+                    found = int(profile.id), load_person(session=s, profile=profile, world=world)
+        finally:
+            self._store_checked.set()
+        profile_id, person = found
+        seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
+        feed_rng, sim_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence([seed, world.seed, profile_id]).spawn(2)
+        )
+        with self.lock:
+            session = FeedSession(world, shared.params, person, profile_id, feed_rng, shared.journal)
+            self.store, self._world, self.params, self.feed_session = store, world, shared.params, session
+            self.url, self.journal, self.profile_id, self._sim_rng = shared.url, shared.journal, profile_id, sim_rng
+            self.start_clock = shared.start_clock
+            for v in np.flatnonzero(world.video_profile[: world.n_videos] == profile_id):
+                self.history.track(int(v))
+        return OpenInfo(clock=float(world.clock), needs_onboarding=not person.onboarded)
+
+    def close(self) -> None:
+        """Stop the feed queue; the store and the journal are the shared world's."""
+        if not self.closed:
+            self.closed = True
+            self.feed.shutdown()
+
+    def strip_items(self, events: list[Event]) -> list[StripItem]:
+        """The strip of the person's own feed calls (a card left, a reaction): the class's
+        list of pushed videos gets the decisions they tipped, and the rest of the class
+        hears of them at the next tick."""
+        self.shared.note_tips(events, self.profile_id)
+        self.shared.tell_class(events, self.profile_id)
+        return self._strip(events)
+
+    def _strip(self, events: list[Event]) -> list[StripItem]:
+        """The lines for this person, naming whoever in the class tipped a decision."""
+        return strip_items(
+            events,
+            world=self.world,
+            params=self.params,
+            profile_id=self.profile_id,
+            current=self.feed.current,
+            people=self.shared.names,
+        )
+
+    def tick(self, events: list[Event], told: Sequence[tuple[int, Event]] = ()) -> list[StripItem]:
+        """A clock tick as this person sees it: decisions kept, views sampled; ``told``,
+        decisions others of the class tipped since the last tick, (whose, event)."""
+        self.history.log_tiers(events)
+        self.history.sample()
+        self.shared.note_tips(events, self.profile_id)
+        others = [e for who, e in told if who != self.profile_id]
+        return self._strip([*events, *others])
+
+    def diversity(self) -> float:
+        with self.lock:
+            return float(self.profile.diversity()) if self.feed_session is not None else 0.0
+
+
+class _AllFeeds:
+    """The shared world's stand-in for a session's feed queue: drains every person's."""
+
+    def __init__(self, shared: SharedWorld) -> None:
+        self.shared = shared
+
+    def drain(self) -> None:
+        for p in list(self.shared.people.values()):
+            if not p.closed:
+                p.feed.drain()
+
+
+class SharedWorld:
+    """The world the host serves: opened and locked once, shared by every person."""
+
+    def __init__(self, db: str | None, *, seed: int | None = None) -> None:
+        self.db = db
+        self.seed = seed
+        self.url: str | None = None
+        self.lock = threading.Lock()
+        self.store: Any = None
+        self.world: Any = None
+        self.params: Any = None
+        self.journal: RetryingJournal | None = None
+        self.sim_rng: np.random.Generator | None = None
+        self.start_clock = 0.0
+        self.closed = False
+        self.paused = False
+        self.pace = DEFAULT_PACE
+        self.people: dict[str, PersonSession] = {}
+        #: profile id -> name, for the strip ("@alex's share pushed ...")
+        self.names: dict[int, str] = {}
+        self.pushed: deque[tuple[float, str, str]] = deque(maxlen=PUSHED_KEPT)
+        self._people_lock = threading.Lock()
+        self._told: list[tuple[int, Event]] = []
+        self._told_lock = threading.Lock()
+        self.feed = _AllFeeds(self)
+        # the live layer's parts, over the shared world (they read .world, .params, .lock,
+        # .store, .journal and .feed, which this class has)
+        self.checkpoints = Checkpoints(cast(LiveSession, self))
+        self.overview = Overview(cast(LiveSession, self))
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def open(self) -> None:
+        from fyp_tui.engine.params import EngineParams
+        from fyp_tui.store.db import resolve_url
+        from fyp_tui.store.io import WorldStore
+
+        self.url = resolve_url(self.db)
+        store = WorldStore.open(self.url)
+        try:
+            world = store.load()
+            params = EngineParams.from_world(world)
+        except BaseException:
+            store.close()
+            raise
+
+        def make_journal() -> Any:
+            from fyp_tui.store.profiles import SqlJournal
+
+            return SqlJournal(store.engine, world)
+
+        seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
+        self.store, self.world, self.params = store, world, params
+        self.sim_rng = np.random.default_rng(np.random.SeedSequence([seed, world.seed, 0x0C1A55]))
+        self.journal = RetryingJournal(LazyJournal(make_journal))
+        self.journal.inner.get()  # made now: before the first checkpoint capture (see LazyJournal)
+        self.start_clock = float(world.clock)
+
+    def person(self, name: str) -> PersonSession:
+        """The session of profile ``name``, opened on first use (kept for the host's life)."""
+        with self._people_lock:
+            p = self.people.get(name)
+            if p is None:
+                p = PersonSession(self, name, seed=None if self.seed is None else self.seed + len(self.people) + 1)
+                p.open()
+                self.people[name] = p
+                self.names[p.profile_id] = name
+            return p
+
+    def close(self) -> None:
+        """Every person's queue finished, the checkpoint writes done, the lock released."""
+        if self.closed:
+            return
+        self.closed = True
+        for p in list(self.people.values()):
+            p.close()
+        self.checkpoints.shutdown()
+        if self.journal is not None:
+            try:
+                self.journal.inner.close()
+            except Exception:
+                pass
+        if self.store is not None:
+            self.store.close()
+
+    # -- the clock ---------------------------------------------------------------------
+    def advance(self, hours: float) -> list[Event]:
+        """Run the world ``hours`` ahead in the engine's step sizes, with everyone's ledger."""
+        from fyp_tui.engine.simulate import step, step_hours
+
+        w, rng = self.world, self.sim_rng
+        if rng is None:
+            raise FypError("the world is not open")
+        events: list[Event] = []
+        with self.lock:
+            n, dt = step_hours(w, self.params, float(hours))
+        for _ in range(n):
+            with self.lock:
+                people = tuple(p.feed_session.ledger for p in self.people.values() if p.feed_session is not None)
+                stepped = step(w, self.params, rng, dt, people=people).events
+                self.checkpoints.pending.extend(e for e in stepped if isinstance(e, TIER_EVENTS))
+            events.extend(stepped)
+        return events
+
+    def tell_class(self, events: list[Event], profile_id: int) -> None:
+        """Decisions ``profile_id`` tipped on their own feed calls, for the others' next tick."""
+        tipped = [e for e in events if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None]
+        if tipped:
+            with self._told_lock:
+                self._told.extend((profile_id, e) for e in tipped)
+
+    def take_told(self) -> list[tuple[int, Event]]:
+        """The decisions :meth:`tell_class` kept since the last call (the clock's tick)."""
+        with self._told_lock:
+            told, self._told = self._told, []
+        return told
+
+    def note_tips(self, events: list[Event], profile_id: int) -> None:
+        """Keep the decisions profile ``profile_id`` tipped (the Class screen's list)."""
+        w = self.world
+        for e in events:
+            if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None and e.profile == profile_id:
+                who = f"@{w.creator_handles[int(w.video_creator[e.video])]}'s video"
+                if isinstance(e, Promoted):
+                    text = f"{e.tipped_by} pushed {who} into tier {e.to_tier}"
+                else:
+                    text = f"{e.tipped_by} stalled {who} in tier {e.tier}"
+                self.pushed.append((float(e.time), self.names[e.profile], text))
+
+    # -- what the class sees ------------------------------------------------------------
+    def live_videos(self) -> int:
+        w = self.world
+        return int((w.video_status[: w.n_videos] != Status.STALLED).sum())
+
+    def status(self) -> dict:
+        """``fyp-tui host status``: the clock, the live videos and the people."""
+        people = []
+        for name, p in sorted(self.people.items()):
+            people.append(
+                {
+                    "profile": name,
+                    "connected": p.connected,
+                    "cards": p.cards,
+                    "reactions": p.reactions,
+                    "tips": len(p.history.credited),
+                }
+            )
+        return {
+            "clock": round(float(self.world.clock), 4),
+            "paused": self.paused,
+            "pace": self.pace,
+            "live_videos": self.live_videos(),
+            "people": people,
+        }
+
+    def class_data(self) -> Any:
+        from fyp_tui.host.protocol import ClassData, ClassPerson, Pushed
+
+        people = []
+        for name, p in sorted(self.people.items()):
+            try:
+                diversity = p.diversity()
+                knob = float(p.feed_session.person.knob)
+            except FypError:
+                diversity, knob = 0.0, 0.0
+            people.append(
+                ClassPerson(name, p.connected, p.cards, p.reactions, len(p.history.credited), diversity, knob)
+            )
+        pushed = tuple(Pushed(t, who, text) for t, who, text in reversed(self.pushed))
+        return ClassData(float(self.world.clock), self.paused, self.pace, tuple(people), pushed)
