@@ -319,6 +319,35 @@ def test_in_topic_hashtags_reach_interested_viewers(tiny_world):
     assert like["tagged"] > 1.2 * like["bare"] and skip["tagged"] < skip["bare"], (like, skip)
 
 
+def test_catalogue_impressions_reach_interested_viewers_by_the_same_rule(tiny_world):
+    """The hashtag mechanic holds for every impression matched by topic: a stalled
+    video served from the back catalogue loses its targeting like a live one (else its
+    lifetime counters, earned with full targeting, outrank live videos' in the feed)."""
+    import dataclasses
+
+    from fyp_tui.engine import simulate
+    from fyp_tui.engine.params import EngineParams
+    from fyp_tui.engine.world import Signal
+
+    base = EngineParams.from_world(tiny_world)
+    rates = {}
+    for label, share in (("targeted", 0.0), ("broad", 1.0)):
+        w = tiny_world.copy()
+        n = w.n_videos
+        stalled = np.arange(n // 2)  # the older half, in the catalogue
+        w.video_status[stalled] = Status.STALLED
+        before = w.video_counts[stalled].copy()
+        # tags_to_target above any video's in-topic tags: every video has a broad share
+        p = dataclasses.replace(base, untagged_broad_share=share, tags_to_target=100)
+        simulate.run(w, p, 4, 6.0)
+        still = w.video_status[stalled] == Status.STALLED  # (a trend may re-ignite a few)
+        got = (w.video_counts[stalled] - before)[still].sum(axis=0)
+        assert got[Signal.VIEW] > 1000, "the catalogue was served"
+        rates[label] = (got[Signal.SKIP] / got[Signal.VIEW], got[Signal.LIKE] / got[Signal.VIEW])
+    assert rates["broad"][0] > 1.1 * rates["targeted"][0], rates
+    assert rates["broad"][1] < rates["targeted"][1], rates
+
+
 def test_a_long_video_is_watched_to_the_end_less_often(tiny_world):
     from fyp_tui.engine.world import Signal
 
