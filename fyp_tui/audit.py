@@ -558,14 +558,15 @@ def run_audit(
     resolved = resolve_bots(world, bots, label=label)
     if params is None:
         params = EngineParams.from_world(world)
-    streams = np.random.SeedSequence(seed).spawn(len(resolved))
+    # common random numbers: every bot draws from the same stream, so bots that differ
+    # only in one behaviour (Boeker & Urman's view, like and follow bots) see the same
+    # feed until that behaviour first differs, and what separates them is theirs, not luck
     results = []
-    for i, (bot, ss) in enumerate(zip(resolved, streams)):
+    for i, bot in enumerate(resolved):
         if progress is not None:
             progress(bot.spec.name, i, len(resolved))
-        results.append(
-            run_bot(world.copy(), params, bot, np.random.default_rng(ss), videos=videos, profile_id=-(i + 1))
-        )
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        results.append(run_bot(world.copy(), params, bot, rng, videos=videos, profile_id=-(i + 1)))
     if progress is not None:
         progress("done", len(resolved), len(resolved))
     return AuditReport(results, notes)

@@ -468,7 +468,9 @@ def test_loops_and_watch_time_count_in_the_tier_score(tiny_world):
 
 def test_followers_count_in_the_tier_score(tiny_world):
     """Issue 12: creator weight is measurable: at equal counters, an established
-    creator's video scores higher (weights.creator x log10(1 + followers) / 7)."""
+    creator's video scores higher (weights.creator x log10(1 + followers) / 7) from
+    tier 1 on; the test pool (tier 0) judges the video on its own reactions, followers
+    or not (issue 11: a new account's first post is not marked down for having none)."""
     w = tiny_world
     live_in_tier0(w, 21, 22)
     w.video_duration[22] = w.video_duration[21]
@@ -477,7 +479,11 @@ def test_followers_count_in_the_tier_score(tiny_world):
         w.video_tier_watch_seconds[v] = 40 * float(w.video_duration[21])
     big, small = int(w.video_creator[21]), int(w.video_creator[22])
     assert big != small
-    w.creator_followers[big], w.creator_followers[small] = 5_000_000, 100
+    w.creator_followers[big], w.creator_followers[small] = 5_000_000, 0
+    score, _lcb, _ucb = ladder.tier_score(w, P, np.array([21, 22]))
+    assert score[0] == pytest.approx(score[1]), "tier 0: followers or not"
+    w.video_tier[[21, 22]] = 1
+    w.creator_followers[small] = 100
     score, _lcb, _ucb = ladder.tier_score(w, P, np.array([21, 22]))
     expected = P.weights["creator"] * (np.log10(5_000_001) - np.log10(101)) / 7
     assert score[0] - score[1] == pytest.approx(expected)

@@ -399,10 +399,13 @@ def test_cold_start_begins_with_popular_vetted_videos(live):
     base = float((world.video_tier[:n] >= 1).mean())
     assert base < 0.5  # otherwise "mostly vetted" would say nothing on this world
     assert (world.video_tier[first] >= 1).mean() >= 0.7
-    # drawn from the cold-start sources (the popular list, or vetted videos of the
-    # person's country), not from interests or the test pool
+    # drawn from the cold-start sources (the popular list, vetted videos of the person's
+    # country, what trends), not from interests; the test-pool slot keeps its 1 card in 8
+    # (an open broad slot leaves out what only the local source brought, issue 12)
     sources = [set(s.explain(v).to_dict()["sources"]) for v in first]
-    assert sum(bool(src & {"popular", "local"}) for src in sources) >= 8
+    assert all(src & {"popular", "local", "trending"} or "test pool" in src for src in sources), sources
+    assert not any("interest" in src for src in sources)
+    assert sum(bool(src & {"popular", "local"}) for src in sources) >= 6
     assert sum("popular" in src for src in sources) >= 5
     # popular = well received: their observed engagement per view (likes, shares, full
     # watches) is in the top quarter of the world's. (Raw view counts cannot say it on

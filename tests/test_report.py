@@ -17,7 +17,7 @@ from fyp_tui.tui import make_app
 SIZE = (100, 32)
 
 
-def _session(db: str, name: str, cards: int = 12) -> dict:
+def _session(db: str, name: str, cards: int = 12, keep: dict | None = None) -> dict:
     """``name`` watches ``cards`` cards headless (10 s each, a like on every third), the
     world runs an hour between cards; the log is saved as the app saves it. Its data."""
     from fyp_tui.live.session import LiveSession
@@ -37,17 +37,23 @@ def _session(db: str, name: str, cards: int = 12) -> dict:
     finally:
         live.close()
     assert live.log.save() is not None
+    if keep is not None:
+        keep["live"] = live
     return live.log.data()
 
 
 def test_the_log_observes_the_session(tiny_db):
-    data = _session(tiny_db, "ann", cards=12)
+    keep: dict = {}
+    data = _session(tiny_db, "ann", cards=12, keep=keep)
     assert data["cards_watched"] == 12 and len(data["cards"]) == 12
     assert data["watch_seconds"] == pytest.approx(120.0)
     assert [c["card"] for c in data["cards"]] == list(range(1, 13))
     assert data["clock_end"] == pytest.approx(data["clock_start"] + 12.0, abs=0.01)
     assert data["meter_start"] is None  # a new profile: nothing to measure at the start
-    assert data["cards"][-1]["diversity"] == data["meter_end"]
+    # the meter at the end reads the cards shown, not the next one preloaded (issue 12's
+    # summary): the last card's sample, and the person's meter over the cards shown
+    assert data["meter_end"] == data["cards"][-1]["diversity"]
+    assert 0.0 <= data["cards"][-1]["diversity"] <= 1.0
     # what the feed learned moved, and the log's last sample holds it
     assert data["interests_end"] != data["interests_start"]
     assert data["cards"][-1]["interests"] == data["interests_end"]

@@ -233,9 +233,13 @@ def candidates(
     rs.refresh(world)
     vetted = rs._vetted
     draws.take(vetted, rp.n_local, SRC_LOCAL, over=6, vetted=True, rule=_LOCAL)
-    # and the country's back catalogue: the live pools hold few videos of a smaller
-    # country, and a local slot should not run dry once the person has seen them
-    draws.take(idx.by_country(world, person.country), rp.n_local // 2, SRC_LOCAL, catalogue=True)
+    # and the country's back catalogue once its vetted live videos run low (fewer than
+    # catalogue_below unseen): the live pools hold few videos of a smaller country, and
+    # a local slot should not run dry once the person has seen them; until then the
+    # feed prefers what is live, as for an interest
+    home_left = np.count_nonzero((world.video_country[vetted] == person.country) & ~rs.seen[vetted])
+    if home_left < rp.catalogue_below:
+        draws.take(idx.by_country(world, person.country), rp.n_local // 2, SRC_LOCAL, catalogue=True)
     # exploration: vetted videos outside the person's top topics
     draws.take(vetted, rp.n_explore, SRC_EXPLORE, over=3, vetted=True, rule=_OUTSIDE)
     drawn = draws.filter(world, rs, person, topic_mask)

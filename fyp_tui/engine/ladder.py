@@ -80,7 +80,10 @@ def watch_term(world: World, params: EngineParams, videos: np.ndarray) -> tuple[
     variance: watch time, ``weights["watch"] * (min(mean watch ratio, WATCH_RATIO_CAP)
     - WATCH_RATIO_MID)``, the mean watch ratio being the tier's watch time (loops
     included) over views x duration (a full watch and a full watch with three loops
-    score apart); and creator weight, ``weights["creator"] * log10(1 + followers) / 7``."""
+    score apart); and creator weight, ``weights["creator"] * log10(1 + followers) / 7``
+    from tier 1 on (the test pool judges a video on its own reactions, "followers or
+    not", as the source article puts it: a new account's first post is not marked down
+    for having no followers yet; followers already widen its serving, ``creator_boost``)."""
     from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID
 
     videos = np.asarray(videos, np.int64)
@@ -90,7 +93,7 @@ def watch_term(world: World, params: EngineParams, videos: np.ndarray) -> tuple[
     if wc:
         # established creators climb more easily (known, not a rate: no variance of its own)
         followers = world.creator_followers[world.video_creator[videos]].astype(np.float64)
-        term += wc * np.log10(1.0 + followers) / 7.0
+        term += wc * np.log10(1.0 + followers) / 7.0 * (world.video_tier[videos] >= 1)
     if w == 0.0:
         return term, 0.0
     views = np.maximum(world.video_tier_counts[videos, VIEW], 1).astype(np.float64)

@@ -114,7 +114,7 @@ class EngineParams:
     # -- serving --------------------------------------------------------------------------
     #: share of impressions served uniformly at random from all live videos
     control_fraction: float = 0.03
-    #: in-topic hashtags reach interested viewers: of a pool video's targeted
+    #: in-topic hashtags reach interested viewers: of a video's targeted (pool or catalogue)
     #: impressions, this share goes to viewers at random (not matched by topic) when
     #: none of its hashtags is of its main topic, less by a ``tags_to_target``-th for
     #: each one that is (none with ``tags_to_target`` of them)

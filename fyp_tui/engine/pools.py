@@ -49,8 +49,10 @@ def creator_reach(world: World) -> np.ndarray:
 
 
 def broad_share(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarray:
-    """Per video, the share of its pool's targeted impressions served to viewers at
-    random rather than matched by topic: in-topic hashtags reach interested viewers
+    """Per video, the share of its targeted impressions (from its pool, or from the
+    catalogue once it has stalled: the same mechanic for every impression matched by
+    topic) served to viewers at random rather than matched by topic: in-topic
+    hashtags reach interested viewers
     (``untagged_broad_share`` with none of its main topic's hashtags, less a
     ``tags_to_target``-th for each; observable metadata only)."""
     if params.untagged_broad_share <= 0 or len(ids) == 0:

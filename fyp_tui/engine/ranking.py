@@ -49,6 +49,7 @@ from fyp_tui.engine.candidates import (
     SRC_EXPLORE,
     SRC_FOLLOWED,
     SRC_INTEREST,
+    SRC_LOCAL,
     VideoIndex,
     _union,
     candidates,
@@ -92,7 +93,8 @@ class RankingParams:
     device_beta: float = 0.05  # weak: the video's length fits the person's screen (device_bonus)
     # local, not walled in (issue 12): a broad slot keeps to the person's country with
     # this probability (times 1 + the learned local_pref), else it is open to the world
-    local_share: float = 0.6
+    # (candidates only the local source brought stay out of an open slot)
+    local_share: float = 0.7
     # counters are smoothed toward the world's mean rate with this many pseudo-views
     prior_views: float = 20.0
     # additive terms (same units as the value)
@@ -673,6 +675,8 @@ def select(
     local_p = min(max(rp.local_share * (1.0 + person.local_pref), 0.0), 1.0)
     home = world.video_country[ids] == person.country
     from_elsewhere = (flags & ~np.uint8(SRC_INTEREST)) != 0  # a source besides interest brought it
+    # an open slot (not a local one) is open to the world: what only the local source brought stays out
+    from_world = (flags & ~np.uint8(SRC_INTEREST | SRC_LOCAL)) != 0
     in_test = is_test_pool(world, rp, ids) if rp.test_pool_share > 0 else None
     for _ in range(k):
         ok = ~taken
@@ -731,6 +735,8 @@ def select(
             wide = ok & from_elsewhere
             if local_p > 0.0 and rng.random() < local_p and (wide & home).any():
                 wide = wide & home  # a local slot
+            elif (ok & from_world).any():
+                wide = ok & from_world
             if wide.any():
                 cand = int(np.argmax(np.where(wide, broad_total, -np.inf)))
                 slot, lift = SLOT_BROAD, float(total[best] - total[cand])

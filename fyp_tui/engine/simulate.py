@@ -366,6 +366,8 @@ class _Chunk:
     broad: np.ndarray | None = None
     catalogue: np.ndarray | None = None  # catalogue slots (entries from P on, in group order)
     catalogue_groups: np.ndarray | None = None
+    #: catalogue slots served to viewers at random (entries from P on; see pools.broad_share)
+    catalogue_broad: np.ndarray | None = None
 
 
 @dataclass
@@ -439,15 +441,9 @@ def _plan(
     entry = np.arange(P, dtype=np.int32)
     groups = pools.entry_groups(world, al.ids, al.topic)
     broad = pools.broad_share(world, params, al.ids)
-    spread = bool((broad > 0).any())
     for c, part in zip(chunks, pool_parts):
         c.pool = al.slot[:nt] if k == 1 else np.repeat(entry, part)
-        if spread and len(c.pool):  # each slot of such a video is broad with its share (one draw per slot)
-            b = rng.random(len(c.pool)) < broad.take(c.pool)
-            if b.any():
-                c.broad = c.pool[b]
-                c.pool = c.pool[~b]  # (still in group order)
-                part = part - np.bincount(c.broad, minlength=P)
+        c.pool, c.broad, part = _split_broad(rng, c.pool, part, broad, 0)
         c.pool_groups = pools.group_counts(world, groups, part)
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
@@ -458,9 +454,10 @@ def _plan(
         topic = np.concatenate([al.topic, cat.topic])
         entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
         groups = pools.entry_groups(world, cat.ids, cat.topic)
+        broad = pools.broad_share(world, params, cat.ids)
         assert cat.per_entry is not None  # (a catalogue allocation always counts them)
         for c, part in zip(chunks, cat.parts or [cat.per_entry]):
-            c.catalogue = np.repeat(entry, part)
+            c.catalogue, c.catalogue_broad, part = _split_broad(rng, np.repeat(entry, part), part, broad, P)
             c.catalogue_groups = pools.group_counts(world, groups, part)
     if k > 1:  # the tables the chunks read, built here rather than by racing threads
         audience.prepare(world)
@@ -469,6 +466,37 @@ def _plan(
         if not world.aud_pref.flags.c_contiguous:
             world.aud_pref = np.ascontiguousarray(world.aud_pref)
     return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P)
+
+
+def _split_broad(
+    rng: np.random.Generator, slots: np.ndarray, part: np.ndarray, share: np.ndarray, first: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Split ``slots`` (entries from ``first`` on, ``part`` of each) into those matched
+    by topic and those served to viewers at random: each slot is broad with its video's
+    ``share`` (:func:`fyp_tui.engine.pools.broad_share`; one draw per slot). Returns the
+    matched slots (still in group order), the broad ones (None: none) and the matched
+    slots per entry."""
+    if not len(slots) or not (share > 0).any():
+        return slots, None, part
+    b = rng.random(len(slots)) < share.take(slots - first)
+    if not b.any():
+        return slots, None, part
+    broad = slots[b]
+    return slots[~b], broad, part - np.bincount(broad - first, minlength=len(part))
+
+
+def _serve_broad(
+    rng: np.random.Generator, pick: np.ndarray, slots: np.ndarray, broad: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Serve ``broad`` slots to viewers at random among those not yet served (``pick <
+    0``); returns ``pick`` (updated in place) and ``slots`` with the served ones appended."""
+    rest = np.flatnonzero(pick < 0)
+    m = min(len(rest), len(broad))
+    if m:
+        at = rest.take(rng.choice(len(rest), size=m, replace=False))
+        pick[at] = len(slots) + rng.permutation(m)
+        slots = np.concatenate([slots, broad[:m]])
+    return pick, slots
 
 
 def _serve(
@@ -481,12 +509,7 @@ def _serve(
     rng, tviewers, slots = ch.rng, ch.targeted, ch.pool
     pick = pools.match_viewers(world, params, rng, tviewers, slots, slots, slot_group_counts=ch.pool_groups)
     if ch.broad is not None and len(ch.broad):  # broad slots: viewers at random among those left
-        rest = np.flatnonzero(pick < 0)
-        m = min(len(rest), len(ch.broad))
-        if m:
-            at = rest.take(rng.choice(len(rest), size=m, replace=False))
-            pick[at] = len(slots) + rng.permutation(m)
-            slots = np.concatenate([slots, ch.broad[:m]])
+        pick, slots = _serve_broad(rng, pick, slots, ch.broad)
     if ch.catalogue is not None and len(ch.catalogue):
         rest = np.flatnonzero(pick < 0)
         if len(rest):
@@ -497,6 +520,8 @@ def _serve(
             ok = pick2 >= 0
             pick[rest[ok]] = len(slots) + pick2[ok]
             slots = np.concatenate([slots, cat])
+    if ch.catalogue_broad is not None and len(ch.catalogue_broad):  # the catalogue's broad slots, likewise
+        pick, slots = _serve_broad(rng, pick, slots, ch.catalogue_broad)
     got = pick >= 0
     n_got = int(np.count_nonzero(got))
     if n_got < len(got):
