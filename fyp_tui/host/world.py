@@ -25,6 +25,7 @@ import numpy as np
 from fyp_tui.engine.events import TIER_EVENTS, Event, Promoted, Stalled
 from fyp_tui.engine.world import Status
 from fyp_tui.errors import FypError, StoreError
+from fyp_tui.host.trace import TimedLock, tracer
 from fyp_tui.live.checkpoint import Checkpoints
 from fyp_tui.live.clock import DEFAULT_PACE
 from fyp_tui.live.journal import LazyJournal, RetryingJournal
@@ -139,7 +140,8 @@ class SharedWorld:
         self.db = db
         self.seed = seed
         self.url: str | None = None
-        self.lock = threading.Lock()
+        self.trace = tracer()
+        self.lock: Any = threading.Lock() if self.trace is None else TimedLock(self.trace)
         self.store: Any = None
         self.world: Any = None
         self.params: Any = None
@@ -188,6 +190,10 @@ class SharedWorld:
         self.journal = RetryingJournal(LazyJournal(make_journal))
         self.journal.inner.get()  # made now: before the first checkpoint capture (see LazyJournal)
         self.start_clock = float(world.clock)
+        if self.trace is not None:
+            self.trace.wrap(self.journal.inner, "record", "journal")
+            self.trace.wrap(self.checkpoints, "capture", "capture")
+            self.trace.wrap(self.store, "write", "ckpt_write")
 
     def person(self, name: str) -> PersonSession:
         """The session of profile ``name``, opened on first use (kept for the host's life)."""
@@ -196,6 +202,10 @@ class SharedWorld:
             if p is None:
                 p = PersonSession(self, name, seed=None if self.seed is None else self.seed + len(self.people) + 1)
                 p.open()
+                if self.trace is not None:
+                    self.trace.wrap(p.feed, "_prefetch", "prefetch")
+                    self.trace.wrap(p.feed, "_leave", "leave")
+                    self.trace.wrap(p.feed, "react", "react")
                 self.people[name] = p
                 self.names[p.profile_id] = name
             return p
