@@ -14,6 +14,7 @@ decisions the class tipped are kept for the Class screen (:meth:`class_data`).
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import deque
@@ -28,6 +29,7 @@ from fyp_tui.errors import FypError, StoreError
 from fyp_tui.host.trace import TimedLock, tracer
 from fyp_tui.live.checkpoint import Checkpoints
 from fyp_tui.live.clock import DEFAULT_PACE
+from fyp_tui.live.history import VideoHistory
 from fyp_tui.live.journal import LazyJournal, RetryingJournal
 from fyp_tui.live.overview import Overview
 from fyp_tui.live.session import LiveSession
@@ -41,10 +43,13 @@ PUSHED_KEPT = 50
 class PersonSession(LiveSession):
     """A person's live session on the host's :class:`SharedWorld` (see the module doc)."""
 
+    history: ClassHistory
+
     def __init__(self, shared: SharedWorld, profile: str, *, seed: int | None = None) -> None:
         super().__init__(shared.db, profile, seed=seed)
         self.shared = shared
         self.lock = shared.lock  # one world, one lock
+        self.history = ClassHistory(self, shared)
         #: what this host run served the person: cards shown, reactions acknowledged
         self.cards = 0
         self.reactions = 0
@@ -110,7 +115,7 @@ class PersonSession(LiveSession):
     def tick(self, events: list[Event], told: Sequence[tuple[int, Event]] = ()) -> list[StripItem]:
         """A clock tick as this person sees it: decisions kept, views sampled; ``told``,
         decisions others of the class tipped since the last tick, (whose, event)."""
-        self.history.log_tiers(events)
+        self.history.credit(events)  # (the class's log has them: SharedWorld.advance)
         self.history.sample()
         self.shared.note_tips(events, self.profile_id)
         others = [e for who, e in told if who != self.profile_id]
@@ -119,6 +124,46 @@ class PersonSession(LiveSession):
     def diversity(self) -> float:
         with self.lock:
             return float(self.profile.diversity()) if self.feed_session is not None else 0.0
+
+
+class ClassHistory(VideoHistory):
+    """A person's :class:`~fyp_tui.live.history.VideoHistory` on the host.
+
+    The world's tier decisions are the class's: logged once for everyone
+    (:attr:`SharedWorld.tiers`), not once a person. Thirty copies of the same log,
+    a list for each of thousands of videos, tripled the host's heap, and every full
+    pass of Python's garbage collector (which holds the interpreter, so the event
+    loop and every reply wait) walked all of it. The person keeps what is theirs:
+    the videos they track, the decisions credited to them, saved rows as they see them.
+    """
+
+    def __init__(self, live: PersonSession, shared: SharedWorld) -> None:
+        super().__init__(live)
+        self.shared = shared
+        self.tier_log = shared.tiers.tier_log
+        self._dropped = shared.tiers._dropped
+        #: videos whose saved rows were read after the class's log dropped them
+        self._read_dropped: set[int] = set()
+
+    def log_tiers(self, events: list[Event]) -> None:
+        """Decisions of the person's own feed calls: into the class's log, and credited."""
+        self.shared.log_tiers(events)
+        self.credit(events)
+
+    def credit(self, events: list[Event]) -> None:
+        """Keep the decisions among ``events`` that the person's signals tipped."""
+        pid = self.live.profile_id
+        self.credited.extend(
+            e for e in events if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None and e.profile == pid
+        )
+
+    def past_steps(self, video: int) -> list[Any]:
+        with self.shared.tiers_lock:
+            if video in self._dropped and video not in self.tier_log and video not in self._read_dropped:
+                # rows read before the log dropped the video stop at the host's start: read all
+                self._db_tier_rows.pop(video, None)
+                self._read_dropped.add(video)
+        return super().past_steps(video)
 
 
 class _AllFeeds:
@@ -155,6 +200,10 @@ class SharedWorld:
         #: profile id -> name, for the strip ("@alex's share pushed ...")
         self.names: dict[int, str] = {}
         self.pushed: deque[tuple[float, str, str]] = deque(maxlen=PUSHED_KEPT)
+        #: the world's tier decisions since the host opened, kept once for the class (ClassHistory)
+        self.profile_id = -1  # (the log's: no decision is credited to it)
+        self.tiers = VideoHistory(cast(LiveSession, self))
+        self.tiers_lock = threading.Lock()
         self._people_lock = threading.Lock()
         self._told: list[tuple[int, Event]] = []
         self._told_lock = threading.Lock()
@@ -190,6 +239,11 @@ class SharedWorld:
         self.journal = RetryingJournal(LazyJournal(make_journal))
         self.journal.inner.get()  # made now: before the first checkpoint capture (see LazyJournal)
         self.start_clock = float(world.clock)
+        # what was just loaded (the world, the modules) lives as long as the host: out of the
+        # garbage collector's way, so its full passes (which hold the interpreter: the event
+        # loop and every reply wait) walk only what the class made since
+        gc.collect()
+        gc.freeze()
         if self.trace is not None:
             self.trace.wrap(self.journal.inner, "record", "journal")
             self.trace.wrap(self.checkpoints, "capture", "capture")
@@ -225,6 +279,7 @@ class SharedWorld:
                 pass
         if self.store is not None:
             self.store.close()
+        gc.unfreeze()
 
     # -- the clock ---------------------------------------------------------------------
     def advance(self, hours: float) -> list[Event]:
@@ -243,7 +298,14 @@ class SharedWorld:
                 stepped = step(w, self.params, rng, dt, people=people).events
                 self.checkpoints.pending.extend(e for e in stepped if isinstance(e, TIER_EVENTS))
             events.extend(stepped)
+        self.log_tiers(events)
         return events
+
+    def log_tiers(self, events: list[Event]) -> None:
+        """Keep the tier decisions among ``events`` in the class's log (any thread)."""
+        if any(isinstance(e, TIER_EVENTS) for e in events):
+            with self.tiers_lock:
+                self.tiers.log_tiers(events)
 
     def tell_class(self, events: list[Event], profile_id: int) -> None:
         """Decisions ``profile_id`` tipped on their own feed calls, for the others' next tick."""
