@@ -409,8 +409,7 @@ class Host:
             raise ProtocolError("bad_message", "the connection closed")
         conn.person, conn.teacher = person, teacher
         person.connected = True
-        with shared.lock:
-            onboarded = bool(person.feed_session.person.onboarded)
+        onboarded = await self._off_loop(_onboarded, person)  # (the world lock: never on the event loop)
         return {
             "protocol": protocol.VERSION,
             "profile": name,
@@ -445,6 +444,11 @@ def _reachable(bind: str) -> str:
     except (OSError, ValueError):
         pass
     return socket.gethostname()
+
+
+def _onboarded(person: PersonSession) -> bool:
+    with person.lock:
+        return bool(person.feed_session.person.onboarded)
 
 
 @contextmanager
