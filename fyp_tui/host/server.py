@@ -338,7 +338,9 @@ class Host:
             if card is not None:
                 # the card left is recorded and the next one preloaded after the reply;
                 # their strip lines come as a push
-                p.feed.submit(p.feed.after_swap, leaving).add_done_callback(partial(self._push_items, conn))
+                p.feed.submit(self._committed, p.feed.after_swap, leaving).add_done_callback(
+                    partial(self._push_items, conn)
+                )
                 p.cards += 1
                 conn.path = "ahead"
                 return (card, [])
@@ -422,7 +424,18 @@ class Host:
         }
 
     async def _on_queue(self, person: PersonSession, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.wrap_future(person.feed.submit(fn, *args))
+        return await asyncio.wrap_future(person.feed.submit(self._committed, fn, *args))
+
+    def _committed(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a feed call on the person's queue, then write what it journaled (the
+        world lock let go: see :class:`~fyp_tui.host.world.ClassJournal`), before its
+        reply: an acknowledged reaction is committed."""
+        try:
+            return fn(*args)
+        finally:
+            journal = self.shared.journal
+            if journal is not None and journal.backlog:
+                journal.flush()
 
     async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)

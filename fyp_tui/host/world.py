@@ -166,6 +166,51 @@ class ClassHistory(VideoHistory):
         return super().past_steps(video)
 
 
+class ClassJournal(RetryingJournal):
+    """The host's journal: a feed call's records are written once the world lock is let go.
+
+    ``FeedSession`` commits each impression and reaction from inside the call, under
+    the world lock. On one world shared by a class, a commit that waits for the
+    database (a checkpoint holds SQLite's write lock for half a second) held every
+    person's feed and the clock with it. Here :meth:`record`, under the lock, only
+    queues the record (its row is already made from the person's state); the
+    person's feed queue writes the queue (:meth:`flush`) after the call, before the
+    reply (``Host._committed``): a reaction is still committed before it is
+    acknowledged, and the class's records are written in the order they were made.
+    A record of a video the store may have no row for yet is written at once, under
+    the lock, as before (the journal writes the video's rows from the world).
+    """
+
+    def __init__(self, inner: Any, world: Any) -> None:
+        super().__init__(inner)
+        self.world = world
+        self._queued = threading.Lock()  # the backlog list
+        self._writing = threading.Lock()  # one writer at a time, oldest record first
+
+    def record(self, *args: Any) -> None:
+        with self._queued:
+            self.backlog.append(args)
+        if int(args[2]) >= int(self.world.saved_videos):  # (args[2]: the video; caller holds the world lock)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued record, then the person state waiting (any thread)."""
+        with self._writing:
+            while True:
+                with self._queued:
+                    if not self.backlog:
+                        break
+                    args = self.backlog[0]
+                self.inner.record(*args)  # a failure keeps it first in the queue
+                with self._queued:
+                    self.backlog.pop(0)
+            state = self.pending_state
+            if state is not None:
+                self.inner.save_state(*state)
+                if self.pending_state is state:
+                    self.pending_state = None
+
+
 class _AllFeeds:
     """The shared world's stand-in for a session's feed queue: drains every person's."""
 
@@ -236,7 +281,7 @@ class SharedWorld:
         seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
         self.store, self.world, self.params = store, world, params
         self.sim_rng = np.random.default_rng(np.random.SeedSequence([seed, world.seed, 0x0C1A55]))
-        self.journal = RetryingJournal(LazyJournal(make_journal))
+        self.journal = ClassJournal(LazyJournal(make_journal), world)
         self.journal.inner.get()  # made now: before the first checkpoint capture (see LazyJournal)
         self.start_clock = float(world.clock)
         # what was just loaded (the world, the modules) lives as long as the host: out of the
@@ -273,6 +318,10 @@ class SharedWorld:
             p.close()
         self.checkpoints.shutdown()
         if self.journal is not None:
+            try:
+                self.journal.flush()  # what the queues journaled last (ClassJournal)
+            except Exception:
+                pass  # (the final checkpoint, if any, already tried)
             try:
                 self.journal.inner.close()
             except Exception:
