@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import sys
 from typing import Any
 
 import click
@@ -87,7 +88,7 @@ def host(
         echo(f"status:  fyp-tui host status --connect {join}{extra}")
         if teacher_token is None:
             echo(f"teacher: fyp-tui host pause --connect {join}{extra} --teacher-token {teacher}")
-        click.get_text_stream("stdout").flush()
+        sys.stdout.flush()  # (not click.get_text_stream: deprecated in Click 8.5)
 
     try:
         asyncio.run(serve_forever(server, bind, port, ready))
