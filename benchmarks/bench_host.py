@@ -98,15 +98,16 @@ async def bot(
             liked.add((name, card.video))
             acked += 1
         t = time.perf_counter()
+        m0 = time.monotonic()
         leaving = [card.video, 1.0, 0] if card is not None else None
         card, _items = await client.call("next", leaving=leaving)
-        lat.append((t, time.perf_counter() - t))
+        lat.append((t, time.perf_counter() - t, name, m0, time.monotonic()))
     await client.close()
     return acked
 
 
-async def run_bots(url: str, n: int, seconds: float) -> tuple[list[tuple[float, float]], int, set]:
-    lat: list[tuple[float, float]] = []
+async def run_bots(url: str, n: int, seconds: float) -> tuple[list[tuple], int, set]:
+    lat: list[tuple] = []
     liked: set = set()
     joined = asyncio.Barrier(n + 1)
     t0 = time.monotonic()
@@ -115,6 +116,72 @@ async def run_bots(url: str, n: int, seconds: float) -> tuple[list[tuple[float, 
     print(f"{n} clients joined (hello, onboarding, first card) in {time.monotonic() - t0:.1f} s")
     acked = await run
     return lat, sum(acked), liked
+
+
+def explain(trace_file: Path, lat: list[tuple]) -> None:
+    """Where the slow next cards waited, from the host's trace (``--trace``; see fyp_tui.host.trace)."""
+    import json
+
+    recs = [json.loads(line) for line in trace_file.read_text().splitlines() if line.strip()]
+    reqs: dict[str, list[dict]] = {}
+    for r in recs:
+        if r["k"] == "req" and r["op"] == "next":
+            reqs.setdefault(r["who"], []).append(r)
+    locks = [r for r in recs if r["k"] == "lock"]
+    spans = [r for r in recs if r["k"] == "span"]
+    lags = [r for r in recs if r["k"] == "lag"]
+
+    def kind(th: str) -> str:
+        return "clock" if "clock" in th else "feed" if "feed" in th else "ckpt" if "checkpoint" in th else th[:12]
+
+    def pct(xs: list[float], q: float) -> float:
+        return float(np.percentile(xs, q)) * 1000 if xs else 0.0
+
+    print("host trace: world lock, by thread (ms)")
+    by: dict[str, tuple[list[float], list[float]]] = {}
+    for r in locks:
+        w, h = by.setdefault(kind(r["th"]), ([], []))
+        w.append(r["t1"] - r["t0"])
+        h.append(r["t2"] - r["t1"])
+    for k, (w, h) in sorted(by.items()):
+        print(
+            f"  {k:12s} n={len(w):6d} wait p50 {pct(w, 50):6.1f} p99 {pct(w, 99):6.1f} max {pct(w, 100):6.1f}"
+            f"   hold p50 {pct(h, 50):6.1f} p99 {pct(h, 99):6.1f} max {pct(h, 100):6.1f}"
+        )
+    print("host trace: parts (ms)")
+    sp: dict[str, list[float]] = {}
+    for r in spans:
+        sp.setdefault(r["name"], []).append(r["t1"] - r["t0"])
+    for k, d in sorted(sp.items()):
+        print(f"  {k:12s} n={len(d):6d} p50 {pct(d, 50):6.1f} p99 {pct(d, 99):6.1f} max {pct(d, 100):6.1f}")
+    full = [r for r in spans if r["name"] == "gc2"]
+    if full:
+        print(
+            "  full collections (ms/objects): "
+            + " ".join(f"{1000 * (r['t1'] - r['t0']):.0f}/{r.get('objects', 0)}" for r in full)
+        )
+    print(f"  event loop late > 2 ms: {len(lags)} times, max {max((r['lag'] for r in lags), default=0) * 1000:.1f} ms")
+    slow = sorted(lat, key=lambda x: -x[1])[: max(1, len(lat) // 100)]
+    print(f"the slowest 1% of next cards ({len(slow)}): client ms = in (client sent -> host loop took it)")
+    print("  + host (took -> reply sent) + out (sent -> client decoded); what overlapped them")
+    rows = []
+    for _t, d, who, m0, m1 in slow:
+        r = next((r for r in reqs.get(who, []) if m0 - 0.001 <= r["t0"] <= m1), None)
+        if r is None:
+            rows.append(f"  {d * 1000:6.1f} ms  (no host record)")
+            continue
+        lag = max((x["lag"] for x in lags if m0 - 0.05 <= x["t0"] <= m1), default=0.0)
+        held = [x for x in locks if x["t1"] < m1 and x["t2"] > m0 - 0.05]
+        top = max(held, key=lambda x: x["t2"] - x["t1"], default=None)
+        near = sorted(
+            {f"{x['name']}" for x in spans if x["t0"] < m1 and x["t1"] > m0 - 0.05 and x["t1"] - x["t0"] > 0.02}
+        )
+        what = f"lock {kind(top['th'])} {1000 * (top['t2'] - top['t1']):.0f}" if top else ""
+        rows.append(
+            f"  {d * 1000:6.1f} = in {1000 * (r['t0'] - m0):6.1f} + host {1000 * (r['t1'] - r['t0']):6.1f}"
+            f" + out {1000 * (m1 - r['t1']):6.1f}  {r['path']:5s} loop lag {lag * 1000:5.1f}  {what}  {' '.join(near)}"
+        )
+    print("\n".join(rows))
 
 
 def main() -> None:
@@ -128,11 +195,19 @@ def main() -> None:
         default=None,
         help="a world to host instead of a fresh demo copy (e.g. a postgresql+psycopg:// URL seeded with demo)",
     )
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace the host (FYP_HOST_TRACE) and show where the slowest next cards waited",
+    )
     args = ap.parse_args()
     seconds = 30.0 if args.quick else args.seconds
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or str(demo_db(Path(tmp)))
         env = {**os.environ, "PYTHONPATH": str(REPO)}
+        trace_file = Path(tmp) / "host-trace.jsonl"
+        if args.trace:
+            env["FYP_HOST_TRACE"] = str(trace_file)
         host = subprocess.Popen(
             [sys.executable, "-m", "fyp_tui", "host", "--db", str(db), "--port", "0", "--pace", str(args.pace)],
             stdout=subprocess.PIPE,
@@ -152,17 +227,21 @@ def main() -> None:
             cpu0, t0 = cpu_seconds(host.pid), time.monotonic()
             lat, acked, liked = asyncio.run(run_bots(url, args.clients, seconds))
             cpu1, t1 = cpu_seconds(host.pid), time.monotonic()
+            if args.trace:
+                time.sleep(1.0)  # the trace's last records reach the file
             host.send_signal(signal.SIGKILL)
             host.wait(timeout=30)
         finally:
             if host.poll() is None:
                 host.kill()
         rows = saved_likes(db)
+        if args.trace:
+            explain(trace_file, lat)
     saved = set(rows)
     lost = len(liked - saved)
-    ms = np.array([d for _t, d in lat]) * 1000
-    start = min(t for t, _d in lat)
-    steady = np.array([d for t, d in lat if t - start >= 10.0]) * 1000  # after the class has joined
+    ms = np.array([d for _t, d, *_ in lat]) * 1000
+    start = min(t for t, *_ in lat)
+    steady = np.array([d for t, d, *_ in lat if t - start >= 10.0]) * 1000  # after the class has joined
     cores = (cpu1 - cpu0) / (t1 - t0)
     print(
         f"{args.clients} clients x {seconds:g} s at {args.pace:g} simulated min/s (1 card/s each; loaded 2-core machine)"
@@ -175,7 +254,7 @@ def main() -> None:
         print(f"  after the first 10 s: p99 {np.percentile(steady, 99):.1f} ms, max {steady.max():.1f} ms")
     windows = []
     for w0 in range(0, int(seconds), 15):
-        part = np.array([d for t, d in lat if w0 <= t - start < w0 + 15]) * 1000
+        part = np.array([d for t, d, *_ in lat if w0 <= t - start < w0 + 15]) * 1000
         if part.size:
             windows.append(f"{np.percentile(part, 99):.0f}")
     print(f"  p99 per 15 s window (ms): {' '.join(windows)}   (the host checkpoints every 60 s)")

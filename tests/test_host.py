@@ -362,3 +362,47 @@ async def test_acknowledged_likes_survive_kill_9_of_the_host(tiny_db):
     finally:
         con.close()
     assert len(liked) == 8 and liked <= rows
+
+
+def test_a_reaction_waiting_for_the_database_does_not_hold_the_world(tiny_db):
+    """A reaction's commit waits for the database (here another writer holds SQLite's
+    write lock, as a checkpoint does) with the world lock let go: the clock and everyone
+    else's feed go on; the reaction is acknowledged only once it is committed."""
+    import threading
+    import time
+
+    shared = SharedWorld(tiny_db, seed=6)
+    shared.open()
+    host = Host(shared)
+    writer = sqlite3.connect(tiny_db, isolation_level=None)
+    try:
+        alex = shared.person("alex")
+        card = alex.feed.begin()
+        writer.execute("BEGIN IMMEDIATE")  # the database's write lock, held
+        acked = alex.feed.submit(host._committed, alex.feed.react, card.video, "like")
+        deadline = time.monotonic() + 20
+        while not shared.journal.backlog:  # the like is made and waits to be written
+            assert time.monotonic() < deadline, "the like was never journaled"
+            time.sleep(0.01)
+        got = shared.lock.acquire(blocking=False)
+        if got:
+            shared.lock.release()
+        assert got, "a commit waiting for the database holds the world lock"
+        events: list = []
+        stepping = threading.Thread(target=lambda: events.append(shared.advance(0.5)))
+        stepping.start()
+        stepping.join(timeout=8)  # (the database waits up to 10 s: the step must not)
+        assert not stepping.is_alive() and events, "the clock waited for the reaction's commit"
+        assert not acked.done(), "acknowledged before it was committed"
+        writer.execute("ROLLBACK")
+        acked.result(timeout=20)
+        rows = writer.execute(
+            "SELECT count(*) FROM interaction WHERE kind = 'like' AND video_id = ? AND profile_id = ?",
+            (card.video, alex.profile_id),
+        ).fetchone()[0]
+        assert rows == 1
+    finally:
+        if writer.in_transaction:
+            writer.execute("ROLLBACK")
+        writer.close()
+        shared.close()

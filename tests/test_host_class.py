@@ -100,3 +100,43 @@ def test_a_decision_one_person_tipped_reaches_the_others_strip(tiny_db):
         assert shared.take_told() == []
     finally:
         shared.close()
+
+
+def test_the_worlds_decisions_are_logged_once_for_the_class_and_credited_to_who_tipped_them(tiny_db):
+    shared = SharedWorld(tiny_db, seed=4)
+    shared.open()
+    try:
+        alex, sam = shared.person("alex"), shared.person("sam")
+        # a decision of the world's step: in everyone's panel history, credited to nobody
+        events = shared.advance(24.0)
+        decided = [e for e in events if isinstance(e, (Promoted, Stalled))]
+        assert decided, "a day of the tiny world decides something"
+        for e in decided[:3]:
+            for p in (alex, sam):
+                assert any(s.time == e.time for s in p.history.past_steps(e.video)), (p.profile_name, e)
+        for p in (alex, sam):
+            p.tick(events, [])
+        assert alex.history.credited == [] and sam.history.credited == []
+        # a decision alex's own feed call tipped: in sam's panel history too, alex's tip alone
+        video = next(v for v in range(shared.world.n_videos) if not shared.tiers.tier_log.get(v))
+        tipped = Promoted(
+            float(shared.world.clock) + 0.5,
+            video,
+            0,
+            1,
+            0.5,
+            0.4,
+            100,
+            3000,
+            tipped_by="share",
+            profile=alex.profile_id,
+        )
+        alex.history.log_tiers([tipped])
+        assert alex.history.credited == [tipped] and sam.history.credited == []
+        for p, mine in ((alex, "share"), (sam, None)):
+            steps = [s for s in p.history.past_steps(video) if s.time == tipped.time]
+            assert [s.tipped_by for s in steps] == [mine], p.profile_name
+        # one log for the class: its lists are not copied per person
+        assert alex.history.tier_log is sam.history.tier_log is shared.tiers.tier_log
+    finally:
+        shared.close()

@@ -25,7 +25,8 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -62,6 +63,9 @@ class Connection:
     watcher: bool = False
     teacher: bool = False
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: the last request's op, and how a ``next`` was served (the trace's; see fyp_tui.host.trace)
+    op: str = ""
+    path: str = ""
 
     @property
     def joined(self) -> bool:
@@ -102,6 +106,7 @@ class Host:
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._lag_task: asyncio.Future | None = None
         self.url = ""
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -126,7 +131,20 @@ class Host:
         self.url = f"ws://{shown}:{real_port}{WS_PATH}"
         self._clock = threading.Thread(target=self._clock_loop, name="fyp-host-clock", daemon=True)
         self._clock.start()
+        if self.shared.trace is not None:
+            self._lag_task = asyncio.ensure_future(self._watch_lag())
         return self.url
+
+    async def _watch_lag(self) -> None:
+        """The trace's ``lag`` records: how late the event loop wakes from a 10 ms sleep."""
+        trace = self.shared.trace
+        assert trace is not None
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            await asyncio.sleep(0.01)
+            lag = time.monotonic() - t0 - 0.01
+            if lag > 0.002:
+                trace.add(k="lag", t0=t0, lag=lag)
 
     async def stop(self) -> None:
         """Stop the clock, close every connection, checkpoint, release the world."""
@@ -150,20 +168,23 @@ class Host:
     # -- the clock ---------------------------------------------------------------------
     def _clock_loop(self) -> None:
         shared = self.shared
+        span = shared.trace.span if shared.trace is not None else _no_span
         last = last_checkpoint = time.monotonic()
         while not self._stop.wait(self.tick_seconds):
             now = time.monotonic()
             since, last = now - last, now
             if not shared.paused:
                 try:
-                    events = shared.advance(hours_of(min(since, MAX_TICK_SECONDS), shared.pace))
+                    with span("advance"):
+                        events = shared.advance(hours_of(min(since, MAX_TICK_SECONDS), shared.pace))
                 except Exception as exc:  # a failed step pauses the world; the host stays up
                     log.error("the simulation stopped: %s", exc)
                     shared.paused = True
                     events = []
             else:
                 events = []
-            self._push_tick(events)
+            with span("tick_push"):
+                self._push_tick(events)
             if now - last_checkpoint >= self.checkpoint_seconds:
                 last_checkpoint = now
                 # copied out here (fast, under the lock), written on the checkpoint writer
@@ -242,10 +263,21 @@ class Host:
         await conn.send(protocol.error(msg_id, code, message))
 
     async def _handle(self, conn: Connection, raw: str) -> None:
+        trace = self.shared.trace
+        if trace is None:
+            await self._answer(conn, raw)
+            return
+        t0 = time.monotonic()
+        conn.path = ""
+        await self._answer(conn, raw)
+        who = conn.person.profile_name if conn.person is not None else ""
+        trace.add(k="req", op=conn.op, who=who, t0=t0, t1=time.monotonic(), path=conn.path)
+
+    async def _answer(self, conn: Connection, raw: str) -> None:
         msg_id: int | None = None
         try:
             req = protocol.parse_request(raw)
-            msg_id = req.id
+            msg_id, conn.op = req.id, req.op
             result = await self._dispatch(conn, req)
         except ProtocolError as exc:
             await self._error(conn, exc.msg_id if exc.msg_id is not None else msg_id, exc.code, exc.message)
@@ -306,9 +338,13 @@ class Host:
             if card is not None:
                 # the card left is recorded and the next one preloaded after the reply;
                 # their strip lines come as a push
-                p.feed.submit(p.feed.after_swap, leaving).add_done_callback(partial(self._push_items, conn))
+                p.feed.submit(self._committed, p.feed.after_swap, leaving).add_done_callback(
+                    partial(self._push_items, conn)
+                )
                 p.cards += 1
+                conn.path = "ahead"
                 return (card, [])
+            conn.path = "queue"
             moved = await self._on_queue(p, p.feed.forward, leaving)
             p.cards += moved[0] is not None
             return moved
@@ -375,8 +411,7 @@ class Host:
             raise ProtocolError("bad_message", "the connection closed")
         conn.person, conn.teacher = person, teacher
         person.connected = True
-        with shared.lock:
-            onboarded = bool(person.feed_session.person.onboarded)
+        onboarded = await self._off_loop(_onboarded, person)  # (the world lock: never on the event loop)
         return {
             "protocol": protocol.VERSION,
             "profile": name,
@@ -389,7 +424,18 @@ class Host:
         }
 
     async def _on_queue(self, person: PersonSession, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.wrap_future(person.feed.submit(fn, *args))
+        return await asyncio.wrap_future(person.feed.submit(self._committed, fn, *args))
+
+    def _committed(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a feed call on the person's queue, then write what it journaled (the
+        world lock let go: see :class:`~fyp_tui.host.world.ClassJournal`), before its
+        reply: an acknowledged reaction is committed."""
+        try:
+            return fn(*args)
+        finally:
+            journal = self.shared.journal
+            if journal is not None and journal.backlog:
+                journal.flush()
 
     async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -411,6 +457,16 @@ def _reachable(bind: str) -> str:
     except (OSError, ValueError):
         pass
     return socket.gethostname()
+
+
+def _onboarded(person: PersonSession) -> bool:
+    with person.lock:
+        return bool(person.feed_session.person.onboarded)
+
+
+@contextmanager
+def _no_span(name: str) -> Iterator[None]:
+    yield
 
 
 def _log_failed_checkpoint(future: Any) -> None:

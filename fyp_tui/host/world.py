@@ -14,6 +14,7 @@ decisions the class tipped are kept for the Class screen (:meth:`class_data`).
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import deque
@@ -25,8 +26,10 @@ import numpy as np
 from fyp_tui.engine.events import TIER_EVENTS, Event, Promoted, Stalled
 from fyp_tui.engine.world import Status
 from fyp_tui.errors import FypError, StoreError
+from fyp_tui.host.trace import TimedLock, tracer
 from fyp_tui.live.checkpoint import Checkpoints
 from fyp_tui.live.clock import DEFAULT_PACE
+from fyp_tui.live.history import VideoHistory
 from fyp_tui.live.journal import LazyJournal, RetryingJournal
 from fyp_tui.live.overview import Overview
 from fyp_tui.live.session import LiveSession
@@ -40,10 +43,13 @@ PUSHED_KEPT = 50
 class PersonSession(LiveSession):
     """A person's live session on the host's :class:`SharedWorld` (see the module doc)."""
 
+    history: ClassHistory
+
     def __init__(self, shared: SharedWorld, profile: str, *, seed: int | None = None) -> None:
         super().__init__(shared.db, profile, seed=seed)
         self.shared = shared
         self.lock = shared.lock  # one world, one lock
+        self.history = ClassHistory(self, shared)
         #: what this host run served the person: cards shown, reactions acknowledged
         self.cards = 0
         self.reactions = 0
@@ -109,7 +115,7 @@ class PersonSession(LiveSession):
     def tick(self, events: list[Event], told: Sequence[tuple[int, Event]] = ()) -> list[StripItem]:
         """A clock tick as this person sees it: decisions kept, views sampled; ``told``,
         decisions others of the class tipped since the last tick, (whose, event)."""
-        self.history.log_tiers(events)
+        self.history.credit(events)  # (the class's log has them: SharedWorld.advance)
         self.history.sample()
         self.shared.note_tips(events, self.profile_id)
         others = [e for who, e in told if who != self.profile_id]
@@ -118,6 +124,91 @@ class PersonSession(LiveSession):
     def diversity(self) -> float:
         with self.lock:
             return float(self.profile.diversity()) if self.feed_session is not None else 0.0
+
+
+class ClassHistory(VideoHistory):
+    """A person's :class:`~fyp_tui.live.history.VideoHistory` on the host.
+
+    The world's tier decisions are the class's: logged once for everyone
+    (:attr:`SharedWorld.tiers`), not once a person. Thirty copies of the same log,
+    a list for each of thousands of videos, tripled the host's heap, and every full
+    pass of Python's garbage collector (which holds the interpreter, so the event
+    loop and every reply wait) walked all of it. The person keeps what is theirs:
+    the videos they track, the decisions credited to them, saved rows as they see them.
+    """
+
+    def __init__(self, live: PersonSession, shared: SharedWorld) -> None:
+        super().__init__(live)
+        self.shared = shared
+        self.tier_log = shared.tiers.tier_log
+        self._dropped = shared.tiers._dropped
+        #: videos whose saved rows were read after the class's log dropped them
+        self._read_dropped: set[int] = set()
+
+    def log_tiers(self, events: list[Event]) -> None:
+        """Decisions of the person's own feed calls: into the class's log, and credited."""
+        self.shared.log_tiers(events)
+        self.credit(events)
+
+    def credit(self, events: list[Event]) -> None:
+        """Keep the decisions among ``events`` that the person's signals tipped."""
+        pid = self.live.profile_id
+        self.credited.extend(
+            e for e in events if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None and e.profile == pid
+        )
+
+    def past_steps(self, video: int) -> list[Any]:
+        with self.shared.tiers_lock:
+            if video in self._dropped and video not in self.tier_log and video not in self._read_dropped:
+                # rows read before the log dropped the video stop at the host's start: read all
+                self._db_tier_rows.pop(video, None)
+                self._read_dropped.add(video)
+        return super().past_steps(video)
+
+
+class ClassJournal(RetryingJournal):
+    """The host's journal: a feed call's records are written once the world lock is let go.
+
+    ``FeedSession`` commits each impression and reaction from inside the call, under
+    the world lock. On one world shared by a class, a commit that waits for the
+    database (a checkpoint holds SQLite's write lock for half a second) held every
+    person's feed and the clock with it. Here :meth:`record`, under the lock, only
+    queues the record (its row is already made from the person's state); the
+    person's feed queue writes the queue (:meth:`flush`) after the call, before the
+    reply (``Host._committed``): a reaction is still committed before it is
+    acknowledged, and the class's records are written in the order they were made.
+    A record of a video the store may have no row for yet is written at once, under
+    the lock, as before (the journal writes the video's rows from the world).
+    """
+
+    def __init__(self, inner: Any, world: Any) -> None:
+        super().__init__(inner)
+        self.world = world
+        self._queued = threading.Lock()  # the backlog list
+        self._writing = threading.Lock()  # one writer at a time, oldest record first
+
+    def record(self, *args: Any) -> None:
+        with self._queued:
+            self.backlog.append(args)
+        if int(args[2]) >= int(self.world.saved_videos):  # (args[2]: the video; caller holds the world lock)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued record, then the person state waiting (any thread)."""
+        with self._writing:
+            while True:
+                with self._queued:
+                    if not self.backlog:
+                        break
+                    args = self.backlog[0]
+                self.inner.record(*args)  # a failure keeps it first in the queue
+                with self._queued:
+                    self.backlog.pop(0)
+            state = self.pending_state
+            if state is not None:
+                self.inner.save_state(*state)
+                if self.pending_state is state:
+                    self.pending_state = None
 
 
 class _AllFeeds:
@@ -139,7 +230,8 @@ class SharedWorld:
         self.db = db
         self.seed = seed
         self.url: str | None = None
-        self.lock = threading.Lock()
+        self.trace = tracer()
+        self.lock: Any = threading.Lock() if self.trace is None else TimedLock(self.trace)
         self.store: Any = None
         self.world: Any = None
         self.params: Any = None
@@ -153,6 +245,10 @@ class SharedWorld:
         #: profile id -> name, for the strip ("@alex's share pushed ...")
         self.names: dict[int, str] = {}
         self.pushed: deque[tuple[float, str, str]] = deque(maxlen=PUSHED_KEPT)
+        #: the world's tier decisions since the host opened, kept once for the class (ClassHistory)
+        self.profile_id = -1  # (the log's: no decision is credited to it)
+        self.tiers = VideoHistory(cast(LiveSession, self))
+        self.tiers_lock = threading.Lock()
         self._people_lock = threading.Lock()
         self._told: list[tuple[int, Event]] = []
         self._told_lock = threading.Lock()
@@ -185,9 +281,18 @@ class SharedWorld:
         seed = self.seed if self.seed is not None else int(time.time_ns() % (2**32))
         self.store, self.world, self.params = store, world, params
         self.sim_rng = np.random.default_rng(np.random.SeedSequence([seed, world.seed, 0x0C1A55]))
-        self.journal = RetryingJournal(LazyJournal(make_journal))
+        self.journal = ClassJournal(LazyJournal(make_journal), world)
         self.journal.inner.get()  # made now: before the first checkpoint capture (see LazyJournal)
         self.start_clock = float(world.clock)
+        # what was just loaded (the world, the modules) lives as long as the host: out of the
+        # garbage collector's way, so its full passes (which hold the interpreter: the event
+        # loop and every reply wait) walk only what the class made since
+        gc.collect()
+        gc.freeze()
+        if self.trace is not None:
+            self.trace.wrap(self.journal.inner, "record", "journal")
+            self.trace.wrap(self.checkpoints, "capture", "capture")
+            self.trace.wrap(self.store, "write", "ckpt_write")
 
     def person(self, name: str) -> PersonSession:
         """The session of profile ``name``, opened on first use (kept for the host's life)."""
@@ -196,6 +301,10 @@ class SharedWorld:
             if p is None:
                 p = PersonSession(self, name, seed=None if self.seed is None else self.seed + len(self.people) + 1)
                 p.open()
+                if self.trace is not None:
+                    self.trace.wrap(p.feed, "_prefetch", "prefetch")
+                    self.trace.wrap(p.feed, "_leave", "leave")
+                    self.trace.wrap(p.feed, "react", "react")
                 self.people[name] = p
                 self.names[p.profile_id] = name
             return p
@@ -210,11 +319,16 @@ class SharedWorld:
         self.checkpoints.shutdown()
         if self.journal is not None:
             try:
+                self.journal.flush()  # what the queues journaled last (ClassJournal)
+            except Exception:
+                pass  # (the final checkpoint, if any, already tried)
+            try:
                 self.journal.inner.close()
             except Exception:
                 pass
         if self.store is not None:
             self.store.close()
+        gc.unfreeze()
 
     # -- the clock ---------------------------------------------------------------------
     def advance(self, hours: float) -> list[Event]:
@@ -233,7 +347,14 @@ class SharedWorld:
                 stepped = step(w, self.params, rng, dt, people=people).events
                 self.checkpoints.pending.extend(e for e in stepped if isinstance(e, TIER_EVENTS))
             events.extend(stepped)
+        self.log_tiers(events)
         return events
+
+    def log_tiers(self, events: list[Event]) -> None:
+        """Keep the tier decisions among ``events`` in the class's log (any thread)."""
+        if any(isinstance(e, TIER_EVENTS) for e in events):
+            with self.tiers_lock:
+                self.tiers.log_tiers(events)
 
     def tell_class(self, events: list[Event], profile_id: int) -> None:
         """Decisions ``profile_id`` tipped on their own feed calls, for the others' next tick."""
