@@ -384,7 +384,9 @@ def test_a_reaction_waiting_for_the_database_does_not_hold_the_world(tiny_db):
         while not shared.journal.backlog:  # the like is made and waits to be written
             assert time.monotonic() < deadline, "the like was never journaled"
             time.sleep(0.01)
-        got = shared.lock.acquire(blocking=False)
+        # (the feed thread lets go of the lock just after queueing the record; the
+        # database holds the commit for up to 10 s, so a lock held through it times out)
+        got = shared.lock.acquire(timeout=3)
         if got:
             shared.lock.release()
         assert got, "a commit waiting for the database holds the world lock"
