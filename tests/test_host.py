@@ -48,6 +48,17 @@ async def joined(host: Host, profile: str, **hello) -> HostClient:
 
 
 # -- the protocol's rules ---------------------------------------------------------------------
+async def test_the_address_can_be_typed_without_its_websocket_path(tiny_db):
+    async with running_host(tiny_db) as host:
+        assert host.url.endswith("/ws")
+        bare = host.url.removesuffix("/ws")  # ws://127.0.0.1:PORT, as people type it
+        for url in (bare, bare.replace("ws://", "http://"), bare.removeprefix("ws://")):
+            c = HostClient(url)
+            await c.connect(profile="alex")
+            assert (await c.call("begin")).video >= 0
+            await c.close()
+
+
 async def test_a_person_scrolls_and_reacts_through_the_host(tiny_db):
     async with running_host(tiny_db) as host:
         c = await joined(host, "alex")

@@ -44,7 +44,7 @@ class HostClient:
     """One websocket connection to a host (see the module doc)."""
 
     def __init__(self, url: str, *, on_push: Callable[[str, Any], None] | None = None) -> None:
-        self.url = url
+        self.url = protocol.join_url(url)
         self.on_push = on_push
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None

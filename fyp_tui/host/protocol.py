@@ -77,6 +77,8 @@ from fyp_tui.live import views
 
 #: the protocol's version; a message with another ``v`` is refused
 VERSION = 1
+#: where a host listens for the protocol's websocket
+WS_PATH = "/ws"
 #: the largest message either side accepts, in bytes (a reply with a panel is a few KiB)
 MAX_MESSAGE_BYTES = 64 * 1024
 #: the largest request the host accepts (requests are small)
@@ -366,3 +368,17 @@ def decode(value: Any) -> Any:
         except TypeError:
             raise ProtocolError("bad_message", f"a {tag} with missing fields") from None
     return value
+
+
+def join_url(url: str) -> str:
+    """The websocket address to join for what a person typed: ``host:port``,
+    ``http://host:port`` and ``ws://host:port`` all mean that host's :data:`WS_PATH`
+    (the address ``fyp-tui host`` prints, ``ws://host:port/ws``, is kept as it is)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in url:
+        url = "ws://" + url
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = parts.path if parts.path not in ("", "/") else WS_PATH
+    return urlunsplit((scheme, parts.netloc, path, parts.query, parts.fragment))

@@ -53,7 +53,7 @@ MAX_PEOPLE = 200
 #: frames above this are closed by aiohttp (code 1009); below it, above
 #: protocol.MAX_REQUEST_BYTES, they get a ``too_big`` error reply
 MAX_FRAME_BYTES = 1024 * 1024
-WS_PATH = "/ws"
+WS_PATH = protocol.WS_PATH
 
 
 @dataclass(eq=False)
