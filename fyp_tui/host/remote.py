@@ -18,13 +18,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
 from fyp_tui.errors import FypError
 from fyp_tui.host.client import BlockingClient, HostLost, HostRefused
+from fyp_tui.live.feed import SerialQueue
 from fyp_tui.live.views import AdvanceOutcome, CardData, Counters, OpenInfo, StripItem
 
 #: seconds between two tries to reach a lost host
@@ -43,29 +43,17 @@ KEPT_REACTIONS = {
 COUNTERS_SECONDS = 0.5
 
 
-class RemoteFeed:
+class RemoteFeed(SerialQueue):
     """The feed queue: one local thread, each job one request to the host."""
+
+    thread_name = "fyp-remote-feed"
 
     def __init__(self, remote: RemoteSession) -> None:
         self.remote = remote
-        self._queue: ThreadPoolExecutor | None = None
         self.current: int | None = None
         self._counters: dict[int, tuple[float, Counters]] = {}
         self._asking: set[int] = set()
         self._cards: dict[int, CardData] = {}
-
-    def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Future:
-        if self._queue is None:
-            self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fyp-remote-feed")
-        return self._queue.submit(fn, *args, **kw)
-
-    def drain(self) -> None:
-        if self._queue is not None:
-            self._queue.submit(lambda: None).result()
-
-    def shutdown(self) -> None:
-        if self._queue is not None:
-            self._queue.shutdown(wait=True, cancel_futures=False)
 
     def take_ahead(self) -> CardData | None:
         return None  # the host preloads; the swipe asks it (one request)

@@ -33,22 +33,17 @@ if TYPE_CHECKING:
 Leaving = tuple[int, float, int] | None
 
 
-class Feed:
-    """One person's feed: a single-thread queue over their ``FeedSession``."""
+class SerialQueue:
+    """Jobs run one at a time, in the order submitted, on one thread (made at first use):
+    the person's actions apply in the order they were made."""
 
-    def __init__(self, live: LiveSession) -> None:
-        self.live = live
-        self._queue: ThreadPoolExecutor | None = None
-        self._ahead: CardData | None = None
-        self._ahead_lock = threading.Lock()
-        #: the video on the person's screen (its events rank first in the strip)
-        self.current: int | None = None
+    thread_name = "fyp-feed"
+    _queue: ThreadPoolExecutor | None = None
 
-    # -- the queue ----------------------------------------------------------------------
     def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Future:
-        """Run ``fn`` on the feed queue: one thread, so the person's actions apply in order."""
+        """Run ``fn`` on the queue."""
         if self._queue is None:
-            self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fyp-feed")
+            self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.thread_name)
         return self._queue.submit(fn, *args, **kw)
 
     def drain(self) -> None:
@@ -60,6 +55,17 @@ class Feed:
         """Run what is queued, then stop the queue's thread."""
         if self._queue is not None:
             self._queue.shutdown(wait=True, cancel_futures=False)
+
+
+class Feed(SerialQueue):
+    """One person's feed: a single-thread queue over their ``FeedSession``."""
+
+    def __init__(self, live: LiveSession) -> None:
+        self.live = live
+        self._ahead: CardData | None = None
+        self._ahead_lock = threading.Lock()
+        #: the video on the person's screen (its events rank first in the strip)
+        self.current: int | None = None
 
     # -- cards (UI thread) ----------------------------------------------------------------
     def preloaded(self) -> int | None:
