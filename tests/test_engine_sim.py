@@ -398,3 +398,40 @@ def test_the_world_does_not_depend_on_the_step_length():
     assert pass10 == pytest.approx(pass60, rel=0.25), (pass10, pass60)
     bar24 = rows10[23]["bars"][0]
     assert all(abs(r["bars"][0] - bar24) < 0.25 for r in rows10[1:]), "the tier-0 bar swung"
+
+
+def test_a_trend_revives_recent_videos_more_than_old_ones(tiny_world):
+    """Re-ignition's rate halves with every ``reignite_age_half_life_hours`` of a video's
+    age: stalled videos two half-lives old come back about a quarter as often."""
+    p = dataclasses.replace(EngineParams.from_world(tiny_world), reignite_rate=0.5, reignite_age_half_life_hours=100.0)
+    n = tiny_world.n_videos
+    old = np.arange(n) % 2 == 1
+    revived = np.zeros(2)
+    for seed in range(20):
+        w = tiny_world.copy()
+        now = w.clock + 1_000.0
+        w.video_status[:n] = Status.STALLED
+        w.video_tier_entered[:n] = now - 100.0  # past the cooldown
+        w.video_upload_time[:n] = np.where(old, now - 200.0, now)
+        hot = np.ones(w.n_sounds)
+        events = ladder.reignite(w, p, np.random.default_rng(seed), now, 1.0, hot, np.zeros(w.n_hashtags))
+        v = np.array([e.video for e in events], dtype=np.int64)
+        revived += [(~old[v]).sum(), old[v].sum()]
+    # P(fresh) = 1 - e^-0.5 = 0.39; P(two half-lives) = 1 - e^-0.125 = 0.12: a ratio of 0.30
+    ratio = revived[1] / revived[0]
+    assert revived[0] > 0.3 * 20 * (n // 2)
+    assert 0.22 < ratio < 0.38
+
+
+def test_the_live_world_stays_steady_over_months(tiny_world):
+    """A world run for two months keeps about as many live videos as in its first weeks
+    (re-ignition once revived a share of every stalled video ever, so the live crowd
+    grew with the world's age: 26 live at day 10, 142 at day 60)."""
+    from fyp_tui.engine.hourly import Hourly
+
+    p = EngineParams.from_world(tiny_world)
+    hourly = Hourly(tiny_world, p)
+    simulate.run(tiny_world, p, 3, 1_440, step_minutes=60, observers=[hourly])
+    live = np.array([r["live"] for r in hourly.rows])
+    early, late = live[100:340].mean(), live[1_200:].mean()
+    assert 0.5 < late / early < 2.0, (early, late)

@@ -645,8 +645,9 @@ def reignite(
 
     A stalled video whose sound (or a topical hashtag) has heat >= ``reignite_heat``
     and that entered its tier at least ``reignite_cooldown_hours`` ago comes back
-    with probability ``reignite_rate * dt``: ACTIVE, tier counters reset, heat
-    clock restarted.
+    with probability ``reignite_rate * dt``, halved for every
+    ``reignite_age_half_life_hours`` of the video's age: ACTIVE, tier counters reset,
+    heat clock restarted.
     """
     if params.reignite_rate <= 0:
         return []
@@ -676,6 +677,14 @@ def reignite(
         by_tag = (hot_tag[np.maximum(tags, 0)] & (tags >= 0)).any(axis=1)
     go = np.flatnonzero(by_sound | by_tag)
     v = stalled[go]
+    if len(v) == 0:
+        return []
+    # the rate halves with every reignite_age_half_life_hours of the video's age: keep each
+    # drawn one with P(its own rate) / P(the full rate), the same law as drawing at its rate
+    age = np.maximum(now - world.video_upload_time[v], 0.0)
+    rate = params.reignite_rate * dt * np.exp2(-age / params.reignite_age_half_life_hours)
+    keep = np.flatnonzero(rng.random(len(v)) * -np.expm1(-params.reignite_rate * dt) < -np.expm1(-rate))
+    go, v = go[keep], v[keep]
     if len(v) == 0:
         return []
     world.video_status[v] = ACTIVE

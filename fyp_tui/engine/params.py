@@ -183,8 +183,12 @@ class EngineParams:
     reignite_heat: float = 0.5
     #: ... is re-ignited with this probability per simulated hour ...
     reignite_rate: float = 0.003
-    #: ... if it entered its tier at least this long ago (so at most once a day)
+    #: ... if it entered its tier at least this long ago (so at most once a day) ...
     reignite_cooldown_hours: float = 24.0
+    #: ... and that rate halves for every this many hours since the video's upload: a
+    #: trend revives mostly recent videos, so the revived stay a bounded crowd however
+    #: long the world runs (a flat rate over every stalled video grows with the world's age)
+    reignite_age_half_life_hours: float = 168.0
 
     # -- the living world -----------------------------------------------------------------
     #: multiplies every simulated creator's upload rate
@@ -342,6 +346,7 @@ _POSITIVE = {
     "threads",
     "bar_window_hours",
     "early_fraction",
+    "reignite_age_half_life_hours",
 }
 _NON_NEGATIVE = {
     "bar_rate",
