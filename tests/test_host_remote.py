@@ -154,3 +154,28 @@ async def test_the_teachers_copy_pauses_and_paces_the_class_and_a_students_does_
             await pilot.press("plus")
             await until(pilot, lambda: shared.pace > pace, "a faster pace for everyone")
             await until(pilot, lambda: app.pace == shared.pace, "the header's pace")
+
+
+async def test_a_class_clients_header_shows_the_class_tab_at_80_columns(tiny_db):
+    """Five tabs and the clock fit 80 columns (the brand makes room), and a click on
+    "5 Class" opens the Class screen; at 120 columns the brand is back."""
+    from fyp_tui import fmt
+    from fyp_tui.tui.classroom import ClassroomApp
+    from fyp_tui.tui.screens.classroom import ClassScreen
+    from fyp_tui.tui.widgets.header import CLASS_TAB, SCREENS, AppHeader, tab_offset
+
+    with HostThread(tiny_db) as host:
+        app = ClassroomApp(RemoteSession(host.url, "sam"), frozen=True)
+        app.live.preload()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_feed(pilot)
+            header = app.screen.query_one("#header", AppHeader)
+            text = str(header.render())
+            assert "5 Class" in text and "fyp-tui" not in text and not header.brand
+            assert text.rstrip().endswith(fmt.pace(app.pace))  # the clock's pace is not cut off
+            assert len(text.rstrip()) <= 80
+            await pilot.click("#header", offset=(tab_offset("class", (*SCREENS, CLASS_TAB), brand=False), 0))
+            await until(pilot, lambda: isinstance(app.screen, ClassScreen), "the Class screen")
+            await pilot.resize_terminal(120, 30)
+            header = app.screen.query_one("#header", AppHeader)
+            await until(pilot, lambda: header.brand, "the brand at 120 columns")

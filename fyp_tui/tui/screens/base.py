@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -26,6 +27,14 @@ class FypScreen(Screen):
     """A mode's base screen: registers with the app, hears about the world."""
 
     MODE: ClassVar[str] = ""
+    #: a screen of the world's state (World, Class) reads it again at most this often
+    #: (seconds of real time) while the clock runs, and whenever it is shown; ``None``:
+    #: the screen reloads on its own terms
+    RELOAD_SECONDS: ClassVar[float | None] = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reloaded = float("-inf")
 
     @property
     def fyp(self) -> FypApp:
@@ -62,9 +71,24 @@ class FypScreen(Screen):
 
     def world_ready(self) -> None:
         """The world is loaded (called once, or at mount if it already was)."""
+        if self.RELOAD_SECONDS is not None:
+            self._reload()
 
     def world_advanced(self, items: list[StripItem]) -> None:
         """A simulation tick finished while this screen is showing."""
+        if self.RELOAD_SECONDS is not None and time.monotonic() - self._reloaded >= self.RELOAD_SECONDS:
+            self._reload()
+
+    def on_screen_resume(self) -> None:
+        if self.RELOAD_SECONDS is not None and self.fyp.ready:
+            self._reload()
+
+    def reload(self) -> None:
+        """Read what the screen shows again (screens with ``RELOAD_SECONDS``)."""
+
+    def _reload(self) -> None:
+        self._reloaded = time.monotonic()
+        self.reload()
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """(title, help, action) for the command palette: one per binding with an id."""

@@ -7,7 +7,6 @@ tick at most every few seconds.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,6 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from fyp_tui import fmt
-from fyp_tui.live.views import StripItem
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.widgets.header import AppHeader
 
@@ -77,12 +75,12 @@ def pushed_content(data: Any) -> Content:
 
 class ClassScreen(FypScreen):
     MODE = "class"
+    RELOAD_SECONDS = REFRESH_SECONDS
     BINDINGS = []
 
     def __init__(self) -> None:
         super().__init__()
         self.data: Any = None
-        self._last = 0.0
 
     def compose(self) -> ComposeResult:
         yield AppHeader("class", id="header")
@@ -96,23 +94,11 @@ class ClassScreen(FypScreen):
                 yield Static("", id="pushed")
         yield Footer()
 
-    def world_ready(self) -> None:
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        if self.fyp.ready:
-            self.reload()
-
-    def world_advanced(self, items: list[StripItem]) -> None:
-        if time.monotonic() - self._last >= REFRESH_SECONDS:
-            self.reload()
-
     def reload(self) -> None:
         classroom = getattr(self.live, "classroom", None)
         if classroom is None:
             self.query_one("#class-title", Static).update("Not on a class host (fyp-tui --connect URL)")
             return
-        self._last = time.monotonic()
         self.request(classroom.data, reply=ClassReady)
 
     @on(ClassReady)

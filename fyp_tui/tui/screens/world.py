@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -11,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Footer, Static
 
 from fyp_tui import fmt
-from fyp_tui.live.views import StripItem, WorldData
+from fyp_tui.live.views import WorldData
 from fyp_tui.tui.messages import OverviewReady
 from fyp_tui.tui.screens.base import FypScreen
 from fyp_tui.tui.widgets.header import AppHeader
@@ -87,12 +85,12 @@ def top_content(d: WorldData, width: int) -> Content:
 
 class WorldScreen(FypScreen):
     MODE = "world"
+    RELOAD_SECONDS = REFRESH_SECONDS
     BINDINGS = []
 
     def __init__(self) -> None:
         super().__init__()
         self.data: WorldData | None = None
-        self._last = 0.0
 
     def compose(self) -> ComposeResult:
         yield AppHeader("world", id="header")
@@ -110,21 +108,8 @@ class WorldScreen(FypScreen):
                 yield Static("", id="top-videos")
         yield Footer()
 
-    def world_ready(self) -> None:
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        if self.fyp.ready:
-            self.reload()
-
-    def world_advanced(self, items: list[StripItem]) -> None:
-        now = time.monotonic()
-        if now - self._last >= REFRESH_SECONDS:
-            self.reload()
-
     def reload(self) -> None:
         """Read the overview on the live layer's queue; it comes back as OverviewReady."""
-        self._last = time.monotonic()
         live = self.live
         self.request(lambda: OverviewReady(live.overview.data(), live.studio.account()), reply=lambda ready: ready)
 

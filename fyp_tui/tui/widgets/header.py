@@ -14,30 +14,39 @@ if TYPE_CHECKING:
     from fyp_tui.tui.app import FypApp
 
 SCREENS = (("feed", "1 For You"), ("profile", "2 Profile"), ("studio", "3 Studio"), ("world", "4 World"))
+#: the Class screen's tab, on an app that has the screen (a client of a class host)
+CLASS_TAB = ("class", "5 Class")
+BRAND = " fyp-tui "
 
 
-def tab_spans() -> list[tuple[int, int, str]]:
+def tab_spans(tabs: tuple[tuple[str, str], ...] = SCREENS, brand: bool = True) -> list[tuple[int, int, str]]:
     """(first column, end column, screen) of each tab in the header."""
-    spans, x = [], len(" fyp-tui  ")
-    for key, label in SCREENS:
+    spans, x = [], len(BRAND) + 1 if brand else 0
+    for key, label in tabs:
         width = len(label) + 2
         spans.append((x, x + width, key))
         x += width
     return spans
 
 
-def tab_offset(name: str) -> int:
+def tab_offset(name: str, tabs: tuple[tuple[str, str], ...] = SCREENS, brand: bool = True) -> int:
     """The column of the middle of screen ``name``'s tab (for a click)."""
-    return next((start + end) // 2 for start, end, key in tab_spans() if key == name)
+    return next((start + end) // 2 for start, end, key in tab_spans(tabs, brand) if key == name)
 
 
 class AppHeader(Static):
     """Reads the app's clock reactives; one per screen, docked top. A click on a tab
-    switches to its screen (the same action as its key)."""
+    switches to its screen (the same action as its key). When the tabs and the clock
+    do not fit the width (five tabs at 80 columns), the brand makes room."""
 
     def __init__(self, current: str, **kw) -> None:
         super().__init__("", **kw)
         self.current = current
+        self.brand = True
+
+    @property
+    def tabs(self) -> tuple[tuple[str, str], ...]:
+        return (*SCREENS, CLASS_TAB) if CLASS_TAB[0] in cast("FypApp", self.app).MODES else SCREENS
 
     def on_mount(self) -> None:
         app = self.app
@@ -45,9 +54,12 @@ class AppHeader(Static):
             self.watch(app, name, self._changed, init=False)
         self._changed()
 
+    def on_resize(self) -> None:
+        self._changed()
+
     def on_click(self, event: events.Click) -> None:
         """A click on a tab switches to its screen (the same action as its key)."""
-        for start, end, key in tab_spans():
+        for start, end, key in tab_spans(self.tabs, self.brand):
             if start <= event.x < end:
                 event.stop()
                 cast("FypApp", self.app).action_show(key)
@@ -55,8 +67,8 @@ class AppHeader(Static):
 
     def _changed(self, _value: object = None) -> None:
         app = cast("FypApp", self.app)
-        parts: list = [(" fyp-tui ", "bold $text on $primary"), " "]
-        for key, label in SCREENS:
+        parts: list = []
+        for key, label in self.tabs:
             if key == self.current:
                 parts.append((f" {label} ", "bold $accent underline"))
             else:
@@ -77,4 +89,8 @@ class AppHeader(Static):
         autoplay = app.autoplay_status
         if autoplay:
             parts.append((f"  ⏵ {autoplay}", "bold $accent"))
-        self.update(Content.assemble(*parts))
+        line = Content.assemble(*parts)
+        self.brand = not self.size.width or line.cell_length + len(BRAND) + 1 <= self.size.width
+        if self.brand:
+            line = Content.assemble((BRAND, "bold $text on $primary"), " ", line)
+        self.update(line)
