@@ -188,7 +188,7 @@ class EngineParams:
     #: ... and that rate halves for every this many hours since the video's upload: a
     #: trend revives mostly recent videos, so the revived stay a bounded crowd however
     #: long the world runs (a flat rate over every stalled video grows with the world's age)
-    reignite_age_half_life_hours: float = 168.0
+    reignite_age_half_life_hours: float = 336.0
 
     # -- the living world -----------------------------------------------------------------
     #: multiplies every simulated creator's upload rate
