@@ -330,7 +330,11 @@ async def test_a_thousand_hostile_messages_each_get_an_error_and_crash_nothing(t
         async with aiohttp.ClientSession() as http, http.ws_connect(host.url, max_msg_size=0) as ws:
             await ws.send_str(protocol.request(0, "hello", profile="alex"))
             assert (await next_reply(ws) or {}).get("ok") is True
+            w = host.shared.world
+            host.shared.paused = True  # (no simulated upload: the world's sizes stay as they are)
+            sizes = (w.n_videos, w.n_creators, w.n_hashtags)
             messages = hostile_messages(random.Random(16), 1200)
+            assert sum(isinstance(m, str) and '"op": "post"' in m for m in messages) >= 100
             for msg in messages:
                 if isinstance(msg, bytes):
                     await ws.send_bytes(msg)
@@ -345,6 +349,8 @@ async def test_a_thousand_hostile_messages_each_get_an_error_and_crash_nothing(t
             assert reply is not None
             assert reply["ok"] is True and reply["id"] == 9
         assert host.errors >= 1200
+        # not one malformed post made a video, an account or a hashtag
+        assert (w.n_videos, w.n_creators, w.n_hashtags) == sizes
         # a new connection before hello: every op is refused until hello
         c = HostClient(host.url)
         c._session = aiohttp.ClientSession()
