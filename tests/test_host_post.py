@@ -342,3 +342,34 @@ async def test_the_studio_posts_over_a_connection_and_follows_the_post(tiny_db):
                 "the class's posts",
             )
             assert [(p.profile, p.video) for p in app.screen.data.posts] == [("alex", video)]
+
+
+def test_while_the_host_is_away_the_studio_shows_what_it_had_and_a_post_is_refused_not_lost(tiny_db):
+    with HostThread(tiny_db) as host:
+        remote = RemoteSession(host.url, "alex")
+        remote.wait_open()
+        remote.studio.sounds()
+        video, _items = remote.studio.post_video(caption="before the break", hashtags="#comedy", sound=0, duration=20)
+        account = remote.studio.account()
+        assert [v.video for v in remote.studio.my_videos()] == [video]
+        port = host.port
+    try:
+        # the host is gone: the Studio's reloads show what it had, with no error each tick
+        assert [v.video for v in remote.studio.my_videos()] == [video]
+        assert remote.lost and remote.studio.account() == account
+        assert [v.video for v in remote.studio.my_videos()] == [video]
+        # a post is refused now (the form keeps it), never half-sent
+        with pytest.raises(FypError, match="lost the class host"):
+            remote.studio.post_video(caption="during the break", hashtags="#comedy", sound=0, duration=20)
+        with HostThread(tiny_db, port):
+            wait_for(lambda: not remote.lost, "the client to reconnect")
+            again, _items = remote.studio.post_video(
+                caption="after the break", hashtags="#comedy", sound=0, duration=20
+            )
+            assert [v.video for v in remote.studio.my_videos()] == [again, video]
+        assert rows(tiny_db, "SELECT caption FROM video WHERE caption LIKE '%the break' ORDER BY id") == [
+            ("before the break",),
+            ("after the break",),
+        ]
+    finally:
+        remote.close()

@@ -217,11 +217,25 @@ class RemoteStudio:
         self._tags: tuple[tuple[str, ...], tuple[int, ...], tuple[float, ...]] = ((), (), ())
         self._topic_of: dict[str, int] = {}
         self._tags_at = -math.inf
+        #: what the host last said (shown while it is away: the strip says it is lost, once)
+        self._account: CreatorAccount | None = None
+        self._videos: list[PostedVideo] = []
 
     def _call(self, op: str, **args: Any) -> Any:
         if self.remote.version < 2:
             raise FypError("this class host is older (protocol version 1): it has no posting")
         return self.remote.call(op, **args)
+
+    def _kept(self, op: str, last: Any) -> Any:
+        """``op``'s result, or ``last`` while the host is away (the Studio reloads each tick)."""
+        if self.remote.lost:
+            return last
+        try:
+            return self._call(op)
+        except FypError:
+            if self.remote.lost:
+                return last
+            raise
 
     def pace(self, pace: float) -> float:
         return pace  # the host sets the class's pace: one person's post does not slow it
@@ -230,7 +244,8 @@ class RemoteStudio:
         """The person's creator account on the host (None on a host with no posting)."""
         if self.remote.version < 2:
             return None
-        return self._call("account")
+        self._account = self._kept("account", self._account)
+        return self._account
 
     def sounds(self) -> list[SoundChoice]:
         sounds = list(self._call("sounds"))
@@ -238,10 +253,13 @@ class RemoteStudio:
         return sounds
 
     def my_videos(self) -> list[PostedVideo]:
-        videos = list(self._call("my_videos"))
-        if time.monotonic() - self._tags_at > HASHTAGS_SECONDS:
-            self._load_hashtags()
-        return videos
+        self._videos = list(self._kept("my_videos", self._videos))
+        if time.monotonic() - self._tags_at > HASHTAGS_SECONDS and not self.remote.lost:
+            try:
+                self._load_hashtags()
+            except FypError:
+                pass  # (completion keeps the hashtags it has)
+        return self._videos
 
     def _load_hashtags(self) -> None:
         got = self._call("hashtags")
