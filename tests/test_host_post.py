@@ -373,3 +373,17 @@ def test_while_the_host_is_away_the_studio_shows_what_it_had_and_a_post_is_refus
         ]
     finally:
         remote.close()
+
+
+def test_a_final_newline_does_not_slip_past_a_name_check():
+    """(``$`` matches before a final newline; the checks use ``\\Z``.)"""
+    for op, args in (
+        ("hello", {"profile": "alex\n"}),
+        ("post", {"caption": "hi", "hashtags": ["tag\n"], "duration": 20, "sound": 0}),
+        ("post", {"caption": "hi\n", "duration": 20, "sound": 0}),
+    ):
+        with pytest.raises(protocol.ProtocolError) as err:
+            protocol.parse_request(protocol.request(1, op, **args))
+        assert err.value.code == "bad_args", (op, args)
+    ok = protocol.parse_request(protocol.request(1, "post", caption="hi", hashtags=["#tag"], duration=20, sound=0))
+    assert ok.args["hashtags"] == ["#tag"] and ok.v == protocol.VERSION
