@@ -138,6 +138,9 @@ async def test_a_post_the_studio_refuses_is_a_bad_args_reply_that_changes_nothin
 async def test_a_version_1_client_is_served_as_before_and_has_no_posting(tiny_db):
     async with running_host(tiny_db) as host:
         async with aiohttp.ClientSession() as http, http.ws_connect(host.url) as ws:
+            await ws.send_str(protocol.request(0, "begin", version=1))  # before hello: refused, in version 1
+            early = await next_reply(ws)
+            assert early is not None and early["v"] == 1 and early["error"]["code"] == "need_hello"
             await ws.send_str(protocol.request(1, "hello", version=1, profile="old"))
             hello = await next_reply(ws)
             assert hello is not None and hello["ok"] and hello["v"] == 1 and hello["result"]["protocol"] == 1

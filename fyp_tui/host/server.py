@@ -279,6 +279,8 @@ class Host:
         msg_id: int | None = None
         try:
             req = protocol.parse_request(raw, conn.version if conn.joined else None)
+            if not conn.joined:
+                conn.version = req.v  # (before its hello succeeds, a request is answered in its own version)
             msg_id, conn.op = req.id, req.op
             result = await self._dispatch(conn, req)
         except ProtocolError as exc:
