@@ -289,11 +289,9 @@ class RemoteStudio:
         it is committed there before this returns. (video id, the strip's line)."""
         caption = clean_caption(caption)
         check_duration(duration)
-        if isinstance(hashtags, str):
-            names = parse_hashtags(hashtags)
-        else:
-            ids = [h for h in hashtags if isinstance(h, int)]
-            names = parse_hashtags([*(str(h) for h in hashtags if not isinstance(h, int)), *self._names_of(ids)])
+        if not isinstance(hashtags, str) and any(not isinstance(h, str) for h in hashtags):
+            raise UsageError("on a class host, hashtags are given by name")
+        names = parse_hashtags(hashtags if isinstance(hashtags, str) else [str(h) for h in hashtags])
         args: dict[str, Any] = {"caption": caption, "hashtags": names, "sound": int(sound), "duration": float(duration)}
         if topic is not None:
             args["topic"] = int(topic)
@@ -301,12 +299,6 @@ class RemoteStudio:
             raise FypError("lost the class host; post again when it is back")
         got = self._call("post", **args)
         return int(got["video_id"]), list(got.get("items", ()))
-
-    def _names_of(self, ids: list[int]) -> list[str]:
-        names = self._tags[0]
-        if any(not 0 <= i < len(names) for i in ids):
-            raise UsageError(f"unknown hashtag id in {ids}")
-        return [names[i] for i in ids]
 
 
 class _NoLog:
