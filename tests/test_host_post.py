@@ -390,3 +390,15 @@ def test_a_final_newline_does_not_slip_past_a_name_check():
         assert err.value.code == "bad_args", (op, args)
     ok = protocol.parse_request(protocol.request(1, "post", caption="hi", hashtags=["#tag"], duration=20, sound=0))
     assert ok.args["hashtags"] == ["#tag"] and ok.v == protocol.VERSION
+
+
+async def test_my_videos_sends_the_newest_posts_only(tiny_db):
+    async with running_host(tiny_db) as host:
+        alex = await joined(host, "alex")
+        ids = [
+            (await alex.call("post", caption=f"post {i}", hashtags=["comedy"], duration=20, sound=0))["video_id"]
+            for i in range(protocol.MAX_MY_VIDEOS + 2)
+        ]
+        assert [v.video for v in await alex.call("my_videos")] == ids[::-1][: protocol.MAX_MY_VIDEOS]
+        assert (await alex.call("account")).posts == len(ids)
+        await alex.close()

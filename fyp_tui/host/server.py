@@ -502,7 +502,7 @@ def _my_videos(person: PersonSession) -> list:
     slow for one person's post, so none is ``watched``."""
     from dataclasses import replace
 
-    return [replace(v, watched=False) for v in person.studio.my_videos()[: protocol.MAX_MY_VIDEOS]]
+    return [replace(v, watched=False) for v in person.studio.my_videos(protocol.MAX_MY_VIDEOS)]
 
 
 def _hashtags(world: Any) -> dict:

@@ -338,8 +338,8 @@ class Studio:
         slow = 60.0 * want / rate  # simulated minutes per real second
         return float(min(pace, max(slow, 0.01)))
 
-    def my_videos(self) -> list[PostedVideo]:
-        """The person's posted videos, newest first, each with its climb so far."""
+    def my_videos(self, limit: int | None = None) -> list[PostedVideo]:
+        """The person's posted videos, newest first (the newest ``limit``), each with its climb so far."""
         from fyp_tui.engine.ladder import promotion_bar, tier_score
 
         live = self.live
@@ -347,7 +347,7 @@ class Studio:
         ids = self.mine()
         watched = self.watched()
         out = []
-        for v in ids[::-1]:
+        for v in ids[::-1][:limit]:
             v = int(v)
             sp = live.panel.spread(v)
             tier = int(w.video_tier[v])
