@@ -230,11 +230,47 @@ async def test_the_host_checkpoints_as_it_runs_and_when_it_stops(tiny_db):
 
 # -- hostile messages -------------------------------------------------------------------------
 def hostile_messages(rng: random.Random, n: int) -> list[str | bytes]:
-    """``n`` messages the host must refuse, each a different way to be wrong."""
-    good = {"v": 1, "id": 1, "op": "react", "args": {"video": 0, "kind": "like"}}
+    """``n`` messages the host must refuse, each a different way to be wrong (on a
+    connection of the newest protocol version: posts among them)."""
+    v = protocol.VERSION
+    good = {"v": v, "id": 1, "op": "react", "args": {"video": 0, "kind": "like"}}
+    post = {"caption": "quick 3 step pasta", "hashtags": ["pasta"], "duration": 20, "sound": 0}
+
+    def bad_post() -> dict:
+        """A post with one thing wrong: a field's type, size, range or characters, one
+        missing or unknown, a topic or sound the world has not."""
+        args: dict = dict(post)
+        k = rng.randrange(12)
+        if k == 0:
+            args["caption"] = rng.choice(["", None, 7, ["x"], "x" * rng.randrange(151, 2000)])
+        elif k == 1:
+            args["caption"] = "ok " + rng.choice(["\x1b[2J", "\n", "\x00", "\u202e", "\r"]) + " then"
+        elif k == 2:
+            args["hashtags"] = rng.choice(["pasta", 3, None, {"a": 1}, ["a"] * 5, [1, 2], ["#"], ["a b"], ["x" * 40]])
+        elif k == 3:
+            args["hashtags"] = [rng.choice(["a;drop", "tag\n", "é-é", "#" * 3, "💥"])]
+        elif k == 4:
+            args["duration"] = rng.choice([0, 4.9, 181, -1, None, "20", True, 1e308])
+        elif k == 5:
+            args["sound"] = rng.choice([-1, 2**40, 10**6, None, "0", 1.5])  # (10**6: no such sound)
+        elif k == 6:
+            args["topic"] = rng.choice([-1, 10**4, 9_999, "0", None, 2.5])  # (9999: no such topic)
+        elif k == 7:
+            del args[rng.choice(["caption", "duration", "sound"])]
+        elif k == 8:
+            args[rng.choice(["video", "profile", "creator", "quality"])] = 1  # not a post's field
+        elif k == 9:
+            args = {"hashtags": [], "caption": "no topic named", "duration": 20, "sound": 0}  # no topic at all
+        elif k == 10:
+            return {"v": 1, "id": 8, "op": "post", "args": post}  # not this connection's version
+        else:
+            args["caption"] = "x" * 100 + "\u00a0" * 60  # whitespace only past 150: one caption, too long
+            args["hashtags"] = ["pad" * 10] * 4
+            args["pad"] = "y" * rng.randrange(4_000, 9_000)  # oversized
+        return {"v": v, "id": 7, "op": "post", "args": args}
 
     def variant() -> str | bytes:
-        k = rng.randrange(16)
+        k = rng.randrange(18)
         if k == 0:
             return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))  # a binary frame
         if k == 1:
@@ -246,7 +282,7 @@ def hostile_messages(rng: random.Random, n: int) -> list[str | bytes]:
         if k == 4:
             return json.dumps({**good, "pad": "x" * rng.randrange(5_000, 200_000)})  # oversized
         if k == 5:
-            return json.dumps({**good, "v": rng.choice([0, 2, "1", None, 1.5])})
+            return json.dumps({**good, "v": rng.choice([0, 1, 3, str(v), None, 1.5, True])})
         if k == 6:
             return json.dumps({**good, "id": rng.choice([-1, 2**40, "7", None, 1.5, True])})
         if k == 7:
@@ -259,17 +295,21 @@ def hostile_messages(rng: random.Random, n: int) -> list[str | bytes]:
             return json.dumps({**good, "args": {"video": 0, "kind": "like", "extra": 1}})
         if k == 11:
             return (
-                '{"v": 1, "id": 3, "op": "knob", "args": {"value": ' + rng.choice(["NaN", "Infinity", "2", "-1"]) + "}}"
+                f'{{"v": {v}, "id": 3, "op": "knob", "args": {{"value": '
+                + rng.choice(["NaN", "Infinity", "2", "-1"])
+                + "}}"
             )
         if k == 12:
-            return json.dumps({"v": 1, "id": 4, "op": "next", "args": {"leaving": rng.choice([[1], "x", [0, -1, 0]])}})
+            return json.dumps({"v": v, "id": 4, "op": "next", "args": {"leaving": rng.choice([[1], "x", [0, -1, 0]])}})
         if k == 13:
-            return json.dumps({"v": 1, "id": 5, "op": "hello", "args": {"profile": "alex"}})  # hello twice
+            return json.dumps({"v": v, "id": 5, "op": "hello", "args": {"profile": "alex"}})  # hello twice
         if k == 14:
             return json.dumps(
-                {"v": 1, "id": 6, "op": "react", "args": {"video": 10**9, "kind": "like"}}
+                {"v": v, "id": 6, "op": "react", "args": {"video": 10**9, "kind": "like"}}
             )  # no such video
-        return json.dumps(rng.choice([[], "str", 42, None, {"v": 1}]))
+        if k in (15, 16):
+            return json.dumps(bad_post())
+        return json.dumps(rng.choice([[], "str", 42, None, {"v": v}]))
 
     return [variant() for _ in range(n)]
 
@@ -290,7 +330,11 @@ async def test_a_thousand_hostile_messages_each_get_an_error_and_crash_nothing(t
         async with aiohttp.ClientSession() as http, http.ws_connect(host.url, max_msg_size=0) as ws:
             await ws.send_str(protocol.request(0, "hello", profile="alex"))
             assert (await next_reply(ws) or {}).get("ok") is True
+            w = host.shared.world
+            host.shared.paused = True  # (no simulated upload: the world's sizes stay as they are)
+            sizes = (w.n_videos, w.n_creators, w.n_hashtags)
             messages = hostile_messages(random.Random(16), 1200)
+            assert sum(isinstance(m, str) and '"op": "post"' in m for m in messages) >= 100
             for msg in messages:
                 if isinstance(msg, bytes):
                     await ws.send_bytes(msg)
@@ -305,6 +349,8 @@ async def test_a_thousand_hostile_messages_each_get_an_error_and_crash_nothing(t
             assert reply is not None
             assert reply["ok"] is True and reply["id"] == 9
         assert host.errors >= 1200
+        # not one malformed post made a video, an account or a hashtag
+        assert (w.n_videos, w.n_creators, w.n_hashtags) == sizes
         # a new connection before hello: every op is refused until hello
         c = HostClient(host.url)
         c._session = aiohttp.ClientSession()

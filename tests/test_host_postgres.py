@@ -1,7 +1,7 @@
 """A class host on PostgreSQL (issue 16), against a real server (``.ci/run`` starts one and
 sets ``FYP_TUI_TEST_PG``; without it these are skipped, saying why): two people, a and b,
 appear in ``host status --json`` with their cards and reactions, and after SIGKILL of the
-host both people's likes are in the database."""
+host both people's likes, and a's post, are in the database."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ async def test_two_people_on_a_postgres_host_and_their_likes_after_kill_9(run_cl
                 await c.call("react", video=card.video, kind="like")
                 liked.add((name, card.video))
                 card, _items = await c.call("next", leaving=[card.video, 1.0, 0])
+        # a post (protocol version 2), with a hashtag new to the world: acknowledged, so kept
+        posted = await people["a"].call(
+            "post", caption="posted on postgres", hashtags=["comedy", "pgnewtag"], duration=20, sound=0
+        )
+        assert posted["creator"] == "a" and posted["tier"] == 0
         status = subprocess.run(
             [sys.executable, "-m", "fyp_tui", "host", "status", "--connect", url, "--json"],
             capture_output=True,
@@ -93,4 +98,10 @@ async def test_two_people_on_a_postgres_host_and_their_likes_after_kill_9(run_cl
                 "SELECT p.name, i.video_id FROM interaction i JOIN profile p ON p.id = i.profile_id WHERE i.kind = 'like'"
             ).fetchall()
         )
+        post = con.execute(
+            "SELECT v.caption, c.handle FROM video v JOIN creator c ON c.id = v.creator_id WHERE v.id = %s",
+            (posted["video_id"],),
+        ).fetchall()
+        new_tag = con.execute("SELECT count(*) FROM hashtag WHERE name = 'pgnewtag'").fetchone()
     assert len(liked) == 6 and liked <= saved
+    assert post == [("posted on postgres", "a")] and new_tag == (1,)

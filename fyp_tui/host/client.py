@@ -7,6 +7,11 @@ use it directly; :class:`BlockingClient` runs one on an event loop of its own
 thread, for code that is not async (the app's remote session, ``fyp-tui host
 status``). A lost connection raises :class:`HostLost`; the caller decides whether
 to connect again.
+
+Versions: a client says ``hello`` in the newest version (:data:`protocol.VERSION`);
+a host of an older version refuses it with ``bad_version``, and the client says it
+again in version 1 (:attr:`HostClient.version` tells which the connection speaks:
+posting needs 2).
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ class HostClient:
         self._waiting: dict[int, asyncio.Future] = {}
         self._reader: asyncio.Task | None = None
         self.hello: dict[str, Any] = {}
+        #: the protocol version this connection speaks (its hello's)
+        self.version = protocol.VERSION
 
     @property
     def connected(self) -> bool:
@@ -69,8 +76,15 @@ class HostClient:
             self._session = None
             raise HostLost(f"cannot reach the host at {self.url}: {exc or type(exc).__name__}") from None
         self._reader = asyncio.ensure_future(self._read())
+        args = {k: v for k, v in hello.items() if v is not None}
         try:
-            self.hello = await self.call("hello", **{k: v for k, v in hello.items() if v is not None})
+            try:
+                self.hello = await self.call("hello", **args)
+            except HostRefused as exc:
+                if exc.code != "bad_version" or self.version == 1:
+                    raise
+                self.version = 1  # a host of version 1 (from before posting): its version
+                self.hello = await self.call("hello", **args)
         except BaseException:
             await self.close()
             raise
@@ -90,7 +104,7 @@ class HostClient:
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         self._waiting[msg_id] = fut
         try:
-            await self._ws.send_str(protocol.request(msg_id, op, **args))
+            await self._ws.send_str(protocol.request(msg_id, op, version=self.version, **args))
             return await asyncio.wait_for(fut, CALL_TIMEOUT)
         except (ConnectionError, aiohttp.ClientError) as exc:
             raise HostLost(f"lost the host: {exc or type(exc).__name__}") from None

@@ -5,6 +5,8 @@
 ``overview``, ``clock``, ``checkpoints``, ``studio``) have the same methods and
 return the same view data as :class:`~fyp_tui.live.session.LiveSession`'s, but
 each call is one request to the host (:class:`~fyp_tui.host.client.BlockingClient`).
+The studio posts in the shared world (protocol version 2; on a host of version 1
+it says posting needs a newer host).
 The host owns the world, the clock and the checkpoints, so ``clock.advance``
 only hands over the strip lines the host pushed, and a checkpoint is a no-op.
 
@@ -15,17 +17,30 @@ is sent, in order, once the host is back; nothing is dropped while the app runs.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
-from fyp_tui.errors import FypError
+from fyp_tui.errors import FypError, UsageError
 from fyp_tui.host.client import BlockingClient, HostLost, HostRefused
+from fyp_tui.live.checkpointer import Checkpointer
 from fyp_tui.live.feed import SerialQueue
-from fyp_tui.live.views import AdvanceOutcome, CardData, Counters, OpenInfo, StripItem
+from fyp_tui.live.studio import check_duration, clean_caption, complete_hashtag, hashtags_topic, parse_hashtags
+from fyp_tui.live.views import (
+    AdvanceOutcome,
+    CardData,
+    Counters,
+    CreatorAccount,
+    OpenInfo,
+    PostedVideo,
+    SoundChoice,
+    StripItem,
+)
 
 #: seconds between two tries to reach a lost host
 RECONNECT_SECONDS = 1.0
@@ -41,6 +56,8 @@ KEPT_REACTIONS = {
 }
 #: seconds a card's counters are shown before they are asked for again
 COUNTERS_SECONDS = 0.5
+#: seconds the Studio's copy of the host's hashtags (for completion) is kept
+HASHTAGS_SECONDS = 30.0
 
 
 class RemoteFeed(SerialQueue):
@@ -185,25 +202,103 @@ class RemoteClass:
 
 
 class RemoteStudio:
-    """Posting is not part of protocol version 1: the studio says so (any of its calls)."""
+    """The Studio on a class host (protocol version 2): the person posts under their
+    profile in the shared world, and follows their posts as the host runs it.
+
+    The form's checks that need no world (caption, hashtags, seconds) are made here,
+    with the local Studio's words; the rest is the host's (``bad_args``, shown the
+    same way). Completing a hashtag and the topic the hashtags name are worked out
+    here, on the UI thread, from the host's hashtags (asked for with the sounds,
+    and again at most every :data:`HASHTAGS_SECONDS` as the Studio reloads). A host
+    of protocol version 1 has no posting: every call but ``pace`` says so."""
 
     def __init__(self, remote: RemoteSession) -> None:
         self.remote = remote
+        self._tags: tuple[tuple[str, ...], tuple[int, ...], tuple[float, ...]] = ((), (), ())
+        self._topic_of: dict[str, int] = {}
+        self._tags_at = -math.inf
+        #: what the host last said (shown while it is away: the strip says it is lost, once)
+        self._account: CreatorAccount | None = None
+        self._videos: list[PostedVideo] = []
+
+    def _call(self, op: str, **args: Any) -> Any:
+        if self.remote.version < 2:
+            raise FypError("this class host is older (protocol version 1): it has no posting")
+        return self.remote.call(op, **args)
+
+    def _kept(self, op: str, last: Any) -> Any:
+        """``op``'s result, or ``last`` while the host is away (the Studio reloads each tick)."""
+        if self.remote.lost:
+            return last
+        try:
+            return self._call(op)
+        except FypError:
+            if self.remote.lost:
+                return last
+            raise
 
     def pace(self, pace: float) -> float:
-        return pace  # the host sets the class's pace; no post of the person's slows it here
+        return pace  # the host sets the class's pace: one person's post does not slow it
 
-    def account(self) -> None:
-        return None  # no creator account on a class host (the world screen shows none)
+    def account(self) -> CreatorAccount | None:
+        """The person's creator account on the host (None on a host with no posting)."""
+        if self.remote.version < 2:
+            return None
+        self._account = self._kept("account", self._account)
+        return self._account
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
+    def sounds(self) -> list[SoundChoice]:
+        sounds = list(self._call("sounds"))
+        self._load_hashtags()
+        return sounds
 
-        def unavailable(*_a: Any, **_kw: Any) -> Any:
-            raise FypError("the studio is not available on a class host yet (protocol version 1)")
+    def my_videos(self) -> list[PostedVideo]:
+        self._videos = list(self._kept("my_videos", self._videos))
+        if time.monotonic() - self._tags_at > HASHTAGS_SECONDS and not self.remote.lost:
+            try:
+                self._load_hashtags()
+            except FypError:
+                pass  # (completion keeps the hashtags it has)
+        return self._videos
 
-        return unavailable
+    def _load_hashtags(self) -> None:
+        got = self._call("hashtags")
+        names = tuple(str(n) for n in got["names"])
+        topics = tuple(int(t) for t in got["topics"])
+        self._tags = (names, topics, tuple(float(t) for t in got["trends"]))
+        self._topic_of = {n.casefold(): t for n, t in zip(names, topics, strict=False)}
+        self._tags_at = time.monotonic()
+
+    def complete_hashtag(self, text: str, topic: int | None = None) -> str | None:
+        names, topics, trends = self._tags
+        return complete_hashtag(text, names, topics, trends, topic)
+
+    def topic_for_hashtags(self, text: str | Sequence[str]) -> int | None:
+        return hashtags_topic(text, self._topic_of.get)
+
+    def post_video(
+        self,
+        *,
+        caption: str,
+        hashtags: str | Sequence[str | int],
+        sound: int,
+        duration: float,
+        topic: int | None = None,
+    ) -> tuple[int, list[StripItem]]:
+        """Post on the host (the local Studio's post: see :meth:`fyp_tui.live.studio.Studio.post_video`);
+        it is committed there before this returns. (video id, the strip's line)."""
+        caption = clean_caption(caption)
+        check_duration(duration)
+        if not isinstance(hashtags, str) and any(not isinstance(h, str) for h in hashtags):
+            raise UsageError("on a class host, hashtags are given by name")
+        names = parse_hashtags(hashtags if isinstance(hashtags, str) else [str(h) for h in hashtags])
+        args: dict[str, Any] = {"caption": caption, "hashtags": names, "sound": int(sound), "duration": float(duration)}
+        if topic is not None:
+            args["topic"] = int(topic)
+        if self.remote.lost:
+            raise FypError("lost the class host; post again when it is back")
+        got = self._call("post", **args)
+        return int(got["video_id"]), list(got.get("items", ()))
 
 
 class _NoLog:
@@ -222,10 +317,12 @@ class RemoteClock:
         return AdvanceOutcome(clock=self.remote.sim_clock, items=self.remote.take_items())
 
 
-class RemoteCheckpoints:
+class RemoteCheckpoints(Checkpointer):
     """The host checkpoints the world; the app's checkpoints have nothing to write."""
 
-    due = False  # (nothing waits here: the host takes its own checkpoints)
+    @property
+    def due(self) -> bool:
+        return False  # (nothing waits here: the host takes its own checkpoints)
 
     def capture(self) -> None:
         return None
@@ -269,7 +366,7 @@ class RemoteSession:
         self.overview = RemoteOverview(self)
         self.classroom = RemoteClass(self)
         self.studio = RemoteStudio(self)
-        self.checkpoints = RemoteCheckpoints()
+        self.checkpoints: Checkpointer = RemoteCheckpoints()
         self.log = _NoLog()
         self.clock = RemoteClock(self)
 
@@ -289,6 +386,11 @@ class RemoteSession:
         self.sim_clock = float(hello.get("clock", 0.0))
         self.host_paused, self.host_pace = bool(hello.get("paused")), float(hello.get("pace", 0.0))
         return hello
+
+    @property
+    def version(self) -> int:
+        """The protocol version the host speaks with this client (2: with posting)."""
+        return int(self.hello.get("protocol", 1))
 
     @property
     def teacher(self) -> bool:
@@ -351,7 +453,8 @@ class RemoteSession:
             self._lose()
             raise FypError("lost the class host; reconnecting…") from None
         except HostRefused as exc:
-            raise FypError(str(exc)) from None
+            # bad_args: the host refused the request's input (a post with no topic...)
+            raise (UsageError if exc.code == "bad_args" else FypError)(str(exc)) from None
 
     def keep(self, op: str, **args: Any) -> Any:
         """A request that must reach the host even if it is away now (kept in the outbox)."""

@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from fyp_tui.errors import FypError
+from fyp_tui.errors import FypError, UsageError
 from fyp_tui.host import protocol
 from fyp_tui.host.protocol import OPS, ProtocolError
 from fyp_tui.host.world import PersonSession, SharedWorld
@@ -62,6 +62,8 @@ class Connection:
     person: PersonSession | None = None
     watcher: bool = False
     teacher: bool = False
+    #: the protocol version its hello spoke (its replies and pushes are of that version)
+    version: int = protocol.VERSION
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: the last request's op, and how a ``next`` was served (the trace's; see fyp_tui.host.trace)
     op: str = ""
@@ -200,7 +202,7 @@ class Host:
         loop = self._loop
         if loop is None or fut.exception() is not None or not fut.result():
             return
-        text = protocol.push("strip", {"items": fut.result()})
+        text = protocol.push("strip", {"items": fut.result()}, conn.version)
         loop.call_soon_threadsafe(lambda: asyncio.ensure_future(conn.send(text)))
 
     def _push_tick(self, events: list) -> None:
@@ -228,7 +230,7 @@ class Host:
                 continue
             conn = self.holders.get(name)
             if conn is not None and conn.person is person and (items or self._ticks % every == 0):
-                out.append((conn, protocol.push("tick", {**head, "items": items})))
+                out.append((conn, protocol.push("tick", {**head, "items": items}, conn.version)))
         if out:
             loop.call_soon_threadsafe(lambda: [asyncio.ensure_future(c.send(t)) for c, t in out])
 
@@ -260,7 +262,7 @@ class Host:
 
     async def _error(self, conn: Connection, msg_id: int | None, code: str, message: str) -> None:
         self.errors += 1
-        await conn.send(protocol.error(msg_id, code, message))
+        await conn.send(protocol.error(msg_id, code, message, conn.version))
 
     async def _handle(self, conn: Connection, raw: str) -> None:
         trace = self.shared.trace
@@ -276,7 +278,9 @@ class Host:
     async def _answer(self, conn: Connection, raw: str) -> None:
         msg_id: int | None = None
         try:
-            req = protocol.parse_request(raw)
+            req = protocol.parse_request(raw, conn.version if conn.joined else None)
+            if not conn.joined:
+                conn.version = req.v  # (before its hello succeeds, a request is answered in its own version)
             msg_id, conn.op = req.id, req.op
             result = await self._dispatch(conn, req)
         except ProtocolError as exc:
@@ -291,7 +295,7 @@ class Host:
             return
         assert msg_id is not None
         try:
-            text = protocol.reply(msg_id, result)
+            text = protocol.reply(msg_id, result, conn.version)
         except (TypeError, ValueError) as exc:
             await self._error(conn, msg_id, "internal", f"reply could not be encoded: {exc}")
             return
@@ -300,7 +304,7 @@ class Host:
     async def _dispatch(self, conn: Connection, req: protocol.Request) -> Any:
         op, args = req.op, req.args
         if op == "hello":
-            return await self._hello(conn, args)
+            return await self._hello(conn, args, req.v)
         if not conn.joined:
             raise ProtocolError("need_hello", "say hello first")
         spec = OPS[op]
@@ -375,9 +379,26 @@ class Host:
             return await self._on_queue(p, p.profile.refresh_interests)
         if op == "topics":
             return list(world.topic_names)
+        if op == "post":
+            if args.get("topic", 0) >= world.n_topics:
+                raise ProtocolError("bad_args", "no such topic")
+            if args["sound"] >= world.n_sounds:
+                raise ProtocolError("bad_args", "no such sound")
+            try:
+                return await self._on_queue(p, _post, p, args)
+            except UsageError as exc:  # the Studio's refusal (no topic, a bad hashtag): one line
+                raise ProtocolError("bad_args", str(exc).splitlines()[0] if str(exc) else "bad post") from None
+        if op == "sounds":
+            return await self._on_queue(p, p.studio.sounds)
+        if op == "hashtags":
+            return await self._off_loop(_hashtags, world)
+        if op == "account":
+            return await self._on_queue(p, p.studio.account)
+        if op == "my_videos":
+            return await self._on_queue(p, _my_videos, p)
         raise ProtocolError("unknown_op", "unknown op")  # pragma: no cover - OPS and this list agree
 
-    async def _hello(self, conn: Connection, args: dict) -> dict:
+    async def _hello(self, conn: Connection, args: dict, version: int) -> dict:
         if conn.joined:
             raise ProtocolError("bad_message", "hello was already said on this connection")
         if self.token is not None and not hmac.compare_digest(
@@ -390,9 +411,10 @@ class Host:
         if "teacher_token" in args and not teacher:
             raise ProtocolError("bad_token", "that is not the teacher's token")
         shared = self.shared
+        versions = list(protocol.VERSIONS)
         if args.get("watch"):
-            conn.watcher, conn.teacher = True, teacher
-            return {"protocol": protocol.VERSION, "clock": float(shared.world.clock), "teacher": teacher}
+            conn.watcher, conn.teacher, conn.version = True, teacher, version
+            return {"protocol": version, "versions": versions, "clock": float(shared.world.clock), "teacher": teacher}
         name = args.get("profile")
         if name is None:
             raise ProtocolError("bad_args", "hello needs a profile (or watch: true)")
@@ -409,11 +431,12 @@ class Host:
         if conn.ws.closed:  # the client left while the profile opened
             del self.holders[name]
             raise ProtocolError("bad_message", "the connection closed")
-        conn.person, conn.teacher = person, teacher
+        conn.person, conn.teacher, conn.version = person, teacher, version
         person.connected = True
         onboarded = await self._off_loop(_onboarded, person)  # (the world lock: never on the event loop)
         return {
-            "protocol": protocol.VERSION,
+            "protocol": version,
+            "versions": versions,
             "profile": name,
             "clock": float(shared.world.clock),
             "needs_onboarding": not onboarded,
@@ -457,6 +480,43 @@ def _reachable(bind: str) -> str:
     except (OSError, ValueError):
         pass
     return socket.gethostname()
+
+
+def _post(person: PersonSession, args: dict) -> dict:
+    """The ``post`` op on the person's queue: the Studio's post, committed before it returns."""
+    video, items = person.studio.post_video(
+        caption=args["caption"],
+        hashtags=args.get("hashtags", []),
+        sound=args["sound"],
+        duration=args["duration"],
+        topic=args.get("topic"),
+    )
+    w = person.world
+    with person.lock:
+        creator, tier = w.creator_handles[int(w.video_creator[video])], int(w.video_tier[video])
+    return {"video_id": int(video), "creator": creator, "tier": tier, "items": items}
+
+
+def _my_videos(person: PersonSession) -> list:
+    """The person's newest posts as the Studio follows them; the class's clock does not
+    slow for one person's post, so none is ``watched``."""
+    from dataclasses import replace
+
+    return [replace(v, watched=False) for v in person.studio.my_videos(protocol.MAX_MY_VIDEOS)]
+
+
+def _hashtags(world: Any) -> dict:
+    """The world's hashtags for the Studio's completion: the trendiest, with topic and trend."""
+    import numpy as np
+
+    n = int(world.n_hashtags)
+    trend = np.asarray(world.hashtag_trend[:n], dtype=np.float64)
+    keep = np.argsort(-trend, kind="stable")[: protocol.MAX_HASHTAGS_SENT]
+    return {
+        "names": [world.hashtag_names[int(i)] for i in keep],
+        "topics": [int(world.hashtag_topic[int(i)]) for i in keep],
+        "trends": [float(trend[int(i)]) for i in keep],
+    }
 
 
 def _onboarded(person: PersonSession) -> bool:

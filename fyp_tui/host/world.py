@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 
 from fyp_tui.engine.events import TIER_EVENTS, Event, Promoted, Stalled
-from fyp_tui.engine.world import Status
+from fyp_tui.engine.world import Signal, Status
 from fyp_tui.errors import FypError, StoreError
 from fyp_tui.host.trace import TimedLock, tracer
 from fyp_tui.live.checkpoint import Checkpoints
@@ -38,6 +38,8 @@ from fyp_tui.live.views import OpenInfo, StripItem
 
 #: decisions tipped by the class, kept for the Class screen
 PUSHED_KEPT = 50
+#: the class's posts the Class screen lists (the newest)
+CLASS_POSTS_KEPT = 30
 
 
 class PersonSession(LiveSession):
@@ -421,4 +423,28 @@ class SharedWorld:
                 ClassPerson(name, p.connected, p.cards, p.reactions, len(p.history.credited), diversity, knob)
             )
         pushed = tuple(Pushed(t, who, text) for t, who, text in reversed(self.pushed))
-        return ClassData(float(self.world.clock), self.paused, self.pace, tuple(people), pushed)
+        return ClassData(float(self.world.clock), self.paused, self.pace, tuple(people), pushed, self.class_posts())
+
+    def class_posts(self) -> tuple:
+        """The videos the class posted (from the Studio), newest first: the Class screen's list."""
+        from fyp_tui.host.protocol import ClassPost
+        from fyp_tui.live.ladder import status_name
+
+        w, names = self.world, dict(self.names)
+        n = int(w.n_videos)
+        posted = np.flatnonzero(np.isin(w.video_profile[:n], np.fromiter(names, np.int64, len(names))))
+        out = []
+        for v in posted[::-1][:CLASS_POSTS_KEPT]:
+            v = int(v)
+            out.append(
+                ClassPost(
+                    float(w.video_upload_time[v]),
+                    names[int(w.video_profile[v])],
+                    v,
+                    w.video_captions[v],
+                    int(w.video_tier[v]),
+                    status_name(w, v),
+                    int(w.video_counts[v, Signal.VIEW]),
+                )
+            )
+        return tuple(out)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fyp_tui.engine.events import Event
 from fyp_tui.errors import FypError
+from fyp_tui.live.checkpointer import Checkpointer
 
 if TYPE_CHECKING:
     from fyp_tui.live.session import LiveSession
@@ -25,7 +26,7 @@ CHECKPOINT_SECONDS = 60.0
 MAX_PENDING = 50_000
 
 
-class Checkpoints:
+class Checkpoints(Checkpointer):
     """The world's checkpoints and the tier events waiting for the next one."""
 
     def __init__(self, live: LiveSession) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,6 +52,60 @@ def parse_hashtags(text: str | Sequence[str]) -> list[str]:
     if len(names) > TAGS_PER_VIDEO:
         raise UsageError(f"at most {TAGS_PER_VIDEO} hashtags (got {len(names)})")
     return names
+
+
+def complete_hashtag(
+    text: str,
+    names: Sequence[str],
+    topics: Sequence[int] | np.ndarray,
+    trends: Sequence[float] | np.ndarray,
+    topic: int | None = None,
+) -> str | None:
+    """``text`` with its last word completed to one of the hashtags ``names`` (each with
+    its topic and trend), or None: ``topic``'s own tags first, then the trendiest.
+    (:meth:`Studio.complete_hashtag` on the world's; a class client on the host's.)"""
+    if not text or text[-1].isspace() or text[-1] == ",":
+        return None
+    head, _sep, last = text.rpartition(" ")
+    prefix = last.lstrip("#").casefold()
+    if not prefix:
+        return None
+    hits = [i for i, n in enumerate(names) if n.casefold().startswith(prefix) and len(n) > len(prefix)]
+    if not hits:
+        return None
+    best = min(hits, key=lambda i: (topic is None or int(topics[i]) != topic, -float(trends[i]), names[i]))
+    return f"{head}{_sep}{'#' if last.startswith('#') else ''}{names[best]}"
+
+
+def hashtags_topic(text: str | Sequence[str], topic_of: Callable[[str], int | None]) -> int | None:
+    """The topic hashtags ``text`` point to (the most common topic of the known topical
+    ones, ``topic_of`` a name's topic or None; ties to the first named), or None."""
+    try:
+        names = parse_hashtags(text)
+    except UsageError:
+        return None
+    topics = [t for t in (topic_of(n) for n in names) if t is not None and t >= 0]
+    if not topics:
+        return None
+    return max(dict.fromkeys(topics), key=topics.count)
+
+
+def clean_caption(caption: str) -> str:
+    """The caption as posted (whitespace collapsed); UsageError if empty or too long."""
+    caption = " ".join(str(caption).split())
+    if not caption:
+        raise UsageError("write a caption")
+    if len(caption) > CAPTION_MAX:
+        raise UsageError(f"a caption holds at most {CAPTION_MAX} characters (got {len(caption)})")
+    return caption
+
+
+def check_duration(duration: float) -> None:
+    """UsageError unless ``duration`` is a number of seconds a post may last."""
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration):
+        raise UsageError(f"seconds must be a number between {DURATION_MIN} and {DURATION_MAX}")
+    if not DURATION_MIN <= duration <= DURATION_MAX:
+        raise UsageError(f"seconds must be between {DURATION_MIN} and {DURATION_MAX} (got {duration:g})")
 
 
 class Studio:
@@ -161,34 +215,14 @@ class Studio:
     def complete_hashtag(self, text: str, topic: int | None = None) -> str | None:
         """``text`` with its last word completed to an existing hashtag (the form's
         suggestion), or None: ``topic``'s own tags first, then the trendiest."""
-        if not text or text[-1].isspace() or text[-1] == ",":
-            return None
-        head, _sep, last = text.rpartition(" ")
-        prefix = last.lstrip("#").casefold()
-        if not prefix:
-            return None
         w = self.live.world
-        names = w.hashtag_names
-        hits = [i for i, n in enumerate(names) if n.casefold().startswith(prefix) and len(n) > len(prefix)]
-        if not hits:
-            return None
-        ht = w.hashtag_topic
-        best = min(hits, key=lambda i: (topic is None or int(ht[i]) != topic, -float(w.hashtag_trend[i]), names[i]))
-        return f"{head}{_sep}{'#' if last.startswith('#') else ''}{names[best]}"
+        return complete_hashtag(text, w.hashtag_names, w.hashtag_topic, w.hashtag_trend, topic)
 
     def topic_for_hashtags(self, text: str | Sequence[str]) -> int | None:
         """The topic the hashtags point to (the most common topic of the known topical
         ones; ties to the first named), or None."""
-        try:
-            names = parse_hashtags(text)
-        except UsageError:
-            return None
-        index = self._hashtag_index()
-        topics = [int(self.live.world.hashtag_topic[index[n]]) for n in names if n in index]
-        topics = [t for t in topics if t >= 0]
-        if not topics:
-            return None
-        return max(dict.fromkeys(topics), key=topics.count)
+        index, topic_of = self._hashtag_index(), self.live.world.hashtag_topic
+        return hashtags_topic(text, lambda n: int(topic_of[index[n]]) if n in index else None)
 
     def default_sound(self) -> int:
         """The sound a post gets when none is chosen (``fyp-tui post``): original
@@ -216,15 +250,8 @@ class Studio:
         UsageError of one line, and changes nothing."""
         from fyp_tui.engine.uploads import post_video
 
-        caption = " ".join(str(caption).split())
-        if not caption:
-            raise UsageError("write a caption")
-        if len(caption) > CAPTION_MAX:
-            raise UsageError(f"a caption holds at most {CAPTION_MAX} characters (got {len(caption)})")
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration):
-            raise UsageError(f"seconds must be a number between {DURATION_MIN} and {DURATION_MAX}")
-        if not DURATION_MIN <= duration <= DURATION_MAX:
-            raise UsageError(f"seconds must be between {DURATION_MIN} and {DURATION_MAX} (got {duration:g})")
+        caption = clean_caption(caption)
+        check_duration(duration)
         live = self.live
         w = live.world
         if not 0 <= int(sound) < w.n_sounds:
@@ -311,8 +338,8 @@ class Studio:
         slow = 60.0 * want / rate  # simulated minutes per real second
         return float(min(pace, max(slow, 0.01)))
 
-    def my_videos(self) -> list[PostedVideo]:
-        """The person's posted videos, newest first, each with its climb so far."""
+    def my_videos(self, limit: int | None = None) -> list[PostedVideo]:
+        """The person's posted videos, newest first (the newest ``limit``), each with its climb so far."""
         from fyp_tui.engine.ladder import promotion_bar, tier_score
 
         live = self.live
@@ -320,7 +347,7 @@ class Studio:
         ids = self.mine()
         watched = self.watched()
         out = []
-        for v in ids[::-1]:
+        for v in ids[::-1][:limit]:
             v = int(v)
             sp = live.panel.spread(v)
             tier = int(w.video_tier[v])

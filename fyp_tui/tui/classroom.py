@@ -73,6 +73,10 @@ class ClassroomApp(FypApp):
             smaller = [p for p in PACES if p < self.remote.host_pace]
             self.set_class_clock(pace=smaller[-1] if smaller else PACES[0])
 
+    def fast_forward(self, hours: float) -> None:
+        """The Studio's +1 h: the class's clock is the host's, run at the teacher's pace."""
+        self.notify("The host runs the class's clock (the teacher sets its pace).", timeout=3)
+
     def _teach(self) -> bool:
         if not self.remote.teacher:
             self.notify("The teacher sets the class's clock.", timeout=3)

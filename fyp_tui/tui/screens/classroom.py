@@ -1,4 +1,4 @@
-"""The Class screen: who is online, the videos the class pushed, everyone's echo-chamber meter.
+"""The Class screen: who is online, the videos the class pushed and posted, everyone's echo-chamber meter.
 
 Shown in the app when it is a client of a classroom host (``fyp-tui --connect``):
 the data comes from the host's ``class`` op (``live.classroom.data``), once a
@@ -73,6 +73,24 @@ def pushed_content(data: Any) -> Content:
     )
 
 
+def posts_content(data: Any) -> Content:
+    """The videos the class posted from the Studio, newest first: whose, where they stand."""
+    posts = getattr(data, "posts", ())  # (a host of protocol version 1 sends none)
+    if not posts:
+        return Content.assemble(("nobody in the class has posted yet (Studio, key 3)", "$text-muted"))
+    marks = {"stalled": ("■", "$error"), "top": ("★", "$success")}
+    return Content("\n").join(
+        Content.assemble(
+            (f"{fmt.sim_clock(p.time)}  ", "$text-muted"),
+            (f"@{p.profile} ", "bold $accent"),
+            (f"{marks.get(p.status, ('●', '$accent'))[0]} t{p.tier} ", marks.get(p.status, ("●", "$accent"))[1]),
+            (f"{fmt.count(p.views):>5} views  ", "$foreground"),
+            (fmt.short(p.caption, 40), "$text-muted"),
+        )
+        for p in posts
+    )
+
+
 class ClassScreen(FypScreen):
     MODE = "class"
     RELOAD_SECONDS = REFRESH_SECONDS
@@ -92,6 +110,9 @@ class ClassScreen(FypScreen):
             with Vertical(id="class-pushed", classes="box"):
                 yield Static("Videos the class pushed", classes="box-title")
                 yield Static("", id="pushed")
+            with Vertical(id="class-posts", classes="box"):
+                yield Static("Videos the class posted", classes="box-title")
+                yield Static("", id="posts")
         yield Footer()
 
     def reload(self) -> None:
@@ -116,3 +137,4 @@ class ClassScreen(FypScreen):
         )
         self.query_one("#people", Static).update(people_content(d))
         self.query_one("#pushed", Static).update(pushed_content(d))
+        self.query_one("#posts", Static).update(posts_content(d))
