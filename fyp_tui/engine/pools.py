@@ -54,14 +54,44 @@ def broad_share(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarr
     topic) served to viewers at random rather than matched by topic: in-topic
     hashtags reach interested viewers
     (``untagged_broad_share`` with none of its main topic's hashtags, less a
-    ``tags_to_target``-th for each; observable metadata only)."""
+    ``tags_to_target``-th for each; observable metadata only).
+
+    Read from a per-video table (``World.derived.broad``): a video's tags and topics
+    never change once it is added, so each step gathers, and only new videos are
+    computed (a short step's thousands of catalogue entries paid a few passes each)."""
     if params.untagged_broad_share <= 0 or len(ids) == 0:
         return np.zeros(len(ids))
+    return _broad_table(world, params).take(ids)
+
+
+def _broad_rows(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarray:
+    """:func:`broad_share` of ``ids``, computed from the tags and topics."""
     tags = world.video_tags[ids]
     main = world.video_topics[ids, 0].astype(np.int64)
     topic = np.append(world.hashtag_topic, -1).take(tags)  # (tag -1, padding, reads the appended -1)
     n_in = np.count_nonzero(topic == main[:, None], axis=1)
     return params.untagged_broad_share * np.maximum(1.0 - n_in / params.tags_to_target, 0.0)
+
+
+def _broad_table(world: World, params: EngineParams) -> np.ndarray:
+    """:func:`broad_share` of every video (``[n_videos]``), kept in ``World.derived.broad``
+    with the arrays it came from (by identity), and extended to the videos added since."""
+    n = world.n_videos
+    arrays = (world.video_tags, world.video_topics, world.hashtag_topic)
+    shares = (float(params.untagged_broad_share), float(params.tags_to_target))
+    hit = world.derived.broad
+    fresh = hit is not None and all(a is b for a, b in zip(hit[0], arrays)) and hit[1] == shares and hit[2] <= n
+    have, buf = (hit[2], hit[3]) if fresh and hit is not None else (0, None)
+    if have == n and buf is not None:
+        return buf[:n]
+    if buf is None or len(buf) < n:
+        grown = np.empty(max(n + n // 2, 1024))
+        if buf is not None:
+            grown[:have] = buf[:have]
+        buf = grown
+    buf[have:n] = _broad_rows(world, params, np.arange(have, n))
+    world.derived.broad = (arrays, shares, n, buf)
+    return buf[:n]
 
 
 def fill_hours(params: EngineParams) -> np.ndarray:

@@ -118,6 +118,9 @@ class Derived:
     top_topics_by_slot: tuple[np.ndarray, np.ndarray] | None = None
     #: (top topics, aud_language, (L, key type), each viewer's group key) (``pools._viewer_groups``)
     viewer_groups: tuple[np.ndarray, np.ndarray, tuple[int, type], np.ndarray] | None = None
+    #: ((video_tags, video_topics, hashtag_topic), the shares' params, videos covered,
+    #: each video's broad share) (``pools._broad_table``)
+    broad: tuple[tuple, tuple[float, float], int, np.ndarray] | None = None
 
     def __deepcopy__(self, memo: dict) -> Derived:
         return Derived(
