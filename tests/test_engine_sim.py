@@ -435,3 +435,59 @@ def test_the_live_world_stays_steady_over_months(tiny_world):
     live = np.array([r["live"] for r in hourly.rows])
     early, late = live[100:340].mean(), live[1_200:].mean()
     assert 0.5 < late / early < 2.0, (early, late)
+
+
+def test_a_block_of_short_steps_draws_each_steps_impressions_and_uploads_by_their_own_law(tiny_world):
+    """``run`` draws a block of short steps' impressions at once, then deals each impression
+    to one of the steps at random (Poisson splitting): each step's count per viewer is
+    Poisson(rate x dt), independent of the other steps'; each step's uploads are the
+    block's with upload times in that step."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    rate = simulate._rate(w, p)
+    m, dt, blocks = 6, 0.5, 40
+    rng = np.random.default_rng(3)
+    counts = np.zeros((blocks, m, w.n_viewers))
+    for b in range(blocks):
+        ahead = simulate._Ahead(w, p, rng, w.clock, dt, m)
+        for j in range(m):
+            drawn, last = ahead.take()
+            assert last == (j == m - 1)
+            (imp,) = drawn  # (one chunk: the tiny world's steps are small)
+            counts[b, j] = np.bincount(imp, minlength=w.n_viewers)
+    per_step = counts.reshape(-1, w.n_viewers)
+    mean, var = per_step.mean(axis=0), per_step.var(axis=0)
+    heavy = rate * dt > 1.0
+    assert heavy.sum() > 20
+    # mean and variance both rate x dt (Poisson), viewer by viewer over the heavy ones
+    assert np.median(mean[heavy] / (rate[heavy] * dt)) == pytest.approx(1.0, abs=0.05)
+    assert np.median(var[heavy] / (rate[heavy] * dt)) == pytest.approx(1.0, abs=0.1)
+    # two steps of a block are uncorrelated (a multinomial split of a fixed total would not be)
+    a, c = counts[:, 0, heavy].reshape(-1), counts[:, 1, heavy].reshape(-1)
+    lam = np.tile(rate[heavy] * dt, blocks)
+    assert np.mean((a - lam) * (c - lam)) / lam.mean() == pytest.approx(0.0, abs=0.05)
+    # uploads: the block's, each in the step its time falls in, in time order
+    w2 = tiny_world.copy()
+    p2 = dataclasses.replace(p, upload_scale=max(p.upload_scale, 1.0) * 50)
+    t0, n0 = w2.clock, w2.n_videos
+    ahead = simulate._Ahead(w2, p2, np.random.default_rng(4), t0, dt, m)
+    assert ahead.uploads is not None and len(ahead.uploads.times) > 2 * m
+    for j in range(m):
+        drawn, last = ahead.take()
+        before = w2.n_videos
+        uploads.add_due(w2, ahead.uploads, None if last else t0 + (j + 1) * dt)
+        got = w2.video_upload_time[before : w2.n_videos]
+        assert ((got >= t0 + j * dt - 1e-9) & (got < t0 + (j + 1) * dt + 1e-9)).all()
+    assert w2.n_videos - n0 == len(ahead.uploads.times)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), minutes=st.sampled_from([5.0, 10.0, 20.0]))
+def test_same_seed_same_world_in_short_steps(tiny_world, assert_same_world, seed, minutes):
+    """Short steps (drawn by blocks) are as reproducible as any: same seed and step, same world."""
+    a, b = tiny_world.copy(), tiny_world.copy()
+    p = EngineParams.from_world(a)
+    ra = simulate.run(a, p, seed, 2.5, step_minutes=minutes)
+    rb = simulate.run(b, p, seed, 2.5, step_minutes=minutes)
+    assert_same_world(a, b)
+    assert ra.deterministic() == rb.deterministic()

@@ -54,7 +54,7 @@ from fyp_tui.engine.hourly import Hourly
 from fyp_tui.engine.ledger import Ledger
 from fyp_tui.engine.params import EngineParams
 from fyp_tui.engine.report import EVENT_KEYS, Report, funnel, top_videos, trending
-from fyp_tui.engine.uploads import upload
+from fyp_tui.engine.uploads import add_due, draw_uploads, upload
 from fyp_tui.engine.world import N_SIGNALS, Signal, World
 
 Progress = Callable[[str, int, int], None]
@@ -133,13 +133,18 @@ def _rate_and_total(world: World, params: EngineParams) -> tuple[np.ndarray, flo
 
 def _sampler(world: World, params: EngineParams, dt: float, share: float = 1.0) -> audience.PoissonCounts:
     """The audience's impression-count sampler for steps of ``dt`` hours, for ``share``
-    of each viewer's rate (cached for the last ``(dt, share)``: ``run`` keeps dt fixed)."""
+    of each viewer's rate (cached for the last two ``(dt, share)``: ``run`` keeps dt fixed,
+    and draws blocks of its steps at once)."""
     rate = _rate(world, params)
     hit = world.derived.sampler
-    if hit is not None and hit[0] is rate and hit[1] == (dt, share):
-        return hit[2]
-    sampler = audience.PoissonCounts(rate * (dt * share))
-    world.derived.sampler = (rate, (dt, share), sampler)
+    if hit is None or hit[0] is not rate:
+        hit = world.derived.sampler = (rate, {})
+    key = (dt, share)
+    sampler = hit[1].get(key)
+    if sampler is None:
+        if len(hit[1]) >= 2:  # (two kept: a run's steps and its blocks of steps, see _Ahead)
+            hit[1].pop(next(iter(hit[1])))
+        sampler = hit[1][key] = audience.PoissonCounts(rate * (dt * share))
     return sampler
 
 
@@ -400,7 +405,14 @@ class _Plan:
 
 
 def _plan(
-    world: World, params: EngineParams, rng: np.random.Generator, dt: float, mid: float, sh: np.ndarray, hh: np.ndarray
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    dt: float,
+    mid: float,
+    sh: np.ndarray,
+    hh: np.ndarray,
+    drawn: list[np.ndarray] | None = None,
 ) -> _Plan:
     """Draw the step's impressions and deal out its slots.
 
@@ -408,15 +420,19 @@ def _plan(
     ``params.threads`` for big steps), each with its own random stream: each is
     dealt its share of the pools' slots (at random, in proportion to its targeted
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
-    can be served on its own thread."""
+    can be served on its own thread. ``drawn``: the step's impressions per chunk, drawn
+    already (by :class:`_Ahead`)."""
     k = _chunks(params, _rate_and_total(world, params)[1] * dt)
     # the whole audience's impressions, drawn at once, then cut by viewer (one draw is
     # many small array operations: cheaper once than per chunk, and cheaper on this
     # thread than on two passing the GIL back and forth)
     cut = _cut(world.n_viewers, k)
     # per chunk (intp), then each impression marked control with probability control_fraction
-    drawn = _sampler(world, params, dt).impressions(rng, cut)
-    assert isinstance(drawn, list)  # (one array per chunk, as cut asks)
+    if drawn is None:
+        fresh = _sampler(world, params, dt).impressions(rng, cut)
+        assert isinstance(fresh, list)  # (one array per chunk, as cut asks)
+        drawn = fresh
+    assert len(drawn) == k
     targeted, control = _mark_control(params, rng, drawn)
     n_control = len(control)
     al = pools.allocate(world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control)
@@ -551,11 +567,54 @@ def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
         np.add.at(world.creator_followers, world.video_creator.take(ids.take(at)), follows.take(at))
 
 
+class _Ahead:
+    """The random draws of a block of ``m`` steps of ``dt`` hours that do not depend on
+    the world's state, made at once by :func:`run` (a short step's fixed cost of each
+    draw, paid once per block):
+
+    * the audience's impressions: each viewer's Poisson count over the block, each
+      impression then given one of the ``m`` steps uniformly at random. By Poisson
+      splitting, this is exactly ``m`` independent Poisson(rate x dt) counts per viewer,
+      each step's own draw;
+    * the creators' uploads over the block (:func:`~fyp_tui.engine.uploads.draw_uploads`),
+      each joining the world in the step its upload time falls in (their sounds are
+      drawn by the trends at the block's start, as one step of the block's length does).
+    """
+
+    def __init__(self, world: World, params: EngineParams, rng: np.random.Generator, t0: float, dt: float, m: int):
+        assert 1 <= m <= 255
+        k = _chunks(params, _rate_and_total(world, params)[1] * dt)
+        whole = _sampler(world, params, dt * m).impressions(rng, _cut(world.n_viewers, k))
+        assert isinstance(whole, list)
+        self.steps: list[list[np.ndarray]] = [[] for _ in range(m)]
+        for imp in whole:
+            sub = rng.integers(0, m, len(imp), dtype=np.uint8)
+            imp = imp.take(np.argsort(sub, kind="stable"))  # (each step's in the block's order)
+            ends = np.cumsum(np.bincount(sub, minlength=m)).tolist()
+            for j, (a, b) in enumerate(zip([0, *ends[:-1]], ends)):
+                self.steps[j].append(imp[a:b])
+        self.uploads = draw_uploads(world, params, rng, t0, t0 + dt * m)
+        self.next = 0  # the block's next step
+
+    def take(self) -> tuple[list[np.ndarray], bool]:
+        """The next step's impressions per chunk, and whether it is the block's last."""
+        j = self.next
+        self.next += 1
+        return self.steps[j], self.next == len(self.steps)
+
+
 def step(
-    world: World, params: EngineParams, rng: np.random.Generator, dt_hours: float, *, people: Sequence[Ledger] = ()
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    dt_hours: float,
+    *,
+    people: Sequence[Ledger] = (),
+    ahead: _Ahead | None = None,
 ) -> StepResult:
     """Advance the world by ``dt_hours`` simulated hours (see the module doc). ``people``:
-    the ledgers of the people watching, asked for credit when a decision is taken."""
+    the ledgers of the people watching, asked for credit when a decision is taken.
+    ``ahead``: the block of steps this one is the next of (:func:`run`'s draws made at once)."""
     dt = float(dt_hours)
     if not dt > 0:
         raise ValueError(f"dt_hours must be > 0, got {dt_hours!r}")
@@ -570,10 +629,16 @@ def step(
     trends.decay(world, params, dt)
 
     # -- upload: this step's new videos join tier 0 and are served from their upload time ----
-    res.uploads = len(upload(world, params, rng, t0, t1))
+    drawn = None
+    if ahead is None:
+        res.uploads = len(upload(world, params, rng, t0, t1))
+    else:
+        drawn, last = ahead.take()
+        if ahead.uploads is not None:
+            res.uploads = len(add_due(world, ahead.uploads, None if last else t1))
 
     # -- serve ------------------------------------------------------------------------------
-    plan = _plan(world, params, rng, dt, mid, sh, hh)
+    plan = _plan(world, params, rng, dt, mid, sh, hh, drawn)
     ids_all, P = plan.ids, plan.n_pool
     served = _parallel(_serve, [(world, params, c, ids_all, plan.topic, P) for c in plan.chunks])
     n_imp = sum(s.impressions for s in served)
@@ -668,9 +733,14 @@ def run(
     slices = {s: SliceCounts() for s in SLICES}
     counts = dict.fromkeys(EVENT_KEYS.values(), 0)
     impressions = dropped = uploads = catalogue = 0
+    # short steps: blocks of about an hour, their state-free draws made at once (_Ahead)
+    block = min(int(1.0 / dt + 1e-9), 255)
+    ahead = None
     wall0 = time.perf_counter()
     for i in range(n_steps):
-        r = step(world, params, rng, dt)
+        if block >= 2 and i % block == 0:
+            ahead = _Ahead(world, params, rng, world.clock, dt, min(block, n_steps - i))
+        r = step(world, params, rng, dt, ahead=ahead if block >= 2 else None)
         impressions += r.impressions
         dropped += r.dropped
         catalogue += r.catalogue

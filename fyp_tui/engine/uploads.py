@@ -111,12 +111,32 @@ def _quality_noise(world: World) -> float:
     return float((world.extra or {}).get("quality_noise", 0.1))
 
 
+@dataclass
+class Pending:
+    """Uploads drawn ahead for a time window (:func:`draw_uploads`), sorted by upload
+    time, waiting to join the world as the clock passes their times (:func:`add_due`)."""
+
+    times: np.ndarray  # float64, sorted
+    fields: dict[str, np.ndarray]  # add_videos' keyword arrays (upload_time aside)
+    captions: list[str]
+    at: int = 0  # the uploads before this one have joined the world
+
+
 def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: float, t1: float) -> np.ndarray:
     """Simulated creators upload in ``(t0, t1]``: Poisson per creator's rate; returns new ids."""
+    pending = draw_uploads(world, params, rng, t0, t1)
+    return add_due(world, pending, None) if pending is not None else np.zeros(0, np.int64)
+
+
+def draw_uploads(world: World, params: EngineParams, rng: np.random.Generator, t0: float, t1: float) -> Pending | None:
+    """The simulated creators' uploads in ``(t0, t1]`` (None if none), drawn as the world
+    stands at ``t0``; :func:`add_due` adds them. ``simulate.run`` draws a block of short
+    steps' uploads at once: the same law as each step's own (Poisson splitting), at a
+    fraction of the fixed cost of a draw per step."""
     dt = t1 - t0
     C = world.n_creators
     if C == 0 or params.upload_scale <= 0 or world.n_sounds == 0:
-        return np.zeros(0, np.int64)
+        return None
     tables = _upload_tables(world)
     # each creator's uploads are Poisson at its rate: drawn as the Poisson total, each
     # upload's creator picked by rate (Poisson splitting: the same law as one count
@@ -125,7 +145,7 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     total = float(cum[-1])
     m = int(rng.poisson(total * params.upload_scale * dt)) if total > 0 else 0
     if m == 0:
-        return np.zeros(0, np.int64)
+        return None
     creators = np.minimum(np.searchsorted(cum, rng.random(m) * total, side="right"), C - 1).astype(np.int32)
     times = t0 + dt * rng.random(m)
     order = np.argsort(times, kind="stable")
@@ -149,18 +169,32 @@ def upload(world: World, params: EngineParams, rng: np.random.Generator, t0: flo
     )
     tags = _draw_tags(world, rng, main.astype(np.int64))
     captions = _captions(world, rng, tags)
+    fields = {
+        "creator": creators,
+        "sound": sound.astype(np.int32),
+        "duration": duration,
+        "topics": topics,
+        "topic_w": topic_w,
+        "language": world.creator_language[creators],
+        "country": world.creator_country[creators],
+        "quality": quality.astype(np.float32),
+        "tags": tags,
+    }
+    return Pending(times, fields, captions)
+
+
+def add_due(world: World, pending: Pending, until: float | None) -> np.ndarray:
+    """Add the pending uploads timed before ``until`` (all of them if None) to the world,
+    in tier 0; returns their ids."""
+    a = pending.at
+    b = len(pending.times) if until is None else int(np.searchsorted(pending.times, until, side="left"))
+    if b <= a:
+        return np.zeros(0, np.int64)
+    pending.at = b
     return world.add_videos(
-        creator=creators,
-        sound=sound.astype(np.int32),
-        duration=duration,
-        topics=topics,
-        topic_w=topic_w,
-        language=world.creator_language[creators],
-        country=world.creator_country[creators],
-        upload_time=times,
-        quality=quality.astype(np.float32),
-        tags=tags,
-        captions=captions,
+        **{k: v[a:b] for k, v in pending.fields.items()},
+        upload_time=pending.times[a:b],
+        captions=pending.captions[a:b],
     )
 
 

@@ -112,8 +112,8 @@ class Derived:
     audience: dict[str, Any] | None = None
     #: (stamp, impressions per hour of each viewer, their sum) (``simulate._rate_and_total``)
     rate: tuple[tuple, np.ndarray, float] | None = None
-    #: (rate, (dt, share), the impression-count sampler for it) (``simulate._sampler``)
-    sampler: tuple[np.ndarray, tuple[float, float], PoissonCounts] | None = None
+    #: (rate, {(dt, share): the impression-count sampler for it}) (``simulate._sampler``)
+    sampler: tuple[np.ndarray, dict[tuple[float, float], PoissonCounts]] | None = None
     #: (viewer_top_topics, its ``[k, N]`` transpose) (``pools._top_topics_by_slot``)
     top_topics_by_slot: tuple[np.ndarray, np.ndarray] | None = None
     #: (top topics, aud_language, (L, key type), each viewer's group key) (``pools._viewer_groups``)
