@@ -94,9 +94,19 @@ def _broad_table(world: World, params: EngineParams) -> np.ndarray:
     return buf[:n]
 
 
+_FILL_HOURS: dict[tuple[float, float, int], np.ndarray] = {}
+
+
 def fill_hours(params: EngineParams) -> np.ndarray:
-    """Hours in which each tier (site-wide last) aims to spend its budget: bigger pools take longer."""
-    return params.fill_hours * params.fill_growth ** np.arange(params.top_tier + 1, dtype=np.float64)
+    """Hours in which each tier (site-wide last) aims to spend its budget: bigger pools take
+    longer (read-only, cached)."""
+    key = (float(params.fill_hours), float(params.fill_growth), int(params.top_tier))
+    hit = _FILL_HOURS.get(key)
+    if hit is None:
+        hit = params.fill_hours * params.fill_growth ** np.arange(params.top_tier + 1, dtype=np.float64)
+        hit.flags.writeable = False
+        _FILL_HOURS[key] = hit
+    return hit
 
 
 def serving_demand(

@@ -373,6 +373,12 @@ class _Chunk:
     catalogue_groups: np.ndarray | None = None
     #: catalogue slots served to viewers at random (entries from P on; see pools.broad_share)
     catalogue_broad: np.ndarray | None = None
+    #: earlier steps' targeted impressions the pools left over (viewers), served the
+    #: catalogue with this chunk's own (see :class:`_Ahead`), and each one's trend weights
+    stash: np.ndarray | None = None
+    stash_weights: tuple[np.ndarray, np.ndarray] | None = None
+    #: no catalogue this step: the impressions the pools leave over are returned (``_Served.left``)
+    defer: bool = False
 
 
 @dataclass
@@ -385,6 +391,11 @@ class _Served:
     targeted: SliceCounts
     impressions: int
     dropped: int
+    #: with ``_Chunk.defer``: the targeted impressions the pools left over (viewers)
+    left: np.ndarray | None = None
+    #: with ``_Chunk.stash``: per entry, the catalogue's engagement as it stands in the
+    #: trends and in their fatigue at the block's end (:meth:`_Ahead.trend_weights`)
+    trend: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _split_sorted(viewers: np.ndarray, cut: list[int]) -> list[np.ndarray]:
@@ -413,6 +424,7 @@ def _plan(
     sh: np.ndarray,
     hh: np.ndarray,
     drawn: list[np.ndarray] | None = None,
+    ahead: _Ahead | None = None,
 ) -> _Plan:
     """Draw the step's impressions and deal out its slots.
 
@@ -421,7 +433,9 @@ def _plan(
     dealt its share of the pools' slots (at random, in proportion to its targeted
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
     can be served on its own thread. ``drawn``: the step's impressions per chunk, drawn
-    already (by :class:`_Ahead`)."""
+    already (by :class:`_Ahead`). ``ahead``: the block this step is one of, if it serves
+    the catalogue once per block (:attr:`_Ahead.defer`): then an earlier step of it serves
+    no catalogue (what the pools leave over waits), and its last serves the block's."""
     k = _chunks(params, _rate_and_total(world, params)[1] * dt)
     # the whole audience's impressions, drawn at once, then cut by viewer (one draw is
     # many small array operations: cheaper once than per chunk, and cheaper on this
@@ -464,6 +478,16 @@ def _plan(
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
     need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
+    defer = ahead is not None and ahead.defer
+    if defer:
+        assert ahead is not None and k == 1  # (deferred only for one chunk: see _Ahead)
+        if not ahead.last:  # the pools' leftovers wait for the block's last step
+            chunks[0].defer = True
+            need = [0]
+        elif ahead.left:
+            chunks[0].stash = np.concatenate(ahead.left)
+            chunks[0].stash_weights = ahead.trend_weights()
+            need = [need[0] + len(chunks[0].stash)]
     cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
     if cat is not None:
         ids = np.concatenate([al.ids, cat.ids])
@@ -526,6 +550,17 @@ def _serve(
     pick = pools.match_viewers(world, params, rng, tviewers, slots, slots, slot_group_counts=ch.pool_groups)
     if ch.broad is not None and len(ch.broad):  # broad slots: viewers at random among those left
         pick, slots = _serve_broad(rng, pick, slots, ch.broad)
+    left = None
+    if ch.defer:  # what the pools left over waits for the block's catalogue
+        rest = np.flatnonzero(pick < 0)
+        left = tviewers.take(rest)
+        if len(rest):
+            keep = np.flatnonzero(pick >= 0)
+            tviewers, pick = tviewers.take(keep), pick.take(keep)
+    n_own = len(tviewers)
+    if ch.stash is not None and len(ch.stash):  # the block's earlier leftovers join this step's
+        tviewers = np.concatenate([tviewers, ch.stash])
+        pick = np.concatenate([pick, np.full(len(ch.stash), -1, np.intp)])
     if ch.catalogue is not None and len(ch.catalogue):
         rest = np.flatnonzero(pick < 0)
         if len(rest):
@@ -540,6 +575,12 @@ def _serve(
         pick, slots = _serve_broad(rng, pick, slots, ch.catalogue_broad)
     got = pick >= 0
     n_got = int(np.count_nonzero(got))
+    weights = None
+    if ch.stash_weights is not None and ch.stash is not None and len(ch.stash):
+        # each targeted impression's (trend, fatigue) weight: this step's (1, 0), the stash's its step's
+        wt = np.concatenate([np.ones(n_own), ch.stash_weights[0]])
+        wf = np.concatenate([np.zeros(n_own), ch.stash_weights[1]])
+        weights = (wt[got], wf[got]) if n_got < len(got) else (wt, wf)
     if n_got < len(got):
         tviewers, pick = tviewers[got], pick[got]
     # impressions: the targeted ones (pools and catalogue), then the control slice
@@ -550,14 +591,47 @@ def _serve(
     P_all, n_ctrl = len(ids_all), len(ch.control)
     if not len(chosen):
         return _Served(
-            np.zeros((P_all, N_SIGNALS), np.int64), np.zeros(P_all), SliceCounts(), SliceCounts(), 0, len(got)
+            np.zeros((P_all, N_SIGNALS), np.int64), np.zeros(P_all), SliceCounts(), SliceCounts(), 0, len(got), left
         )
     videos = ids_all.take(chosen)
     r = audience.react(world, rng, viewers, videos, seconds=False)
     delta, ratio = _count(P_all, chosen, r)
     _learn(world, params, viewers, lambda: topic_all.take(chosen), r)
     rand, targ = _slices(delta, ratio, P, n_ctrl, r)
-    return _Served(delta, ratio, rand, targ, len(chosen), len(got) - n_got)
+    trend = None
+    if weights is not None:  # (control impressions go to pool entries: weight 1, never read)
+        wt = np.concatenate([weights[0], np.ones(n_ctrl)])
+        wf = np.concatenate([weights[1], np.zeros(n_ctrl)])
+        trend = _catalogue_trend(params, chosen, r, P, P_all, wt, wf)
+    return _Served(delta, ratio, rand, targ, len(chosen), len(got) - n_got, left, trend)
+
+
+def _catalogue_trend(
+    params: EngineParams,
+    chosen: np.ndarray,
+    r: audience.Reactions,
+    P: int,
+    P_all: int,
+    wt: np.ndarray,
+    wf: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per catalogue entry (entries ``P`` on), the engagement of its impressions weighted
+    per impression by ``wt`` (into the trends) and by ``wf`` (into their fatigue)."""
+    # each impression's engagement (:func:`~fyp_tui.engine.trends.add_engagement`'s weights
+    # of its signals) by one gather from a table over (full | like << 1 | skip << 2, rare code)
+    ew = trends.engagement_weights(params)
+    code = np.arange(8 * len(EXTRA_SIGNAL))
+    out, rare = code // len(EXTRA_SIGNAL), code % len(EXTRA_SIGNAL)
+    table = ew[Signal.VIEW] + ew[Signal.FULL_WATCH] * (out & 1) + ew[Signal.LIKE] * (out >> 1 & 1)
+    table += ew[Signal.SKIP] * (out >> 2 & 1) + np.where(rare != 0, ew.take(EXTRA_SIGNAL.take(rare)), 0.0)
+    key = _outcome(r).astype(np.intp)
+    key *= len(EXTRA_SIGNAL)
+    key += r.extra
+    e = table.take(key)
+    return (
+        np.bincount(chosen, weights=e * wt, minlength=P_all)[P:],
+        np.bincount(chosen, weights=e * wf, minlength=P_all)[P:],
+    )
 
 
 def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
@@ -579,6 +653,17 @@ class _Ahead:
     * the creators' uploads over the block (:func:`~fyp_tui.engine.uploads.draw_uploads`),
       each joining the world in the step its upload time falls in (their sounds are
       drawn by the trends at the block's start, as one step of the block's length does).
+
+    With ``defer`` (a block whose steps are served in one chunk), the catalogue is served
+    once per block, as one step of the block's length serves it: an earlier step of the
+    block leaves the targeted impressions its pools cannot absorb waiting (``left``), and
+    the block's last step serves them, with its own, from the catalogue as it stands
+    then. Stalled videos are not being judged (catalogue views count in lifetime
+    counters only), so no decision waits; a short step pays for the few hundred pool
+    videos it serves, not for the thousands of stalled videos it would touch once each.
+    Their engagement goes into the trends and their fatigue as each step would have put
+    it there, decayed to the block's end (:meth:`trend_weights`): the trends at each
+    block's end are the same as with the catalogue served step by step.
     """
 
     def __init__(self, world: World, params: EngineParams, rng: np.random.Generator, t0: float, dt: float, m: int):
@@ -595,12 +680,41 @@ class _Ahead:
                 self.steps[j].append(imp[a:b])
         self.uploads = draw_uploads(world, params, rng, t0, t0 + dt * m)
         self.next = 0  # the block's next step
+        self.last = False  # whether the step taken last is the block's last
+        self.defer = k == 1
+        self.dt, self.params = dt, params
+        #: the earlier steps' targeted impressions the pools left over (viewers), and their steps
+        self.left: list[np.ndarray] = []
+        self.left_step: list[int] = []
 
     def take(self) -> tuple[list[np.ndarray], bool]:
         """The next step's impressions per chunk, and whether it is the block's last."""
         j = self.next
         self.next += 1
-        return self.steps[j], self.next == len(self.steps)
+        self.last = self.next == len(self.steps)
+        return self.steps[j], self.last
+
+    def wait(self, left: np.ndarray) -> None:
+        """The step just taken leaves ``left`` (viewers) waiting for the block's catalogue."""
+        if len(left):
+            self.left.append(left)
+            self.left_step.append(self.next - 1)
+
+    def trend_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per waiting impression, the factors its engagement would carry at the block's
+        last step into the trends (``f^(m-1-j)``: decayed by each later step) and into their
+        fatigue (``(1-g) sum_{j<i<m} g^(m-1-i) f^(i-1-j)``: each later step's decay moves
+        the fatigue ``1-g`` of the way to the trend), ``j`` its step, ``f`` and ``g`` the
+        trend's and the fatigue's factors per step (:func:`~fyp_tui.engine.trends.decay`)."""
+        m, p = len(self.steps), self.params
+        f = 0.5 ** (self.dt / p.trend_half_life_hours)
+        g = 0.5 ** (self.dt / p.trend_fatigue_hours)
+        wt, wf = [], []
+        for j in range(m):
+            wt.append(f ** (m - 1 - j))
+            wf.append((1.0 - g) * sum(g ** (m - 1 - i) * f ** (i - 1 - j) for i in range(j + 1, m)))
+        steps = np.repeat(np.array(self.left_step, np.intp), [len(x) for x in self.left])
+        return np.array(wt).take(steps), np.array(wf).take(steps)
 
 
 def step(
@@ -638,9 +752,15 @@ def step(
             res.uploads = len(add_due(world, ahead.uploads, None if last else t1))
 
     # -- serve ------------------------------------------------------------------------------
-    plan = _plan(world, params, rng, dt, mid, sh, hh, drawn)
+    plan = _plan(world, params, rng, dt, mid, sh, hh, drawn, ahead)
     ids_all, P = plan.ids, plan.n_pool
     served = _parallel(_serve, [(world, params, c, ids_all, plan.topic, P) for c in plan.chunks])
+    if ahead is not None:
+        if ahead.last:
+            ahead.left, ahead.left_step = [], []
+        for s in served:
+            if s.left is not None:
+                ahead.wait(s.left)
     n_imp = sum(s.impressions for s in served)
     res.dropped += sum(s.dropped for s in served)
     if n_imp:
@@ -662,7 +782,14 @@ def step(
         ladder.apply_counts(world, ids[:n_pool], dt_[:n_pool], watch[:n_pool], lifetime=False)
         counted = (ids[:n_pool], dt_[:n_pool])
         _followers(world, ids, dt_[:, Signal.FOLLOW])
-        trends.add_engagement(world, params, ids, dt_)
+        weighted = [s.trend for s in served if s.trend is not None]
+        if not weighted:
+            trends.add_engagement(world, params, ids, dt_)
+        else:  # the block's catalogue: its engagement as each of its steps would have left it
+            trends.add_engagement(world, params, ids[:n_pool], dt_[:n_pool])
+            cat_ids = ids_all[P:]
+            for into, col in ((None, 0), (trends.fatigue(world), 1)):
+                trends.add_engagement_values(world, cat_ids, sum(w[col] for w in weighted), into)
         res.events += ladder.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())

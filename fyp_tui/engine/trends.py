@@ -130,20 +130,27 @@ def add_engagement(world: World, params: EngineParams, videos: np.ndarray, delta
                     if t >= 0:
                         ht[t] += ev
         return
-    e = _engagement(params, delta)
+    add_engagement_values(world, videos, _engagement(params, delta))
+
+
+def add_engagement_values(
+    world: World, videos: np.ndarray, e: np.ndarray, into: tuple[np.ndarray, np.ndarray] | None = None
+) -> None:
+    """Credit the sounds and hashtags of ``videos`` with the engagement ``e`` (one value per
+    video) in their trends, or in ``into`` (the sounds' and hashtags' arrays to add to:
+    e.g. their :func:`fatigue`)."""
+    sound_to, tag_to = into if into is not None else (world.sound_trend, world.hashtag_trend)
     hit = np.flatnonzero(e)
     if not len(hit):
         return
     if 2 * len(hit) < len(e):  # (rows without engagement add nothing: leave them out)
         videos, e = videos.take(hit), e.take(hit)
     tags = world.video_tags.take(videos, axis=0)
-    world.sound_trend += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[
-        : world.n_sounds
-    ]
+    sound_to += np.bincount(world.video_sound.take(videos), weights=e, minlength=world.n_sounds)[: world.n_sounds]
     if tags.size:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
         flat = tags.reshape(-1) + np.int32(1)
         ew = np.repeat(e, tags.shape[1])
-        world.hashtag_trend += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
+        tag_to += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
 
 
 def sound_heat(world: World) -> np.ndarray:
