@@ -491,3 +491,67 @@ def test_same_seed_same_world_in_short_steps(tiny_world, assert_same_world, seed
     rb = simulate.run(b, p, seed, 2.5, step_minutes=minutes)
     assert_same_world(a, b)
     assert ra.deterministic() == rb.deterministic()
+
+
+def test_a_blocks_waiting_engagement_reaches_the_trends_as_step_by_step(tiny_world):
+    """The engagement of an impression that waited for its block's catalogue goes into the
+    trends and their fatigue with the factors the block's later steps' decays would have
+    given it (``_Ahead.trend_weights``): checked against those decays, step by step."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    m, dt = 6, 1.0 / 6.0
+    ahead = simulate._Ahead(w, p, np.random.default_rng(1), w.clock, dt, m)
+    for j in range(m - 1):  # one impression waits at each step but the last
+        ahead.take()
+        ahead.wait(np.array([j]))
+    ahead.take()
+    assert ahead.last
+    wt, wf = ahead.trend_weights()
+    assert len(wt) == len(wf) == m - 1
+    for j in range(m - 1):
+        ww = w.copy()
+        ww.sound_trend[:] = 0.0
+        fs, _ = trends.fatigue(ww)
+        fs[:] = 0.0
+        ww.sound_trend[0] = 1.0  # credited at step j (after its decay) ...
+        for _ in range(j + 1, m):  # ... then each later step decays first
+            trends.decay(ww, p, dt)
+        assert ww.sound_trend[0] == pytest.approx(wt[j], rel=1e-12)
+        assert trends.fatigue(ww)[0][0] == pytest.approx(wf[j], rel=1e-12)
+    assert wt[-1] < 1.0 and wf[0] > wf[-1] > 0.0
+
+
+class _Steps:
+    def __init__(self):
+        self.rows: list[simulate.StepResult] = []
+
+    def observe(self, world, params, result):
+        self.rows.append(result)
+
+
+@pytest.mark.parametrize("hours", [1.0, 2.5])
+def test_short_steps_serve_the_catalogue_once_per_block_and_count_every_impression_once(tiny_world, hours):
+    """In short steps (blocks of about an hour, a last partial block included), only a
+    block's last step serves the catalogue (what the pools left over in its earlier steps
+    waits for it); every impression served lands in the lifetime counters exactly once,
+    each follow in its creator's followers, and nothing waiting is lost."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    simulate.run(w, p, 6, 24.0)  # (stalled videos: a catalogue)
+    n0 = w.n_videos
+    views0 = int(w.video_counts[:n0, Signal.VIEW].sum())
+    follows0 = int(w.video_counts[:n0, Signal.FOLLOW].sum())
+    followers0 = int(w.creator_followers.sum())
+    steps = _Steps()
+    r = simulate.run(w, p, 7, hours, step_minutes=10, observers=[steps])
+    assert r.catalogue_impressions > 0 and r.impressions > r.catalogue_impressions
+    cat = [s.catalogue for s in steps.rows]
+    last = {i for i in range(len(cat)) if i % 6 == 5} | {len(cat) - 1}  # (blocks of 6 ten-minute steps)
+    assert all(c == 0 for i, c in enumerate(cat) if i not in last), cat
+    assert all(cat[i] > 0 for i in last), cat
+    n = w.n_videos
+    assert int(w.video_counts[:n, Signal.VIEW].sum()) - views0 == r.impressions
+    assert int(w.creator_followers.sum()) - followers0 == int(w.video_counts[:n, Signal.FOLLOW].sum()) - follows0
+    assert (w.video_counts[:n, Signal.VIEW] >= w.video_tier_counts[:n, Signal.VIEW]).all()
+    # what the audience drew is served or dropped, at each step or at its block's end
+    assert r.dropped_impressions == 0
