@@ -448,13 +448,17 @@ def test_a_block_of_short_steps_draws_each_steps_impressions_and_uploads_by_thei
     m, dt, blocks = 6, 0.5, 40
     rng = np.random.default_rng(3)
     counts = np.zeros((blocks, m, w.n_viewers))
+    marked = [0, 0]  # control impressions, all impressions
     for b in range(blocks):
         ahead = simulate._Ahead(w, p, rng, w.clock, dt, m)
         for j in range(m):
-            drawn, last = ahead.take()
+            (targeted, control), last = ahead.take()
             assert last == (j == m - 1)
-            (imp,) = drawn  # (one chunk: the tiny world's steps are small)
-            counts[b, j] = np.bincount(imp, minlength=w.n_viewers)
+            assert (np.diff(control) >= 0).all()  # (the control slice's viewers, sorted)
+            (imp,) = targeted  # (one chunk: the tiny world's steps are small)
+            counts[b, j] = np.bincount(np.concatenate([imp, control]), minlength=w.n_viewers)
+            marked[0] += len(control)
+            marked[1] += len(imp) + len(control)
     per_step = counts.reshape(-1, w.n_viewers)
     mean, var = per_step.mean(axis=0), per_step.var(axis=0)
     heavy = rate * dt > 1.0
@@ -466,6 +470,9 @@ def test_a_block_of_short_steps_draws_each_steps_impressions_and_uploads_by_thei
     a, c = counts[:, 0, heavy].reshape(-1), counts[:, 1, heavy].reshape(-1)
     lam = np.tile(rate[heavy] * dt, blocks)
     assert np.mean((a - lam) * (c - lam)) / lam.mean() == pytest.approx(0.0, abs=0.05)
+    # each impression the control slice's with probability control_fraction
+    cf = p.control_fraction
+    assert marked[0] / marked[1] == pytest.approx(cf, abs=4 * (cf * (1 - cf) / marked[1]) ** 0.5)
     # uploads: the block's, each in the step its time falls in, in time order
     w2 = tiny_world.copy()
     p2 = dataclasses.replace(p, upload_scale=max(p.upload_scale, 1.0) * 50)

@@ -423,7 +423,7 @@ def _plan(
     mid: float,
     sh: np.ndarray,
     hh: np.ndarray,
-    drawn: list[np.ndarray] | None = None,
+    drawn: tuple[list[np.ndarray], np.ndarray] | None = None,
     ahead: _Ahead | None = None,
 ) -> _Plan:
     """Draw the step's impressions and deal out its slots.
@@ -432,8 +432,8 @@ def _plan(
     ``params.threads`` for big steps), each with its own random stream: each is
     dealt its share of the pools' slots (at random, in proportion to its targeted
     impressions) and of the catalogue's (what the pools cannot absorb), so that each
-    can be served on its own thread. ``drawn``: the step's impressions per chunk, drawn
-    already (by :class:`_Ahead`). ``ahead``: the block this step is one of, if it serves
+    can be served on its own thread. ``drawn``: the step's impressions drawn and marked
+    already (by :class:`_Ahead`), as :func:`_mark_control` returns them. ``ahead``: the block this step is one of, if it serves
     the catalogue once per block (:attr:`_Ahead.defer`): then an earlier step of it serves
     no catalogue (what the pools leave over waits), and its last serves the block's."""
     k = _chunks(params, _rate_and_total(world, params)[1] * dt)
@@ -445,9 +445,10 @@ def _plan(
     if drawn is None:
         fresh = _sampler(world, params, dt).impressions(rng, cut)
         assert isinstance(fresh, list)  # (one array per chunk, as cut asks)
-        drawn = fresh
-    assert len(drawn) == k
-    targeted, control = _mark_control(params, rng, drawn)
+        targeted, control = _mark_control(params, rng, fresh)
+    else:
+        targeted, control = drawn
+    assert len(targeted) == k
     n_control = len(control)
     al = pools.allocate(world, params, rng, mid, sh, hh, dt=dt, n_targeted=sum(map(len, targeted)), n_control=n_control)
     nt = len(al.slot) - al.n_control  # targeted slots
@@ -649,7 +650,8 @@ class _Ahead:
     * the audience's impressions: each viewer's Poisson count over the block, each
       impression then given one of the ``m`` steps uniformly at random. By Poisson
       splitting, this is exactly ``m`` independent Poisson(rate x dt) counts per viewer,
-      each step's own draw;
+      each step's own draw; and each marked control with probability ``control_fraction``,
+      as :func:`_mark_control` marks a step's;
     * the creators' uploads over the block (:func:`~fyp_tui.engine.uploads.draw_uploads`),
       each joining the world in the step its upload time falls in (their sounds are
       drawn by the trends at the block's start, as one step of the block's length does).
@@ -667,17 +669,32 @@ class _Ahead:
     """
 
     def __init__(self, world: World, params: EngineParams, rng: np.random.Generator, t0: float, dt: float, m: int):
-        assert 1 <= m <= 255
+        assert 1 <= m <= 127
         k = _chunks(params, _rate_and_total(world, params)[1] * dt)
         whole = _sampler(world, params, dt * m).impressions(rng, _cut(world.n_viewers, k))
         assert isinstance(whole, list)
-        self.steps: list[list[np.ndarray]] = [[] for _ in range(m)]
+        # each impression's step, and whether it is the control slice's (with probability
+        # control_fraction, as _mark_control draws it), then the impressions sorted by both
+        cf = float(params.control_fraction)
+        targeted: list[list[np.ndarray]] = [[] for _ in range(m)]
+        control: list[list[np.ndarray]] = [[] for _ in range(m)]
         for imp in whole:
-            sub = rng.integers(0, m, len(imp), dtype=np.uint8)
-            imp = imp.take(np.argsort(sub, kind="stable"))  # (each step's in the block's order)
-            ends = np.cumsum(np.bincount(sub, minlength=m)).tolist()
-            for j, (a, b) in enumerate(zip([0, *ends[:-1]], ends)):
-                self.steps[j].append(imp[a:b])
+            key = rng.integers(0, m, len(imp), dtype=np.uint8)
+            key <<= 1
+            if cf > 0:
+                key |= rng.random(len(imp)) < cf
+            imp = imp.take(np.argsort(key, kind="stable"))  # (each step's in the block's order)
+            ends = np.cumsum(np.bincount(key, minlength=2 * m)).tolist()
+            for j in range(m):
+                a, b, c = ends[2 * j - 1] if j else 0, ends[2 * j], ends[2 * j + 1]
+                targeted[j].append(imp[a:b])
+                ctrl = imp[b:c]
+                ctrl.sort()
+                control[j].append(ctrl)
+        #: per step: the targeted impressions per chunk, and the control ones (sorted viewers)
+        self.steps: list[tuple[list[np.ndarray], np.ndarray]] = [
+            (t, np.concatenate(c).astype(np.int32)) for t, c in zip(targeted, control)
+        ]
         self.uploads = draw_uploads(world, params, rng, t0, t0 + dt * m)
         self.next = 0  # the block's next step
         self.last = False  # whether the step taken last is the block's last
@@ -687,8 +704,9 @@ class _Ahead:
         self.left: list[np.ndarray] = []
         self.left_step: list[int] = []
 
-    def take(self) -> tuple[list[np.ndarray], bool]:
-        """The next step's impressions per chunk, and whether it is the block's last."""
+    def take(self) -> tuple[tuple[list[np.ndarray], np.ndarray], bool]:
+        """The next step's impressions (the targeted ones per chunk, the control ones), and
+        whether it is the block's last."""
         j = self.next
         self.next += 1
         self.last = self.next == len(self.steps)
@@ -861,7 +879,7 @@ def run(
     counts = dict.fromkeys(EVENT_KEYS.values(), 0)
     impressions = dropped = uploads = catalogue = 0
     # short steps: blocks of about an hour, their state-free draws made at once (_Ahead)
-    block = min(int(1.0 / dt + 1e-9), 255)
+    block = min(int(1.0 / dt + 1e-9), 127)
     ahead = None
     wall0 = time.perf_counter()
     for i in range(n_steps):
