@@ -700,6 +700,9 @@ class _Ahead:
         self.last = False  # whether the step taken last is the block's last
         self.defer = k == 1
         self.dt, self.params = dt, params
+        #: the sounds' and hashtags' heat at the end of the step taken last (the next one's
+        #: start: nothing in a run changes the trends between two steps)
+        self.heats: tuple[np.ndarray, np.ndarray] | None = None
         #: the earlier steps' targeted impressions the pools left over (viewers), and their steps
         self.left: list[np.ndarray] = []
         self.left_step: list[int] = []
@@ -756,7 +759,10 @@ def step(
     res = StepResult(events=[])
     counted = None  # (pool videos, their tier-counter deltas) of this step
     top_s, top_h = trends.trending_lists(world, params.trending_k)
-    sh, hh = trends.sound_heat(world), trends.hashtag_heat(world)
+    if ahead is not None and ahead.heats is not None:  # (the trends as the last step left them)
+        sh, hh = ahead.heats
+    else:
+        sh, hh = trends.sound_heat(world), trends.hashtag_heat(world)
 
     trends.decay(world, params, dt)
 
@@ -822,11 +828,36 @@ def step(
     n = world.n_videos
     st = world.video_status[:n]
     live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
-    res.events += ladder.decide(world, params, live, t1, served=counted, since=t0, rng=rng, people=people)
+    due = _due(world, params, live, counted, t1)
+    res.events += ladder.decide(world, params, due, t1, served=counted, since=t0, rng=rng, people=people)
     ladder.adapt_bars(world, params, dt)
-    res.events += ladder.reignite(world, params, rng, t1, dt, trends.sound_heat(world), trends.hashtag_heat(world))
+    heats = trends.sound_heat(world), trends.hashtag_heat(world)
+    res.events += ladder.reignite(world, params, rng, t1, dt, *heats)
+    if ahead is not None and not ahead.last:  # (the block's next step starts from these trends)
+        ahead.heats = heats
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
     return res
+
+
+def _due(
+    world: World, params: EngineParams, live: np.ndarray, counted: tuple[np.ndarray, np.ndarray] | None, now: float
+) -> np.ndarray:
+    """The live videos (sorted ``live``) a decision may be due for at the end of a step
+    (:func:`~fyp_tui.engine.ladder.decide` finds the same among all of them, at the cost
+    of its passes over every one): the pool videos whose tier impressions this step
+    carried across one of their looks, and those whose heat fell below ``fade_floor``."""
+    fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
+    if counted is None or not len(counted[0]):
+        return fading
+    ids, delta = counted
+    ids = ids.astype(np.int64, copy=False)
+    after = world.video_tier_counts[ids, Signal.VIEW]
+    before = after - delta[:, Signal.VIEW]
+    tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
+    looks = ladder.look_views(params)[tier]
+    crossed = ((looks > before[:, None]) & (looks <= after[:, None])).any(axis=1)
+    crossed &= world.video_status[ids] == ladder.ACTIVE
+    return np.union1d(ids[crossed], fading)
 
 
 # -- the run ------------------------------------------------------------------------------------
