@@ -562,3 +562,28 @@ def test_short_steps_serve_the_catalogue_once_per_block_and_count_every_impressi
     assert (w.video_counts[:n, Signal.VIEW] >= w.video_tier_counts[:n, Signal.VIEW]).all()
     # what the audience drew is served or dropped, at each step or at its block's end
     assert r.dropped_impressions == 0
+
+
+def test_a_blocks_stand_in_catalogue_engagement_is_taken_back_out_at_its_end(tiny_world):
+    """While a block's catalogue waits, the block before's catalogue engagement per step
+    stands in for it in the trends (``_Ahead.stand_in``); the block's end takes the
+    stand-ins back out, decayed as they were, so the trends and their fatigue end as if
+    they had never been added (here with no catalogue engagement of the block's own)."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    m, dt = 6, 1.0 / 6.0
+    rate = (np.full(w.n_sounds, 5.0), np.full(w.n_hashtags, 3.0))
+    ahead = simulate._Ahead(w, p, np.random.default_rng(2), w.clock, dt, m, rate)
+    ref = w.copy()
+    for _ in range(m):
+        ahead.take()
+        for x in (w, ref):
+            trends.decay(x, p, dt)
+        ahead.stand_in(w)
+        if not ahead.last:
+            assert (w.sound_trend > ref.sound_trend).all()  # (standing in)
+    np.testing.assert_allclose(w.sound_trend, ref.sound_trend, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(w.hashtag_trend, ref.hashtag_trend, rtol=1e-9, atol=1e-9)
+    for a, b in zip(trends.fatigue(w), trends.fatigue(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    assert ahead.next_rate is None  # (no catalogue engagement drawn: nothing stands in next)

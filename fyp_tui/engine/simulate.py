@@ -394,8 +394,9 @@ class _Served:
     #: with ``_Chunk.defer``: the targeted impressions the pools left over (viewers)
     left: np.ndarray | None = None
     #: with ``_Chunk.stash``: per entry, the catalogue's engagement as it stands in the
-    #: trends and in their fatigue at the block's end (:meth:`_Ahead.trend_weights`)
-    trend: tuple[np.ndarray, np.ndarray] | None = None
+    #: trends and in their fatigue at the block's end (:meth:`_Ahead.trend_weights`), and
+    #: as it was drawn
+    trend: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _split_sorted(viewers: np.ndarray, cut: list[int]) -> list[np.ndarray]:
@@ -617,7 +618,7 @@ def _catalogue_trend(
     wf: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per catalogue entry (entries ``P`` on), the engagement of its impressions weighted
-    per impression by ``wt`` (into the trends) and by ``wf`` (into their fatigue)."""
+    per impression by ``wt`` (into the trends) and by ``wf`` (into their fatigue), and unweighted."""
     # each impression's engagement (:func:`~fyp_tui.engine.trends.add_engagement`'s weights
     # of its signals) by one gather from a table over (full | like << 1 | skip << 2, rare code)
     ew = trends.engagement_weights(params)
@@ -632,6 +633,7 @@ def _catalogue_trend(
     return (
         np.bincount(chosen, weights=e * wt, minlength=P_all)[P:],
         np.bincount(chosen, weights=e * wf, minlength=P_all)[P:],
+        np.bincount(chosen, weights=e, minlength=P_all)[P:],
     )
 
 
@@ -668,7 +670,16 @@ class _Ahead:
     block's end are the same as with the catalogue served step by step.
     """
 
-    def __init__(self, world: World, params: EngineParams, rng: np.random.Generator, t0: float, dt: float, m: int):
+    def __init__(
+        self,
+        world: World,
+        params: EngineParams,
+        rng: np.random.Generator,
+        t0: float,
+        dt: float,
+        m: int,
+        rate: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         assert 1 <= m <= 127
         k = _chunks(params, _rate_and_total(world, params)[1] * dt)
         whole = _sampler(world, params, dt * m).impressions(rng, _cut(world.n_viewers, k))
@@ -706,6 +717,13 @@ class _Ahead:
         #: the earlier steps' targeted impressions the pools left over (viewers), and their steps
         self.left: list[np.ndarray] = []
         self.left_step: list[int] = []
+        #: the catalogue's engagement per step of the block before (per sound, per hashtag),
+        #: standing in for this block's until its end (:meth:`stand_in`); the steps it was added at
+        self.rate = rate
+        self.stood_in: list[int] = []
+        #: the block's catalogue engagement per sound and per hashtag, as drawn at its end
+        self.drawn_engagement: tuple[np.ndarray, np.ndarray] | None = None
+        self.next_rate: tuple[np.ndarray, np.ndarray] | None = None
 
     def take(self) -> tuple[tuple[list[np.ndarray], np.ndarray], bool]:
         """The next step's impressions (the targeted ones per chunk, the control ones), and
@@ -721,12 +739,39 @@ class _Ahead:
             self.left.append(left)
             self.left_step.append(self.next - 1)
 
-    def trend_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per waiting impression, the factors its engagement would carry at the block's
-        last step into the trends (``f^(m-1-j)``: decayed by each later step) and into their
-        fatigue (``(1-g) sum_{j<i<m} g^(m-1-i) f^(i-1-j)``: each later step's decay moves
-        the fatigue ``1-g`` of the way to the trend), ``j`` its step, ``f`` and ``g`` the
-        trend's and the fatigue's factors per step (:func:`~fyp_tui.engine.trends.decay`)."""
+    def stand_in(self, world: World) -> None:
+        """After a step's engagement: at an earlier step of the block, the catalogue's
+        engagement at the block before's pace stands in for this step's, which the block's
+        end brings (so the trends the block's steps read lag by nothing on average); at its
+        last step, the stand-ins are taken back out, decayed as they were, and the block's
+        catalogue engagement per step becomes the next block's stand-in (``next_rate``)."""
+        if not self.last:
+            if self.rate is not None and self.rate[0].shape == world.sound_trend.shape:
+                if self.rate[1].shape == world.hashtag_trend.shape:
+                    world.sound_trend += self.rate[0]
+                    world.hashtag_trend += self.rate[1]
+                    self.stood_in.append(self.next - 1)
+            return
+        if self.stood_in:
+            assert self.rate is not None
+            wt, wf = self._step_weights()
+            at = np.array(self.stood_in, np.intp)
+            a, b = float(wt.take(at).sum()), float(wf.take(at).sum())
+            fs, fh = trends.fatigue(world)
+            for arr, r, x in (
+                (world.sound_trend, self.rate[0], a),
+                (world.hashtag_trend, self.rate[1], a),
+                (fs, self.rate[0], b),
+                (fh, self.rate[1], b),
+            ):
+                arr -= r * x
+                np.maximum(arr, 0.0, out=arr)  # (a stand-in taken back leaves rounding, never less than 0)
+        got = self.drawn_engagement
+        m = len(self.steps)
+        self.next_rate = None if got is None else (got[0] / m, got[1] / m)
+
+    def _step_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per step ``j`` of the block, the factors of :meth:`trend_weights`."""
         m, p = len(self.steps), self.params
         f = 0.5 ** (self.dt / p.trend_half_life_hours)
         g = 0.5 ** (self.dt / p.trend_fatigue_hours)
@@ -734,8 +779,17 @@ class _Ahead:
         for j in range(m):
             wt.append(f ** (m - 1 - j))
             wf.append((1.0 - g) * sum(g ** (m - 1 - i) * f ** (i - 1 - j) for i in range(j + 1, m)))
+        return np.array(wt), np.array(wf)
+
+    def trend_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per waiting impression, the factors its engagement would carry at the block's
+        last step into the trends (``f^(m-1-j)``: decayed by each later step) and into their
+        fatigue (``(1-g) sum_{j<i<m} g^(m-1-i) f^(i-1-j)``: each later step's decay moves
+        the fatigue ``1-g`` of the way to the trend), ``j`` its step, ``f`` and ``g`` the
+        trend's and the fatigue's factors per step (:func:`~fyp_tui.engine.trends.decay`)."""
+        wt, wf = self._step_weights()
         steps = np.repeat(np.array(self.left_step, np.intp), [len(x) for x in self.left])
-        return np.array(wt).take(steps), np.array(wf).take(steps)
+        return wt.take(steps), wf.take(steps)
 
 
 def step(
@@ -810,10 +864,14 @@ def step(
         if not weighted:
             trends.add_engagement(world, params, ids, dt_)
         else:  # the block's catalogue: its engagement as each of its steps would have left it
+            assert ahead is not None
             trends.add_engagement(world, params, ids[:n_pool], dt_[:n_pool])
             cat_ids = ids_all[P:]
             for into, col in ((None, 0), (trends.fatigue(world), 1)):
                 trends.add_engagement_values(world, cat_ids, sum(w[col] for w in weighted), into)
+            got = (np.zeros(world.n_sounds), np.zeros(world.n_hashtags))
+            trends.add_engagement_values(world, cat_ids, sum(w[2] for w in weighted), got)
+            ahead.drawn_engagement = got
         res.events += ladder.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
         res.catalogue = int(delta[P:, Signal.VIEW].sum())
@@ -822,6 +880,8 @@ def step(
             res.slices["targeted"].add(s.targeted)
 
     res.impressions = n_imp
+    if ahead is not None and ahead.defer:
+        ahead.stand_in(world)
 
     # -- decide -----------------------------------------------------------------------------
     world.clock = t1
@@ -915,7 +975,8 @@ def run(
     wall0 = time.perf_counter()
     for i in range(n_steps):
         if block >= 2 and i % block == 0:
-            ahead = _Ahead(world, params, rng, world.clock, dt, min(block, n_steps - i))
+            rate = ahead.next_rate if ahead is not None else None
+            ahead = _Ahead(world, params, rng, world.clock, dt, min(block, n_steps - i), rate)
         r = step(world, params, rng, dt, ahead=ahead if block >= 2 else None)
         impressions += r.impressions
         dropped += r.dropped
