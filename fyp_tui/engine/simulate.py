@@ -616,7 +616,7 @@ def _catalogue_trend(
     P_all: int,
     wt: np.ndarray,
     wf: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per catalogue entry (entries ``P`` on), the engagement of its impressions weighted
     per impression by ``wt`` (into the trends) and by ``wf`` (into their fatigue), and unweighted."""
     # each impression's engagement (:func:`~fyp_tui.engine.trends.add_engagement`'s weights
