@@ -888,7 +888,7 @@ def step(
     n = world.n_videos
     st = world.video_status[:n]
     live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
-    due = _due(world, params, live, counted, t1)
+    due, counted = _due(world, params, live, counted, t1)
     res.events += ladder.decide(world, params, due, t1, served=counted, since=t0, rng=rng, people=people)
     ladder.adapt_bars(world, params, dt)
     heats = trends.sound_heat(world), trends.hashtag_heat(world)
@@ -901,14 +901,16 @@ def step(
 
 def _due(
     world: World, params: EngineParams, live: np.ndarray, counted: tuple[np.ndarray, np.ndarray] | None, now: float
-) -> np.ndarray:
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """The live videos (sorted ``live``) a decision may be due for at the end of a step
     (:func:`~fyp_tui.engine.ladder.decide` finds the same among all of them, at the cost
     of its passes over every one): the pool videos whose tier impressions this step
-    carried across one of their looks, and those whose heat fell below ``fade_floor``."""
+    carried across one of their looks, and those whose heat fell below ``fade_floor``;
+    and the step's ``counted`` (pool videos, tier-counter deltas) for the first of them
+    (the only ones whose deltas ``decide`` reads)."""
     fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
     if counted is None or not len(counted[0]):
-        return fading
+        return fading, counted
     ids, delta = counted
     ids = ids.astype(np.int64, copy=False)
     after = world.video_tier_counts[ids, Signal.VIEW]
@@ -917,7 +919,7 @@ def _due(
     looks = ladder.look_views(params)[tier]
     crossed = ((looks > before[:, None]) & (looks <= after[:, None])).any(axis=1)
     crossed &= world.video_status[ids] == ladder.ACTIVE
-    return np.union1d(ids[crossed], fading)
+    return np.union1d(ids[crossed], fading), (ids[crossed], delta[crossed])
 
 
 # -- the run ------------------------------------------------------------------------------------
