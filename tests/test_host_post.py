@@ -402,3 +402,15 @@ async def test_my_videos_sends_the_newest_posts_only(tiny_db):
         assert [v.video for v in await alex.call("my_videos")] == ids[::-1][: protocol.MAX_MY_VIDEOS]
         assert (await alex.call("account")).posts == len(ids)
         await alex.close()
+
+
+def test_a_strip_lines_tip_flag_travels_in_version_2_only():
+    """``StripItem.tipped`` (version 2) is left out for a version 1 connection, whose
+    client would refuse an unknown field; both decode."""
+    from fyp_tui.live.views import StripItem
+
+    item = StripItem(3.0, "your like pushed this video into tier 1", True, "promoted", tipped=True)
+    old, new = protocol.encode(item, 1), protocol.encode(item, 2)
+    assert "tipped" not in old and new["tipped"] is True
+    assert protocol.decode(new) == item
+    assert protocol.decode(old) == StripItem(3.0, item.text, True, "promoted")

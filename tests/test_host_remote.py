@@ -179,3 +179,27 @@ async def test_a_class_clients_header_shows_the_class_tab_at_80_columns(tiny_db)
             await pilot.resize_terminal(120, 30)
             header = app.screen.query_one("#header", AppHeader)
             await until(pilot, lambda: header.brand, "the brand at 120 columns")
+
+
+async def test_a_class_clients_tick_shows_each_strip_line_and_toast_once(tiny_db):
+    """The class app's handler of a tick runs with the app's own (Textual calls both):
+    each line reaches the strip once, a tip's toast says "You tipped it" once, and news
+    of the person's own video is not called a tip."""
+    from fyp_tui.live.views import StripItem
+    from fyp_tui.tui.classroom import ClassroomApp
+    from fyp_tui.tui.messages import WorldAdvanced
+    from fyp_tui.tui.widgets.strip import EventStrip
+
+    with HostThread(tiny_db) as host:
+        app = ClassroomApp(RemoteSession(host.url, "sam"), frozen=True)
+        app.live.preload()
+        async with app.run_test(size=(100, 32)) as pilot:
+            feed = await open_feed(pilot)
+            tip = StripItem(1.0, "your share pushed this video into tier 2", True, "promoted", tipped=True)
+            own = StripItem(1.0, "🎉 Your video moved up to tier 1: 84 viewers", True, "promoted")
+            app.post_message(WorldAdvanced(1.0, [tip, own]))
+            await drain(pilot)
+            strip = feed.query_one(EventStrip)
+            assert list(strip.items).count(tip) == 1 and list(strip.items).count(own) == 1
+            tipped = [n.message for n in app._notifications if n.title == "You tipped it"]
+            assert tipped == [tip.text]

@@ -425,6 +425,10 @@ def test_the_strip_celebrates_the_persons_promotion_and_the_studio_explains_a_st
         e = Promoted(float(w.clock), up[0], 0, 1, 0.5, 0.1, 30, 84)
         items = strip_items([e], world=w, params=live.params, profile_id=live.profile_id, current=None)
         assert items[0].mine and items[0].text.endswith("Your video moved up to tier 1: 84 viewers")
+        assert not items[0].tipped  # news of the person's own video, not a decision they tipped
+        tip = Promoted(float(w.clock), up[0], 0, 1, 0.5, 0.1, 30, 84, tipped_by="share", profile=live.profile_id)
+        items = strip_items([tip], world=w, params=live.params, profile_id=live.profile_id, current=None)
+        assert items[0].mine and items[0].tipped and items[0].text.startswith("your share pushed")
         posted = {p.video: p for p in live.studio.my_videos()}
         pm = posted[stalled[0]].post_mortem
         assert pm and pm[0].startswith("stalled in tier 0")

@@ -85,7 +85,7 @@ def strip_items(
                 text = f"@{people[e.profile]}'s {e.tipped_by} pushed {who} into tier {e.to_tier}: {reach}"
             else:
                 text = f"{who} moved up to tier {e.to_tier}: {reach}"
-            item = StripItem(e.time, text, tipped or own_video, "promoted")
+            item = StripItem(e.time, text, tipped or own_video, "promoted", tipped=tipped)
             rank = 10.0 + e.to_tier
         elif isinstance(e, Stalled):
             if tipped:
@@ -94,7 +94,7 @@ def strip_items(
                 text = f"@{people[e.profile]}'s {e.tipped_by} stalled {who} in tier {e.tier}"
             else:
                 text = f"{who} stalled in tier {e.tier} ({e.reason})"
-            item = StripItem(e.time, text, tipped or own_video, "stalled")
+            item = StripItem(e.time, text, tipped or own_video, "stalled", tipped=tipped)
             rank = 1.0 + e.tier
         elif isinstance(e, Reignited):
             item = StripItem(e.time, f"{who} re-ignited in tier {e.tier}: {e.reason}", own_video, "trending")

@@ -7,7 +7,7 @@ consistent) and the widgets format it. Nothing here imports Textual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from fyp_tui.engine.explain import OUTLOOK_WORDS as _OUTLOOK_WORDS
 from fyp_tui.text import printable
@@ -215,6 +215,9 @@ class StripItem(Printable):
     text: str
     mine: bool = False  # tipped by the person, or about their own video
     kind: str = "info"  # promoted | stalled | trending | milestone | info
+    #: the person's own reactions decided it (a credited tip; ``mine`` also marks their
+    #: own video's news). Sent from the class host's protocol version 2 on.
+    tipped: bool = field(default=False, metadata={"since": 2})
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ class ClassroomApp(FypApp):
 
     # -- the class's clock is the host's: shown as the teacher set it ---------------------
     def on_world_advanced(self, message: WorldAdvanced) -> None:
-        super().on_world_advanced(message)
+        # (Textual also calls FypApp's handler of this message, after this one: calling it
+        # here too ran every tick twice, each strip line and its toast shown twice)
         live = self.remote
         if live.host_pace:
             self.pace = live.host_pace

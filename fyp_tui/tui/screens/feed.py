@@ -361,7 +361,7 @@ class FeedScreen(FypScreen):
         if items:
             self.query_one(EventStrip).add(items)
             for item in items:
-                if item.mine and item.kind in ("promoted", "stalled"):
+                if item.tipped and item.kind in ("promoted", "stalled"):
                     self.notify(item.text, title="You tipped it", timeout=6)
 
     # -- autoplay ---------------------------------------------------------------------

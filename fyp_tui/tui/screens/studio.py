@@ -261,6 +261,8 @@ class StudioScreen(FypScreen):
     def world_advanced(self, items: list[StripItem]) -> None:
         # the strip lives on the feed: the person's own climbs and stalls are told here too
         for item in items:
+            if item.tipped:
+                continue  # (the feed's toast says you tipped it)
             if item.mine and item.kind == "promoted":
                 self.notify(item.text, title="Your video", timeout=6)
             elif item.mine and item.kind == "stalled":
