@@ -109,3 +109,51 @@ def test_a_post_makes_its_account_and_new_hashtags_on_the_server(run_cli, pg_db)
     finally:
         engine.dispose()
     assert (handle, tag, video) == ("pg_poster", 0, r["creator_id"])
+
+
+def test_a_credits_instead_survives_a_checkpoint_and_a_reopen_on_postgres(run_cli, pg_db):
+    """tier_event.instead (schema version 2) through COPY (the checkpoint) and the
+    journal's insert, read back by a reopened session's panel."""
+    from worlds import CREDITS, credits_after_reopen
+
+    assert run_cli("seed", "-q", "--scenario", "tiny", "--db", pg_db)[0] == 0
+    assert credits_after_reopen(pg_db) == {v: [credit] for v, credit in CREDITS.items()}
+
+
+def test_a_version_1_world_on_postgres_is_migrated_on_open(run_cli, pg_db):
+    import psycopg
+
+    assert run_cli("seed", "-q", "--scenario", "tiny", "--db", pg_db)[0] == 0
+    plain = pg_db.replace("postgresql+psycopg://", "postgresql://")
+
+    def storage(con) -> tuple:
+        attstorage = con.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attrelid = 'engine_state'::regclass AND attname = 'data'"
+        ).fetchone()[0]
+        options = con.execute("SELECT reloptions FROM pg_class WHERE relname = 'video'").fetchone()[0]
+        return attstorage, options
+
+    with psycopg.connect(plain) as con:  # as version 1 seeded it
+        assert storage(con) == ("e", ["fillfactor=60"])
+        con.execute("ALTER TABLE tier_event DROP COLUMN instead")
+        con.execute("ALTER TABLE engine_state ALTER COLUMN data SET STORAGE EXTENDED")
+        con.execute("ALTER TABLE video RESET (fillfactor)")
+        con.execute("UPDATE world_meta SET schema_version = 1")
+        con.execute(
+            "INSERT INTO tier_event (video_id, from_tier, to_tier, reason, sim_time, score, bar, impressions, tipped_by)"
+            " VALUES (6, 0, 1, 'promoted', 0.0, 0.5, 0.4, 77, 'share')"
+        )
+    code, out, err = run_cli("info", "--json", "--db", pg_db)
+    assert code == 0, err
+    assert json.loads(out)["schema_version"] == 2
+    with psycopg.connect(plain) as con:
+        assert con.execute("SELECT tipped_by, instead FROM tier_event WHERE impressions = 77").fetchall() == [
+            ("share", None)
+        ]
+        assert storage(con) == ("e", ["fillfactor=60"])
+    assert run_cli("simulate", "-q", "--hours", "1", "--db", pg_db)[0] == 0
+    # a newer schema is still refused, in one line
+    with psycopg.connect(plain) as con:
+        con.execute("UPDATE world_meta SET schema_version = 3")
+    code, _, err = run_cli("info", "--db", pg_db)
+    assert code == 1 and err.strip().count("\n") == 0 and "newer than this fyp-tui" in err

@@ -261,6 +261,7 @@ TIER_EVENT_COLS = (
     "impressions",
     "tipped_by",
     "profile_id",
+    "instead",
 )
 
 
@@ -284,6 +285,7 @@ def tier_event_row(e: Event, *, profile_id: int | None = None) -> tuple:
             e.impressions,
             e.tipped_by,
             who,
+            e.instead,
         )
     if isinstance(e, Stalled):
         who = e.profile if e.profile is not None else profile_id
@@ -298,9 +300,10 @@ def tier_event_row(e: Event, *, profile_id: int | None = None) -> tuple:
             e.impressions,
             e.tipped_by,
             who,
+            e.instead,
         )
     if isinstance(e, Reignited):
-        return (e.video, e.tier, e.tier, f"reignited: {e.reason}", e.time, 0.0, 0.0, 0, None, None)
+        return (e.video, e.tier, e.tier, f"reignited: {e.reason}", e.time, 0.0, 0.0, 0, None, None, None)
     raise TypeError(f"not a tier event: {e!r}")
 
 

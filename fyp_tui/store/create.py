@@ -39,7 +39,7 @@ from fyp_tui.store.db import (
     sqlite_path,
 )
 from fyp_tui.store.mirror import MIRROR_AUDIENCE, MIRROR_VIDEO, mirror_rows
-from fyp_tui.store.schema import SCHEMA_VERSION
+from fyp_tui.store.schema import PG_STORAGE, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -373,6 +373,9 @@ def _save_other(url: str, world: World, *, force: bool, report) -> None:
             if exists:
                 SQLModel.metadata.drop_all(conn)
             SQLModel.metadata.create_all(conn)
+            if conn.dialect.name == "postgresql":
+                for stmt in PG_STORAGE:
+                    conn.exec_driver_sql(stmt)
             _write_world(conn, world, report)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot write world to {describe(url)}: {error_line(exc)}") from None

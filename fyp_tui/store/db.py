@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from fyp_tui import config
 from fyp_tui.errors import StoreError, UsageError, WorldLockedError
-from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
+from fyp_tui.store.schema import PG_STORAGE, SCHEMA_VERSION, TABLE_COLUMNS
 from fyp_tui.text import clip
 
 if TYPE_CHECKING:
@@ -367,7 +367,8 @@ def _check_catalog(cat: _SqliteCatalog | _EngineCatalog, where: str) -> dict[str
             f"{where} has schema version {version}, newer than this fyp-tui reads ({SCHEMA_VERSION}); upgrade fyp-tui"
         )
     if version < SCHEMA_VERSION:
-        migrate(cat.dbapi, version)  # raises StoreError when no migration exists
+        migrate(cat.dbapi, version, where)  # raises StoreError when no migration exists
+        row = cat.meta_row() or row  # (the version it has now)
     missing = sorted(set(TABLE_COLUMNS) - names)
     if missing:
         raise StoreError(f"{where} is not a complete fyp-tui world (missing tables: {', '.join(missing)})")
@@ -414,17 +415,63 @@ def _check_meta(meta: dict[str, Any], where: str) -> None:
         raise bad(f"scenario is {meta.get('scenario')!r}, not a name")
 
 
-#: schema_version -> function(dbapi_connection) upgrading it by one, committing its
-#: own work; none yet (version 1 is the first).
-MIGRATIONS: dict[int, Any] = {}
+def _column_names(dbapi_conn: Any, table: str) -> set[str]:
+    """The columns of ``table`` on a DBAPI connection (SQLite or PostgreSQL)."""
+    cur = dbapi_conn.cursor()
+    try:
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            cur.execute(f'PRAGMA table_info("{table}")')
+            return {r[1] for r in cur.fetchall()}
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = current_schema()",
+            (table,),
+        )
+        return {r[0] for r in cur.fetchall()}
+    finally:
+        cur.close()
 
 
-def migrate(dbapi_conn: Any, version: int) -> None:
+def _v1_to_v2(dbapi_conn: Any) -> None:
+    """Version 2: ``tier_event.instead``, what a credited decision would have done without
+    the person ("moved up", "stalled", "waited"). Rows saved before have none (NULL):
+    their credits keep the general wording. On PostgreSQL, the storage settings a v2
+    world is seeded with (:data:`~fyp_tui.store.schema.PG_STORAGE`) come too."""
+    cur = dbapi_conn.cursor()
+    try:
+        if isinstance(dbapi_conn, sqlite3.Connection) and not dbapi_conn.in_transaction:
+            cur.execute("BEGIN")  # (DDL would otherwise commit alone, apart from the version)
+        if "instead" not in _column_names(dbapi_conn, "tier_event"):
+            cur.execute("ALTER TABLE tier_event ADD COLUMN instead VARCHAR")
+        if not isinstance(dbapi_conn, sqlite3.Connection):
+            for stmt in PG_STORAGE:
+                cur.execute(stmt)
+        cur.execute("UPDATE world_meta SET schema_version = 2 WHERE id = 1")
+    finally:
+        cur.close()
+    dbapi_conn.commit()
+
+
+#: schema_version -> function(dbapi_connection) upgrading it by one, in one transaction
+#: of its own (the new version is written with the change, so a migration cut short
+#: leaves the old version whole, and runs again on the next open)
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
+
+
+def migrate(dbapi_conn: Any, version: int, where: str = "world") -> None:
     while version < SCHEMA_VERSION:
         step = MIGRATIONS.get(version)
         if step is None:
-            raise StoreError(f"world has schema version {version}, which this fyp-tui cannot migrate (reseed it)")
-        step(dbapi_conn)
+            raise StoreError(f"{where} has schema version {version}, which this fyp-tui cannot migrate (reseed it)")
+        try:
+            step(dbapi_conn)
+        except db_errors() as exc:
+            try:
+                dbapi_conn.rollback()
+            except db_errors():
+                pass
+            raise StoreError(
+                f"cannot migrate {where} from schema version {version} to {version + 1}: {error_line(exc)}"
+            ) from None
         version += 1
 
 
