@@ -165,9 +165,13 @@ def update_rows(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple
         cur.close()
 
 
-def select_rows(conn: Any, sql: str, params: tuple = ()) -> list[tuple]:
-    """Rows of ``sql``; its parameters are written ``{m}`` (the driver's marker)."""
-    cur = raw_cursor(conn)
+def select_rows(conn: Any, sql: str, params: tuple = (), *, binary: bool = False) -> list[tuple]:
+    """Rows of ``sql``; its parameters are written ``{m}`` (the driver's marker).
+
+    ``binary``: on PostgreSQL (psycopg 3), results come in the binary format: bytea
+    values (engine_state's arrays, megabytes) arrive as they are, not as hex text
+    twice their size to decode (about 3x faster for ``demo``'s)."""
+    cur = conn.connection.dbapi_connection.cursor(binary=True) if binary and _copies(conn) else raw_cursor(conn)
     try:
         cur.execute(sql.format(m=param_marker(conn)) if params else sql, params)
         return cur.fetchall()

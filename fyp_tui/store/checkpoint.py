@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,14 +141,11 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
             ("video_id", "hashtag_id", "position"),
             tag_rows_of(snap.saved_before + lo, nw["video_tags"]),
         )
-    # changed videos, a slice of rows at a time: the Python values of all of them at once
+    # changed videos, in one update (one statement on SQLite, one COPY and one UPDATE on
+    # PostgreSQL) fed a slice of rows at a time: the Python values of all of them at once
     # (tens of thousands of rows at a fast pace) would grow the interpreter's heap for good
     if len(snap.dirty_ids):
-        columns = list(state_columns(snap.dirty).values())
-        for lo in range(0, len(snap.dirty_ids), WRITE_ROWS):
-            hi = lo + WRITE_ROWS
-            cols = [c[lo:hi].tolist() for c in columns]
-            update_rows(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids[lo:hi].tolist()))
+        update_rows(conn, "video", STATE_COLS, _state_rows(snap))
     # small arrays: only what changed since the last write
     for table, col, name in (
         ("sound", "trend", "sound_trend"),
@@ -193,6 +190,15 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
             )
         ],
     )
+
+
+def _state_rows(snap: Snapshot) -> Iterator[tuple]:
+    """Rows of the changed videos for ``update_rows`` (STATE_COLS, then the id), made
+    :data:`WRITE_ROWS` at a time as they are consumed."""
+    columns = list(state_columns(snap.dirty).values())
+    for lo in range(0, len(snap.dirty_ids), WRITE_ROWS):
+        hi = lo + WRITE_ROWS
+        yield from zip(*(c[lo:hi].tolist() for c in columns), snap.dirty_ids[lo:hi].tolist())
 
 
 def write_new_creators_and_hashtags(conn: Any, creators: list[tuple], hashtags: list[tuple]) -> None:

@@ -306,12 +306,27 @@ class _EngineCatalog:
         self.conn = conn
         self.dbapi = conn.connection.dbapi_connection
         self._insp = inspect(conn)
+        self._columns: dict[str, set[str]] | None = None
 
     def tables(self) -> set[str]:
         return set(self._insp.get_table_names())
 
     def columns(self, table: str) -> set[str]:
-        return {c["name"] for c in self._insp.get_columns(table)}
+        if self.conn.dialect.name != "postgresql":
+            return {c["name"] for c in self._insp.get_columns(table)}
+        if self._columns is None:  # every table's in one query (reflecting each is a round trip or more)
+            from sqlalchemy import text
+
+            self._columns = {}
+            rows = self.conn.execute(
+                text(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema()"
+                )
+            )
+            for name, column in rows:
+                self._columns.setdefault(name, set()).add(column)
+        return self._columns.get(table, set())
 
     def meta_row(self) -> dict[str, Any] | None:
         from sqlalchemy import text

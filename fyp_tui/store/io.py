@@ -217,10 +217,12 @@ class WorldStore:
                     source.close()
                     source = None
                     source = connect_sqlite(plain, url)
-                else:
+                elif source.dialect.name == "sqlite":
                     source.dispose()
                     source = None
                     source = make_engine(url)
+                # (other databases: ``readonly`` changed nothing; the engine and its
+                # connection, already made, stay: no second connect on the way in)
                 probe_writable(source, url)
         except BaseException:
             if isinstance(source, sqlite3.Connection):
