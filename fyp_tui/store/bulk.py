@@ -8,7 +8,7 @@ trip of rows instead of a statement per row."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -71,12 +71,7 @@ def _copy(conn: Any, table: str, cols: Sequence[str], rows: Iterable[Sequence[An
     try:
         types: list[str] = []
         if binary:
-            cur.execute(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                (table,),
-            )
-            found = dict(cur.fetchall())
+            found = _column_types(cur, table)
             types = [found[c] for c in cols]
         fmt = " (FORMAT BINARY)" if binary else ""
         with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN{fmt}") as copy:
@@ -85,6 +80,53 @@ def _copy(conn: Any, table: str, cols: Sequence[str], rows: Iterable[Sequence[An
             copy.write_row(first)
             for row in it:
                 copy.write_row(row)
+    finally:
+        cur.close()
+
+
+#: PostgreSQL column types -> the big-endian numpy dtype of their binary COPY form
+_BINARY_DTYPES = {"integer": ">i4", "bigint": ">i8", "smallint": ">i2", "double precision": ">f8", "real": ">f4"}
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_BINARY_TRAILER = b"\xff\xff"
+
+
+def _column_types(cur: Any, table: str) -> dict[str, str]:
+    cur.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    )
+    return dict(cur.fetchall())
+
+
+def _copy_arrays(conn: Any, table: str, columns: dict[str, np.ndarray]) -> bool:
+    """``COPY table FROM STDIN (FORMAT BINARY)`` of numeric numpy columns, the rows laid
+    out by numpy in one buffer (no Python value per cell: tens of thousands of rows in
+    milliseconds). False, having written nothing, when a column's type has no such
+    layout here or a value does not fit it (the caller then copies rows)."""
+    cur = raw_cursor(conn)
+    try:
+        types = _column_types(cur, table)
+        fields: list[tuple[str, str]] = [("count", ">i2")]
+        for i, name in enumerate(columns):
+            dtype = _BINARY_DTYPES.get(types.get(name, ""))
+            a = columns[name]
+            if dtype is None or a.ndim != 1 or not (a.dtype == bool or np.issubdtype(a.dtype, np.number)):
+                return False
+            if np.issubdtype(np.dtype(dtype), np.integer) and len(a):
+                info = np.iinfo(np.dtype(dtype))
+                if not np.issubdtype(a.dtype, np.integer) or a.min() < info.min or a.max() > info.max:
+                    return False
+            fields += [(f"len{i}", ">i4"), (f"val{i}", dtype)]
+        n = len(next(iter(columns.values())))
+        rec = np.empty(n, np.dtype(fields))  # (packed: no padding between fields)
+        rec["count"] = len(columns)
+        for i, a in enumerate(columns.values()):
+            rec[f"len{i}"] = rec.dtype[f"val{i}"].itemsize
+            rec[f"val{i}"] = a
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(_BINARY_HEADER + rec.tobytes() + _BINARY_TRAILER)
+        return True
     finally:
         cur.close()
 
@@ -138,29 +180,57 @@ def update_rows(conn: Any, table: str, cols: Sequence[str], rows: Iterable[tuple
     """rows: values of ``cols`` then the key value."""
     if _copies(conn):
         # rows into a temporary table, then one UPDATE ... FROM
-        tmp = f"_upd_{table}"
-        cur = raw_cursor(conn)
-        try:
-            cur.execute(f"DROP TABLE IF EXISTS {tmp}")
-            cur.execute(
-                f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {', '.join(cols)}, {key} FROM {table} WITH NO DATA"
-            )
-        finally:
-            cur.close()
+        tmp = _update_table(conn, table, [*cols, key])
         _copy(conn, tmp, [*cols, key], rows)
-        cur = raw_cursor(conn)
-        try:
-            sets = ", ".join(f"{c} = u.{c}" for c in cols)
-            cur.execute(f"UPDATE {table} AS t SET {sets} FROM {tmp} AS u WHERE t.{key} = u.{key}")
-            cur.execute(f"DROP TABLE {tmp}")
-        finally:
-            cur.close()
+        _update_from(conn, table, tmp, cols, key)
         return
     m = param_marker(conn)
     sql = f"UPDATE {table} SET {', '.join(f'{c} = {m}' for c in cols)} WHERE {key} = {m}"
     cur = raw_cursor(conn)
     try:
         cur.executemany(sql, rows if conn.dialect.name == "sqlite" else list(rows))
+    finally:
+        cur.close()
+
+
+def update_columns(conn: Any, table: str, columns: dict[str, np.ndarray], ids: np.ndarray, *, slice_rows: int) -> None:
+    """Set ``columns`` (numpy, one value per id) of the rows ``ids``. On PostgreSQL the
+    values go by one binary COPY laid out by numpy (see :func:`update_rows`); on SQLite
+    one executemany is fed ``slice_rows`` rows of Python values at a time (those of
+    all the rows at once would grow the interpreter's heap for good)."""
+    if _copies(conn):
+        tmp = _update_table(conn, table, [*columns, "id"])
+        if not _copy_arrays(conn, tmp, {**columns, "id": np.asarray(ids)}):
+            _copy(conn, tmp, [*columns, "id"], _sliced_rows(list(columns.values()), ids, slice_rows))
+        _update_from(conn, table, tmp, list(columns), "id")
+        return
+    update_rows(conn, table, list(columns), _sliced_rows(list(columns.values()), ids, slice_rows))
+
+
+def _sliced_rows(columns: list[np.ndarray], ids: np.ndarray, k: int) -> Iterator[tuple]:
+    for lo in range(0, len(ids), k):
+        yield from zip(*(c[lo : lo + k].tolist() for c in columns), ids[lo : lo + k].tolist())
+
+
+def _update_table(conn: Any, table: str, cols: Sequence[str]) -> str:
+    """A new, empty temporary table for the new values of ``cols`` of ``table`` (PostgreSQL)."""
+    tmp = f"_upd_{table}"
+    cur = raw_cursor(conn)
+    try:
+        cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+        cur.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {', '.join(cols)} FROM {table} WITH NO DATA")
+    finally:
+        cur.close()
+    return tmp
+
+
+def _update_from(conn: Any, table: str, tmp: str, cols: Sequence[str], key: str) -> None:
+    """One ``UPDATE ... FROM`` of ``table`` from the temporary table ``tmp``, then drop it."""
+    cur = raw_cursor(conn)
+    try:
+        sets = ", ".join(f"{c} = u.{c}" for c in cols)
+        cur.execute(f"UPDATE {table} AS t SET {sets} FROM {tmp} AS u WHERE t.{key} = u.{key}")
+        cur.execute(f"DROP TABLE {tmp}")
     finally:
         cur.close()
 

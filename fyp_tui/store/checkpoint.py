@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +15,22 @@ from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import (
     World,
 )
-from fyp_tui.store.bulk import insert_columns, insert_rows, param_marker, raw_cursor, select_rows, update_rows, utcnow
+from fyp_tui.store.bulk import (
+    insert_columns,
+    insert_rows,
+    param_marker,
+    raw_cursor,
+    select_rows,
+    update_columns,
+    update_rows,
+    utcnow,
+)
 from fyp_tui.store.codecs import (
     CREATOR_COLS,
     HASHTAG_COLS,
     NEW_ARRAYS,
     SETTINGS_EXTRA,
     STATE_ARRAYS,
-    STATE_COLS,
     TIER_EVENT_COLS,
     TIER_EVENTS,
     array_row,
@@ -141,11 +149,11 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
             ("video_id", "hashtag_id", "position"),
             tag_rows_of(snap.saved_before + lo, nw["video_tags"]),
         )
-    # changed videos, in one update (one statement on SQLite, one COPY and one UPDATE on
-    # PostgreSQL) fed a slice of rows at a time: the Python values of all of them at once
-    # (tens of thousands of rows at a fast pace) would grow the interpreter's heap for good
+    # changed videos, in one update (one statement on SQLite fed a slice of rows at a time:
+    # the Python values of all of them at once, tens of thousands of rows at a fast pace,
+    # would grow the interpreter's heap for good; one binary COPY and one UPDATE on PostgreSQL)
     if len(snap.dirty_ids):
-        update_rows(conn, "video", STATE_COLS, _state_rows(snap))
+        update_columns(conn, "video", state_columns(snap.dirty), snap.dirty_ids, slice_rows=WRITE_ROWS)
     # small arrays: only what changed since the last write
     for table, col, name in (
         ("sound", "trend", "sound_trend"),
@@ -190,15 +198,6 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
             )
         ],
     )
-
-
-def _state_rows(snap: Snapshot) -> Iterator[tuple]:
-    """Rows of the changed videos for ``update_rows`` (STATE_COLS, then the id), made
-    :data:`WRITE_ROWS` at a time as they are consumed."""
-    columns = list(state_columns(snap.dirty).values())
-    for lo in range(0, len(snap.dirty_ids), WRITE_ROWS):
-        hi = lo + WRITE_ROWS
-        yield from zip(*(c[lo:hi].tolist() for c in columns), snap.dirty_ids[lo:hi].tolist())
 
 
 def write_new_creators_and_hashtags(conn: Any, creators: list[tuple], hashtags: list[tuple]) -> None:
