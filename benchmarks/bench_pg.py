@@ -9,6 +9,8 @@ seed's time is printed: issue 16 wants it under 10 s), then times ``python -m
 fyp_tui simulate --hours H`` on each, as a person would run it (a new process:
 imports, opening the world, the run, the checkpoint at the end). It prints both
 times and their ratio per round, the median ratio, and the ratio of the best times.
+With the server on this machine (its data directory readable), it also prints CPU
+seconds: the command's, plus the server processes' (PostgreSQL's work happens there).
 
 ``--phases`` also runs the same steps in this process and prints where the time
 goes on each database: open (schema check, lock), load, the run, and the
@@ -20,26 +22,72 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fyp(*argv: str) -> float:
-    """Run ``python -m fyp_tui ARGV`` (this checkout's code); its wall time in seconds."""
+def fyp(*argv: str, server: Callable[[], float] | None = None) -> tuple[float, float]:
+    """Run ``python -m fyp_tui ARGV`` (this checkout's code): its wall time and CPU time
+    in seconds (the process's, plus the PostgreSQL server's from ``server``)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    s0 = server() if server is not None else 0.0
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "fyp_tui", *argv], env=env, capture_output=True, text=True)
     took = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    if server is not None:
+        cpu += server() - s0
     if done.returncode != 0:
         sys.exit(f"fyp-tui {' '.join(argv)} failed: {done.stderr.strip()}")
-    return took
+    return took, cpu
+
+
+def server_cpu(base: str) -> Callable[[], float] | None:
+    """A reader of the CPU seconds a PostgreSQL server on this machine has used (its
+    processes, and those that ended: the postmaster's children's times), if its
+    data directory is readable here; else None (only wall times are compared)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(base) as con:
+            data = con.execute("SHOW data_directory").fetchone()[0]
+        pid = int(Path(data, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError, psycopg.Error):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: str) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+
+    def total() -> float:
+        fields = stat(str(pid))  # (fields from state on: utime, stime, cutime, cstime are 11-14)
+        ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
+        for p in os.listdir("/proc"):
+            if p.isdigit():
+                try:
+                    f = stat(p)
+                    if int(f[1]) == pid:  # a child of the postmaster: a backend or worker
+                        ticks += int(f[11]) + int(f[12])
+                except (OSError, IndexError, ValueError):
+                    pass
+        return ticks / tick
+
+    try:
+        total()
+    except OSError:
+        return None
+    return total
 
 
 def phases(db: str, hours: float) -> dict[str, float]:
@@ -97,24 +145,33 @@ def main() -> None:
 
             def seed() -> float:
                 fyp("seed", "-q", "--force", "--scenario", args.scenario, "--db", lite)
-                return fyp("seed", "-q", "--force", "--scenario", args.scenario, "--db", pg)
+                return fyp("seed", "-q", "--force", "--scenario", args.scenario, "--db", pg)[0]
 
+            server = server_cpu(base)
             print(f"simulate --hours {hours} on {args.scenario!r}: SQLite, PostgreSQL (a new process each)")
+            cpu_ratios: list[float] = []
             for i in range(args.repeat):
                 t_seed = seed()
-                t_lite = fyp("simulate", "-q", "--hours", hours, "--db", lite)
-                t_pg = fyp("simulate", "-q", "--hours", hours, "--db", pg)
+                t_lite, c_lite = fyp("simulate", "-q", "--hours", hours, "--db", lite)
+                t_pg, c_pg = fyp("simulate", "-q", "--hours", hours, "--db", pg, server=server)
                 ratios.append(t_pg / t_lite)
+                cpu_ratios.append(c_pg / c_lite)
                 best = [min(best[0], t_lite), min(best[1], t_pg)]
+                cpu = f"  CPU {c_lite:.2f} s / {c_pg:.2f} s = {c_pg / c_lite:.2f}x" if server is not None else ""
                 print(
                     f"  round {i + 1}: SQLite {t_lite:.2f} s  PostgreSQL {t_pg:.2f} s  ratio {t_pg / t_lite:.2f}x"
-                    f"  (seed on PostgreSQL {t_seed:.1f} s)"
+                    f"{cpu}  (seed on PostgreSQL {t_seed:.1f} s)"
                 )
             print(f"ratio, median of {len(ratios)} rounds: {statistics.median(ratios):.2f}x (target <= 1.5x)")
             print(
                 f"best of {len(ratios)}: SQLite {best[0]:.2f} s  PostgreSQL {best[1]:.2f} s"
                 f"  ratio {best[1] / best[0]:.2f}x (the least disturbed by other load)"
             )
+            if server is not None:
+                print(
+                    f"CPU ratio (client + server), median: {statistics.median(cpu_ratios):.2f}x"
+                    " (less swayed by other load than wall time; blind to waits on the disk)"
+                )
             if args.phases:
                 seed()
                 for label, db in (("SQLite", lite), ("PostgreSQL", pg)):

@@ -430,20 +430,8 @@ def _check_meta(meta: dict[str, Any], where: str) -> None:
         raise bad(f"scenario is {meta.get('scenario')!r}, not a name")
 
 
-def _column_names(dbapi_conn: Any, table: str) -> set[str]:
-    """The columns of ``table`` on a DBAPI connection (SQLite or PostgreSQL)."""
-    cur = dbapi_conn.cursor()
-    try:
-        if isinstance(dbapi_conn, sqlite3.Connection):
-            cur.execute(f'PRAGMA table_info("{table}")')
-            return {r[1] for r in cur.fetchall()}
-        cur.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = current_schema()",
-            (table,),
-        )
-        return {r[0] for r in cur.fetchall()}
-    finally:
-        cur.close()
+def _column_names(dbapi_conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in dbapi_conn.execute(f'PRAGMA table_info("{table}")').fetchall()}
 
 
 def _v1_to_v2(dbapi_conn: Any) -> None:
@@ -453,11 +441,13 @@ def _v1_to_v2(dbapi_conn: Any) -> None:
     world is seeded with (:data:`~fyp_tui.store.schema.PG_STORAGE`) come too."""
     cur = dbapi_conn.cursor()
     try:
-        if isinstance(dbapi_conn, sqlite3.Connection) and not dbapi_conn.in_transaction:
-            cur.execute("BEGIN")  # (DDL would otherwise commit alone, apart from the version)
-        if "instead" not in _column_names(dbapi_conn, "tier_event"):
-            cur.execute("ALTER TABLE tier_event ADD COLUMN instead VARCHAR")
-        if not isinstance(dbapi_conn, sqlite3.Connection):
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            if not dbapi_conn.in_transaction:  # (DDL would otherwise commit alone, apart from the
+                cur.execute("BEGIN IMMEDIATE")  # version; IMMEDIATE: a second opener waits, then sees it)
+            if "instead" not in _column_names(dbapi_conn, "tier_event"):
+                cur.execute("ALTER TABLE tier_event ADD COLUMN instead VARCHAR")
+        else:  # (two openers at once: the second waits for the first's lock, then adds nothing)
+            cur.execute("ALTER TABLE tier_event ADD COLUMN IF NOT EXISTS instead VARCHAR")
             for stmt in PG_STORAGE:
                 cur.execute(stmt)
         cur.execute("UPDATE world_meta SET schema_version = 2 WHERE id = 1")
