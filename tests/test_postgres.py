@@ -196,3 +196,33 @@ def test_a_checkpoint_writes_the_same_rows_on_postgres_as_on_sqlite(run_cli, pg_
     # 1 - the first, in float32: equal to within rounding, on SQLite too)
     assert same_world(mirror, rows) in ([], ["video_topic_w"])
     assert np.allclose(mirror.video_topic_w, rows.video_topic_w, atol=1e-6)
+
+
+def test_a_seed_adds_its_foreign_keys_after_the_rows_and_a_broken_one_leaves_nothing(pg_db, tiny_world):
+    """Seeding drops the new tables' foreign keys while the rows go in and adds them back
+    after (one check per key): every key of the models is there at the end, and a world
+    whose rows break one fails in one line with the database left as it was (empty)."""
+    import psycopg
+    from sqlmodel import SQLModel
+
+    from fyp_tui.errors import StoreError
+    from fyp_tui.store import models  # noqa: F401  (registers the tables)
+    from fyp_tui.store.io import save_new_world
+
+    plain = pg_db.replace("postgresql+psycopg://", "postgresql://")
+    broken = tiny_world.copy()
+    broken.video_creator[0] = broken.n_creators + 5  # no such creator
+    with pytest.raises(StoreError, match="video_creator_id_fkey"):
+        save_new_world(pg_db, broken)
+    with psycopg.connect(plain) as con:
+        assert con.execute("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0] == 0
+    save_new_world(pg_db, tiny_world)
+    want = {(t.name, tuple(fk.parent.name for fk in c.elements)) for t in SQLModel.metadata.tables.values()
+            for c in t.foreign_key_constraints}  # fmt: skip
+    with psycopg.connect(plain) as con:
+        got = con.execute(
+            "SELECT conrelid::regclass::text, ARRAY(SELECT attname FROM pg_attribute a "
+            "WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)) FROM pg_constraint c WHERE contype = 'f'"
+        ).fetchall()
+        assert {(t, tuple(cols)) for t, cols in got} == want and len(got) == len(want) > 20
+        assert con.execute("SELECT bool_and(convalidated) FROM pg_constraint WHERE contype = 'f'").fetchone()[0]
