@@ -134,7 +134,7 @@ def test_a_version_1_world_on_postgres_is_migrated_on_open(run_cli, pg_db):
         return attstorage, options
 
     with psycopg.connect(plain) as con:  # as version 1 seeded it
-        assert storage(con) == ("e", ["fillfactor=60"])
+        assert storage(con) == ("e", ["fillfactor=50"])
         con.execute("ALTER TABLE tier_event DROP COLUMN instead")
         con.execute("ALTER TABLE engine_state ALTER COLUMN data SET STORAGE EXTENDED")
         con.execute("ALTER TABLE video RESET (fillfactor)")
@@ -150,7 +150,7 @@ def test_a_version_1_world_on_postgres_is_migrated_on_open(run_cli, pg_db):
         assert con.execute("SELECT tipped_by, instead FROM tier_event WHERE impressions = 77").fetchall() == [
             ("share", None)
         ]
-        assert storage(con) == ("e", ["fillfactor=60"])
+        assert storage(con) == ("e", ["fillfactor=50"])
     assert run_cli("simulate", "-q", "--hours", "1", "--db", pg_db)[0] == 0
     # a newer schema is still refused, in one line
     with psycopg.connect(plain) as con:

@@ -108,9 +108,10 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 #: by the migration to version 2. ``engine_state.data`` holds megabytes of numpy
 #: arrays (learned preferences, the columnar mirror) that pglz barely shrinks and a
 #: checkpoint rewrites whole: stored uncompressed (EXTERNAL), it is written about 3x
-#: and read about 2x faster. ``video`` rows keep room on their pages (fillfactor), so
-#: a checkpoint's update of a video's counters is a HOT update (no new index entries).
+#: and read about 2x faster. ``video`` rows keep room on their pages (fillfactor: half
+#: of each page), so a checkpoint's update of a video's counters can be a HOT update,
+#: on the same page with no new index entries (the table is about twice as big).
 PG_STORAGE: tuple[str, ...] = (
     "ALTER TABLE engine_state ALTER COLUMN data SET STORAGE EXTERNAL",
-    "ALTER TABLE video SET (fillfactor = 60)",
+    "ALTER TABLE video SET (fillfactor = 50)",
 )
