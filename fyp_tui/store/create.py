@@ -39,7 +39,7 @@ from fyp_tui.store.db import (
     sqlite_path,
 )
 from fyp_tui.store.mirror import MIRROR_AUDIENCE, MIRROR_VIDEO, mirror_rows
-from fyp_tui.store.schema import PG_STORAGE, SCHEMA_VERSION
+from fyp_tui.store.schema import PG_STORAGE, SCHEMA_VERSION, TABLE_COLUMNS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -380,7 +380,7 @@ def _save_other(url: str, world: World, *, force: bool, report) -> None:
                 keys = _drop_foreign_keys(conn)
             _write_world(conn, world, report)
             for table, name, definition in keys:  # each checked once, over its whole table
-                conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot write world to {describe(url)}: {error_line(exc)}") from None
     finally:
@@ -397,13 +397,15 @@ def _drop_foreign_keys(conn: Any) -> list[tuple[str, str, str]]:
     keys = [
         (str(table), str(name), str(definition))
         for table, name, definition in conn.exec_driver_sql(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'f' AND connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
-            "ORDER BY conrelid::regclass::text, conname"
+            "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+            "JOIN pg_class c ON c.oid = k.conrelid "
+            "WHERE k.contype = 'f' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+            "ORDER BY c.relname, k.conname"
         )
+        if table in TABLE_COLUMNS  # (only the world's own: other tables in the schema are left alone)
     ]
     for table, name, _ in keys:
-        conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     return keys
 
 
