@@ -78,3 +78,13 @@ def test_a_newer_schema_is_still_refused_in_one_line(tiny_db, run_cli):
     assert err.strip().count("\n") == 0 and f"schema version {SCHEMA_VERSION + 1}, newer than" in err
     with pytest.raises(StoreError, match="newer than this fyp-tui"):
         WorldStore.open(tiny_db)
+
+
+def test_a_migration_that_cannot_run_fails_in_one_line_and_changes_nothing(tiny_db, run_cli):
+    make_v1(tiny_db)
+    _sql(tiny_db, "DROP TABLE tier_event")  # (a damaged version 1 file: the step has nothing to alter)
+    code, out, err = run_cli("info", "--db", tiny_db)
+    assert code == 1 and out == ""
+    assert err.strip().count("\n") == 0
+    assert "cannot migrate" in err and "from schema version 1 to 2" in err and "tier_event" in err
+    assert _sql(tiny_db, "SELECT schema_version FROM world_meta") == [(1,)]
