@@ -159,7 +159,7 @@ def test_a_version_1_world_on_postgres_is_migrated_on_open(run_cli, pg_db):
     assert code == 1 and err.strip().count("\n") == 0 and "newer than this fyp-tui" in err
 
 
-def test_a_checkpoint_writes_the_same_rows_on_postgres_as_on_sqlite(run_cli, pg_db, tmp_path):
+def test_a_checkpoint_writes_the_same_rows_on_postgres_as_on_sqlite(run_cli, pg_db, tmp_path, monkeypatch):
     """The video counters (a binary COPY laid out by numpy, then one UPDATE) and the tier
     decisions a simulate checkpoints are, value for value, the rows SQLite gets; and a
     load from those rows alone is the world the mirror gives."""
@@ -167,8 +167,11 @@ def test_a_checkpoint_writes_the_same_rows_on_postgres_as_on_sqlite(run_cli, pg_
 
     import psycopg
 
+    from fyp_tui.store import bulk
     from fyp_tui.store.codecs import STATE_COLS, TIER_EVENT_COLS
     from fyp_tui.store.io import WorldStore
+
+    monkeypatch.setattr(bulk, "COPY_ROWS", 64)  # tiny's few hundred changed videos: several buffers, a short last one
 
     lite = str(tmp_path / "w.db")
     for db in (pg_db, lite):

@@ -84,6 +84,8 @@ def _copy(conn: Any, table: str, cols: Sequence[str], rows: Iterable[Sequence[An
         cur.close()
 
 
+#: rows of numpy columns laid out at a time for a binary COPY (a few MB)
+COPY_ROWS = 16_384
 #: PostgreSQL column types -> the big-endian numpy dtype of their binary COPY form
 _BINARY_DTYPES = {"integer": ">i4", "bigint": ">i8", "smallint": ">i2", "double precision": ">f8", "real": ">f4"}
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
@@ -119,13 +121,18 @@ def _copy_arrays(conn: Any, table: str, columns: dict[str, np.ndarray]) -> bool:
                     return False
             fields += [(f"len{i}", ">i4"), (f"val{i}", dtype)]
         n = len(next(iter(columns.values())))
-        rec = np.empty(n, np.dtype(fields))  # (packed: no padding between fields)
+        rec = np.empty(min(n, COPY_ROWS), np.dtype(fields))  # (packed: no padding between fields)
         rec["count"] = len(columns)
-        for i, a in enumerate(columns.values()):
+        for i in range(len(columns)):
             rec[f"len{i}"] = rec.dtype[f"val{i}"].itemsize
-            rec[f"val{i}"] = a
         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(_BINARY_HEADER + rec.tobytes() + _BINARY_TRAILER)
+            copy.write(_BINARY_HEADER)
+            for lo in range(0, n, COPY_ROWS):  # (a bounded buffer, however many rows)
+                k = min(COPY_ROWS, n - lo)
+                for i, a in enumerate(columns.values()):
+                    rec[f"val{i}"][:k] = a[lo : lo + k]
+                copy.write(rec[:k].tobytes())
+            copy.write(_BINARY_TRAILER)
         return True
     finally:
         cur.close()
