@@ -111,9 +111,11 @@ def _copy_arrays(conn: Any, table: str, columns: dict[str, np.ndarray]) -> bool:
         types = _column_types(cur, table)
         fields: list[tuple[str, str]] = [("count", ">i2")]
         for i, name in enumerate(columns):
-            dtype = _BINARY_DTYPES.get(types.get(name, ""))
             a = columns[name]
-            if dtype is None or a.ndim != 1 or not (a.dtype == bool or np.issubdtype(a.dtype, np.number)):
+            dtype: Any = _BINARY_DTYPES.get(types.get(name, ""))
+            if types.get(name) == "bytea" and a.dtype.kind == "V" and a.ndim == 1:
+                dtype = a.dtype  # fixed-size blobs (audience.interests): their bytes as they are
+            elif dtype is None or a.ndim != 1 or not (a.dtype == bool or np.issubdtype(a.dtype, np.number)):
                 return False
             if np.issubdtype(np.dtype(dtype), np.integer) and len(a):
                 info = np.iinfo(np.dtype(dtype))
@@ -140,7 +142,7 @@ def _copy_arrays(conn: Any, table: str, columns: dict[str, np.ndarray]) -> bool:
 
 def _literal(a: np.ndarray) -> str | None:
     """SQL literal if every value of ``a`` is the same exactly-representable number, else None."""
-    if len(a) == 0 or a.ndim != 1:
+    if len(a) == 0 or a.ndim != 1 or a.dtype.kind not in "biuf":
         return None
     v = a[0]
     if not (a == v).all():
@@ -157,6 +159,11 @@ def insert_columns(conn: Any, table: str, columns: dict[str, Any]) -> None:
     is written as a SQL literal instead of a bound parameter (seeded counters are all 0)."""
     if _copies(conn):
         n = len(next(iter(columns.values())))
+        if n == 0:
+            return
+        arrays = {k: v for k, v in columns.items() if isinstance(v, np.ndarray)}
+        if len(arrays) == len(columns) and _copy_arrays(conn, table, arrays):
+            return
         listed = [col.tolist() if isinstance(col, np.ndarray) else list(col) for col in columns.values()]
         _copy(conn, table, list(columns), zip(*listed) if n else iter(()))
         return

@@ -39,7 +39,7 @@ from fyp_tui.store.codecs import (
     insert_new_sql,
     split_extra,
     state_columns,
-    tag_rows_of,
+    tag_columns_of,
     tier_event_row,
     video_columns_from,
 )
@@ -143,12 +143,7 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
         nw = {name: a[lo:hi] for name, a in snap.new.items()}
         ids = np.arange(snap.saved_before + lo, snap.saved_before + hi)
         insert_columns(conn, "video", video_columns_from(ids, nw["captions"], nw))
-        insert_rows(
-            conn,
-            "video_hashtag",
-            ("video_id", "hashtag_id", "position"),
-            tag_rows_of(snap.saved_before + lo, nw["video_tags"]),
-        )
+        insert_columns(conn, "video_hashtag", tag_columns_of(snap.saved_before + lo, nw["video_tags"]))
     # changed videos, in one update (one statement on SQLite fed a slice of rows at a time:
     # the Python values of all of them at once, tens of thousands of rows at a fast pace,
     # would grow the interpreter's heap for good; one binary COPY and one UPDATE on PostgreSQL)

@@ -23,7 +23,7 @@ from fyp_tui.store.codecs import (
     interests_blob,
     settings_of,
     split_extra,
-    tag_rows_of,
+    tag_columns_of,
     video_columns,
 )
 from fyp_tui.store.db import (
@@ -114,7 +114,7 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     tags = world.video_tags[:n]
     for lo in range(0, n, CHUNK):
         hi = min(n, lo + CHUNK)
-        insert_rows(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), tag_rows_of(lo, tags[lo:hi]))
+        insert_columns(conn, "video_hashtag", tag_columns_of(lo, tags[lo:hi]))
         report("video hashtags", int((tags[lo:hi] >= 0).sum()))
 
     blobs = interests_blob(world)
@@ -456,4 +456,4 @@ def insert_videos(conn: Any, world: World, lo: int, hi: int) -> None:
     if hi <= lo:
         return
     insert_columns(conn, "video", video_columns(world, lo, hi))
-    insert_rows(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), tag_rows_of(lo, world.video_tags[lo:hi]))
+    insert_columns(conn, "video_hashtag", tag_columns_of(lo, world.video_tags[lo:hi]))
