@@ -528,16 +528,17 @@ def test_tier_history_reads_the_tier_events(tiny_db):
                     budget=1000,
                     tipped_by="share",
                     profile=None,
+                    instead="stalled",
                 ),
                 Stalled(time=5.0, video=3, tier=1, score=0.1, bar=0.4, impressions=50, reason="below bar"),
                 Stalled(time=1.0, video=4, tier=0, score=0.1, bar=0.4, impressions=50, reason="below bar"),
             ],
         )
         assert store.tier_history(3, 10.0) == [
-            (0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share"),
-            (1, None, "below bar", 50, 0.1, 0.4, 5.0, None),
+            (0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share", "stalled"),
+            (1, None, "below bar", 50, 0.1, 0.4, 5.0, None, None),
         ]
-        assert store.tier_history(3, 4.0) == [(0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share")]
+        assert store.tier_history(3, 4.0) == [(0, 1, "promoted", 100, 0.5, 0.4, 2.0, "share", "stalled")]
         assert store.tier_history(99, 10.0) == []
 
 

@@ -58,3 +58,37 @@ def world_held_elsewhere(db: str) -> Iterator[None]:
         yield
     finally:
         holder.communicate("", timeout=30)
+
+
+#: decisions credited to the person, by video: (their reaction, what the video would have done without it)
+CREDITS = {3: ("share", "stalled"), 4: ("skip", "moved up"), 5: ("like", "waited")}
+
+
+def credits_after_reopen(db: str) -> dict[int, list[tuple[str | None, str | None]]]:
+    """Open ``db`` as "me", save the decisions of :data:`CREDITS` credited to me (videos 3
+    and 4 by a checkpoint, video 5 by the journal, as a reaction's own decision), close,
+    reopen: ``{video: [(tipped_by, instead), ...]}`` of the saved decisions the panel shows."""
+    from fyp_tui.engine.events import Promoted, Stalled
+    from fyp_tui.live.session import LiveSession
+
+    live = LiveSession(db, "me", seed=1)
+    try:
+        live.open()
+        pid, now = live.profile_id, float(live.world.clock)
+        (by3, instead3), (by4, instead4), (by5, instead5) = CREDITS[3], CREDITS[4], CREDITS[5]
+        live.checkpoints.pending += [
+            Promoted(now, 3, 0, 1, 0.5, 0.4, 100, 1000, tipped_by=by3, profile=pid, instead=instead3),
+            Stalled(now, 4, 0, 0.1, 0.4, 90, "below bar", tipped_by=by4, profile=pid, instead=instead4),
+        ]
+        live.checkpoints.final_save()
+        journaled = Promoted(now, 5, 0, 1, 0.5, 0.4, 100, 1000, tipped_by=by5, profile=pid, instead=instead5)
+        person = live.feed_session.person.to_dict(seen=False)
+        live.journal.record(pid, by5, 5, 1.0, 0, now, person, [journaled])
+    finally:
+        live.close()
+    again = LiveSession(db, "me", seed=1)
+    try:
+        again.open()
+        return {v: [(s.tipped_by, s.instead) for s in again.history.past_steps(v)] for v in CREDITS}
+    finally:
+        again.close()

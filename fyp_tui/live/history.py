@@ -111,10 +111,10 @@ class VideoHistory:
         until = float("inf") if video in self._dropped and video not in self.tier_log else live.start_clock
         try:
             rows = live.store.tier_history(video, until, with_profile=True)
-            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by, who in rows:
+            for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by, instead, who in rows:
                 # a decision another profile tipped (a classroom's world) is not this person's
                 if who is None or int(who) != live.profile_id:
-                    tipped_by = None
+                    tipped_by = instead = None
                 outcome = (
                     "promoted"
                     if to_tier is not None and reason == "promoted"
@@ -122,7 +122,15 @@ class VideoHistory:
                 )
                 steps.append(
                     TierStep(
-                        from_tier, outcome, impressions, budget(live.params, from_tier), score, bar, sim_time, tipped_by
+                        from_tier,
+                        outcome,
+                        impressions,
+                        budget(live.params, from_tier),
+                        score,
+                        bar,
+                        sim_time,
+                        tipped_by,
+                        instead,
                     )
                 )
         except Exception:

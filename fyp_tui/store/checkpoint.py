@@ -15,14 +15,22 @@ from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import (
     World,
 )
-from fyp_tui.store.bulk import insert_columns, insert_rows, param_marker, raw_cursor, select_rows, update_rows, utcnow
+from fyp_tui.store.bulk import (
+    insert_columns,
+    insert_rows,
+    param_marker,
+    raw_cursor,
+    select_rows,
+    update_columns,
+    update_rows,
+    utcnow,
+)
 from fyp_tui.store.codecs import (
     CREATOR_COLS,
     HASHTAG_COLS,
     NEW_ARRAYS,
     SETTINGS_EXTRA,
     STATE_ARRAYS,
-    STATE_COLS,
     TIER_EVENT_COLS,
     TIER_EVENTS,
     array_row,
@@ -31,7 +39,7 @@ from fyp_tui.store.codecs import (
     insert_new_sql,
     split_extra,
     state_columns,
-    tag_rows_of,
+    tag_columns_of,
     tier_event_row,
     video_columns_from,
 )
@@ -135,20 +143,12 @@ def write_snapshot(conn: Any, snap: Snapshot, last: dict[str, np.ndarray]) -> No
         nw = {name: a[lo:hi] for name, a in snap.new.items()}
         ids = np.arange(snap.saved_before + lo, snap.saved_before + hi)
         insert_columns(conn, "video", video_columns_from(ids, nw["captions"], nw))
-        insert_rows(
-            conn,
-            "video_hashtag",
-            ("video_id", "hashtag_id", "position"),
-            tag_rows_of(snap.saved_before + lo, nw["video_tags"]),
-        )
-    # changed videos, a slice of rows at a time: the Python values of all of them at once
-    # (tens of thousands of rows at a fast pace) would grow the interpreter's heap for good
+        insert_columns(conn, "video_hashtag", tag_columns_of(snap.saved_before + lo, nw["video_tags"]))
+    # changed videos, in one update (one statement on SQLite fed a slice of rows at a time:
+    # the Python values of all of them at once, tens of thousands of rows at a fast pace,
+    # would grow the interpreter's heap for good; one binary COPY and one UPDATE on PostgreSQL)
     if len(snap.dirty_ids):
-        columns = list(state_columns(snap.dirty).values())
-        for lo in range(0, len(snap.dirty_ids), WRITE_ROWS):
-            hi = lo + WRITE_ROWS
-            cols = [c[lo:hi].tolist() for c in columns]
-            update_rows(conn, "video", STATE_COLS, zip(*cols, snap.dirty_ids[lo:hi].tolist()))
+        update_columns(conn, "video", state_columns(snap.dirty), snap.dirty_ids, slice_rows=WRITE_ROWS)
     # small arrays: only what changed since the last write
     for table, col, name in (
         ("sound", "trend", "sound_trend"),

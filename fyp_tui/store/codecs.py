@@ -191,11 +191,20 @@ def tag_rows_of(first_id: int, tags: np.ndarray) -> Iterable[tuple]:
     return zip((vid + first_id).tolist(), tags[vid, pos].tolist(), pos.tolist())
 
 
-def interests_blob(world: World) -> list[bytes]:
+def tag_columns_of(first_id: int, tags: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``video_hashtag`` rows of videos ``first_id, first_id + 1, ...`` (their
+    ``tags``), column-wise for ``insert_columns`` (a binary COPY on PostgreSQL)."""
+    vid, pos = np.nonzero(tags >= 0)
+    return {"video_id": vid + first_id, "hashtag_id": tags[vid, pos].astype(np.int64), "position": pos}
+
+
+def interests_blob(world: World) -> np.ndarray:
+    """``audience.interests`` of every viewer: one fixed-size blob each (a numpy void
+    array; ``tolist()`` gives the bytes)."""
     rec = np.empty(world.n_viewers, INTEREST_DTYPE)
     rec["topics"] = world.aud_topics
     rec["weights"] = world.aud_topic_w
-    return rec.view(f"V{INTEREST_DTYPE.itemsize}").tolist()
+    return rec.view(f"V{INTEREST_DTYPE.itemsize}")
 
 
 def array_row(name: str, a: np.ndarray) -> tuple:
@@ -261,6 +270,7 @@ TIER_EVENT_COLS = (
     "impressions",
     "tipped_by",
     "profile_id",
+    "instead",
 )
 
 
@@ -284,6 +294,7 @@ def tier_event_row(e: Event, *, profile_id: int | None = None) -> tuple:
             e.impressions,
             e.tipped_by,
             who,
+            e.instead,
         )
     if isinstance(e, Stalled):
         who = e.profile if e.profile is not None else profile_id
@@ -298,9 +309,10 @@ def tier_event_row(e: Event, *, profile_id: int | None = None) -> tuple:
             e.impressions,
             e.tipped_by,
             who,
+            e.instead,
         )
     if isinstance(e, Reignited):
-        return (e.video, e.tier, e.tier, f"reignited: {e.reason}", e.time, 0.0, 0.0, 0, None, None)
+        return (e.video, e.tier, e.tier, f"reignited: {e.reason}", e.time, 0.0, 0.0, 0, None, None, None)
     raise TypeError(f"not a tier event: {e!r}")
 
 

@@ -23,7 +23,7 @@ from fyp_tui.store.codecs import (
     interests_blob,
     settings_of,
     split_extra,
-    tag_rows_of,
+    tag_columns_of,
     video_columns,
 )
 from fyp_tui.store.db import (
@@ -39,7 +39,7 @@ from fyp_tui.store.db import (
     sqlite_path,
 )
 from fyp_tui.store.mirror import MIRROR_AUDIENCE, MIRROR_VIDEO, mirror_rows
-from fyp_tui.store.schema import SCHEMA_VERSION
+from fyp_tui.store.schema import PG_STORAGE, SCHEMA_VERSION, TABLE_COLUMNS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -114,7 +114,7 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
     tags = world.video_tags[:n]
     for lo in range(0, n, CHUNK):
         hi = min(n, lo + CHUNK)
-        insert_rows(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), tag_rows_of(lo, tags[lo:hi]))
+        insert_columns(conn, "video_hashtag", tag_columns_of(lo, tags[lo:hi]))
         report("video hashtags", int((tags[lo:hi] >= 0).sum()))
 
     blobs = interests_blob(world)
@@ -373,11 +373,40 @@ def _save_other(url: str, world: World, *, force: bool, report) -> None:
             if exists:
                 SQLModel.metadata.drop_all(conn)
             SQLModel.metadata.create_all(conn)
+            keys: list[tuple[str, str, str]] = []
+            if conn.dialect.name == "postgresql":
+                for stmt in PG_STORAGE:
+                    conn.exec_driver_sql(stmt)
+                keys = _drop_foreign_keys(conn)
             _write_world(conn, world, report)
+            for table, name, definition in keys:  # each checked once, over its whole table
+                conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot write world to {describe(url)}: {error_line(exc)}") from None
     finally:
         engine.dispose()
+
+
+def _drop_foreign_keys(conn: Any) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of the new, empty tables (PostgreSQL); return them as
+    ``(table, name, definition)`` to be added back after the rows are in, in the same
+    transaction. PostgreSQL's own advice for a bulk load ("Populating a Database"):
+    adding a key checks it with one query over the table, where a key in place checks
+    each row as it comes (a trigger per row and key: 300,000 for ``demo``'s audience).
+    A row that breaks a key still fails the seed, and nothing of it is left."""
+    keys = [
+        (str(table), str(name), str(definition))
+        for table, name, definition in conn.exec_driver_sql(
+            "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+            "JOIN pg_class c ON c.oid = k.conrelid "
+            "WHERE k.contype = 'f' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+            "ORDER BY c.relname, k.conname"
+        )
+        if table in TABLE_COLUMNS  # (only the world's own: other tables in the schema are left alone)
+    ]
+    for table, name, _ in keys:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    return keys
 
 
 def _create_schema(conn: sqlite3.Connection) -> list[str]:
@@ -427,4 +456,4 @@ def insert_videos(conn: Any, world: World, lo: int, hi: int) -> None:
     if hi <= lo:
         return
     insert_columns(conn, "video", video_columns(world, lo, hi))
-    insert_rows(conn, "video_hashtag", ("video_id", "hashtag_id", "position"), tag_rows_of(lo, world.video_tags[lo:hi]))
+    insert_columns(conn, "video_hashtag", tag_columns_of(lo, world.video_tags[lo:hi]))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from fyp_tui import config
 from fyp_tui.errors import StoreError, UsageError, WorldLockedError
-from fyp_tui.store.schema import SCHEMA_VERSION, TABLE_COLUMNS
+from fyp_tui.store.schema import PG_STORAGE, SCHEMA_VERSION, TABLE_COLUMNS
 from fyp_tui.text import clip
 
 if TYPE_CHECKING:
@@ -306,12 +306,27 @@ class _EngineCatalog:
         self.conn = conn
         self.dbapi = conn.connection.dbapi_connection
         self._insp = inspect(conn)
+        self._columns: dict[str, set[str]] | None = None
 
     def tables(self) -> set[str]:
         return set(self._insp.get_table_names())
 
     def columns(self, table: str) -> set[str]:
-        return {c["name"] for c in self._insp.get_columns(table)}
+        if self.conn.dialect.name != "postgresql":
+            return {c["name"] for c in self._insp.get_columns(table)}
+        if self._columns is None:  # every table's in one query (reflecting each is a round trip or more)
+            from sqlalchemy import text
+
+            self._columns = {}
+            rows = self.conn.execute(
+                text(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema()"
+                )
+            )
+            for name, column in rows:
+                self._columns.setdefault(name, set()).add(column)
+        return self._columns.get(table, set())
 
     def meta_row(self) -> dict[str, Any] | None:
         from sqlalchemy import text
@@ -367,7 +382,8 @@ def _check_catalog(cat: _SqliteCatalog | _EngineCatalog, where: str) -> dict[str
             f"{where} has schema version {version}, newer than this fyp-tui reads ({SCHEMA_VERSION}); upgrade fyp-tui"
         )
     if version < SCHEMA_VERSION:
-        migrate(cat.dbapi, version)  # raises StoreError when no migration exists
+        migrate(cat.dbapi, version, where)  # raises StoreError when no migration exists
+        row = cat.meta_row() or row  # (the version it has now)
     missing = sorted(set(TABLE_COLUMNS) - names)
     if missing:
         raise StoreError(f"{where} is not a complete fyp-tui world (missing tables: {', '.join(missing)})")
@@ -414,17 +430,53 @@ def _check_meta(meta: dict[str, Any], where: str) -> None:
         raise bad(f"scenario is {meta.get('scenario')!r}, not a name")
 
 
-#: schema_version -> function(dbapi_connection) upgrading it by one, committing its
-#: own work; none yet (version 1 is the first).
-MIGRATIONS: dict[int, Any] = {}
+def _column_names(dbapi_conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in dbapi_conn.execute(f'PRAGMA table_info("{table}")').fetchall()}
 
 
-def migrate(dbapi_conn: Any, version: int) -> None:
+def _v1_to_v2(dbapi_conn: Any) -> None:
+    """Version 2: ``tier_event.instead``, what a credited decision would have done without
+    the person ("moved up", "stalled", "waited"). Rows saved before have none (NULL):
+    their credits keep the general wording. On PostgreSQL, the storage settings a v2
+    world is seeded with (:data:`~fyp_tui.store.schema.PG_STORAGE`) come too."""
+    cur = dbapi_conn.cursor()
+    try:
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            if not dbapi_conn.in_transaction:  # (DDL would otherwise commit alone, apart from the
+                cur.execute("BEGIN IMMEDIATE")  # version; IMMEDIATE: a second opener waits, then sees it)
+            if "instead" not in _column_names(dbapi_conn, "tier_event"):
+                cur.execute("ALTER TABLE tier_event ADD COLUMN instead VARCHAR")
+        else:  # (two openers at once: the second waits for the first's lock, then adds nothing)
+            cur.execute("ALTER TABLE tier_event ADD COLUMN IF NOT EXISTS instead VARCHAR")
+            for stmt in PG_STORAGE:
+                cur.execute(stmt)
+        cur.execute("UPDATE world_meta SET schema_version = 2 WHERE id = 1")
+    finally:
+        cur.close()
+    dbapi_conn.commit()
+
+
+#: schema_version -> function(dbapi_connection) upgrading it by one, in one transaction
+#: of its own (the new version is written with the change, so a migration cut short
+#: leaves the old version whole, and runs again on the next open)
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
+
+
+def migrate(dbapi_conn: Any, version: int, where: str = "world") -> None:
     while version < SCHEMA_VERSION:
         step = MIGRATIONS.get(version)
         if step is None:
-            raise StoreError(f"world has schema version {version}, which this fyp-tui cannot migrate (reseed it)")
-        step(dbapi_conn)
+            raise StoreError(f"{where} has schema version {version}, which this fyp-tui cannot migrate (reseed it)")
+        try:
+            step(dbapi_conn)
+        except db_errors() as exc:
+            try:
+                dbapi_conn.rollback()
+            except db_errors():
+                pass
+            raise StoreError(
+                f"cannot migrate {where} from schema version {version} to {version + 1}: {error_line(exc)}"
+            ) from None
         version += 1
 
 

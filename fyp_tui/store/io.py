@@ -217,10 +217,12 @@ class WorldStore:
                     source.close()
                     source = None
                     source = connect_sqlite(plain, url)
-                else:
+                elif source.dialect.name == "sqlite":
                     source.dispose()
                     source = None
                     source = make_engine(url)
+                # (other databases: ``readonly`` changed nothing; the engine and its
+                # connection, already made, stay: no second connect on the way in)
                 probe_writable(source, url)
         except BaseException:
             if isinstance(source, sqlite3.Connection):
@@ -364,11 +366,13 @@ class WorldStore:
 
     def tier_history(self, video_id: int, until: float, *, with_profile: bool = False) -> list[tuple]:
         """The ``tier_event`` rows of a video up to simulated time ``until``, oldest first:
-        ``(from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by)``,
-        and ``profile_id`` last with ``with_profile`` (whose ``tipped_by`` it is)."""
+        ``(from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by, instead)``,
+        and ``profile_id`` last with ``with_profile`` (whose ``tipped_by`` it is; ``instead``:
+        what the decision would have been without it)."""
         who = ", profile_id" if with_profile else ""
         rows = self._query(
-            f"SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by{who} FROM tier_event "
+            "SELECT from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by, instead"
+            f"{who} FROM tier_event "
             "WHERE video_id = {m} AND sim_time <= {m} ORDER BY sim_time, id",
             (int(video_id), float(until)),
         )

@@ -45,7 +45,7 @@ def read_world(conn: Any, *, where: str, use_mirror: bool) -> tuple[World, dict[
     )
     so = columns_of(select_rows(conn, "SELECT title, artist, original, trend FROM sound ORDER BY id"), 4)
     ha = columns_of(select_rows(conn, "SELECT name, topic_id, trend FROM hashtag ORDER BY id"), 3)
-    state = read_state(select_rows(conn, "SELECT name, dtype, shape, data FROM engine_state"))
+    state = read_state(select_rows(conn, "SELECT name, dtype, shape, data FROM engine_state", binary=True))
     check = state.get("mirror:check") if use_mirror else None
 
     # videos -----------------------------------------------------------------------

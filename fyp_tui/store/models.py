@@ -226,3 +226,6 @@ class TierEventRow(SQLModel, table=True):
     impressions: int = 0
     tipped_by: str | None = None  # the person's reaction that tipped it
     profile_id: int | None = Field(default=None, foreign_key="profile.id")
+    # what it would have done without that reaction: "moved up", "stalled" or "waited"
+    # (None: not credited, or saved before schema version 2)
+    instead: str | None = None
