@@ -52,6 +52,7 @@ from fyp_tui.live.studio import Studio
 from fyp_tui.live.summary import SessionLog
 from fyp_tui.live.trending import TrendingSounds
 from fyp_tui.live.views import OpenInfo, StripItem
+from fyp_tui.memory import tune_allocator
 
 
 class NotOpenError(FypError):
@@ -154,6 +155,7 @@ class LiveSession:
         from fyp_tui.store.db import resolve_url
         from fyp_tui.store.io import WorldStore
 
+        tune_allocator()  # (before the world's arrays are read: see fyp_tui.memory)
         try:
             self.url = resolve_url(self.db)
             store = WorldStore.open(self.url)
