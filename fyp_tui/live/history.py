@@ -136,8 +136,9 @@ class VideoHistory:
                         from_tier, outcome, impressions, budget(live.params, from_tier), score, bar, sim_time, tipped_by
                     )
                 )
-        except Exception:
+        except Exception as exc:
             steps = []  # the panel is informative; a read failure must not break the feed
+            live.damage(exc)  # (but a damaged world file is noted: the shells stop on it)
         self._db_tier_rows[video] = steps
         while len(self._db_tier_rows) > VIDEOS_KEPT:
             self._db_tier_rows.popitem(last=False)
