@@ -95,3 +95,30 @@ def test_a_live_session_maps_large_blocks_apart(tiny_db):
         pytest.skip("no mallinfo2 (glibc before 2.33)")
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-1] == "True"
+
+
+def test_a_checkpoint_keeps_no_copy_of_the_world_once_written(tiny_db):
+    """Issue 13: a checkpoint copies the video arrays out (all of them, for the columnar
+    mirror); once written, nothing (the feed queue's future, the writer thread, the
+    store) still holds that copy, and the tier events it carried are gone from the queue."""
+    import gc
+    import weakref
+
+    from fyp_tui.live.session import LiveSession
+
+    live = LiveSession(tiny_db, "me", seed=1)
+    try:
+        live.open()
+        live.feed.submit(live.feed.begin).result()
+        live.clock.advance(6.0)
+        assert live.checkpoints.pending  # tier decisions wait for the checkpoint
+        snap = live.feed.submit(live.checkpoints.capture).result()
+        assert not live.checkpoints.pending
+        copies = [weakref.ref(a) for a in snap.mirror.values()]
+        ref = weakref.ref(snap)
+        live.checkpoints.submit_write(snap).result()
+        del snap
+        gc.collect()
+        assert ref() is None and all(c() is None for c in copies)
+    finally:
+        live.close()
