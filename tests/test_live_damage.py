@@ -64,6 +64,24 @@ def test_a_damaged_page_met_by_a_reaction_is_one_line(tiny_db):
     )
 
 
+def test_a_damaged_page_met_by_a_post_is_one_line(tiny_db):
+    live = LiveSession(tiny_db, "me", seed=1)
+    live.open()
+    try:
+        live.feed.submit(live.feed.begin).result()
+        damage_pages(tiny_db, "video", "interaction")
+
+        def post() -> object:
+            return live.studio.post_video(caption="my dance", hashtags=[0], sound=0, duration=15.0, topic=0)
+
+        with pytest.raises(WorldDamagedError):
+            live.feed.submit(post).result()
+        line = live.stop_damaged()
+    finally:
+        live.close()
+    assert line.startswith(f"world {live.store.where} is damaged ({MALFORMED}); stopped without saving")
+
+
 def test_a_damaged_page_met_by_a_read_for_the_panel_is_noted(tiny_db):
     """The side panel's read of saved tier decisions goes on without them (it is only
     informative), but the damage is noted for the shells to stop on."""
