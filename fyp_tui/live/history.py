@@ -94,7 +94,7 @@ class VideoHistory:
                     self.credited.append(e)
 
     def _mark_dropped(self, video: int) -> None:
-        if video >= len(self._dropped):
+        if video >= len(self._dropped):  # (grown in place: a class's people share it)
             self._dropped.extend(bytes(max(video + 1 - len(self._dropped), len(self._dropped) // 2)))
         self._dropped[video] = 1
 
