@@ -13,6 +13,15 @@ resident memory (RSS) at the start and every 30 s, and the ratio of the last to
 the same world freshly opened (the issue's bar: within 1.5x). Textual is not
 loaded: this measures what the live layer and the engine keep, the part that
 grows. Prints figures; asserts nothing.
+
+"Freshly opened" is the app a second after it opened a world: the world loaded,
+the first card shown, the journal made (the app's warm-up, right after the first
+card) and one tick of the clock run (the engine's modules and the tables it keeps
+from step to step). It is measured twice: on the world as it was at the start, and
+on the world as the run left it, reopened in a new process: the run adds some
+hundred thousand videos, so the second is "the same world freshly opened" of the
+issue, and its ratio is the one held to 1.5x. Both are printed, with the RSS right
+after the first card (the figure this benchmark used to divide by) for comparison.
 """
 
 from __future__ import annotations
@@ -64,6 +73,21 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def open_as_the_app(live: object, tick_hours: float) -> tuple[float, float]:
+    """Open ``live`` (a LiveSession) as the app does in its first second: the world and
+    the first card, then the journal (the warm-up) and one tick of the clock. Returns
+    the RSS after the first card and after the tick (MB)."""
+    from fyp_tui.live.session import LiveSession
+
+    assert isinstance(live, LiveSession)
+    live.open()
+    live.feed.submit(live.feed.begin).result()
+    first_card = rss_mb()
+    live.warm_up()
+    live.clock.advance(tick_hours)
+    return first_card, rss_mb()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=300.0)
@@ -82,12 +106,13 @@ def main() -> None:
         db = os.path.join(tmp.name, "demo.db")
         subprocess.run([sys.executable, "-m", "fyp_tui", "seed", "-q", "--scenario", "demo", "--db", db], check=True)
     live = LiveSession(db, "bench-memory", seed=1)
-    live.open()
-    live.feed.submit(live.feed.begin).result()
-    fresh = rss_mb()
-    print(f"freshly opened: RSS {fresh:.0f} MB, clock {live.world.clock:.1f} h, {live.world.n_videos:,} videos")
-    t0 = last_card = last_save = last_print = last_tick = time.monotonic()
     tick = 0.25  # the app's timer
+    first_card, fresh = open_as_the_app(live, hours_of(tick, a.pace))
+    print(
+        f"freshly opened: RSS {fresh:.0f} MB (after the first card: {first_card:.0f} MB), "
+        f"clock {live.world.clock:.1f} h, {live.world.n_videos:,} videos"
+    )
+    t0 = last_card = last_save = last_print = last_tick = time.monotonic()
     while (now := time.monotonic()) - t0 < a.seconds:
         if now - last_tick < tick:
             time.sleep(tick - (now - last_tick))
@@ -109,26 +134,34 @@ def main() -> None:
             last_print = now
     end = rss_mb()
     print(
-        f"after {a.seconds:.0f} s at {a.pace:g} min/s: RSS {end:.0f} MB = {end / fresh:.2f}x the freshly opened world"
+        f"after {a.seconds:.0f} s at {a.pace:g} min/s: RSS {end:.0f} MB = {end / fresh:.2f}x the world freshly opened "
+        f"at the start ({end / first_card:.2f}x its RSS after the first card), {live.world.n_videos:,} videos"
     )
     live.checkpoints.final_save()
     live.close()
-    # the same world (now aged) opened afresh, for comparison
+    # the same world (now aged) opened afresh, as the app opens it
     again = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys; from fyp_tui.live.session import LiveSession; "
-            "l = LiveSession(sys.argv[1], 'bench-memory', seed=1); l.open(); l.feed.submit(l.feed.begin).result(); "
-            "print(int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]) / 1024)",
+            "import sys; sys.path.insert(0, sys.argv[3]); from bench_memory import open_as_the_app; "
+            "from fyp_tui.live.session import LiveSession; "
+            "l = LiveSession(sys.argv[1], 'bench-memory', seed=1); "
+            "print(*open_as_the_app(l, float(sys.argv[2]))); print(l.world.n_videos); l.close()",
             db,
+            repr(hours_of(tick, a.pace)),
+            os.path.dirname(os.path.abspath(__file__)),
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    reopened = float(again.stdout.strip().splitlines()[-1])
-    print(f"the aged world freshly opened: RSS {reopened:.0f} MB; long run / reopened = {end / reopened:.2f}x")
+    lines = again.stdout.strip().splitlines()
+    first_again, reopened = (float(x) for x in lines[-2].split())
+    print(
+        f"the aged world ({int(lines[-1]):,} videos) freshly opened: RSS {reopened:.0f} MB "
+        f"(after the first card: {first_again:.0f} MB); long run / reopened = {end / reopened:.2f}x (the bar: 1.5x)"
+    )
     if tmp is not None:
         tmp.cleanup()
 

@@ -92,3 +92,28 @@ def credits_after_reopen(db: str) -> dict[int, list[tuple[str | None, str | None
         return {v: [(s.tipped_by, s.instead) for s in again.history.past_steps(v)] for v in CREDITS}
     finally:
         again.close()
+
+
+def damage_pages(db: str, *tables: str) -> int:
+    """Overwrite every page of ``tables`` and their indexes (their b-trees, as SQLite's
+    ``dbstat`` lists them) in the world file at ``db`` with garbage, as a failing disk would, while a
+    session may hold it open. The write-ahead log is checkpointed into the file first,
+    so no newer copy of those pages hides the damage. Returns the pages damaged."""
+    import sqlite3
+
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        size = int(con.execute("PRAGMA page_size").fetchone()[0])
+        marks = ",".join("?" * len(tables))
+        names = [n for (n,) in con.execute(f"SELECT name FROM sqlite_master WHERE tbl_name IN ({marks})", tables)]
+        marks = ",".join("?" * len(names))
+        pages = [int(p) for (p,) in con.execute(f"SELECT pageno FROM dbstat WHERE name IN ({marks})", names)]
+    finally:
+        con.close()
+    with open(db, "r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * size)
+            f.write(bytes([0xA5, 0x17, 0xFF, 0x00]) * (size // 4))
+        f.flush()
+    return len(pages)

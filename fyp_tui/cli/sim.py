@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import click
 
 from fyp_tui.cli import cli, db_option, echo, echo_json
-from fyp_tui.errors import FypError, UsageError
+from fyp_tui.errors import FypError, UsageError, WorldDamagedError
 from fyp_tui.text import json_safe, printable
 
 
@@ -91,7 +91,10 @@ def simulate_world(
         )
         if progress is not None:
             progress("checkpoint", 0, 1)
-        store.checkpoint(world, tier_events)
+        try:
+            store.checkpoint(world, tier_events)
+        except WorldDamagedError as exc:  # (its one transaction was not committed)
+            raise WorldDamagedError(f"{exc}; this run's {hours:g} simulated hours were not saved") from None
         return report.to_dict()
 
 

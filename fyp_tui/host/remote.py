@@ -342,6 +342,10 @@ class RemoteCheckpoints(Checkpointer):
 class RemoteSession:
     """A person's session on a host (see the module doc)."""
 
+    #: as ``LiveSession.damaged`` (the app polls it); a damaged world file is the host's
+    #: to meet and report, so never set here
+    damaged: None = None
+
     def __init__(self, url: str, profile: str, *, token: str | None = None, teacher_token: str | None = None) -> None:
         self.url = url
         self.profile_name = profile

@@ -143,7 +143,7 @@ class ClassHistory(VideoHistory):
         super().__init__(live)
         self.shared = shared
         self.tier_log = shared.tiers.tier_log
-        self._dropped = shared.tiers._dropped
+        self._dropped = shared.tiers._dropped  # (the class's record, grown in place)
         #: videos whose saved rows were read after the class's log dropped them
         self._read_dropped: set[int] = set()
 
@@ -161,7 +161,7 @@ class ClassHistory(VideoHistory):
 
     def past_steps(self, video: int) -> list[Any]:
         with self.shared.tiers_lock:
-            if video in self._dropped and video not in self.tier_log and video not in self._read_dropped:
+            if self.was_dropped(video) and video not in self.tier_log and video not in self._read_dropped:
                 # rows read before the log dropped the video stop at the host's start: read all
                 self._db_tier_rows.pop(video, None)
                 self._read_dropped.add(video)

@@ -44,7 +44,7 @@ import numpy as np
 from fyp_tui.audit import BotRef, ResolvedBot, behaviour, resolve_bot_ref
 from fyp_tui.engine.events import Promoted, Stalled
 from fyp_tui.engine.world import Status
-from fyp_tui.errors import UsageError
+from fyp_tui.errors import UsageError, WorldDamagedError
 from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
 from fyp_tui.live.clock import DEFAULT_PACE, hours_of
 from fyp_tui.live.views import CardData
@@ -267,6 +267,8 @@ def play(
         card = None
     shown = 0
     while card is not None and shown < cards:
+        if live.damaged is not None:  # (noted by a read that went on without its rows)
+            raise live.damaged
         meter.shown(card)
         shown += 1
         plan = player.plan(card, steady=True)
@@ -348,10 +350,17 @@ def run_play(
             if spec.country or spec.language:
                 player.notes += (f"profile {profile!r} already exists: it keeps its own country, language and knob",)
         n = int(cards if cards is not None else player.bot.spec.videos)
-        result = play(live, player, cards=n, pace=pace, progress=progress)
-        if progress is not None:
-            progress("saving the world", 0, 1)
-        live.checkpoints.final_save()
+        try:
+            result = play(live, player, cards=n, pace=pace, progress=progress)
+            if progress is not None:
+                progress("saving the world", 0, 1)
+            live.checkpoints.final_save()
+        except Exception as exc:
+            if live.damage(exc) is exc and live.damaged is None:
+                raise
+            raise WorldDamagedError(live.stop_damaged()) from None
+        if live.damaged is not None:  # (found by a read the play went on without)
+            raise WorldDamagedError(live.stop_damaged())
         return result
     finally:
         live.close()

@@ -51,8 +51,10 @@ class Checkpoints(Checkpointer):
             if journal is not None and (journal.backlog or journal.pending_state):
                 try:
                     journal.flush()
-                except FypError:
-                    pass  # still failing: kept for the next try; the world checkpoint goes on
+                except FypError as exc:
+                    if live.damage(exc) is not exc:
+                        raise live.damage(exc) from exc  # (nothing to write into a damaged file)
+                    # still failing: kept for the next try; the world checkpoint goes on
             if journal is not None:
                 journal.inner.get()  # see LazyJournal: made before the first capture
             events, self.pending = self.pending, []
@@ -72,11 +74,14 @@ class Checkpoints(Checkpointer):
         live = self.live
         try:
             live.store.write(snap)
-        except BaseException:
+        except BaseException as exc:
             with live.lock:
                 snap.requeue(live.world)
                 self.pending[:0] = list(snap.events)
-            raise
+            damaged = live.damage(exc)
+            if damaged is exc:
+                raise
+            raise damaged from exc
 
     def final_save(self) -> None:
         """Checkpoint now and wait for it, after everything queued and every checkpoint

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fyp_tui.errors import FypError, StoreError, WorldLockedError
+from fyp_tui.errors import FypError, StoreError, WorldDamagedError, WorldLockedError
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(title, one-line message) for the person; never a traceback."""
+    if isinstance(exc, WorldDamagedError):
+        return "The world is damaged", str(exc)
     if isinstance(exc, WorldLockedError):
         return "The world is open elsewhere", str(exc)
     if isinstance(exc, StoreError):

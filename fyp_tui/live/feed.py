@@ -67,6 +67,20 @@ class Feed(SerialQueue):
         #: the video on the person's screen (its events rank first in the strip)
         self.current: int | None = None
 
+    def submit(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Future:
+        """Run ``fn`` on the queue; a database error that says the world file is damaged
+        comes back as :class:`~fyp_tui.errors.WorldDamagedError` (:meth:`LiveSession.damage`)."""
+        return super().submit(self._run, fn, args, kw)
+
+    def _run(self, fn: Callable[..., Any], args: tuple, kw: dict) -> Any:
+        try:
+            return fn(*args, **kw)
+        except Exception as exc:
+            damaged = self.live.damage(exc)
+            if damaged is exc:
+                raise
+            raise damaged from exc
+
     # -- cards (UI thread) ----------------------------------------------------------------
     def preloaded(self) -> int | None:
         """The video of the next card, preloaded but not shown yet (None: none)."""

@@ -42,8 +42,10 @@ class VideoHistory:
         #: decisions credited to the person this session, in order (a handful per hundred cards)
         self.credited: list[Promoted | Stalled] = []
         self._db_tier_rows: OrderedDict[int, list[TierStep]] = OrderedDict()
-        #: videos whose log was dropped: their saved rows are read up to now, not to the start
-        self._dropped: set[int] = set()
+        #: a byte per video, 1 if its log was dropped: its saved rows are read up to now, not
+        #: to the start (a byte, not a set of Python ints: 60 bytes each, and a long run at
+        #: the fastest pace drops the logs of a hundred thousand videos)
+        self._dropped = bytearray()
 
     def track(self, video: int) -> None:
         """Sample ``video``'s views from now on (caller holds the lock or is the opener)."""
@@ -81,7 +83,7 @@ class VideoHistory:
                     log = self.tier_log[e.video] = []
                     if len(self.tier_log) > VIDEOS_KEPT:
                         old, _ = self.tier_log.popitem(last=False)
-                        self._dropped.add(old)
+                        self._mark_dropped(old)
                         self._db_tier_rows.pop(old, None)
                 else:
                     self.tier_log.move_to_end(e.video)
@@ -90,6 +92,15 @@ class VideoHistory:
                     del log[0]
                 if isinstance(e, (Promoted, Stalled)) and e.tipped_by is not None and e.profile == profile_id:
                     self.credited.append(e)
+
+    def _mark_dropped(self, video: int) -> None:
+        if video >= len(self._dropped):  # (grown in place: a class's people share it)
+            self._dropped.extend(bytes(max(video + 1 - len(self._dropped), len(self._dropped) // 2)))
+        self._dropped[video] = 1
+
+    def was_dropped(self, video: int) -> bool:
+        """Whether ``video``'s decisions of this session were dropped from memory (read back from the store)."""
+        return 0 <= video < len(self._dropped) and self._dropped[video] == 1
 
     def past_steps(self, video: int) -> list[TierStep]:
         """Every tier decision about ``video``: saved ones first, then this session's."""
@@ -108,7 +119,7 @@ class VideoHistory:
         live = self.live
         steps: list[TierStep] = []
         # a video whose session log was dropped: every saved row (the log's were checkpointed)
-        until = float("inf") if video in self._dropped and video not in self.tier_log else live.start_clock
+        until = float("inf") if self.was_dropped(video) and video not in self.tier_log else live.start_clock
         try:
             rows = live.store.tier_history(video, until, with_profile=True)
             for from_tier, to_tier, reason, impressions, score, bar, sim_time, tipped_by, instead, who in rows:
@@ -133,8 +144,9 @@ class VideoHistory:
                         instead,
                     )
                 )
-        except Exception:
+        except Exception as exc:
             steps = []  # the panel is informative; a read failure must not break the feed
+            live.damage(exc)  # (but a damaged world file is noted: the shells stop on it)
         self._db_tier_rows[video] = steps
         while len(self._db_tier_rows) > VIDEOS_KEPT:
             self._db_tier_rows.popitem(last=False)

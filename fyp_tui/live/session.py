@@ -38,7 +38,7 @@ import numpy as np
 
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import World
-from fyp_tui.errors import FypError, StoreError
+from fyp_tui.errors import FypError, StoreError, WorldDamagedError, damage_of
 from fyp_tui.live.checkpoint import Checkpoints
 from fyp_tui.live.clock import Clock
 from fyp_tui.live.feed import Feed
@@ -52,6 +52,7 @@ from fyp_tui.live.studio import Studio
 from fyp_tui.live.summary import SessionLog
 from fyp_tui.live.trending import TrendingSounds
 from fyp_tui.live.views import OpenInfo, StripItem
+from fyp_tui.memory import tune_allocator
 
 
 class NotOpenError(FypError):
@@ -82,6 +83,8 @@ class LiveSession:
         # locked, corrupt or newer world ends as one line before Textual starts
         self._store_checked = threading.Event()
         self._store_error: BaseException | None = None
+        #: set when a database error said the world file is damaged (see :meth:`damage`)
+        self.damaged: WorldDamagedError | None = None
         self.history = VideoHistory(self)
         self.trending = TrendingSounds(self)
         self.clock = Clock(self)
@@ -154,6 +157,7 @@ class LiveSession:
         from fyp_tui.store.db import resolve_url
         from fyp_tui.store.io import WorldStore
 
+        tune_allocator()  # (before the world's arrays are read: see fyp_tui.memory)
         try:
             self.url = resolve_url(self.db)
             store = WorldStore.open(self.url)
@@ -232,6 +236,50 @@ class LiveSession:
                 pass  # releasing the world lock below matters more
         if self.store is not None:
             self.store.close()
+
+    # -- a world found damaged while in use ----------------------------------------------
+    def damage(self, exc: BaseException) -> BaseException:
+        """``exc``, or the :class:`WorldDamagedError` it means when the database says the
+        world file is damaged (``database disk image is malformed``: a checkpoint, a read,
+        a journal write met a bad page after the world opened sound). The first is kept
+        in :attr:`damaged`: the shells poll it, and end the session with :meth:`stop_damaged`."""
+        if isinstance(exc, WorldDamagedError):
+            if self.damaged is None:
+                self.damaged = exc
+            return self.damaged
+        why = damage_of(exc)
+        if why is None:
+            return exc
+        if self.damaged is None:
+            where = self.store.where if self.store is not None else str(self.db)
+            self.damaged = WorldDamagedError(f"world {where} is damaged ({why})")
+        return self.damaged
+
+    def stop_damaged(self) -> str:
+        """End a session whose world was found damaged, without a checkpoint (it would
+        write into the damaged file), and say in one line what is kept: the reactions
+        the journal committed as they were made (all but those it could not), and this
+        session's log (the data directory, for ``fyp-tui report``)."""
+        damaged = self.damaged or WorldDamagedError(f"world {self.db} is damaged")
+        journal = self.journal
+        unsaved = 0 if journal is None else len(journal.backlog)
+        log = None
+        try:
+            log = self.log.save()
+        except (OSError, ValueError, FypError):
+            log = None  # the line says only what is true
+        try:
+            self.close()
+        except Exception:
+            pass  # the line below matters more; the lock goes with the process
+        if unsaved:
+            kept = f"your last {unsaved} reaction{'s' if unsaved != 1 else ''} could not be saved"
+        else:
+            kept = "your reactions were committed to it as you made them"
+        line = f"{damaged}; stopped without saving the simulation since its last checkpoint; {kept}"
+        if log is not None:
+            line += f"; this session's log is in {log}"
+        return line
 
     # -- shared by the parts -----------------------------------------------------------
     def topic_names(self) -> list[str]:

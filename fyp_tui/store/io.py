@@ -31,7 +31,7 @@ import numpy as np
 
 from fyp_tui.engine.events import Event
 from fyp_tui.engine.world import World
-from fyp_tui.errors import StoreError
+from fyp_tui.errors import StoreError, WorldDamagedError, damage_of
 from fyp_tui.memory import give_back_memory
 from fyp_tui.store.bulk import RawConn, param_marker, raw_cursor, select_rows
 from fyp_tui.store.checkpoint import Snapshot, capture_snapshot, write_snapshot
@@ -291,6 +291,9 @@ class WorldStore:
             yield conn
 
     def _fail(self, what: str, exc: BaseException) -> StoreError:
+        why = damage_of(exc)
+        if why is not None:  # a page found damaged after the world opened sound
+            return WorldDamagedError(f"world {self.where} is damaged ({why})")
         return StoreError(f"{what} {self.where} failed: {error_line(exc)}")
 
     # -- summary ---------------------------------------------------------------------

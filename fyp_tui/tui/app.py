@@ -33,7 +33,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from fyp_tui.errors import FypError
+from fyp_tui.errors import FypError, WorldDamagedError
 from fyp_tui.live.checkpoint import CHECKPOINT_SECONDS
 from fyp_tui.live.clock import DEFAULT_PACE, hours_of
 from fyp_tui.live.errors import describe_error
@@ -169,6 +169,7 @@ class FypApp(App[None]):
         self.clock = clock  # monotonic seconds; tests pass a fake one
         self.ready = False
         self.failed: str | None = None
+        self._stopping_damaged = False
         self.latencies: list[float] = []  # key press -> new card on screen, seconds
         self._first_card_at: float | None = None
         self._key_time: float | None = None
@@ -278,8 +279,25 @@ class FypApp(App[None]):
         self.world_status = "no world"
         self.push_screen(ErrorScreen(message.title, message.message))
 
+    def stop_damaged(self) -> None:
+        """The world file turned out damaged while in use (``LiveSession.damaged``): end
+        now, without a checkpoint (it would write into the damaged file). The live layer
+        says in one line what is kept; the CLI prints it once Textual has given the
+        terminal back, and exits 1."""
+        if self._stopping_damaged:
+            return
+        self._stopping_damaged = True
+        for timer in (self._tick_timer, self._checkpoint_timer):
+            if timer is not None:
+                timer.pause()
+        self.failed = self.live.stop_damaged()
+        self.exit(return_code=1)
+
     # -- the clock ----------------------------------------------------------------
     def _tick(self) -> None:
+        if self.live.damaged is not None:  # (a read may have met it and gone on without)
+            self.stop_damaged()
+            return
         now = self.clock()
         if not self.ready or self.world_paused or self._quitting:
             self._last_step = now  # a pause is not simulated later
@@ -308,6 +326,9 @@ class FypApp(App[None]):
 
     def on_step_failed(self, message: StepFailed) -> None:
         self._stepping = False
+        if self.live.damaged is not None:
+            self.stop_damaged()
+            return
         self.world_paused = True
         self.notify(
             f"{message.message} (the clock is paused; p to try again)",
@@ -421,6 +442,9 @@ class FypApp(App[None]):
             pass  # the log is for the report only; the next checkpoint, or the quit, tries again
 
     def on_checkpoint_done(self, message: CheckpointDone) -> None:
+        if self.live.damaged is not None:
+            self.stop_damaged()
+            return
         if message.error and message.final:
             # stay open so the person reads it; q again quits (the world resumes from
             # its last checkpoint; reactions are already saved)
@@ -508,6 +532,9 @@ class FypApp(App[None]):
 
     # -- errors -----------------------------------------------------------------------
     def show_error(self, exc: BaseException) -> None:
+        if isinstance(exc, WorldDamagedError) or self.live.damaged is not None:
+            self.stop_damaged()
+            return
         title, message = describe_error(exc)
         self.notify(message, title=title, severity="error", timeout=8)
 
