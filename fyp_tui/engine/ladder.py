@@ -36,7 +36,7 @@ import numpy as np
 from fyp_tui.engine import trends
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled
 from fyp_tui.engine.ledger import Ledger, credit_all
-from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID, EngineParams
 from fyp_tui.engine.world import N_SIGNALS, Signal, Status, World
 
 VIEW = int(Signal.VIEW)
@@ -84,8 +84,6 @@ def watch_term(world: World, params: EngineParams, videos: np.ndarray) -> tuple[
     from tier 1 on (the test pool judges a video on its own reactions, "followers or
     not", as the source article puts it: a new account's first post is not marked down
     for having no followers yet; followers already widen its serving, ``creator_boost``)."""
-    from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID
-
     videos = np.asarray(videos, np.int64)
     w = float(params.weights.get("watch", 0.0))
     wc = float(params.weights.get("creator", 0.0))
@@ -337,6 +335,8 @@ def _counts_at_looks(
     out = np.empty((k, N_SIGNALS), np.int64)
     if k == 0:
         return out
+    if k == 1 or (rows[1:] != rows[:-1]).all():  # (the usual case: one look per row, one round)
+        return base[rows] + _subsample(delta[rows], looks[rows, js] - base[rows, VIEW], rng)
     last = np.empty(k, np.intp)  # index of each pair's row's last pair
     new_row = np.ones(k, bool)
     np.not_equal(rows[1:], rows[:-1], out=new_row[:-1])

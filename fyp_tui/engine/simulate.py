@@ -891,10 +891,10 @@ def step(
     due, counted = _due(world, params, live, counted, t1)
     res.events += ladder.decide(world, params, due, t1, served=counted, since=t0, rng=rng, people=people)
     ladder.adapt_bars(world, params, dt)
-    heats = trends.sound_heat(world), trends.hashtag_heat(world)
-    res.events += ladder.reignite(world, params, rng, t1, dt, *heats)
+    *heats, _, _ = trends.heats_and_lists(world, params.trending_k)  # (the lists: trend_events reads them)
+    res.events += ladder.reignite(world, params, rng, t1, dt, heats[0], heats[1])
     if ahead is not None and not ahead.last:  # (the block's next step starts from these trends)
-        ahead.heats = heats
+        ahead.heats = (heats[0], heats[1])
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
     return res
 
