@@ -127,35 +127,6 @@ def test_video_tables_extended_as_videos_arrive_equal_a_fresh_build(tiny_world):
     assert r2.watch_seconds is None and (r1.ratio == r2.ratio).all() and (r1.extra == r2.extra).all()
 
 
-def test_viewer_rows_hold_each_viewers_fields_and_follow_replaced_arrays(tiny_world):
-    w = tiny_world.copy()
-    tb = audience._tables(w)
-    R, T, K = tb["R"], tb["T"], tb["K"]
-    assert tb["dense"].ctypes.data % 64 == audience._R_DENSE and R % 16 == 0  # rows start on cache lines
-    v = np.arange(w.n_viewers)
-    row = v * R
-    assert np.array_equal(tb["like"].take(row >> 2), w.aud_like_prop)
-    L = tb["L"]
-    key = (w.aud_country.astype(np.int64) * L + w.aud_language) * 2 + audience._large_screen(w)[w.aud_device]
-    assert np.array_equal(tb["vkey"].take(row >> tb["vkey_shift"]), key * K)
-    dense = tb["dense"].take(row[:, None] + np.arange(T)[None, :])
-    expect = np.zeros((w.n_viewers, T), np.uint8)
-    expect[v[:, None], w.aud_topics] = np.rint(np.clip(w.aud_topic_w, 0, 1) * audience.DENSE_SCALE)
-    assert np.array_equal(dense, expect)
-    # affinity: sum over the video's topics of its weight times the viewer's, to within the bytes' rounding
-    rng = np.random.default_rng(0)
-    vs, xs = rng.integers(0, w.n_viewers, 2_000), rng.integers(0, w.n_videos, 2_000)
-    direct = np.zeros(len(vs))
-    for j in range(w.video_topics.shape[1]):
-        t, wt = w.video_topics[xs, j], w.video_topic_w[xs, j]
-        mine = (w.aud_topics[vs] == t[:, None]) * w.aud_topic_w[vs]
-        direct += np.where(t >= 0, wt * mine.sum(axis=1), 0.0)
-    assert np.allclose(audience.affinity(w, vs, xs), direct, atol=2 / 255)
-    # a replaced array is read afresh (the tables are kept by the identity of what they came from)
-    w.aud_like_prop = w.aud_like_prop * 2
-    assert np.array_equal(audience._tables(w)["like"].take(row >> 2), w.aud_like_prop)
-
-
 def test_normal_quantiles_match_the_stdlib():
     """The watch-time table's quantiles (vectorised) agree with statistics.NormalDist,
     in the middle, in both tails and at the switch between the two formulas."""

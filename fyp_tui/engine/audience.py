@@ -283,15 +283,9 @@ def large_screen(world: World, device: int) -> bool:
     return 0 <= device < len(names) and any(k in names[device].lower() for k in LARGE_SCREEN)
 
 
-# Derived per-world tables (one row per viewer: its like propensity, its (country,
-# language, device) key and its hidden interests as a dense [T] block of bytes), built
-# once per world and rebuilt when the arrays behind them are replaced
-# (``World.derived.audience``; after writing to them in place, call :func:`invalidate`).
-
-
-#: byte offsets in a viewer's row of :func:`_tables`: its like propensity (float32),
-#: its (country, language, device) key times K (int16 or int32), its interest bytes
-_R_LIKE, _R_KEY, _R_DENSE = 0, 4, 8
+# Derived per-world tables (the hidden interests as a dense [N * T] matrix, viewer
+# keys), built once per world and rebuilt when the arrays behind them are replaced
+# (``World.derived.audience``).
 
 
 def invalidate(world: World) -> None:
@@ -300,41 +294,20 @@ def invalidate(world: World) -> None:
 
 
 def _tables(world: World) -> dict:
-    stamp = (
-        id(world.aud_topics),
-        id(world.aud_topic_w),
-        id(world.aud_country),
-        id(world.aud_language),
-        id(world.aud_device),
-        id(world.aud_like_prop),
-        world.aud_topics.shape,
-        world.n_topics,
-    )
+    stamp = (id(world.aud_topics), id(world.aud_topic_w), id(world.aud_country), world.aud_topics.shape, world.n_topics)
     hit = world.derived.audience
     if hit is not None and hit["stamp"] == stamp:
         return hit
     N, T = world.n_viewers, max(world.n_topics, 1)
+    # the hidden interest weights as a dense [N, T] table of bytes (weight * 255): a
+    # quarter of float32's memory traffic for the two gathers per impression
+    dense = np.zeros((N, T), np.uint8)
+    rows = np.arange(N)[:, None]
+    dense[rows, world.aud_topics] = np.rint(np.clip(world.aud_topic_w, 0.0, 1.0) * DENSE_SCALE)  # distinct topics
     C = max(len(world.country_codes), 1)
     L = max(len(world.language_codes), 1)
     K = C * L * 2
     vkey = (world.aud_country.astype(np.int32) * L + world.aud_language) * 2 + _large_screen(world)[world.aud_device]
-    # (the narrowest type that holds key * K + key)
-    kt = np.dtype(np.int16 if K * K < 2**15 else np.int32)
-    # every per-viewer field react reads, one row per viewer (:data:`_R_LIKE` ...), rows
-    # aligned to cache lines: a short step's viewers are few and scattered, and its
-    # gathers would find a table per field cold, a cache miss each
-    R = max(16, 1 << (_R_DENSE + T - 1).bit_length()) if _R_DENSE + T <= 64 else -(-(_R_DENSE + T) // 64) * 64
-    raw = np.zeros(N * R + 64, np.uint8)
-    at = -raw.ctypes.data % 64
-    flat = raw[at : at + N * R]
-    table = flat.reshape(N, R)
-    table[:, _R_LIKE : _R_LIKE + 4].view(np.float32)[:, 0] = world.aud_like_prop
-    table[:, _R_KEY : _R_KEY + kt.itemsize].view(kt)[:, 0] = vkey * K
-    # the hidden interest weights as bytes (weight * 255), a dense [T] block per viewer
-    dense = table[:, _R_DENSE : _R_DENSE + T]
-    dense[np.arange(N)[:, None], world.aud_topics] = np.rint(
-        np.clip(world.aud_topic_w, 0.0, 1.0) * DENSE_SCALE
-    )  # distinct topics
     k = np.arange(K)
     cc, ll, bb = k // (2 * L), (k // 2) % L, k % 2
     match = (
@@ -344,15 +317,13 @@ def _tables(world: World) -> dict:
     )
     hit = {
         "stamp": stamp,
-        "R": R,
-        # flat views of the rows' fields, each indexed by ``viewer * R`` shifted to its item size
-        "dense": flat[_R_DENSE:],
-        "like": flat.view(np.float32),
-        "vkey": flat[_R_KEY : N * R - (R - _R_KEY) + kt.itemsize].view(kt) if N else np.zeros(0, kt),
-        "vkey_shift": kt.itemsize.bit_length() - 1,
+        "dense": dense.reshape(-1),
         "T": T,
         "L": L,
         "K": K,
+        # (the narrowest type that holds key * K + key: a short step's viewers are few and
+        # scattered, and a narrow table holds more of them per cache line)
+        "vkey": (vkey * K).astype(np.int16 if K * K < 2**15 else np.int32),
         # -z's (country, language, device) term, negated once here rather than per impression
         "neg_match": (-match).astype(np.float32).reshape(-1),
     }
@@ -427,28 +398,24 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
 
 def _affinity(
     world: World, tb: dict, viewers: np.ndarray, videos: np.ndarray, rows: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(affinity, ``viewer * T + main topic`` (a cell of ``aud_pref``), ``viewer * R``: the
-    byte offset of each viewer's row of :func:`_tables`). ``rows``: the videos' rows of
-    :func:`_video_tables`, if gathered already.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(affinity, ``viewer * T + main topic``: the cell of the first gather). ``rows``:
+    the videos' rows of :func:`_video_tables`, if gathered already.
 
     (``viewers`` and ``videos`` as intp: numpy converts any other index array
     to intp inside every gather, a hidden copy each time.)"""
-    row = np.multiply(viewers, tb["R"])
+    base = np.multiply(viewers, tb["T"])
     vr: np.ndarray = _video_tables(world, tb).take(videos, axis=0) if rows is None else rows
     pt = vr[:, _V_PT]  # both topics in one word
-    t0 = pt & np.int32(0xFFFF)
-    at = np.add(row, np.right_shift(pt, 16))  # (intp + int32: the cast happens inside the add)
+    t1 = np.right_shift(pt, 16)
+    t1 = np.add(base, t1)  # (intp + int32: the cast happens inside the add)
+    base += pt & np.int32(0xFFFF)
     fw = vr.view(np.float32)
     dense = tb["dense"]
     # (uint8 x float32 gives float32: no separate conversion pass)
-    a = np.multiply(dense.take(at), fw[:, _V_W1])
-    np.add(row, t0, out=at)
-    b = np.multiply(dense.take(at), fw[:, _V_W0])
-    b += a  # (w0 term + w1 term, in that order: the same float32 sum as ever)
-    cell = np.multiply(viewers, tb["T"])
-    cell += t0
-    return b, cell, row
+    a = np.multiply(dense.take(base), fw[:, _V_W0])
+    a += np.multiply(dense.take(t1), fw[:, _V_W1])
+    return a, base
 
 
 def affinity(world: World, viewers: np.ndarray, videos: np.ndarray) -> np.ndarray:
@@ -540,10 +507,10 @@ def react(
     tb = _tables(world)
     rows = _video_tables(world, tb).take(videos, axis=0)  # every per-video field, one gather
     # e = exp(-affinity / scale) = 1 - interest
-    e, cell, row = _affinity(world, tb, viewers, videos, rows)
+    e, cell = _affinity(world, tb, viewers, videos, rows)
     e *= f32(-1.0 / AFFINITY_SCALE)
     np.exp(e, out=e)
-    vidkey = np.add(tb["vkey"].take(row >> tb["vkey_shift"]), rows[:, _V_KEY], dtype=np.intp)
+    vidkey = np.add(tb["vkey"].take(viewers), rows[:, _V_KEY], dtype=np.intp)
     # -z = -(match + video term + Z_INTEREST * (1 - e))
     nz = tb["neg_match"].take(vidkey)
     nz += rows.view(np.float32)[:, _V_BASE]
@@ -575,7 +542,7 @@ def react(
     # g = like_prop sig^1.5, in units of 2**-16
     g = np.sqrt(sig, out=ez)
     g *= sig
-    g *= tb["like"].take(row >> 2)  # (_R_LIKE is 0)
+    g *= world.aud_like_prop.take(viewers)
     g *= f32(U16)
     p_like = np.minimum(ratio, f32(1.5), out=sig)
     p_like += f32(0.5)
