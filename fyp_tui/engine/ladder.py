@@ -129,9 +129,25 @@ def promotion_bar(params: EngineParams, tiers, world: World | None) -> np.ndarra
     """The bar each tier's lower confidence bound must reach (``inf`` for site-wide):
     the bars in force in ``world`` (see :func:`adapt_bars`); ``None`` gives the
     scenario's starting bars (say so where you show them)."""
-    bars = np.array([*current_bars(world, params), np.inf])
+    bars = _bar_table(current_bars(world, params))
     # (minimum of maximum: np.clip costs several times more per call, the same values)
     return bars[np.minimum(np.maximum(np.asarray(tiers, dtype=np.int64), 0), params.top_tier)]
+
+
+_BAR_TABLES: dict[tuple[float, ...], np.ndarray] = {}
+
+
+def _bar_table(bars: np.ndarray) -> np.ndarray:
+    """``[*bars, inf]`` (read-only, cached by value: the bars in force change once a step)."""
+    key = tuple(bars.tolist())
+    hit = _BAR_TABLES.get(key)
+    if hit is None:
+        if len(_BAR_TABLES) > 64:
+            _BAR_TABLES.clear()
+        hit = np.array([*bars, np.inf])
+        hit.flags.writeable = False
+        _BAR_TABLES[key] = hit
+    return hit
 
 
 def _note_decisions(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
@@ -304,14 +320,14 @@ def _subsample(inc: np.ndarray, n: np.ndarray, rng: np.random.Generator | None) 
     if rng is None:
         raise ValueError("a look inside a batch of impressions needs an rng")
     views = inc[part, VIEW][:, None]
-    take = np.broadcast_to(n[part][:, None], (len(part), N_SIGNALS))
+    take = n[part]  # (per row: broadcast across its signals where needed)
     good = np.minimum(np.maximum(inc[part], 0), views)
-    res = np.where(good >= views, take, 0)
+    res = np.where(good >= views, take[:, None], 0)
     r, s = np.nonzero((good > 0) & (good < views))
     if len(r):
         g = good[r, s]
-        res[r, s] = rng.hypergeometric(g, views[r, 0] - g, take[r, s])
-    res[:, VIEW] = take[:, 0]
+        res[r, s] = rng.hypergeometric(g, views[r, 0] - g, take[r])
+    res[:, VIEW] = take
     out[part] = res
     return out
 
