@@ -374,9 +374,11 @@ class _Chunk:
     #: catalogue slots served to viewers at random (entries from P on; see pools.broad_share)
     catalogue_broad: np.ndarray | None = None
     #: earlier steps' targeted impressions the pools left over (viewers), served the
-    #: catalogue with this chunk's own (see :class:`_Ahead`), and each one's trend weights
+    #: catalogue with this chunk's own (see :class:`_Ahead`), each one's step in the block
+    #: (uint8), and the trend weights per step of the block (:meth:`_Ahead.step_weights`)
     stash: np.ndarray | None = None
-    stash_weights: tuple[np.ndarray, np.ndarray] | None = None
+    stash_steps: np.ndarray | None = None
+    step_weights: tuple[np.ndarray, np.ndarray] | None = None
     #: no catalogue this step: the impressions the pools leave over are returned (``_Served.left``)
     defer: bool = False
 
@@ -488,7 +490,8 @@ def _plan(
             need = [0]
         elif ahead.left:
             chunks[0].stash = np.concatenate(ahead.left)
-            chunks[0].stash_weights = ahead.trend_weights()
+            chunks[0].stash_steps = ahead.stash_steps()
+            chunks[0].step_weights = ahead.step_weights()
             need = [need[0] + len(chunks[0].stash)]
     cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
     if cat is not None:
@@ -577,12 +580,13 @@ def _serve(
         pick, slots = _serve_broad(rng, pick, slots, ch.catalogue_broad)
     got = pick >= 0
     n_got = int(np.count_nonzero(got))
-    weights = None
-    if ch.stash_weights is not None and ch.stash is not None and len(ch.stash):
-        # each targeted impression's (trend, fatigue) weight: this step's (1, 0), the stash's its step's
-        wt = np.concatenate([np.ones(n_own), ch.stash_weights[0]])
-        wf = np.concatenate([np.zeros(n_own), ch.stash_weights[1]])
-        weights = (wt[got], wf[got]) if n_got < len(got) else (wt, wf)
+    steps = None
+    if ch.step_weights is not None and ch.stash_steps is not None and ch.stash is not None and len(ch.stash):
+        # each targeted impression's step in the block: this one's (the last: weights 1 and 0), the stash's its own
+        last = len(ch.step_weights[0]) - 1
+        steps = np.concatenate([np.full(n_own, last, np.uint8), ch.stash_steps])
+        if n_got < len(got):
+            steps = steps[got]
     if n_got < len(got):
         tviewers, pick = tviewers[got], pick[got]
     # impressions: the targeted ones (pools and catalogue), then the control slice
@@ -601,10 +605,11 @@ def _serve(
     _learn(world, params, viewers, lambda: topic_all.take(chosen), r)
     rand, targ = _slices(delta, ratio, P, n_ctrl, r)
     trend = None
-    if weights is not None:  # (control impressions go to pool entries: weight 1, never read)
-        wt = np.concatenate([weights[0], np.ones(n_ctrl)])
-        wf = np.concatenate([weights[1], np.zeros(n_ctrl)])
-        trend = _catalogue_trend(params, chosen, r, P, P_all, wt, wf)
+    if steps is not None:  # (control impressions go to pool entries: the last step's weights, never read)
+        assert ch.step_weights is not None
+        steps = np.concatenate([steps, np.full(n_ctrl, len(ch.step_weights[0]) - 1, np.uint8)])
+        wt, wf = ch.step_weights
+        trend = _catalogue_trend(params, chosen, r, P, P_all, wt.take(steps), wf.take(steps))
     return _Served(delta, ratio, rand, targ, len(chosen), len(got) - n_got, left, trend)
 
 
@@ -754,7 +759,7 @@ class _Ahead:
             return
         if self.stood_in:
             assert self.rate is not None
-            wt, wf = self._step_weights()
+            wt, wf = self.step_weights()
             at = np.array(self.stood_in, np.intp)
             a, b = float(wt.take(at).sum()), float(wf.take(at).sum())
             fs, fh = trends.fatigue(world)
@@ -770,8 +775,8 @@ class _Ahead:
         m = len(self.steps)
         self.next_rate = None if got is None else (got[0] / m, got[1] / m)
 
-    def _step_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per step ``j`` of the block, the factors of :meth:`trend_weights`."""
+    def step_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per step ``j`` of the block, the factors of :meth:`trend_weights` (the last step's: 1 and 0)."""
         m, p = len(self.steps), self.params
         f = 0.5 ** (self.dt / p.trend_half_life_hours)
         g = 0.5 ** (self.dt / p.trend_fatigue_hours)
@@ -787,9 +792,13 @@ class _Ahead:
         fatigue (``(1-g) sum_{j<i<m} g^(m-1-i) f^(i-1-j)``: each later step's decay moves
         the fatigue ``1-g`` of the way to the trend), ``j`` its step, ``f`` and ``g`` the
         trend's and the fatigue's factors per step (:func:`~fyp_tui.engine.trends.decay`)."""
-        wt, wf = self._step_weights()
-        steps = np.repeat(np.array(self.left_step, np.intp), [len(x) for x in self.left])
+        wt, wf = self.step_weights()
+        steps = self.stash_steps()
         return wt.take(steps), wf.take(steps)
+
+    def stash_steps(self) -> np.ndarray:
+        """Per waiting impression (in the order of ``left``), its step in the block (uint8)."""
+        return np.repeat(np.array(self.left_step, np.uint8), [len(x) for x in self.left])
 
 
 def step(
