@@ -621,6 +621,18 @@ def match_viewers(
         a = topT[1].take(who).astype(gt, copy=False)
         if second is not None:
             np.copyto(a, topT[0].take(who), where=second.take(ov), casting="unsafe")
+        # only the viewers whose topic here has slots left can be matched: sorted alone, they
+        # pair with the same slots (the same windows: each such group has the same count,
+        # and the random offsets are drawn per group either way); when every slot finds a
+        # viewer (the usual case), the others are never needed
+        sub = np.flatnonzero((cs > 0).take(a))
+        a_sub = a.take(sub)
+        o2 = _stable_order(a_sub, T)
+        cv2 = _sorted_counts(a_sub.take(o2), T)
+        if (cv2 >= cs).all():
+            tv, ts, lv, ls, m = _pair_counts(cv2, cs, rng)
+            np.put(out, ov.take(sub.take(o2)).take(tv), os_.take(ts))
+            return out
         o2 = _stable_order(a, T)
         ov = ov.take(o2)
         tv, ts, lv, ls, m = _pair_counts(_sorted_counts(a.take(o2), T), cs, rng)
