@@ -67,11 +67,39 @@ def broad_share(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarr
 
 def _broad_rows(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarray:
     """:func:`broad_share` of ``ids``, computed from the tags and topics."""
-    tags = world.video_tags[ids]
-    main = world.video_topics[ids, 0].astype(np.int64)
+    return _broad_values(world, params, world.video_tags[ids], world.video_topics[ids, 0])
+
+
+def _broad_values(world: World, params: EngineParams, tags: np.ndarray, main: np.ndarray) -> np.ndarray:
+    """:func:`broad_share` of videos with these tags and main topics."""
+    main = main.astype(np.int64)
     topic = np.append(world.hashtag_topic, -1).take(tags)  # (tag -1, padding, reads the appended -1)
     n_in = np.count_nonzero(topic == main[:, None], axis=1)
     return params.untagged_broad_share * np.maximum(1.0 - n_in / params.tags_to_target, 0.0)
+
+
+def broad_values(world: World, params: EngineParams, fields: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`broad_share` of videos not yet added, from ``add_videos``' fields (as the
+    world's arrays will hold them): ``simulate.run`` computes a block's uploads' at once,
+    and :func:`stage_broad` appends each step's."""
+    tags = np.asarray(fields["tags"], dtype=world.video_tags.dtype)
+    return _broad_values(world, params, tags, np.asarray(fields["topics"], dtype=world.video_topics.dtype)[:, 0])
+
+
+def stage_broad(world: World, params: EngineParams, first: int, values: np.ndarray) -> None:
+    """Append the shares (:func:`broad_values`) of the videos just added, ``first`` on, to
+    the per-video table, if it is current up to them; else leave it (it computes them from
+    the world's arrays when next read)."""
+    hit = world.derived.broad
+    n = world.n_videos
+    arrays = (world.video_tags, world.video_topics, world.hashtag_topic)
+    shares = (float(params.untagged_broad_share), float(params.tags_to_target))
+    if hit is None or hit[2] != first or hit[1] != shares or first + len(values) != n:
+        return
+    if not all(a is b for a, b in zip(hit[0], arrays)) or len(hit[3]) < n:
+        return
+    hit[3][first:n] = values
+    world.derived.broad = (arrays, shares, n, hit[3])
 
 
 def _broad_table(world: World, params: EngineParams) -> np.ndarray:

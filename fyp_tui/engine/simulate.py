@@ -712,6 +712,12 @@ class _Ahead:
             (t, np.concatenate(c).astype(np.int32)) for t, c in zip(targeted, control)
         ]
         self.uploads = draw_uploads(world, params, rng, t0, t0 + dt * m)
+        #: the uploads' rows of the per-video tables (reactions, broad shares), computed at
+        #: once: each step appends its new videos' (:meth:`add_due`), no pass of its own
+        self.rows: tuple[np.ndarray, np.ndarray] | None = None
+        if self.uploads is not None:
+            fields = self.uploads.fields
+            self.rows = (audience.video_rows(world, fields), pools.broad_values(world, params, fields))
         self.next = 0  # the block's next step
         self.last = False  # whether the step taken last is the block's last
         self.defer = k == 1
@@ -737,6 +743,18 @@ class _Ahead:
         self.next += 1
         self.last = self.next == len(self.steps)
         return self.steps[j], self.last
+
+    def add_due(self, world: World, until: float | None) -> int:
+        """Add the block's uploads timed before ``until`` (all if None) to the world; how many."""
+        if self.uploads is None:
+            return 0
+        a = self.uploads.at
+        ids = add_due(world, self.uploads, until)
+        if len(ids) and self.rows is not None:
+            b = a + len(ids)
+            audience.stage_videos(world, int(ids[0]), self.rows[0][a:b])
+            pools.stage_broad(world, self.params, int(ids[0]), self.rows[1][a:b])
+        return len(ids)
 
     def wait(self, left: np.ndarray) -> None:
         """The step just taken leaves ``left`` (viewers) waiting for the block's catalogue."""
@@ -835,8 +853,7 @@ def step(
         res.uploads = len(upload(world, params, rng, t0, t1))
     else:
         drawn, last = ahead.take()
-        if ahead.uploads is not None:
-            res.uploads = len(add_due(world, ahead.uploads, None if last else t1))
+        res.uploads = ahead.add_due(world, None if last else t1)
 
     # -- serve ------------------------------------------------------------------------------
     plan = _plan(world, params, rng, dt, mid, sh, hh, drawn, ahead)
