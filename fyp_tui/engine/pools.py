@@ -366,6 +366,8 @@ class Allocation:
     per_entry: np.ndarray | None = None
     #: ``per_entry`` cut in parts (one per viewer chunk of a step), if it is
     parts: list[np.ndarray] | None = None
+    #: every live video (active or site-wide, budget left or not), sorted, if known
+    live: np.ndarray | None = None
 
 
 def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -425,7 +427,7 @@ def allocate(
     """
     n = world.n_videos
     st = world.video_status[:n]
-    ids = np.flatnonzero((st == ACTIVE) | (st == TOP))
+    ids = live = np.flatnonzero((st == ACTIVE) | (st == TOP))
     tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
     bounded = tier < params.top_tier
     remaining = tier_budget(params, tier) - np.where(bounded, world.video_tier_counts[ids, VIEW], 0)
@@ -434,7 +436,7 @@ def allocate(
     topic = world.video_topics[ids, 0].astype(np.int32)
     P = len(ids)
     if P == 0:
-        return Allocation(ids, topic, np.zeros(0, np.int32), 0, n_control)
+        return Allocation(ids, topic, np.zeros(0, np.int32), 0, n_control, live=live)
     want = serving_demand(world, params, ids, remaining, now, dt, sound_heat, tag_heat)
     total = float(want.sum())
     # control slice: a share of each video's demand, to random viewers
@@ -469,7 +471,7 @@ def allocate(
     if len(slot) > n_targeted:  # rounding overshot the supply: drop random slots
         slot = np.sort(rng.choice(slot, size=n_targeted, replace=False)) if n_targeted else np.zeros(0, np.int32)
         per_entry = np.bincount(slot, minlength=P)
-    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped, per_entry)
+    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped, per_entry, live=live)
 
 
 def _within(chosen: np.ndarray, remaining: np.ndarray, rng: np.random.Generator) -> np.ndarray:

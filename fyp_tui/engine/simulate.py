@@ -416,6 +416,8 @@ class _Plan:
     ids: np.ndarray  # video id per entry (intp)
     topic: np.ndarray  # main topic per entry
     n_pool: int
+    #: every live video when the pools were served (sorted): serving changes no status
+    live: np.ndarray | None = None
 
 
 def _plan(
@@ -510,7 +512,7 @@ def _plan(
         _learn_table(float(params.learning_rate), world.aud_pref.dtype)
         if not world.aud_pref.flags.c_contiguous:
             world.aud_pref = np.ascontiguousarray(world.aud_pref)
-    return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P)
+    return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P, al.live)
 
 
 def _split_broad(
@@ -557,11 +559,10 @@ def _serve(
         pick, slots = _serve_broad(rng, pick, slots, ch.broad)
     left = None
     if ch.defer:  # what the pools left over waits for the block's catalogue
-        rest = np.flatnonzero(pick < 0)
-        left = tviewers.take(rest)
-        if len(rest):
-            keep = np.flatnonzero(pick >= 0)
-            tviewers, pick = tviewers.take(keep), pick.take(keep)
+        served = pick >= 0
+        left = tviewers[~served]
+        if len(left):
+            tviewers, pick = tviewers[served], pick[served]
     n_own = len(tviewers)
     if ch.stash is not None and len(ch.stash):  # the block's earlier leftovers join this step's
         tviewers = np.concatenate([tviewers, ch.stash])
@@ -911,9 +912,10 @@ def step(
 
     # -- decide -----------------------------------------------------------------------------
     world.clock = t1
-    n = world.n_videos
-    st = world.video_status[:n]
-    live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
+    live = plan.live
+    if live is None:
+        st = world.video_status[: world.n_videos]
+        live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
     due, counted = _due(world, params, live, counted, t1)
     res.events += ladder.decide(world, params, due, t1, served=counted, since=t0, rng=rng, people=people)
     ladder.adapt_bars(world, params, dt)
