@@ -113,3 +113,21 @@ def test_per_video_tables_fed_a_blocks_uploads_equal_a_fresh_build(tiny_world):
         assert np.array_equal(
             audience._video_tables(w, audience._tables(w))[-len(ahead.uploads.times) :], ahead.rows[0]
         )
+
+
+def test_engagement_columns_add_what_each_column_adds_alone(tiny_world):
+    """``trends.add_engagement_columns`` (a block's catalogue engagement into the trends,
+    their fatigue and a tally at once) adds exactly what ``add_engagement_values`` adds per
+    column, a column without engagement nothing."""
+    w = tiny_world
+    rng = np.random.default_rng(6)
+    videos = rng.integers(0, w.n_videos, 300)
+    es = [rng.random(300) * (rng.random(300) < 0.3), np.zeros(300), rng.random(300)]
+    one = [(np.zeros(w.n_sounds), np.zeros(w.n_hashtags)) for _ in es]
+    for e, into in zip(es, one):
+        trends.add_engagement_values(w, videos, e, into)
+    together = [(np.zeros(w.n_sounds), np.zeros(w.n_hashtags)) for _ in es]
+    trends.add_engagement_columns(w, videos, es, together)
+    for (s1, h1), (s2, h2) in zip(one, together):
+        assert np.array_equal(s1, s2) and np.array_equal(h1, h2)
+    assert not together[1][0].any() and together[0][0].any() and together[2][1].any()

@@ -893,11 +893,13 @@ def step(
         else:  # the block's catalogue: its engagement as each of its steps would have left it
             assert ahead is not None
             trends.add_engagement(world, params, ids[:n_pool], dt_[:n_pool])
-            cat_ids = ids_all[P:]
-            for into, col in ((None, 0), (trends.fatigue(world), 1)):
-                trends.add_engagement_values(world, cat_ids, sum(w[col] for w in weighted), into)
             got = (np.zeros(world.n_sounds), np.zeros(world.n_hashtags))
-            trends.add_engagement_values(world, cat_ids, sum(w[2] for w in weighted), got)
+            trends.add_engagement_columns(
+                world,
+                ids_all[P:],
+                [sum(w[col] for w in weighted) for col in range(3)],
+                [None, trends.fatigue(world), got],
+            )
             ahead.drawn_engagement = got
         res.events += ladder.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 

@@ -153,6 +153,31 @@ def add_engagement_values(
         tag_to += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
 
 
+def add_engagement_columns(
+    world: World,
+    videos: np.ndarray,
+    es: list[np.ndarray],
+    intos: list[tuple[np.ndarray, np.ndarray] | None],
+) -> None:
+    """:func:`add_engagement_values` of each engagement vector ``es[i]`` (one value per
+    video of ``videos``) into ``intos[i]``, the videos' sounds and tags read once for all
+    (the same sums: a row without engagement adds nothing either way)."""
+    keep = [i for i, e in enumerate(es) if e.any()]
+    if not keep:
+        return
+    tags = world.video_tags.take(videos, axis=0)
+    sound = world.video_sound.take(videos)
+    flat = tags.reshape(-1) + np.int32(1) if tags.size else None
+    for i in keep:
+        e = es[i]
+        into = intos[i]
+        sound_to, tag_to = into if into is not None else (world.sound_trend, world.hashtag_trend)
+        sound_to += np.bincount(sound, weights=e, minlength=world.n_sounds)[: world.n_sounds]
+        if flat is not None:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
+            ew = np.repeat(e, tags.shape[1])
+            tag_to += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
+
+
 def sound_heat(world: World) -> np.ndarray:
     """Heat of sounds in [0, 1]: trending score over the highest."""
     return _heat(sound_score(world), world.n_sounds)
