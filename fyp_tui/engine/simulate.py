@@ -574,8 +574,9 @@ def _serve(
             pick2 = pools.match_viewers(
                 world, params, rng, tviewers.take(rest), cat, cat, slot_group_counts=ch.catalogue_groups
             )
-            ok = pick2 >= 0
-            pick[rest[ok]] = len(slots) + pick2[ok]
+            # (every pick at rest is -1: the unmatched keep it, the others point past the pool's slots)
+            pick2 += len(slots)
+            np.put(pick, rest, np.where(pick2 >= len(slots), pick2, -1))
             slots = np.concatenate([slots, cat])
     if ch.catalogue_broad is not None and len(ch.catalogue_broad):  # the catalogue's broad slots, likewise
         pick, slots = _serve_broad(rng, pick, slots, ch.catalogue_broad)
@@ -632,8 +633,7 @@ def _catalogue_trend(
     out, rare = code // len(EXTRA_SIGNAL), code % len(EXTRA_SIGNAL)
     table = ew[Signal.VIEW] + ew[Signal.FULL_WATCH] * (out & 1) + ew[Signal.LIKE] * (out >> 1 & 1)
     table += ew[Signal.SKIP] * (out >> 2 & 1) + np.where(rare != 0, ew.take(EXTRA_SIGNAL.take(rare)), 0.0)
-    key = _outcome(r).astype(np.intp)
-    key *= len(EXTRA_SIGNAL)
+    key = _outcome(r) * np.int8(len(EXTRA_SIGNAL))  # (at most 7 * 6 + 5: one byte each)
     key += r.extra
     e = table.take(key)
     return (
