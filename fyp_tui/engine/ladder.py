@@ -436,12 +436,93 @@ def decide(
         )
         if len(videos) == 0:
             return []
+    return _judge(
+        world,
+        params,
+        videos,
+        status,
+        tier,
+        hot,
+        looks,
+        views,
+        delta,
+        crossed,
+        now,
+        looked=served is not None,
+        since=since,
+        rng=rng,
+        people=people,
+    )
+
+
+def decide_crossed(
+    world: World,
+    params: EngineParams,
+    videos: np.ndarray,
+    tier: np.ndarray,
+    looks: np.ndarray,
+    views: np.ndarray,
+    delta: np.ndarray,
+    crossed: np.ndarray,
+    now: float,
+    *,
+    since: float | None,
+    rng: np.random.Generator | None,
+    people: Sequence[Ledger] = (),
+) -> list[Event]:
+    """``decide(world, params, videos, now, served=(videos, delta), ...)`` for videos the
+    caller has found due already, as the simulation step does: sorted distinct active
+    videos, each with its tier, :func:`look_views` row, tier views now, this batch's
+    tier-counter deltas and the looks they crossed (at least one per video). The same
+    decisions and draws, without finding them again."""
+    status = world.video_status[videos]
+    hot = heat(world, params, videos, now)
+    return _judge(
+        world,
+        params,
+        videos,
+        status,
+        tier,
+        hot,
+        looks,
+        views,
+        delta,
+        crossed,
+        now,
+        looked=True,
+        since=since,
+        rng=rng,
+        people=people,
+    )
+
+
+def _judge(
+    world: World,
+    params: EngineParams,
+    videos: np.ndarray,
+    status: np.ndarray,
+    tier: np.ndarray,
+    hot: np.ndarray,
+    looks: np.ndarray,
+    views: np.ndarray,
+    delta: np.ndarray,
+    crossed: np.ndarray,
+    now: float,
+    *,
+    looked: bool,
+    since: float | None,
+    rng: np.random.Generator | None,
+    people: Sequence[Ledger],
+) -> list[Event]:
+    """:func:`decide` from its due videos on (live, each with a crossed look or faded):
+    the counts at the looks, the rule, the changes and the events. ``looked``: the
+    crossings come from a batch's deltas (counts at a look inside it are drawn)."""
     m = len(videos)
     now_counts = world.video_tier_counts[videos]
     base = now_counts - delta
     # every crossed look (row, look), by row then look, with the counts at it
     pr, pj = np.nonzero(crossed)
-    at = now_counts[pr] if served is None else _counts_at_looks(delta, base, looks, pr, pj, rng)
+    at = _counts_at_looks(delta, base, looks, pr, pj, rng) if looked else now_counts[pr]
     code = np.full(m, KEEP, np.int8)
     look_at = np.full(m, -1, np.int64)
     pair = np.full(m, -1, np.intp)  # the pair a row was decided at
