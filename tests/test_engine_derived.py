@@ -86,3 +86,48 @@ def test_trending_lists_are_the_trending_lists(tiny_world):
     w.sound_trend[5] = 1.0
     s, _ = trends.trending_lists(w, p.trending_k)
     assert s.tolist() == [5]
+
+
+def test_per_video_tables_fed_a_blocks_uploads_equal_a_fresh_build(tiny_world):
+    """Short steps append each step's uploads to the reaction and broad-share tables from
+    rows computed once per block (``audience.video_rows``, ``pools.broad_values``): after
+    a run, both tables equal ones computed afresh from the world's arrays."""
+    from fyp_tui.engine import audience, pools
+
+    w = tiny_world
+    p = EngineParams.from_world(w).for_world(w)
+    n0 = w.n_videos
+    simulate.run(w, p, 3, 3.0, step_minutes=5)
+    assert w.n_videos > n0  # uploads arrived, step by step
+    grown = audience._video_tables(w, audience._tables(w)).copy()
+    shares = pools._broad_table(w, p).copy()
+    audience.invalidate(w)
+    w.derived.broad = None
+    assert np.array_equal(grown, audience._video_tables(w, audience._tables(w)))
+    assert np.array_equal(shares, pools._broad_rows(w, p, np.arange(w.n_videos)))
+    # rows staged for videos the table is not current up to are left to the lazy path
+    ahead = simulate._Ahead(w, p, np.random.default_rng(5), w.clock, 1 / 12, 12)
+    if ahead.uploads is not None:
+        audience.invalidate(w)
+        assert ahead.add_due(w, None) == len(ahead.uploads.times)
+        assert np.array_equal(
+            audience._video_tables(w, audience._tables(w))[-len(ahead.uploads.times) :], ahead.rows[0]
+        )
+
+
+def test_engagement_columns_add_what_each_column_adds_alone(tiny_world):
+    """``trends.add_engagement_columns`` (a block's catalogue engagement into the trends,
+    their fatigue and a tally at once) adds exactly what ``add_engagement_values`` adds per
+    column, a column without engagement nothing."""
+    w = tiny_world
+    rng = np.random.default_rng(6)
+    videos = rng.integers(0, w.n_videos, 300)
+    es = [rng.random(300) * (rng.random(300) < 0.3), np.zeros(300), rng.random(300)]
+    one = [(np.zeros(w.n_sounds), np.zeros(w.n_hashtags)) for _ in es]
+    for e, into in zip(es, one):
+        trends.add_engagement_values(w, videos, e, into)
+    together = [(np.zeros(w.n_sounds), np.zeros(w.n_hashtags)) for _ in es]
+    trends.add_engagement_columns(w, videos, es, together)
+    for (s1, h1), (s2, h2) in zip(one, together):
+        assert np.array_equal(s1, s2) and np.array_equal(h1, h2)
+    assert not together[1][0].any() and together[0][0].any() and together[2][1].any()

@@ -587,3 +587,46 @@ def test_a_blocks_stand_in_catalogue_engagement_is_taken_back_out_at_its_end(tin
     for a, b in zip(trends.fatigue(w), trends.fatigue(ref)):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
     assert ahead.next_rate is None  # (no catalogue engagement drawn: nothing stands in next)
+
+
+def test_decide_crossed_takes_the_decisions_decide_takes(tiny_world):
+    """A step hands the pool videos whose looks it crossed straight to
+    ``ladder.decide_crossed``: the same events, draws and world as ``ladder.decide`` finding
+    them among every live video from the same batch."""
+    w = tiny_world
+    p = EngineParams.from_world(w).for_world(w)
+    simulate.run(w, p, 4, 2.0)
+    n = w.n_videos
+    live = np.flatnonzero(w.video_status[:n] == Status.ACTIVE)
+    live = live[ladder.heat(w, p, live, w.clock + 0.1) >= p.fade_floor]  # (none fading: the step's case)
+    rng = np.random.default_rng(8)
+    # a batch of views and likes that carries many of them across a look
+    delta = np.zeros((len(live), w.video_tier_counts.shape[1]), np.int64)
+    delta[:, Signal.VIEW] = rng.integers(0, 3 * p.min_sample, len(live))
+    delta[:, Signal.LIKE] = rng.binomial(delta[:, Signal.VIEW], 0.3)
+    w.video_tier_counts[live] += delta
+    a, b = w.copy(), w.copy()
+    now = w.clock + 0.1
+    ea = ladder.decide(a, p, live, now, served=(live, delta), since=w.clock, rng=np.random.default_rng(1))
+    tier = np.minimum(b.video_tier[live].astype(np.int64), p.top_tier)
+    looks = ladder.look_views(p)[tier]
+    after = b.video_tier_counts[live, Signal.VIEW]
+    cross = (looks > (after - delta[:, Signal.VIEW])[:, None]) & (looks <= after[:, None])
+    at = np.flatnonzero(cross.any(axis=1))
+    assert len(at) > 5
+    eb = ladder.decide_crossed(
+        b,
+        p,
+        live[at],
+        tier[at],
+        looks[at],
+        after[at],
+        delta[at],
+        cross[at],
+        now,
+        since=w.clock,
+        rng=np.random.default_rng(1),
+    )
+    assert ea == eb and any(isinstance(e, Promoted) for e in ea) and any(isinstance(e, Stalled) for e in ea)
+    for name in ("video_status", "video_tier", "video_tier_counts", "video_tier_entered"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))

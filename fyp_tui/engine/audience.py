@@ -365,6 +365,25 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
     if hit is not None and hit[0] == n and hit[1] is world.video_quality:
         return hit[2]
     have = hit[0] if hit is not None and hit[0] <= n and hit[1] is world.video_quality else 0
+    buf = _video_buffer(tb, have, n)
+    sl = slice(have, n)
+    buf[sl] = _video_rows(
+        tb["L"],
+        world.video_country[sl],
+        world.video_language[sl],
+        world.video_duration[sl],
+        world.video_quality[sl],
+        world.video_topics[sl],
+        world.video_topic_w[sl],
+    )
+    out = buf[:n]
+    tb["vid"] = (n, world.video_quality, out)
+    return out
+
+
+def _video_buffer(tb: dict, have: int, n: int) -> np.ndarray:
+    """The buffer of :func:`_video_tables` with room for ``n`` rows, its first ``have`` kept
+    (grown geometrically)."""
     buf = tb.get("vid_buf") if have else None
     if buf is None or len(buf) < n:
         cap = max(n + n // 2, 1024)
@@ -373,27 +392,71 @@ def _video_tables(world: World, tb: dict) -> np.ndarray:
             assert buf is not None  # tb["vid"] is published only after tb["vid_buf"]
             new[:have] = buf[:have]
         buf = tb["vid_buf"] = new
-    sl = slice(have, n)
-    L = tb["L"]
-    fbuf = buf.view(np.float32)
-    k = world.video_country[sl].astype(np.int32) * L + world.video_language[sl]
-    buf[sl, _V_KEY] = k * 2 + (world.video_duration[sl] > LONG_VIDEO_SECONDS)
-    b = world.video_quality[sl].astype(np.float32) * np.float32(-Z_QUALITY)
+    return buf
+
+
+def _video_rows(
+    L: int,
+    country: np.ndarray,
+    language: np.ndarray,
+    duration: np.ndarray,
+    quality: np.ndarray,
+    topics: np.ndarray,
+    topic_w: np.ndarray,
+) -> np.ndarray:
+    """Rows of :func:`_video_tables` of videos with these fields (``[k, 6]`` int32)."""
+    k = len(quality)
+    rows = np.empty((k, 6), np.int32)
+    f = rows.view(np.float32)
+    key = country.astype(np.int32) * L + language
+    rows[:, _V_KEY] = key * 2 + (duration > LONG_VIDEO_SECONDS)
+    b = quality.astype(np.float32) * np.float32(-Z_QUALITY)
     b += np.float32(-Z_INTEREST * (1.0 - INTEREST_MID) + Z_QUALITY * QUALITY_MID)
-    fbuf[sl, _V_BASE] = b
-    vt, vw = world.video_topics, world.video_topic_w
-    t = np.zeros((n - have, 2), np.int32)
-    w = np.zeros((n - have, 2), np.float32)
-    m = min(vt.shape[1], 2)
-    t[:, :m] = np.maximum(vt[sl, :m], 0)
-    w[:, :m] = np.where(vt[sl, :m] >= 0, vw[sl, :m], 0.0)
-    buf[sl, _V_PT] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
-    fbuf[sl, _V_W0], fbuf[sl, _V_W1] = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
-    dur = np.maximum(world.video_duration[sl].astype(np.float32), np.float32(1.0))
-    fbuf[sl, _V_DUR] = np.float32(-DURATION_EXP) * np.log(dur / np.float32(DURATION_REF))
-    out = buf[:n]
-    tb["vid"] = (n, world.video_quality, out)
-    return out
+    f[:, _V_BASE] = b
+    t = np.zeros((k, 2), np.int32)
+    w = np.zeros((k, 2), np.float32)
+    m = min(topics.shape[1], 2)
+    t[:, :m] = np.maximum(topics[:, :m], 0)
+    w[:, :m] = np.where(topics[:, :m] >= 0, topic_w[:, :m], 0.0)
+    rows[:, _V_PT] = (t[:, 0] & 0xFFFF) | (t[:, 1] << 16)  # topic ids < 2**15
+    f[:, _V_W0], f[:, _V_W1] = w[:, 0] / np.float32(DENSE_SCALE), w[:, 1] / np.float32(DENSE_SCALE)
+    dur = np.maximum(duration.astype(np.float32), np.float32(1.0))
+    f[:, _V_DUR] = np.float32(-DURATION_EXP) * np.log(dur / np.float32(DURATION_REF))
+    return rows
+
+
+def video_rows(world: World, fields: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows of :func:`_video_tables` of videos not yet added, from ``add_videos``' fields
+    (as the world's arrays will hold them): ``simulate.run`` computes a block's uploads'
+    rows at once, and :func:`stage_videos` appends each step's (a step pays no table pass)."""
+
+    def field(name: str, like: np.ndarray) -> np.ndarray:
+        return np.asarray(fields[name], dtype=like.dtype)
+
+    return _video_rows(
+        max(len(world.language_codes), 1),
+        field("country", world.video_country),
+        field("language", world.video_language),
+        field("duration", world.video_duration),
+        field("quality", world.video_quality),
+        field("topics", world.video_topics),
+        field("topic_w", world.video_topic_w),
+    )
+
+
+def stage_videos(world: World, first: int, rows: np.ndarray) -> None:
+    """Append the rows (:func:`video_rows`) of the videos just added, ``first`` on, to the
+    per-video table, if it is current up to them; else leave it (it computes them from the
+    world's arrays when next read)."""
+    tb = world.derived.audience
+    hit = tb.get("vid") if tb is not None else None
+    n = world.n_videos
+    if hit is None or hit[0] != first or hit[1] is not world.video_quality or first + len(rows) != n:
+        return
+    assert tb is not None
+    buf = _video_buffer(tb, first, n)
+    buf[first:n] = rows
+    tb["vid"] = (n, world.video_quality, buf[:n])
 
 
 def _affinity(

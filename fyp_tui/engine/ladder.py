@@ -36,7 +36,7 @@ import numpy as np
 from fyp_tui.engine import trends
 from fyp_tui.engine.events import Event, Milestone, Promoted, Reignited, Stalled
 from fyp_tui.engine.ledger import Ledger, credit_all
-from fyp_tui.engine.params import EngineParams
+from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID, EngineParams
 from fyp_tui.engine.world import N_SIGNALS, Signal, Status, World
 
 VIEW = int(Signal.VIEW)
@@ -84,8 +84,6 @@ def watch_term(world: World, params: EngineParams, videos: np.ndarray) -> tuple[
     from tier 1 on (the test pool judges a video on its own reactions, "followers or
     not", as the source article puts it: a new account's first post is not marked down
     for having no followers yet; followers already widen its serving, ``creator_boost``)."""
-    from fyp_tui.engine.params import WATCH_RATIO_CAP, WATCH_RATIO_MID
-
     videos = np.asarray(videos, np.int64)
     w = float(params.weights.get("watch", 0.0))
     wc = float(params.weights.get("creator", 0.0))
@@ -131,9 +129,25 @@ def promotion_bar(params: EngineParams, tiers, world: World | None) -> np.ndarra
     """The bar each tier's lower confidence bound must reach (``inf`` for site-wide):
     the bars in force in ``world`` (see :func:`adapt_bars`); ``None`` gives the
     scenario's starting bars (say so where you show them)."""
-    bars = np.array([*current_bars(world, params), np.inf])
+    bars = _bar_table(current_bars(world, params))
     # (minimum of maximum: np.clip costs several times more per call, the same values)
     return bars[np.minimum(np.maximum(np.asarray(tiers, dtype=np.int64), 0), params.top_tier)]
+
+
+_BAR_TABLES: dict[tuple[float, ...], np.ndarray] = {}
+
+
+def _bar_table(bars: np.ndarray) -> np.ndarray:
+    """``[*bars, inf]`` (read-only, cached by value: the bars in force change once a step)."""
+    key = tuple(bars.tolist())
+    hit = _BAR_TABLES.get(key)
+    if hit is None:
+        if len(_BAR_TABLES) > 64:
+            _BAR_TABLES.clear()
+        hit = np.array([*bars, np.inf])
+        hit.flags.writeable = False
+        _BAR_TABLES[key] = hit
+    return hit
 
 
 def _note_decisions(world: World, params: EngineParams, tiers: np.ndarray, promoted: np.ndarray) -> None:
@@ -306,14 +320,14 @@ def _subsample(inc: np.ndarray, n: np.ndarray, rng: np.random.Generator | None) 
     if rng is None:
         raise ValueError("a look inside a batch of impressions needs an rng")
     views = inc[part, VIEW][:, None]
-    take = np.broadcast_to(n[part][:, None], (len(part), N_SIGNALS))
+    take = n[part]  # (per row: broadcast across its signals where needed)
     good = np.minimum(np.maximum(inc[part], 0), views)
-    res = np.where(good >= views, take, 0)
+    res = np.where(good >= views, take[:, None], 0)
     r, s = np.nonzero((good > 0) & (good < views))
     if len(r):
         g = good[r, s]
-        res[r, s] = rng.hypergeometric(g, views[r, 0] - g, take[r, s])
-    res[:, VIEW] = take[:, 0]
+        res[r, s] = rng.hypergeometric(g, views[r, 0] - g, take[r])
+    res[:, VIEW] = take
     out[part] = res
     return out
 
@@ -337,6 +351,8 @@ def _counts_at_looks(
     out = np.empty((k, N_SIGNALS), np.int64)
     if k == 0:
         return out
+    if k == 1 or (rows[1:] != rows[:-1]).all():  # (the usual case: one look per row, one round)
+        return base[rows] + _subsample(delta[rows], looks[rows, js] - base[rows, VIEW], rng)
     last = np.empty(k, np.intp)  # index of each pair's row's last pair
     new_row = np.ones(k, bool)
     np.not_equal(rows[1:], rows[:-1], out=new_row[:-1])
@@ -420,12 +436,93 @@ def decide(
         )
         if len(videos) == 0:
             return []
+    return _judge(
+        world,
+        params,
+        videos,
+        status,
+        tier,
+        hot,
+        looks,
+        views,
+        delta,
+        crossed,
+        now,
+        looked=served is not None,
+        since=since,
+        rng=rng,
+        people=people,
+    )
+
+
+def decide_crossed(
+    world: World,
+    params: EngineParams,
+    videos: np.ndarray,
+    tier: np.ndarray,
+    looks: np.ndarray,
+    views: np.ndarray,
+    delta: np.ndarray,
+    crossed: np.ndarray,
+    now: float,
+    *,
+    since: float | None,
+    rng: np.random.Generator | None,
+    people: Sequence[Ledger] = (),
+) -> list[Event]:
+    """``decide(world, params, videos, now, served=(videos, delta), ...)`` for videos the
+    caller has found due already, as the simulation step does: sorted distinct active
+    videos, each with its tier, :func:`look_views` row, tier views now, this batch's
+    tier-counter deltas and the looks they crossed (at least one per video). The same
+    decisions and draws, without finding them again."""
+    status = world.video_status[videos]
+    hot = heat(world, params, videos, now)
+    return _judge(
+        world,
+        params,
+        videos,
+        status,
+        tier,
+        hot,
+        looks,
+        views,
+        delta,
+        crossed,
+        now,
+        looked=True,
+        since=since,
+        rng=rng,
+        people=people,
+    )
+
+
+def _judge(
+    world: World,
+    params: EngineParams,
+    videos: np.ndarray,
+    status: np.ndarray,
+    tier: np.ndarray,
+    hot: np.ndarray,
+    looks: np.ndarray,
+    views: np.ndarray,
+    delta: np.ndarray,
+    crossed: np.ndarray,
+    now: float,
+    *,
+    looked: bool,
+    since: float | None,
+    rng: np.random.Generator | None,
+    people: Sequence[Ledger],
+) -> list[Event]:
+    """:func:`decide` from its due videos on (live, each with a crossed look or faded):
+    the counts at the looks, the rule, the changes and the events. ``looked``: the
+    crossings come from a batch's deltas (counts at a look inside it are drawn)."""
     m = len(videos)
     now_counts = world.video_tier_counts[videos]
     base = now_counts - delta
     # every crossed look (row, look), by row then look, with the counts at it
     pr, pj = np.nonzero(crossed)
-    at = now_counts[pr] if served is None else _counts_at_looks(delta, base, looks, pr, pj, rng)
+    at = _counts_at_looks(delta, base, looks, pr, pj, rng) if looked else now_counts[pr]
     code = np.full(m, KEEP, np.int8)
     look_at = np.full(m, -1, np.int64)
     pair = np.full(m, -1, np.intp)  # the pair a row was decided at

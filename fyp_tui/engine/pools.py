@@ -43,9 +43,10 @@ from fyp_tui.engine.world import World
 # -- serving ------------------------------------------------------------------------------
 
 
-def creator_reach(world: World) -> np.ndarray:
-    """Observable reach of each creator from its follower count, ~[0, 1.2]."""
-    return (np.log10(1.0 + world.creator_followers.astype(np.float64)) / 7.0).astype(np.float32)
+def creator_reach(world: World, creators: np.ndarray | None = None) -> np.ndarray:
+    """Observable reach of each creator (or of ``creators``) from its follower count, ~[0, 1.2]."""
+    f = world.creator_followers if creators is None else world.creator_followers.take(creators)
+    return (np.log10(1.0 + f.astype(np.float64)) / 7.0).astype(np.float32)
 
 
 def broad_share(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarray:
@@ -66,11 +67,39 @@ def broad_share(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarr
 
 def _broad_rows(world: World, params: EngineParams, ids: np.ndarray) -> np.ndarray:
     """:func:`broad_share` of ``ids``, computed from the tags and topics."""
-    tags = world.video_tags[ids]
-    main = world.video_topics[ids, 0].astype(np.int64)
+    return _broad_values(world, params, world.video_tags[ids], world.video_topics[ids, 0])
+
+
+def _broad_values(world: World, params: EngineParams, tags: np.ndarray, main: np.ndarray) -> np.ndarray:
+    """:func:`broad_share` of videos with these tags and main topics."""
+    main = main.astype(np.int64)
     topic = np.append(world.hashtag_topic, -1).take(tags)  # (tag -1, padding, reads the appended -1)
     n_in = np.count_nonzero(topic == main[:, None], axis=1)
     return params.untagged_broad_share * np.maximum(1.0 - n_in / params.tags_to_target, 0.0)
+
+
+def broad_values(world: World, params: EngineParams, fields: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`broad_share` of videos not yet added, from ``add_videos``' fields (as the
+    world's arrays will hold them): ``simulate.run`` computes a block's uploads' at once,
+    and :func:`stage_broad` appends each step's."""
+    tags = np.asarray(fields["tags"], dtype=world.video_tags.dtype)
+    return _broad_values(world, params, tags, np.asarray(fields["topics"], dtype=world.video_topics.dtype)[:, 0])
+
+
+def stage_broad(world: World, params: EngineParams, first: int, values: np.ndarray) -> None:
+    """Append the shares (:func:`broad_values`) of the videos just added, ``first`` on, to
+    the per-video table, if it is current up to them; else leave it (it computes them from
+    the world's arrays when next read)."""
+    hit = world.derived.broad
+    n = world.n_videos
+    arrays = (world.video_tags, world.video_topics, world.hashtag_topic)
+    shares = (float(params.untagged_broad_share), float(params.tags_to_target))
+    if hit is None or hit[2] != first or hit[1] != shares or first + len(values) != n:
+        return
+    if not all(a is b for a, b in zip(hit[0], arrays)) or len(hit[3]) < n:
+        return
+    hit[3][first:n] = values
+    world.derived.broad = (arrays, shares, n, hit[3])
 
 
 def _broad_table(world: World, params: EngineParams) -> np.ndarray:
@@ -109,6 +138,21 @@ def fill_hours(params: EngineParams) -> np.ndarray:
     return hit
 
 
+_DEMAND_BUDGETS: dict[tuple, np.ndarray] = {}
+
+
+def _demand_budgets(params: EngineParams) -> np.ndarray:
+    """Per tier, the budget its demand is a share of: the ladder's, then ``top_weight`` times
+    the last bounded one for the site-wide tier (read-only, cached)."""
+    key = (params.ladder, float(params.top_weight))
+    hit = _DEMAND_BUDGETS.get(key)
+    if hit is None:
+        hit = np.array([*params.ladder, params.top_weight * params.ladder[-1]], dtype=np.float64)
+        hit.flags.writeable = False
+        _DEMAND_BUDGETS[key] = hit
+    return hit
+
+
 def serving_demand(
     world: World,
     params: EngineParams,
@@ -130,7 +174,7 @@ def serving_demand(
     in the last step). A rate per hour, whatever the step length.
     """
     tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
-    budget = np.array([*params.ladder, params.top_weight * params.ladder[-1]], dtype=np.float64)[tier]
+    budget = _demand_budgets(params).take(tier)
     t1 = now + dt / 2
     since = t1 - world.video_tier_entered[ids]
     fresh = world.video_tier_counts[ids, VIEW] == 0
@@ -147,7 +191,7 @@ def serving_demand(
             np.maximum(tth, h[:, j], out=tth)
         th = np.maximum(th, tth)
     want *= 1.0 + params.trend_boost * th
-    want *= 1.0 + params.creator_boost * creator_reach(world)[world.video_creator[ids]]
+    want *= 1.0 + params.creator_boost * creator_reach(world, world.video_creator.take(ids))
     return want
 
 
@@ -284,12 +328,13 @@ def _top2_f16(pref: np.ndarray, out: np.ndarray) -> None:
 
 
 def _top_topics_by_slot(world: World, params: EngineParams, k: int) -> np.ndarray:
-    """:func:`viewer_top_topics` transposed to ``[k, N]`` (one contiguous row per slot), cached."""
+    """:func:`viewer_top_topics` transposed to ``[k, N]`` (one contiguous row per slot), cached;
+    as bytes when the topics fit (a short step's scattered viewers touch half the lines)."""
     top = viewer_top_topics(world, params, k)
     hit = world.derived.top_topics_by_slot
     if hit is not None and hit[0] is top:
         return hit[1]
-    out = np.ascontiguousarray(top.T)
+    out = np.ascontiguousarray(top.T, dtype=np.uint8 if world.aud_pref.shape[1] <= 256 else top.dtype)
     world.derived.top_topics_by_slot = (top, out)
     return out
 
@@ -321,6 +366,8 @@ class Allocation:
     per_entry: np.ndarray | None = None
     #: ``per_entry`` cut in parts (one per viewer chunk of a step), if it is
     parts: list[np.ndarray] | None = None
+    #: every live video (active or site-wide, budget left or not), sorted, if known
+    live: np.ndarray | None = None
 
 
 def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -329,7 +376,8 @@ def systematic_counts(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if len(x) == 0:
         return np.zeros(0, np.int64)
     c = np.floor(np.cumsum(x) + rng.random()).astype(np.int64)
-    return np.diff(c, prepend=np.int64(0))
+    c[1:] -= c[:-1].copy()  # (np.diff(c, prepend=0): the same differences, without its concatenation)
+    return c
 
 
 def systematic_hits(w: np.ndarray, k: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -379,7 +427,7 @@ def allocate(
     """
     n = world.n_videos
     st = world.video_status[:n]
-    ids = np.flatnonzero((st == ACTIVE) | (st == TOP))
+    ids = live = np.flatnonzero((st == ACTIVE) | (st == TOP))
     tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
     bounded = tier < params.top_tier
     remaining = tier_budget(params, tier) - np.where(bounded, world.video_tier_counts[ids, VIEW], 0)
@@ -387,9 +435,8 @@ def allocate(
     ids, remaining, tier, bounded = ids[open_], remaining[open_], tier[open_], bounded[open_]
     topic = world.video_topics[ids, 0].astype(np.int32)
     P = len(ids)
-    empty = np.zeros(0, np.int32)
     if P == 0:
-        return Allocation(ids, topic, empty, 0, n_control)
+        return Allocation(ids, topic, np.zeros(0, np.int32), 0, n_control, live=live)
     want = serving_demand(world, params, ids, remaining, now, dt, sound_heat, tag_heat)
     total = float(want.sum())
     # control slice: a share of each video's demand, to random viewers
@@ -422,9 +469,9 @@ def allocate(
     slot = np.repeat(np.arange(P, dtype=np.int32), alloc)
     per_entry = alloc
     if len(slot) > n_targeted:  # rounding overshot the supply: drop random slots
-        slot = np.sort(rng.choice(slot, size=n_targeted, replace=False)) if n_targeted else empty
+        slot = np.sort(rng.choice(slot, size=n_targeted, replace=False)) if n_targeted else np.zeros(0, np.int32)
         per_entry = np.bincount(slot, minlength=P)
-    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped, per_entry)
+    return Allocation(ids, topic, np.concatenate([slot, where.take(ctrl)]), len(ctrl), dropped, per_entry, live=live)
 
 
 def _within(chosen: np.ndarray, remaining: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -519,8 +566,9 @@ def _sorted_counts(keys: np.ndarray, n_keys: int) -> np.ndarray:
 
 
 def _group_type(n_groups: int) -> type:
-    """The integer type of :func:`match_viewers`'s group keys (int16 when they fit)."""
-    return np.int16 if n_groups < 2**15 else np.int32
+    """The integer type of :func:`match_viewers`'s group keys (one byte or int16 when they
+    fit: a narrow per-viewer table is fewer cache lines, and sorts with no conversion)."""
+    return np.uint8 if n_groups <= 256 else np.int16 if n_groups < 2**15 else np.int32
 
 
 def prepare_matching(world: World, params: EngineParams) -> None:
@@ -564,7 +612,7 @@ def match_viewers(
     mixed = k > 1 and params.second_topic_share > 0
     second = rng.random(n, dtype=np.float32) < np.float32(params.second_topic_share) if mixed else None
     if mixed:
-        want = topT[0].take(viewers).astype(gt)
+        want = topT[0].take(viewers).astype(gt, copy=False)
         np.copyto(want, topT[1].take(viewers), where=second, casting="unsafe")
         gv = want * gt(L)
         gv += world.aud_language.take(viewers).astype(gt)
@@ -600,13 +648,27 @@ def match_viewers(
     # level 2: the viewer's other top topic (slots stay sorted by topic)
     if k > 1:
         who = viewers.take(ov)
-        a = topT[1].take(who).astype(gt)
+        a = topT[1].take(who).astype(gt, copy=False)
         if second is not None:
             np.copyto(a, topT[0].take(who), where=second.take(ov), casting="unsafe")
+        # only the viewers whose topic here has slots left can be matched: sorted alone, they
+        # pair with the same slots (the same windows: each such group has the same count,
+        # and the random offsets are drawn per group either way); when every slot finds a
+        # viewer (the usual case), the others are never needed
+        sub = np.flatnonzero((cs > 0).take(a))
+        a_sub = a.take(sub)
+        o2 = _stable_order(a_sub, T)
+        cv2 = _sorted_counts(a_sub.take(o2), T)
+        if (cv2 >= cs).all():
+            tv, ts, lv, ls, m = _pair_counts(cv2, cs, rng)
+            np.put(out, ov.take(sub.take(o2)).take(tv), os_.take(ts))
+            return out
         o2 = _stable_order(a, T)
         ov = ov.take(o2)
         tv, ts, lv, ls, m = _pair_counts(_sorted_counts(a.take(o2), T), cs, rng)
         np.put(out, ov.take(tv), os_.take(ts))
+        if not (len(lv) and len(ls)):  # (the usual end: one side is used up)
+            return out
         ov, os_ = ov.take(lv), os_.take(ls)
     # what is left: at random
     m = min(len(ov), len(os_))

@@ -374,9 +374,11 @@ class _Chunk:
     #: catalogue slots served to viewers at random (entries from P on; see pools.broad_share)
     catalogue_broad: np.ndarray | None = None
     #: earlier steps' targeted impressions the pools left over (viewers), served the
-    #: catalogue with this chunk's own (see :class:`_Ahead`), and each one's trend weights
+    #: catalogue with this chunk's own (see :class:`_Ahead`), each one's step in the block
+    #: (uint8), and the trend weights per step of the block (:meth:`_Ahead.step_weights`)
     stash: np.ndarray | None = None
-    stash_weights: tuple[np.ndarray, np.ndarray] | None = None
+    stash_steps: np.ndarray | None = None
+    step_weights: tuple[np.ndarray, np.ndarray] | None = None
     #: no catalogue this step: the impressions the pools leave over are returned (``_Served.left``)
     defer: bool = False
 
@@ -414,6 +416,8 @@ class _Plan:
     ids: np.ndarray  # video id per entry (intp)
     topic: np.ndarray  # main topic per entry
     n_pool: int
+    #: every live video when the pools were served (sorted): serving changes no status
+    live: np.ndarray | None = None
 
 
 def _plan(
@@ -488,7 +492,8 @@ def _plan(
             need = [0]
         elif ahead.left:
             chunks[0].stash = np.concatenate(ahead.left)
-            chunks[0].stash_weights = ahead.trend_weights()
+            chunks[0].stash_steps = ahead.stash_steps()
+            chunks[0].step_weights = ahead.step_weights()
             need = [need[0] + len(chunks[0].stash)]
     cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
     if cat is not None:
@@ -507,7 +512,7 @@ def _plan(
         _learn_table(float(params.learning_rate), world.aud_pref.dtype)
         if not world.aud_pref.flags.c_contiguous:
             world.aud_pref = np.ascontiguousarray(world.aud_pref)
-    return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P)
+    return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P, al.live)
 
 
 def _split_broad(
@@ -554,11 +559,10 @@ def _serve(
         pick, slots = _serve_broad(rng, pick, slots, ch.broad)
     left = None
     if ch.defer:  # what the pools left over waits for the block's catalogue
-        rest = np.flatnonzero(pick < 0)
-        left = tviewers.take(rest)
-        if len(rest):
-            keep = np.flatnonzero(pick >= 0)
-            tviewers, pick = tviewers.take(keep), pick.take(keep)
+        served = pick >= 0
+        left = tviewers[~served]
+        if len(left):
+            tviewers, pick = tviewers[served], pick[served]
     n_own = len(tviewers)
     if ch.stash is not None and len(ch.stash):  # the block's earlier leftovers join this step's
         tviewers = np.concatenate([tviewers, ch.stash])
@@ -570,19 +574,21 @@ def _serve(
             pick2 = pools.match_viewers(
                 world, params, rng, tviewers.take(rest), cat, cat, slot_group_counts=ch.catalogue_groups
             )
-            ok = pick2 >= 0
-            pick[rest[ok]] = len(slots) + pick2[ok]
+            # (every pick at rest is -1: the unmatched keep it, the others point past the pool's slots)
+            pick2 += len(slots)
+            np.put(pick, rest, np.where(pick2 >= len(slots), pick2, -1))
             slots = np.concatenate([slots, cat])
     if ch.catalogue_broad is not None and len(ch.catalogue_broad):  # the catalogue's broad slots, likewise
         pick, slots = _serve_broad(rng, pick, slots, ch.catalogue_broad)
     got = pick >= 0
     n_got = int(np.count_nonzero(got))
-    weights = None
-    if ch.stash_weights is not None and ch.stash is not None and len(ch.stash):
-        # each targeted impression's (trend, fatigue) weight: this step's (1, 0), the stash's its step's
-        wt = np.concatenate([np.ones(n_own), ch.stash_weights[0]])
-        wf = np.concatenate([np.zeros(n_own), ch.stash_weights[1]])
-        weights = (wt[got], wf[got]) if n_got < len(got) else (wt, wf)
+    steps = None
+    if ch.step_weights is not None and ch.stash_steps is not None and ch.stash is not None and len(ch.stash):
+        # each targeted impression's step in the block: this one's (the last: weights 1 and 0), the stash's its own
+        last = len(ch.step_weights[0]) - 1
+        steps = np.concatenate([np.full(n_own, last, np.uint8), ch.stash_steps])
+        if n_got < len(got):
+            steps = steps[got]
     if n_got < len(got):
         tviewers, pick = tviewers[got], pick[got]
     # impressions: the targeted ones (pools and catalogue), then the control slice
@@ -601,10 +607,11 @@ def _serve(
     _learn(world, params, viewers, lambda: topic_all.take(chosen), r)
     rand, targ = _slices(delta, ratio, P, n_ctrl, r)
     trend = None
-    if weights is not None:  # (control impressions go to pool entries: weight 1, never read)
-        wt = np.concatenate([weights[0], np.ones(n_ctrl)])
-        wf = np.concatenate([weights[1], np.zeros(n_ctrl)])
-        trend = _catalogue_trend(params, chosen, r, P, P_all, wt, wf)
+    if steps is not None:  # (control impressions go to pool entries: the last step's weights, never read)
+        assert ch.step_weights is not None
+        steps = np.concatenate([steps, np.full(n_ctrl, len(ch.step_weights[0]) - 1, np.uint8)])
+        wt, wf = ch.step_weights
+        trend = _catalogue_trend(params, chosen, r, P, P_all, wt.take(steps), wf.take(steps))
     return _Served(delta, ratio, rand, targ, len(chosen), len(got) - n_got, left, trend)
 
 
@@ -626,8 +633,7 @@ def _catalogue_trend(
     out, rare = code // len(EXTRA_SIGNAL), code % len(EXTRA_SIGNAL)
     table = ew[Signal.VIEW] + ew[Signal.FULL_WATCH] * (out & 1) + ew[Signal.LIKE] * (out >> 1 & 1)
     table += ew[Signal.SKIP] * (out >> 2 & 1) + np.where(rare != 0, ew.take(EXTRA_SIGNAL.take(rare)), 0.0)
-    key = _outcome(r).astype(np.intp)
-    key *= len(EXTRA_SIGNAL)
+    key = _outcome(r) * np.int8(len(EXTRA_SIGNAL))  # (at most 7 * 6 + 5: one byte each)
     key += r.extra
     e = table.take(key)
     return (
@@ -707,6 +713,12 @@ class _Ahead:
             (t, np.concatenate(c).astype(np.int32)) for t, c in zip(targeted, control)
         ]
         self.uploads = draw_uploads(world, params, rng, t0, t0 + dt * m)
+        #: the uploads' rows of the per-video tables (reactions, broad shares), computed at
+        #: once: each step appends its new videos' (:meth:`add_due`), no pass of its own
+        self.rows: tuple[np.ndarray, np.ndarray] | None = None
+        if self.uploads is not None:
+            fields = self.uploads.fields
+            self.rows = (audience.video_rows(world, fields), pools.broad_values(world, params, fields))
         self.next = 0  # the block's next step
         self.last = False  # whether the step taken last is the block's last
         self.defer = k == 1
@@ -733,6 +745,18 @@ class _Ahead:
         self.last = self.next == len(self.steps)
         return self.steps[j], self.last
 
+    def add_due(self, world: World, until: float | None) -> int:
+        """Add the block's uploads timed before ``until`` (all if None) to the world; how many."""
+        if self.uploads is None:
+            return 0
+        a = self.uploads.at
+        ids = add_due(world, self.uploads, until)
+        if len(ids) and self.rows is not None:
+            b = a + len(ids)
+            audience.stage_videos(world, int(ids[0]), self.rows[0][a:b])
+            pools.stage_broad(world, self.params, int(ids[0]), self.rows[1][a:b])
+        return len(ids)
+
     def wait(self, left: np.ndarray) -> None:
         """The step just taken leaves ``left`` (viewers) waiting for the block's catalogue."""
         if len(left):
@@ -754,7 +778,7 @@ class _Ahead:
             return
         if self.stood_in:
             assert self.rate is not None
-            wt, wf = self._step_weights()
+            wt, wf = self.step_weights()
             at = np.array(self.stood_in, np.intp)
             a, b = float(wt.take(at).sum()), float(wf.take(at).sum())
             fs, fh = trends.fatigue(world)
@@ -770,8 +794,8 @@ class _Ahead:
         m = len(self.steps)
         self.next_rate = None if got is None else (got[0] / m, got[1] / m)
 
-    def _step_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per step ``j`` of the block, the factors of :meth:`trend_weights`."""
+    def step_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per step ``j`` of the block, the factors of :meth:`trend_weights` (the last step's: 1 and 0)."""
         m, p = len(self.steps), self.params
         f = 0.5 ** (self.dt / p.trend_half_life_hours)
         g = 0.5 ** (self.dt / p.trend_fatigue_hours)
@@ -787,9 +811,13 @@ class _Ahead:
         fatigue (``(1-g) sum_{j<i<m} g^(m-1-i) f^(i-1-j)``: each later step's decay moves
         the fatigue ``1-g`` of the way to the trend), ``j`` its step, ``f`` and ``g`` the
         trend's and the fatigue's factors per step (:func:`~fyp_tui.engine.trends.decay`)."""
-        wt, wf = self._step_weights()
-        steps = np.repeat(np.array(self.left_step, np.intp), [len(x) for x in self.left])
+        wt, wf = self.step_weights()
+        steps = self.stash_steps()
         return wt.take(steps), wf.take(steps)
+
+    def stash_steps(self) -> np.ndarray:
+        """Per waiting impression (in the order of ``left``), its step in the block (uint8)."""
+        return np.repeat(np.array(self.left_step, np.uint8), [len(x) for x in self.left])
 
 
 def step(
@@ -826,8 +854,7 @@ def step(
         res.uploads = len(upload(world, params, rng, t0, t1))
     else:
         drawn, last = ahead.take()
-        if ahead.uploads is not None:
-            res.uploads = len(add_due(world, ahead.uploads, None if last else t1))
+        res.uploads = ahead.add_due(world, None if last else t1)
 
     # -- serve ------------------------------------------------------------------------------
     plan = _plan(world, params, rng, dt, mid, sh, hh, drawn, ahead)
@@ -866,11 +893,13 @@ def step(
         else:  # the block's catalogue: its engagement as each of its steps would have left it
             assert ahead is not None
             trends.add_engagement(world, params, ids[:n_pool], dt_[:n_pool])
-            cat_ids = ids_all[P:]
-            for into, col in ((None, 0), (trends.fatigue(world), 1)):
-                trends.add_engagement_values(world, cat_ids, sum(w[col] for w in weighted), into)
             got = (np.zeros(world.n_sounds), np.zeros(world.n_hashtags))
-            trends.add_engagement_values(world, cat_ids, sum(w[2] for w in weighted), got)
+            trends.add_engagement_columns(
+                world,
+                ids_all[P:],
+                [sum(w[col] for w in weighted) for col in range(3)],
+                [None, trends.fatigue(world), got],
+            )
             ahead.drawn_engagement = got
         res.events += ladder.milestones(params, ids, before, before + dt_[:, Signal.VIEW], t1)
 
@@ -885,22 +914,72 @@ def step(
 
     # -- decide -----------------------------------------------------------------------------
     world.clock = t1
-    n = world.n_videos
-    st = world.video_status[:n]
-    live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
-    due, counted = _due(world, params, live, counted, t1)
-    res.events += ladder.decide(world, params, due, t1, served=counted, since=t0, rng=rng, people=people)
+    live = plan.live
+    if live is None:
+        st = world.video_status[: world.n_videos]
+        live = np.flatnonzero((st == ladder.ACTIVE) | (st == ladder.TOP))
+    res.events += _decide(world, params, live, counted, t0, t1, rng, people)
     ladder.adapt_bars(world, params, dt)
-    heats = trends.sound_heat(world), trends.hashtag_heat(world)
-    res.events += ladder.reignite(world, params, rng, t1, dt, *heats)
+    *heats, _, _ = trends.heats_and_lists(world, params.trending_k)  # (the lists: trend_events reads them)
+    res.events += ladder.reignite(world, params, rng, t1, dt, heats[0], heats[1])
     if ahead is not None and not ahead.last:  # (the block's next step starts from these trends)
-        ahead.heats = heats
+        ahead.heats = (heats[0], heats[1])
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
     return res
 
 
+def _decide(
+    world: World,
+    params: EngineParams,
+    live: np.ndarray,
+    counted: tuple[np.ndarray, np.ndarray] | None,
+    t0: float,
+    now: float,
+    rng: np.random.Generator,
+    people: Sequence[Ledger],
+) -> list[Event]:
+    """The step's decisions (:func:`ladder.decide` on :func:`_due`'s videos). When no video
+    fades but a look's (the usual case), the pool videos found due are handed over as
+    they are (:func:`ladder.decide_crossed`: the same decisions, not found again)."""
+    fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
+    if counted is not None and len(counted[0]) and not len(fading):
+        ids, delta = counted
+        ids = ids.astype(np.int64, copy=False)
+        after = world.video_tier_counts[ids, Signal.VIEW]
+        before = after - delta[:, Signal.VIEW]
+        tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
+        looks = ladder.look_views(params)[tier]
+        cross = (looks > before[:, None]) & (looks <= after[:, None])
+        rows = cross.any(axis=1) & (world.video_status[ids] == ladder.ACTIVE)
+        if not rows.any():
+            return []
+        at = np.flatnonzero(rows)
+        at = at[np.argsort(ids.take(at), kind="stable")]  # (by video id, as decide sorts them)
+        return ladder.decide_crossed(
+            world,
+            params,
+            ids.take(at),
+            tier.take(at),
+            looks.take(at, axis=0),
+            after.take(at),
+            delta.take(at, axis=0).astype(np.int64, copy=False),
+            cross.take(at, axis=0),
+            now,
+            since=t0,
+            rng=rng,
+            people=people,
+        )
+    due, counted = _due(world, params, live, counted, now, fading)
+    return ladder.decide(world, params, due, now, served=counted, since=t0, rng=rng, people=people)
+
+
 def _due(
-    world: World, params: EngineParams, live: np.ndarray, counted: tuple[np.ndarray, np.ndarray] | None, now: float
+    world: World,
+    params: EngineParams,
+    live: np.ndarray,
+    counted: tuple[np.ndarray, np.ndarray] | None,
+    now: float,
+    fading: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """The live videos (sorted ``live``) a decision may be due for at the end of a step
     (:func:`~fyp_tui.engine.ladder.decide` finds the same among all of them, at the cost
@@ -908,7 +987,8 @@ def _due(
     carried across one of their looks, and those whose heat fell below ``fade_floor``;
     and the step's ``counted`` (pool videos, tier-counter deltas) for the first of them
     (the only ones whose deltas ``decide`` reads)."""
-    fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
+    if fading is None:
+        fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
     if counted is None or not len(counted[0]):
         return fading, counted
     ids, delta = counted

@@ -86,7 +86,7 @@ def _damped(trend: np.ndarray, tired: np.ndarray) -> np.ndarray:
     pos = tired[tired > 0]
     if not len(pos):
         return trend.astype(np.float64, copy=True)
-    scale = float(pos.mean())
+    scale = float(pos.sum()) / len(pos)  # (pos.mean(), without its Python wrapper)
     return trend / (1.0 + tired / scale)
 
 
@@ -153,21 +153,51 @@ def add_engagement_values(
         tag_to += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
 
 
+def add_engagement_columns(
+    world: World,
+    videos: np.ndarray,
+    es: list[np.ndarray],
+    intos: list[tuple[np.ndarray, np.ndarray] | None],
+) -> None:
+    """:func:`add_engagement_values` of each engagement vector ``es[i]`` (one value per
+    video of ``videos``) into ``intos[i]``, the videos' sounds and tags read once for all
+    (the same sums: a row without engagement adds nothing either way)."""
+    keep = [i for i, e in enumerate(es) if e.any()]
+    if not keep:
+        return
+    tags = world.video_tags.take(videos, axis=0)
+    sound = world.video_sound.take(videos)
+    flat = tags.reshape(-1) + np.int32(1) if tags.size else None
+    for i in keep:
+        e = es[i]
+        into = intos[i]
+        sound_to, tag_to = into if into is not None else (world.sound_trend, world.hashtag_trend)
+        sound_to += np.bincount(sound, weights=e, minlength=world.n_sounds)[: world.n_sounds]
+        if flat is not None:  # tag ids + 1 (no tag, -1, falls in bin 0 and is dropped)
+            ew = np.repeat(e, tags.shape[1])
+            tag_to += np.bincount(flat, weights=ew, minlength=world.n_hashtags + 1)[1 : world.n_hashtags + 1]
+
+
 def sound_heat(world: World) -> np.ndarray:
     """Heat of sounds in [0, 1]: trending score over the highest."""
-    t = sound_score(world)
-    m = t.max() if world.n_sounds else 0.0
-    if m <= 0:
-        return np.zeros(world.n_sounds)
-    return t / m
+    return _heat(sound_score(world), world.n_sounds)
 
 
 def hashtag_heat(world: World) -> np.ndarray:
     """Heat of topical hashtags in [0, 1]; generic tags get 0."""
-    t = np.where(world.hashtag_topic >= 0, hashtag_score(world), 0.0)
-    m = t.max() if len(t) else 0.0
+    return _heat(_topical(world, hashtag_score(world)), world.n_hashtags)
+
+
+def _topical(world: World, score: np.ndarray) -> np.ndarray:
+    """Hashtags' scores with the generic tags' (``hashtag_topic == -1``) set to 0."""
+    return np.where(world.hashtag_topic >= 0, score, 0.0)
+
+
+def _heat(t: np.ndarray, n: int) -> np.ndarray:
+    """Scores over the highest (``n`` zeros if none is above 0)."""
+    m = t.max() if n and len(t) else 0.0
     if m <= 0:
-        return np.zeros(world.n_hashtags)
+        return np.zeros(n)
     return t / m
 
 
@@ -187,7 +217,7 @@ def trending_sounds(world: World, k: int = 10) -> np.ndarray:
 
 def trending_hashtags(world: World, k: int = 10) -> np.ndarray:
     """Ids of the ``k`` topical hashtags with the highest trending score (generic tags excluded)."""
-    return _top(np.where(world.hashtag_topic >= 0, hashtag_score(world), 0.0), k)
+    return _top(_topical(world, hashtag_score(world)), k)
 
 
 @dataclass
@@ -217,11 +247,22 @@ def trending_lists(world: World, k: int) -> tuple[np.ndarray, np.ndarray]:
         and (c.hashtag_trend == ht).all()
     ):
         return c.sounds, c.hashtags
-    s, h = trending_sounds(world, k), trending_hashtags(world, k)
+    return _keep_lists(world, k, trending_sounds(world, k), trending_hashtags(world, k))
+
+
+def _keep_lists(world: World, k: int, s: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s.flags.writeable = False
     h.flags.writeable = False
-    world.derived.trending = TrendingLists(k, st.copy(), ht.copy(), s, h)
+    world.derived.trending = TrendingLists(k, world.sound_trend.copy(), world.hashtag_trend.copy(), s, h)
     return s, h
+
+
+def heats_and_lists(world: World, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(sound_heat, hashtag_heat, *trending_lists(world, k))``, each trending score
+    computed once for both (a step's end reads all four)."""
+    ss, hs = sound_score(world), _topical(world, hashtag_score(world))
+    s, h = _keep_lists(world, k, _top(ss, k), _top(hs, k))
+    return _heat(ss, world.n_sounds), _heat(hs, world.n_hashtags), s, h
 
 
 def trend_events(world: World, before_s: np.ndarray, before_h: np.ndarray, k: int, now: float) -> list[Event]:
