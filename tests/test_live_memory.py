@@ -122,3 +122,39 @@ def test_a_checkpoint_keeps_no_copy_of_the_world_once_written(tiny_db):
         assert ref() is None and all(c() is None for c in copies)
     finally:
         live.close()
+
+
+def test_the_running_apps_checkpoints_leave_the_mirror_to_the_last_one(tiny_db, tmp_path):
+    """A periodic checkpoint does not copy every video's arrays for the columnar mirror
+    (the peak of the app's memory at a fast pace); a world killed after one loads from
+    its rows, the truth, with what that checkpoint saved; a closed world loads from the
+    mirror again."""
+    import sqlite3
+
+    import numpy as np
+
+    from fyp_tui.live.session import LiveSession
+    from fyp_tui.store.io import WorldStore
+
+    live = LiveSession(tiny_db, "me", seed=1)
+    live.open()
+    try:
+        live.clock.advance(6.0)
+        snap = live.feed.submit(live.checkpoints.capture).result()
+        assert snap.mirror == {}  # nothing copied for it
+        live.checkpoints.submit_write(snap).result()
+        saved = {k: getattr(live.world, k)[: snap.n_videos].copy() for k in ("video_counts", "video_tier")}
+        crashed = tmp_path / "crashed.db"  # the file as kill -9 would leave it now
+        with sqlite3.connect(tiny_db) as src, sqlite3.connect(crashed) as dst:
+            src.backup(dst)
+        live.checkpoints.final_save()  # (as the app, quitting)
+    finally:
+        live.close()
+    with WorldStore.open(str(crashed)) as store:
+        w = store.load()
+        assert store.loaded_from["video"] == "rows"
+        assert np.array_equal(w.video_counts[: w.n_videos], saved["video_counts"])
+        assert np.array_equal(w.video_tier[: w.n_videos], saved["video_tier"])
+    with WorldStore.open(tiny_db) as store:  # quit: its last checkpoint wrote the mirror
+        w = store.load()
+        assert store.loaded_from["video"] == "mirror"

@@ -44,7 +44,11 @@ class Checkpoints(Checkpointer):
         """Copy out what the checkpoint writes (fast, under the lock).
 
         Run it on the feed queue (``live.feed.submit(live.checkpoints.capture)``) so it
-        comes after everything the person did before it."""
+        comes after everything the person did before it. The columnar mirror (a fast
+        load) is left to :meth:`final_save`: see :func:`~fyp_tui.store.checkpoint.capture_snapshot`."""
+        return self._capture(mirror=False)
+
+    def _capture(self, *, mirror: bool) -> Any:
         live = self.live
         with live.lock:
             journal = live.journal
@@ -58,7 +62,7 @@ class Checkpoints(Checkpointer):
             if journal is not None:
                 journal.inner.get()  # see LazyJournal: made before the first capture
             events, self.pending = self.pending, []
-            return live.store.capture(live.world, events)
+            return live.store.capture(live.world, events, mirror=mirror)
 
     def submit_write(self, snap: Any) -> Future:
         """:meth:`write` on the checkpoint writer thread, after every earlier write."""
@@ -90,7 +94,7 @@ class Checkpoints(Checkpointer):
         if live.store is None or live.closed:
             return
         live.feed.drain()
-        self.submit_write(self.capture()).result()
+        self.submit_write(self._capture(mirror=True)).result()
 
     def shutdown(self) -> None:
         """Let the writes in flight finish, then stop the writer thread."""

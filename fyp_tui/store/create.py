@@ -145,6 +145,7 @@ def _write_world(conn: Any, world: World, report: Callable[[str, int], None]) ->
         {k: getattr(world, k)[:n] for k in MIRROR_VIDEO},
         world.n_viewers,
         {k: getattr(world, k) for k in MIRROR_AUDIENCE},
+        clock=float(world.clock),
     )
     insert_rows(conn, "engine_state", ("name", "dtype", "shape", "data"), state)
     now = utcnow()

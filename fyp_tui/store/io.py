@@ -425,10 +425,10 @@ class WorldStore:
         }
 
     # -- checkpoint ------------------------------------------------------------------
-    def capture(self, world: World, events: Sequence[Event] = ()) -> Snapshot:
+    def capture(self, world: World, events: Sequence[Event] = (), *, mirror: bool = True) -> Snapshot:
         """Copy out what changed since the last checkpoint and mark it saved (with the
         world lock held; see :func:`~fyp_tui.store.checkpoint.capture_snapshot`)."""
-        return capture_snapshot(world, events)
+        return capture_snapshot(world, events, mirror=mirror)
 
     def write(self, snap: Snapshot) -> None:
         """Commit a snapshot in one transaction (safe to call from a worker thread)."""

@@ -52,7 +52,9 @@ def read_world(conn: Any, *, where: str, use_mirror: bool) -> tuple[World, dict[
     captions = names("video", "caption")
     V = len(captions)
     arrays = empty_video_arrays(V, T)
-    if check is not None and video_mirror_ok(conn, state, check, V):
+    # (a checkpoint of the running app does not rewrite the mirror: after a crash the
+    # world's clock has moved on from the mirror's, and the rows, the truth, are read)
+    if check is not None and check.get("clock", clock) == clock and video_mirror_ok(conn, state, check, V):
         for name in MIRROR_VIDEO:
             arrays[name][:] = state[f"mirror:{name}"]
         loaded_from["video"] = "mirror"

@@ -35,9 +35,10 @@ MIRROR_AUDIENCE = (
 )
 
 
-def _video_check(arrays: dict[str, np.ndarray], n_viewers: int) -> dict:
+def _video_check(arrays: dict[str, np.ndarray], n_viewers: int, clock: float | None = None) -> dict:
     counts = arrays["video_counts"]
     return {
+        **({} if clock is None else {"clock": float(clock)}),
         "videos": int(len(arrays["video_tier"])),
         "views": int(counts[:, 0].sum()),
         "likes": int(counts[:, 2].sum()),
@@ -49,12 +50,18 @@ def _video_check(arrays: dict[str, np.ndarray], n_viewers: int) -> dict:
 
 
 def mirror_rows(
-    video: dict[str, np.ndarray], n_viewers: int, audience: dict[str, np.ndarray] | None = None
+    video: dict[str, np.ndarray],
+    n_viewers: int,
+    audience: dict[str, np.ndarray] | None = None,
+    *,
+    clock: float | None = None,
 ) -> list[tuple]:
+    """engine_state rows of the columnar mirror and its check (``clock``: the world's
+    clock it was written at; a load uses the video mirror only at that clock)."""
     rows = [array_row(f"mirror:{k}", v) for k, v in video.items()]
     if audience is not None:
         rows += [array_row(f"mirror:{k}", v) for k, v in audience.items()]
-    rows.append(json_row("mirror:check", _video_check(video, n_viewers)))
+    rows.append(json_row("mirror:check", _video_check(video, n_viewers, clock)))
     return rows
 
 
