@@ -116,6 +116,61 @@ def test_sigterm_saves_the_world_and_gives_the_terminal_back(tiny_db, tmp_path):
     assert clock > 0, "the world was saved on SIGTERM"
 
 
+def test_a_closed_terminal_saves_the_world_and_the_app_ends(tiny_db, tmp_path):
+    """The terminal window closes under the app (its pty goes away, SIGHUP): the world
+    is saved and the process ends, instead of hanging in Textual's shutdown on the
+    dead terminal for ever (it did: every write of its goodbye waited on a writer
+    thread that had died)."""
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fyp_tui", "--db", tiny_db, "--profile", "hup"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    os.close(slave)
+    out = bytearray()
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end and b"Welcome" not in out:
+            if select.select([master], [], [], 0.1)[0]:
+                out.extend(os.read(master, 65536))
+        assert b"Welcome" in out, out[-500:]
+        os.write(master, b"\x1b")  # the feed, with the clock running
+        time.sleep(2)
+        os.close(master)  # the terminal window closes ...
+        master = -1
+        proc.send_signal(signal.SIGHUP)  # ... and the kernel hangs up on the app
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if master >= 0:
+            os.close(master)
+    con = sqlite3.connect(tiny_db)
+    try:
+        (clock,) = con.execute("SELECT clock FROM world_meta").fetchone()
+    finally:
+        con.close()
+    assert clock > 0, "the world was saved on SIGHUP"
+    assert not os.path.exists(tiny_db + ".lock") or _lock_is_free(tiny_db)
+
+
+def _lock_is_free(db: str) -> bool:
+    from fyp_tui.store.io import WorldStore
+
+    with WorldStore.open(db) as store:  # (raises WorldLockedError if another process held it)
+        return store is not None
+
+
 def test_no_control_character_from_the_world_reaches_a_view(tiny_world):
     """Captions, handles, names and titles are shown, never obeyed: every string the
     live layer hands to a screen is printable (issue 13: a caption retitled the terminal)."""

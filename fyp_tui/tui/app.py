@@ -22,6 +22,9 @@ app too.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -65,6 +68,9 @@ TICK_SECONDS = 0.5
 INPUT_QUIET = 0.35
 #: ... but never longer than this; the simulated time is not lost, only batched.
 MAX_DEFER = 2.0
+#: after SIGHUP (the terminal closed), the quit has this long to save the world through
+#: the event loop before the world is saved from outside it and the process ends
+HANGUP_GRACE_SECONDS = 5.0
 DARK, LIGHT = "textual-dark", "textual-light"
 
 
@@ -178,6 +184,7 @@ class FypApp(App[None]):
         self._last_input = -1e9
         self._quitting = False
         self._saved = False
+        self._hung_up = False  # SIGHUP: the terminal is gone
         self._tick_timer: Timer | None = None
         self._checkpoint_timer: Timer | None = None
         self.mode_screens: dict[str, FypScreen] = {}
@@ -589,15 +596,50 @@ class FypApp(App[None]):
         watch time counts, the world is saved, and Textual gives the terminal back."""
         if self.is_headless:
             return
-        import asyncio
         import signal
 
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(sig, lambda: self.call_later(self.run_action, "quit"))
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-                return
+        try:
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.run_action, "quit"))
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            return
+        # SIGHUP by a plain handler: it runs even while the event loop is stuck writing
+        # to the dead terminal (where a handler of the loop's would never run)
+        try:
+            signal.signal(signal.SIGHUP, lambda _sig, _frame: self._hang_up(loop))
+        except (ValueError, OSError):  # pragma: no cover - not the main thread
+            pass
+
+    def _hang_up(self, loop: asyncio.AbstractEventLoop) -> None:
+        """SIGHUP: the terminal is gone. Quit as ``q`` does, through the event loop; if
+        that has not saved the world within :data:`HANGUP_GRACE_SECONDS`, save it from
+        here, then end the process. Textual (8.2) writes its screen and its goodbye to
+        the dead terminal, and after the first failed write its writer thread is gone:
+        every later write waits for ever, the event loop with it. A closed terminal
+        window left the app running, forgotten, its last minutes unsaved."""
+        if self._hung_up:
+            return
+        self._hung_up = True
+        threading.Thread(target=self._end_without_a_terminal, args=(loop,), daemon=True, name="fyp-hangup").start()
+
+    def _end_without_a_terminal(self, loop: asyncio.AbstractEventLoop) -> None:
+        import os
+        import signal
+
+        with contextlib.suppress(RuntimeError):  # (a loop already closed: the app ended)
+            loop.call_soon_threadsafe(lambda: self.call_later(self.run_action, "quit"))
+        deadline = time.monotonic() + HANGUP_GRACE_SECONDS
+        while not self._saved and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self._saved and self.ready and not self.failed:
+            with contextlib.suppress(Exception):  # (reactions are committed as they happen)
+                self.live.checkpoints.final_save()
+        with contextlib.suppress(Exception):
+            self.live.close()
+        if self.settings_writer is not None:
+            self.settings_writer.flush()
+        time.sleep(1.0)  # (an app that ends by itself in time ends as usual)
+        os._exit(128 + signal.SIGHUP)
 
     def on_unmount(self) -> None:
         """A last resort when the app ends without a finished quit (an exception, a
