@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from pilot import FakeClock, open_feed, until
+from terminal import REPO, AppInTerminal
 from worlds import damage_pages
 
 from fyp_tui.errors import WorldDamagedError
 from fyp_tui.live.session import LiveSession
 
-REPO = Path(__file__).resolve().parents[1]
 MALFORMED = "database disk image is malformed"
 
 
@@ -128,52 +129,15 @@ def test_the_app_in_a_terminal_gives_it_back_and_says_one_line(tiny_db, tmp_path
     """The app in a real pseudo-terminal; the file is damaged under it, then SIGTERM asks
     it to quit (its final save meets the damage): the alternate screen and mouse
     reporting are left, one line on stderr, exit 1, no traceback."""
-    import pty
-    import select
-    import signal
-    import time
-
-    master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", "--db", tiny_db, "--profile", "dmg"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,  # (Textual draws on stderr: the line comes after it leaves the screen)
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
-    )
-    os.close(slave)
-    out = bytearray()
-
-    def read_for(seconds: float, until: bytes | None = None) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and (until is None or until not in out):
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    out.extend(os.read(master, 65536))
-                except OSError:
-                    return
-
-    try:
-        read_for(30, b"Welcome")
-        assert b"Welcome" in out, out[-500:]
-        os.write(master, b"\x1b")  # skip onboarding: the feed, the clock running
-        read_for(3)
+    with AppInTerminal(tiny_db, "dmg", tmp_path) as term:
+        term.open_feed()
+        term.read_for(3)
         damage_pages(tiny_db, "video")
-        mark = len(out)
-        proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            read_for(0.2)
-        assert proc.returncode == 1
-        read_for(0.5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+        mark = len(term.out)
+        term.proc.send_signal(signal.SIGTERM)
+        assert term.wait() == 1
+        term.read_for(0.5)
+    out = term.out
     tail = bytes(out[mark:])
     assert b"\x1b[?1049l" in tail, "the alternate screen was left"
     assert b"\x1b[?1000l" in tail, "mouse reporting was turned off"

@@ -9,9 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from terminal import REPO, AppInTerminal
 
 POST_THEN_HANG = textwrap.dedent(
     """
@@ -61,59 +60,17 @@ def test_a_post_survives_kill_9_right_after_post(tiny_db):
 def test_sigterm_saves_the_world_and_gives_the_terminal_back(tiny_db, tmp_path):
     """The app in a real pseudo-terminal, sent SIGTERM: it quits as ``q`` does (the
     world saved, exit 0) and leaves the alternate screen and mouse reporting."""
-    import pty
-    import select
-    import time
-
-    master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", "--db", tiny_db, "--profile", "sig"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
-    )
-    os.close(slave)
-    out = bytearray()
-
-    def read_for(seconds: float, until: bytes | None = None) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and (until is None or until not in out):
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    out.extend(os.read(master, 65536))
-                except OSError:
-                    return
-
-    try:
-        read_for(30, b"Welcome")  # onboarding: the app is up and drawing
-        assert b"Welcome" in out, out[-500:]
-        os.write(master, b"\x1b")  # skip onboarding: the feed, with the clock running
-        read_for(4)
-        mark = len(out)
-        proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            read_for(0.2)
-        assert proc.returncode == 0
-        read_for(0.5)
-        tail = bytes(out[mark:])
+    with AppInTerminal(tiny_db, "sig", tmp_path) as term:
+        term.open_feed()
+        term.read_for(4)
+        mark = len(term.out)
+        term.proc.send_signal(signal.SIGTERM)
+        assert term.wait() == 0
+        term.read_for(0.5)
+        tail = bytes(term.out[mark:])
         assert b"\x1b[?1049l" in tail, "the alternate screen was left"
         assert b"\x1b[?1000l" in tail, "mouse reporting was turned off"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
-    con = sqlite3.connect(tiny_db)
-    try:
-        (clock,) = con.execute("SELECT clock FROM world_meta").fetchone()
-    finally:
-        con.close()
-    assert clock > 0, "the world was saved on SIGTERM"
+    assert _saved_clock(tiny_db) > 0, "the world was saved on SIGTERM"
 
 
 def test_a_closed_terminal_saves_the_world_and_the_app_ends(tiny_db, tmp_path):
@@ -121,47 +78,22 @@ def test_a_closed_terminal_saves_the_world_and_the_app_ends(tiny_db, tmp_path):
     is saved and the process ends, instead of hanging in Textual's shutdown on the
     dead terminal for ever (it did: every write of its goodbye waited on a writer
     thread that had died)."""
-    import pty
-    import select
-    import time
+    with AppInTerminal(tiny_db, "hup", tmp_path) as term:
+        term.open_feed()
+        term.read_for(2)
+        term.close_terminal()  # the terminal window closes ...
+        term.proc.send_signal(signal.SIGHUP)  # ... and the kernel hangs up on the app
+        term.proc.wait(timeout=30)
+    assert _saved_clock(tiny_db) > 0, "the world was saved on SIGHUP"
+    assert not os.path.exists(tiny_db + ".lock") or _lock_is_free(tiny_db)
 
-    master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", "--db", tiny_db, "--profile", "hup"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
-    )
-    os.close(slave)
-    out = bytearray()
+
+def _saved_clock(db: str) -> float:
+    con = sqlite3.connect(db)
     try:
-        end = time.monotonic() + 30
-        while time.monotonic() < end and b"Welcome" not in out:
-            if select.select([master], [], [], 0.1)[0]:
-                out.extend(os.read(master, 65536))
-        assert b"Welcome" in out, out[-500:]
-        os.write(master, b"\x1b")  # the feed, with the clock running
-        time.sleep(2)
-        os.close(master)  # the terminal window closes ...
-        master = -1
-        proc.send_signal(signal.SIGHUP)  # ... and the kernel hangs up on the app
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if master >= 0:
-            os.close(master)
-    con = sqlite3.connect(tiny_db)
-    try:
-        (clock,) = con.execute("SELECT clock FROM world_meta").fetchone()
+        return float(con.execute("SELECT clock FROM world_meta").fetchone()[0])
     finally:
         con.close()
-    assert clock > 0, "the world was saved on SIGHUP"
-    assert not os.path.exists(tiny_db + ".lock") or _lock_is_free(tiny_db)
 
 
 def _lock_is_free(db: str) -> bool:
