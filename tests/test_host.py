@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 import pytest
+from processes import start_host
 
 from fyp_tui.host import protocol
 from fyp_tui.host.client import HostClient, HostRefused
@@ -375,23 +373,9 @@ async def test_a_frame_past_the_hard_limit_closes_only_that_connection(tiny_db):
 
 # -- durability: a real host, killed --------------------------------------------------------
 async def test_acknowledged_likes_survive_kill_9_of_the_host(tiny_db):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", "host", "--db", tiny_db, "--port", "0", "--seed", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc, url = start_host(tiny_db, 3)
     liked: set[tuple[str, int]] = set()
     try:
-        assert proc.stdout is not None
-        url = ""
-        for line in proc.stdout:
-            if line.startswith("join:"):
-                url = line.split()[3]
-                break
-        assert url, proc.stderr.read() if proc.stderr else "no join line"
         clients = {name: HostClient(url) for name in ("a", "b")}
         for name, c in clients.items():
             await c.connect(profile=name)

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 from pilot import drain, open_feed, until
+from processes import start_host
 from test_host import joined, next_reply, running_host
 from test_host_remote import HostThread, wait_for
 
@@ -183,22 +182,6 @@ async def test_a_client_falls_back_to_version_1_on_an_older_host_and_its_studio_
 
 
 # -- durability: a real host, killed, and opened again ---------------------------------------------
-def start_host(db: str, seed: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", "host", "--db", db, "--port", "0", "--seed", str(seed)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("join:"):
-            return proc, line.split()[3]
-    proc.kill()
-    raise AssertionError(proc.stderr.read() if proc.stderr else "no join line")
-
-
 async def test_an_acknowledged_post_survives_kill_9_of_the_host(tiny_db):
     proc, url = start_host(tiny_db, 3)
     acked: list[dict] = []

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from processes import start_host
 
 from fyp_tui.host.client import HostClient
 
@@ -41,19 +42,9 @@ def pg_db():
 async def test_two_people_on_a_postgres_host_and_their_likes_after_kill_9(run_cli, pg_db):
     code, _, err = run_cli("seed", "-q", "--scenario", "tiny", "--seed", "5", "--db", pg_db)
     assert code == 0, err
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fyp_tui", "host", "--db", pg_db, "--port", "0", "--seed", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc, url = start_host(pg_db, 1)
     liked: set[tuple[str, int]] = set()
     try:
-        assert proc.stdout is not None
-        url = next((line.split()[3] for line in proc.stdout if line.startswith("join:")), "")
-        assert url, proc.stderr.read() if proc.stderr else "no join line"
         people = {name: HostClient(url) for name in ("a", "b")}
         for name, c in people.items():
             await c.connect(profile=name)
@@ -71,7 +62,7 @@ async def test_two_people_on_a_postgres_host_and_their_likes_after_kill_9(run_cl
             [sys.executable, "-m", "fyp_tui", "host", "status", "--connect", url, "--json"],
             capture_output=True,
             text=True,
-            env=env,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
             timeout=60,
         )
         assert status.returncode == 0, status.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from pilot import FakeClock, open_feed, until
-from terminal import REPO, AppInTerminal
+from processes import REPO, AppInTerminal
 from worlds import damage_pages
 
 from fyp_tui.errors import WorldDamagedError

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-from terminal import REPO, AppInTerminal
+from processes import REPO, AppInTerminal
 
 POST_THEN_HANG = textwrap.dedent(
     """

@@ -1,5 +1,9 @@
-"""The app in a real pseudo-terminal, for the tests of what a terminal sees (signals,
-the alternate screen, the lines printed after it): :class:`AppInTerminal`."""
+"""fyp-tui as real processes, for the tests of what only a process shows:
+
+* :class:`AppInTerminal`: the app in a real pseudo-terminal (signals, the alternate
+  screen, the lines printed after it);
+* :func:`start_host`: ``fyp-tui host`` on a free port (to kill it with -9).
+"""
 
 from __future__ import annotations
 
@@ -71,3 +75,20 @@ class AppInTerminal:
         if self.master >= 0:
             os.close(self.master)
             self.master = -1
+
+
+def start_host(db: str, seed: int) -> tuple[subprocess.Popen, str]:
+    """``fyp-tui host --db DB --port 0 --seed SEED``, and the address it prints to join."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fyp_tui", "host", "--db", db, "--port", "0", "--seed", str(seed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("join:"):
+            return proc, line.split()[3]
+    proc.kill()
+    raise AssertionError(proc.stderr.read() if proc.stderr else "no join line")
