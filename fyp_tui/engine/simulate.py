@@ -42,6 +42,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -298,7 +299,14 @@ def _learn(
     pref[idx] = old.astype(pref.dtype)  # (cast first: a cheaper scatter)
 
 
-_EXECUTOR: list = []
+_EXECUTOR: list[ThreadPoolExecutor] = []
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The engine's worker threads (made on first use)."""
+    if not _EXECUTOR:
+        _EXECUTOR.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="fyp-engine"))
+    return _EXECUTOR[0]
 
 
 def _parallel(fn, jobs: list[tuple]) -> list:
@@ -306,11 +314,9 @@ def _parallel(fn, jobs: list[tuple]) -> list:
     threads (numpy releases the GIL in its array loops and random draws)."""
     if len(jobs) == 1:
         return [fn(*jobs[0])]
-    from concurrent.futures import ThreadPoolExecutor, wait
+    from concurrent.futures import wait
 
-    if not _EXECUTOR:
-        _EXECUTOR.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="fyp-engine"))
-    futures = [_EXECUTOR[0].submit(fn, *job) for job in jobs[1:]]
+    futures = [_executor().submit(fn, *job) for job in jobs[1:]]
     try:
         first = fn(*jobs[0])
     finally:  # (even on an error: no worker is left writing to the world)
@@ -484,35 +490,81 @@ def _plan(
     # ... then what the pools cannot absorb: stalled videos (the catalogue)
     ids, topic = al.ids, al.topic
     need = [n - s for n, s in zip(sizes, pool_shares.tolist())]
-    defer = ahead is not None and ahead.defer
-    if defer:
-        assert ahead is not None and k == 1  # (deferred only for one chunk: see _Ahead)
-        if not ahead.last:  # the pools' leftovers wait for the block's last step
-            chunks[0].defer = True
-            need = [0]
-        elif ahead.left:
-            chunks[0].stash = np.concatenate(ahead.left)
-            chunks[0].stash_steps = ahead.stash_steps()
-            chunks[0].step_weights = ahead.step_weights()
-            need = [need[0] + len(chunks[0].stash)]
-    cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
+    if ahead is not None and ahead.defer:  # the pools' leftovers wait for the block's catalogue
+        assert k == 1  # (deferred only for one chunk: see _Ahead)
+        chunks[0].defer = True
+        need = [0]
+    cat = _deal_catalogue(world, params, rng, mid, chunks, need, P)
     if cat is not None:
         ids = np.concatenate([al.ids, cat.ids])
         topic = np.concatenate([al.topic, cat.topic])
-        entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
-        groups = pools.entry_groups(world, cat.ids, cat.topic)
-        broad = pools.broad_share(world, params, cat.ids)
-        assert cat.per_entry is not None  # (a catalogue allocation always counts them)
-        for c, part in zip(chunks, cat.parts or [cat.per_entry]):
-            c.catalogue, c.catalogue_broad, part = _split_broad(rng, np.repeat(entry, part), part, broad, P)
-            c.catalogue_groups = pools.group_counts(world, groups, part)
-    if k > 1:  # the tables the chunks read, built here rather than by racing threads
-        audience.prepare(world)
-        pools.prepare_matching(world, params)
-        _learn_table(float(params.learning_rate), world.aud_pref.dtype)
-        if not world.aud_pref.flags.c_contiguous:
-            world.aud_pref = np.ascontiguousarray(world.aud_pref)
+    if k > 1:
+        _prepare_threads(world, params)
     return _Plan(chunks, ids.astype(np.intp, copy=False), topic, P, al.live)
+
+
+def _deal_catalogue(
+    world: World,
+    params: EngineParams,
+    rng: np.random.Generator,
+    mid: float,
+    chunks: list[_Chunk],
+    need: list[int],
+    P: int,
+) -> pools.Allocation | None:
+    """Deal the chunks ``need`` catalogue slots each (entries from ``P`` on): what their
+    pools cannot absorb goes to stalled videos. Returns the allocation (None: no slots)."""
+    cat = catalogue.catalogue_allocation(world, params, rng, mid, need) if sum(need) > 0 else None
+    if cat is None:
+        return None
+    entry = np.arange(P, P + len(cat.ids), dtype=np.int32)
+    groups = pools.entry_groups(world, cat.ids, cat.topic)
+    broad = pools.broad_share(world, params, cat.ids)
+    assert cat.per_entry is not None  # (a catalogue allocation always counts them)
+    for c, part in zip(chunks, cat.parts or [cat.per_entry]):
+        c.catalogue, c.catalogue_broad, part = _split_broad(rng, np.repeat(entry, part), part, broad, P)
+        c.catalogue_groups = pools.group_counts(world, groups, part)
+    return cat
+
+
+def _prepare_threads(world: World, params: EngineParams) -> None:
+    """Build the tables chunks read here, before they are served in parallel, rather than
+    by racing threads."""
+    audience.prepare(world)
+    pools.prepare_matching(world, params)
+    _learn_table(float(params.learning_rate), world.aud_pref.dtype)
+    if not world.aud_pref.flags.c_contiguous:
+        world.aud_pref = np.ascontiguousarray(world.aud_pref)
+
+
+def _block_catalogue(
+    world: World, params: EngineParams, rng: np.random.Generator, mid: float, ahead: _Ahead
+) -> tuple[np.ndarray, list[_Served], int]:
+    """Serve a block's catalogue at its last step: the targeted impressions its steps'
+    pools left over (``ahead.left``), cut by viewer into chunks as a step of the block's
+    length cuts its own (each with its own random stream, served in parallel: a chunk
+    touches only its viewers' rows of ``aud_pref``). Returns the catalogue entries'
+    video ids, what each chunk served (entries from 0) and the impressions dropped for
+    want of a catalogue."""
+    left, steps = np.concatenate(ahead.left), ahead.stash_steps()
+    k = _chunks(params, len(left))
+    if k == 1:
+        parts = [(left, steps)]
+    else:
+        which = np.searchsorted(np.array(_cut(world.n_viewers, k)[1:-1]), left, side="right")
+        parts = [(left[which == i], steps[which == i]) for i in range(k)]
+    rngs = [rng] if k == 1 else rng.spawn(k)
+    none, weights = np.zeros(0, np.intp), ahead.step_weights()
+    chunks = [
+        _Chunk(r, none, none, none, stash=v, stash_steps=s, step_weights=weights) for r, (v, s) in zip(rngs, parts)
+    ]
+    cat = _deal_catalogue(world, params, rng, mid, chunks, [len(v) for v, _ in parts], 0)
+    if cat is None:
+        return np.zeros(0, np.intp), [], len(left)
+    if k > 1:
+        _prepare_threads(world, params)
+    ids = cat.ids.astype(np.intp, copy=False)
+    return ids, _parallel(_serve, [(world, params, c, ids, cat.topic, 0) for c in chunks]), 0
 
 
 def _split_broad(
@@ -554,7 +606,10 @@ def _serve(
     per entry and learn from them. Touches no shared state but the chunk's viewers'
     rows of ``aud_pref``, so chunks may run in parallel."""
     rng, tviewers, slots = ch.rng, ch.targeted, ch.pool
-    pick = pools.match_viewers(world, params, rng, tviewers, slots, slots, slot_group_counts=ch.pool_groups)
+    if len(tviewers):
+        pick = pools.match_viewers(world, params, rng, tviewers, slots, slots, slot_group_counts=ch.pool_groups)
+    else:  # (a block's catalogue: its impressions are all waiting ones, ``stash``)
+        pick = np.zeros(0, np.intp)
     if ch.broad is not None and len(ch.broad):  # broad slots: viewers at random among those left
         pick, slots = _serve_broad(rng, pick, slots, ch.broad)
     left = None
@@ -650,6 +705,49 @@ def _followers(world: World, ids: np.ndarray, follows: np.ndarray) -> None:
         np.add.at(world.creator_followers, world.video_creator.take(ids.take(at)), follows.take(at))
 
 
+#: per step of a block: the targeted impressions per chunk, and the control ones (sorted viewers)
+_BlockDraws = list[tuple[list[np.ndarray], np.ndarray]]
+
+
+def _block_sampler(
+    world: World, params: EngineParams, dt: float, m: int
+) -> tuple[audience.PoissonCounts, list[int], int, float]:
+    """What :func:`_block_draws` needs of the world for a block of ``m`` steps of ``dt``
+    hours (read here, on the caller's thread): the block's sampler, the viewer cut of its
+    steps' chunks, ``m`` and ``control_fraction``."""
+    k = _chunks(params, _rate_and_total(world, params)[1] * dt)
+    return _sampler(world, params, dt * m), _cut(world.n_viewers, k), m, float(params.control_fraction)
+
+
+def _block_draws(
+    sampler: audience.PoissonCounts, cut: list[int], m: int, cf: float, rng: np.random.Generator
+) -> _BlockDraws:
+    """A block's impressions (see :class:`_Ahead`): each viewer's count over the block,
+    each impression then given one of the ``m`` steps, and marked control with
+    probability ``cf``. Reads no world: :func:`run` draws the next block's on a worker
+    thread while this one's steps are served."""
+    whole = sampler.impressions(rng, cut)
+    assert isinstance(whole, list)
+    # each impression's step, and whether it is the control slice's (with probability
+    # control_fraction, as _mark_control draws it), then the impressions sorted by both
+    targeted: list[list[np.ndarray]] = [[] for _ in range(m)]
+    control: list[list[np.ndarray]] = [[] for _ in range(m)]
+    for imp in whole:
+        key = rng.integers(0, m, len(imp), dtype=np.uint8)
+        key <<= 1
+        if cf > 0:
+            key |= rng.random(len(imp)) < cf
+        imp = imp.take(np.argsort(key, kind="stable"))  # (each step's in the block's order)
+        ends = np.cumsum(np.bincount(key, minlength=2 * m)).tolist()
+        for j in range(m):
+            a, b, c = ends[2 * j - 1] if j else 0, ends[2 * j], ends[2 * j + 1]
+            targeted[j].append(imp[a:b])
+            ctrl = imp[b:c]
+            ctrl.sort()
+            control[j].append(ctrl)
+    return [(t, np.concatenate(c).astype(np.int32)) for t, c in zip(targeted, control)]
+
+
 class _Ahead:
     """The random draws of a block of ``m`` steps of ``dt`` hours that do not depend on
     the world's state, made at once by :func:`run` (a short step's fixed cost of each
@@ -685,33 +783,15 @@ class _Ahead:
         dt: float,
         m: int,
         rate: tuple[np.ndarray, np.ndarray] | None = None,
+        draws: _BlockDraws | None = None,
     ):
         assert 1 <= m <= 127
         k = _chunks(params, _rate_and_total(world, params)[1] * dt)
-        whole = _sampler(world, params, dt * m).impressions(rng, _cut(world.n_viewers, k))
-        assert isinstance(whole, list)
-        # each impression's step, and whether it is the control slice's (with probability
-        # control_fraction, as _mark_control draws it), then the impressions sorted by both
-        cf = float(params.control_fraction)
-        targeted: list[list[np.ndarray]] = [[] for _ in range(m)]
-        control: list[list[np.ndarray]] = [[] for _ in range(m)]
-        for imp in whole:
-            key = rng.integers(0, m, len(imp), dtype=np.uint8)
-            key <<= 1
-            if cf > 0:
-                key |= rng.random(len(imp)) < cf
-            imp = imp.take(np.argsort(key, kind="stable"))  # (each step's in the block's order)
-            ends = np.cumsum(np.bincount(key, minlength=2 * m)).tolist()
-            for j in range(m):
-                a, b, c = ends[2 * j - 1] if j else 0, ends[2 * j], ends[2 * j + 1]
-                targeted[j].append(imp[a:b])
-                ctrl = imp[b:c]
-                ctrl.sort()
-                control[j].append(ctrl)
+        if draws is None:
+            draws = _block_draws(*_block_sampler(world, params, dt, m), rng)
+        assert len(draws) == m
         #: per step: the targeted impressions per chunk, and the control ones (sorted viewers)
-        self.steps: list[tuple[list[np.ndarray], np.ndarray]] = [
-            (t, np.concatenate(c).astype(np.int32)) for t, c in zip(targeted, control)
-        ]
+        self.steps = draws
         self.uploads = draw_uploads(world, params, rng, t0, t0 + dt * m)
         #: the uploads' rows of the per-video tables (reactions, broad shares), computed at
         #: once: each step appends its new videos' (:meth:`add_due`), no pass of its own
@@ -860,19 +940,23 @@ def step(
     plan = _plan(world, params, rng, dt, mid, sh, hh, drawn, ahead)
     ids_all, P = plan.ids, plan.n_pool
     served = _parallel(_serve, [(world, params, c, ids_all, plan.topic, P) for c in plan.chunks])
+    delta, ratio = _summed(served, len(ids_all))
     if ahead is not None:
-        if ahead.last:
-            ahead.left, ahead.left_step = [], []
         for s in served:
             if s.left is not None:
                 ahead.wait(s.left)
+        if ahead.last and ahead.left:  # the block's catalogue, entries after the pools'
+            cat_ids, cat_served, dropped = _block_catalogue(world, params, rng, mid, ahead)
+            ids_all = np.concatenate([ids_all, cat_ids])
+            cat_delta, cat_ratio = _summed(cat_served, len(cat_ids))
+            delta, ratio = np.concatenate([delta, cat_delta]), np.concatenate([ratio, cat_ratio])
+            served += cat_served
+            res.dropped += dropped
+        if ahead.last:
+            ahead.left, ahead.left_step = [], []
     n_imp = sum(s.impressions for s in served)
     res.dropped += sum(s.dropped for s in served)
     if n_imp:
-        delta, ratio = served[0].delta, served[0].ratio
-        for s in served[1:]:
-            delta += s.delta
-            ratio += s.ratio
         # -- count ------------------------------------------------------------------------------
         touched = np.flatnonzero(delta[:, Signal.VIEW] > 0)
         if len(touched) == len(delta):  # (the usual case: every entry got its slots' viewers)
@@ -926,6 +1010,18 @@ def step(
         ahead.heats = (heats[0], heats[1])
     res.events += trends.trend_events(world, top_s, top_h, params.trending_k, t1)
     return res
+
+
+def _summed(served: list[_Served], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The chunks' counter deltas ``[n, N_SIGNALS]`` and watch ratios ``[n]``, summed (in
+    the first chunk's arrays)."""
+    if not served:
+        return np.zeros((n, N_SIGNALS), np.int64), np.zeros(n)
+    delta, ratio = served[0].delta, served[0].ratio
+    for s in served[1:]:
+        delta += s.delta
+        ratio += s.ratio
+    return delta, ratio
 
 
 def _decide(
@@ -1051,14 +1147,28 @@ def run(
     slices = {s: SliceCounts() for s in SLICES}
     counts = dict.fromkeys(EVENT_KEYS.values(), 0)
     impressions = dropped = uploads = catalogue = 0
-    # short steps: blocks of about an hour, their state-free draws made at once (_Ahead)
+    # short steps: blocks of about an hour, their state-free draws made at once (_Ahead);
+    # a block's impressions are drawn on a worker thread while the block before is served,
+    # from a stream of their own (the same draws whatever the threads' timing)
     block = min(int(1.0 / dt + 1e-9), 127)
     ahead = None
+    draw_rng = rng.spawn(1)[0] if block >= 2 else rng
+    pending: Future[_BlockDraws] | None = None
     wall0 = time.perf_counter()
     for i in range(n_steps):
         if block >= 2 and i % block == 0:
             rate = ahead.next_rate if ahead is not None else None
-            ahead = _Ahead(world, params, rng, world.clock, dt, min(block, n_steps - i), rate)
+            m = min(block, n_steps - i)
+            draws = (
+                pending.result()
+                if pending is not None
+                else _block_draws(*_block_sampler(world, params, dt, m), draw_rng)
+            )
+            pending = None
+            if i + m < n_steps:
+                sampler = _block_sampler(world, params, dt, min(block, n_steps - i - m))
+                pending = _executor().submit(_block_draws, *sampler, draw_rng)
+            ahead = _Ahead(world, params, rng, world.clock, dt, m, rate, draws)
         r = step(world, params, rng, dt, ahead=ahead if block >= 2 else None)
         impressions += r.impressions
         dropped += r.dropped
