@@ -500,6 +500,43 @@ def test_same_seed_same_world_in_short_steps(tiny_world, assert_same_world, seed
     assert ra.deterministic() == rb.deterministic()
 
 
+def test_a_blocks_catalogue_in_viewer_chunks_serves_each_waiting_impression_once(
+    tiny_world, assert_same_world, monkeypatch
+):
+    """A block's catalogue big enough for two threads is served in two chunks of viewers
+    (each touching only its viewers' rows of ``aud_pref``): every impression the block's
+    pools left over is served or dropped exactly once, in the chunk of its viewer, and
+    the world comes out the same run after run, whatever the threads' timing."""
+    w = tiny_world
+    p = EngineParams.from_world(w)
+    simulate.run(w, p, 1, 6.0)  # (some videos stalled: a catalogue)
+    # ten times the impressions: more than the pools absorb
+    p = dataclasses.replace(p, threads=2, impressions_per_viewer_hour=10 * float(w.aud_activity.mean()))
+    per_step = simulate._rate_and_total(w, p)[1] / 12
+    # a 5-minute step stays in one chunk (its catalogue waits), an hour's leftovers split in two
+    monkeypatch.setattr(simulate, "PARALLEL_MIN", int(per_step * 1.5))
+    seen = []
+    real = simulate._block_catalogue
+
+    def spy(world, params, rng, mid, ahead):
+        waiting = np.concatenate(ahead.left)
+        ids, served, dropped = real(world, params, rng, mid, ahead)
+        assert dropped == 0 and len(served) == 2
+        # each chunk served or dropped the waiting impressions of its half of the viewers
+        half = int((waiting < simulate._cut(world.n_viewers, 2)[1]).sum())
+        assert [s.impressions + s.dropped for s in served] == [half, len(waiting) - half]
+        seen.append(sum(s.impressions for s in served))
+        return ids, served, dropped
+
+    monkeypatch.setattr(simulate, "_block_catalogue", spy)
+    a, b = w.copy(), w.copy()
+    ra = simulate.run(a, p, 7, 3.0, step_minutes=5)
+    simulate.run(b, p, 7, 3.0, step_minutes=5)
+    assert_same_world(a, b)
+    assert len(seen) == 6  # (two runs of three blocks)
+    assert ra.catalogue_impressions == sum(seen[:3]) > 0
+
+
 def test_a_blocks_waiting_engagement_reaches_the_trends_as_step_by_step(tiny_world):
     """The engagement of an impression that waited for its block's catalogue goes into the
     trends and their fatigue with the factors the block's later steps' decays would have

@@ -379,9 +379,9 @@ class _Chunk:
     catalogue_groups: np.ndarray | None = None
     #: catalogue slots served to viewers at random (entries from P on; see pools.broad_share)
     catalogue_broad: np.ndarray | None = None
-    #: earlier steps' targeted impressions the pools left over (viewers), served the
-    #: catalogue with this chunk's own (see :class:`_Ahead`), each one's step in the block
-    #: (uint8), and the trend weights per step of the block (:meth:`_Ahead.step_weights`)
+    #: a block's targeted impressions its steps' pools left over (viewers), served the
+    #: catalogue after this chunk's own (:func:`_block_catalogue`), each one's step in the
+    #: block (uint8), and the trend weights per step of the block (:meth:`_Ahead.step_weights`)
     stash: np.ndarray | None = None
     stash_steps: np.ndarray | None = None
     step_weights: tuple[np.ndarray, np.ndarray] | None = None
@@ -753,8 +753,10 @@ class _Ahead:
     the world's state, made at once by :func:`run` (a short step's fixed cost of each
     draw, paid once per block):
 
-    * the audience's impressions: each viewer's Poisson count over the block, each
-      impression then given one of the ``m`` steps uniformly at random. By Poisson
+    * the audience's impressions (:func:`_block_draws`, which :func:`run` makes on a
+      worker thread while the block before is served): each viewer's Poisson count
+      over the block, each impression then given one of the ``m`` steps uniformly at
+      random. By Poisson
       splitting, this is exactly ``m`` independent Poisson(rate x dt) counts per viewer,
       each step's own draw; and each marked control with probability ``control_fraction``,
       as :func:`_mark_control` marks a step's;
@@ -765,8 +767,9 @@ class _Ahead:
     With ``defer`` (a block whose steps are served in one chunk), the catalogue is served
     once per block, as one step of the block's length serves it: an earlier step of the
     block leaves the targeted impressions its pools cannot absorb waiting (``left``), and
-    the block's last step serves them, with its own, from the catalogue as it stands
-    then. Stalled videos are not being judged (catalogue views count in lifetime
+    the block's last step, once its pools are served, serves them all from the catalogue
+    as it stands then, in viewer chunks on as many threads as a step of the block's length
+    would use (:func:`_block_catalogue`). Stalled videos are not being judged (catalogue views count in lifetime
     counters only), so no decision waits; a short step pays for the few hundred pool
     videos it serves, not for the thousands of stalled videos it would touch once each.
     Their engagement goes into the trends and their fatigue as each step would have put
