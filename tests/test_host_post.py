@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from pilot import drain, open_feed, until
 from processes import start_host
 from test_host import joined, next_reply, running_host
 from test_host_remote import HostThread, wait_for
+from worlds import rows
 
 from fyp_tui.errors import FypError, UsageError
 from fyp_tui.host import protocol
@@ -30,14 +30,6 @@ from fyp_tui.host.remote import RemoteSession
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (100, 32)
-
-
-def rows(db: str, sql: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 async def a_post(client: HostClient, caption: str = "quick 3 step pasta", **kw) -> dict:
@@ -72,7 +64,7 @@ async def test_a_person_posts_through_the_host_and_the_class_meets_it_as_any_vid
         assert w.video_captions[video] == "quick 3 step pasta"
         assert "pastanight" in w.hashtag_names  # a new hashtag, created in the world
         # committed before the reply: rows in the database, no checkpoint taken since
-        assert rows(tiny_db, "SELECT caption, creator_id FROM video WHERE id = ?", (video,)) == [
+        assert rows(tiny_db, "SELECT caption, creator_id FROM video WHERE id = ?", video) == [
             ("quick 3 step pasta", creator)
         ]
         assert rows(tiny_db, "SELECT count(*) FROM hashtag WHERE name = 'pastanight'") == [(1,)]
@@ -202,7 +194,7 @@ async def test_an_acknowledged_post_survives_kill_9_of_the_host(tiny_db):
         tiny_db,
         "SELECT v.id, v.caption, c.handle FROM video v JOIN creator c ON c.id = v.creator_id "
         f"WHERE v.id IN ({', '.join('?' * len(ids))}) ORDER BY v.id",
-        tuple(ids),
+        *ids,
     )
     assert saved == [(ids[0], "quick 3 step pasta", "alex"), (ids[1], "and a second one", "alex")]
     assert rows(tiny_db, "SELECT count(*) FROM hashtag WHERE name = 'killnine'") == [(1,)]

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 
 import pytest
-from worlds import world_held_elsewhere
+from worlds import rows, world_held_elsewhere
 
 KEYS = (
     "cards",
@@ -21,11 +20,6 @@ KEYS = (
     "clock_start",
     "clock_end",
 )
-
-
-def rows(db: str, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 def clock_of(db: str) -> float:

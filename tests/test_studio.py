@@ -3,12 +3,11 @@ new hashtags, and a post that is drawn and judged as any upload is."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import numpy as np
 import pytest
 from pilot import FakeClock, drain, open_feed, until
 from textual.widgets import Input, Select
+from worlds import rows
 
 from fyp_tui.engine.world import Status
 from fyp_tui.errors import UsageError
@@ -21,14 +20,6 @@ SIZE = (100, 32)
 @pytest.fixture
 def app(tiny_db):
     return make_app(tiny_db, "tester", frozen=True, clock=FakeClock(), seed=11)
-
-
-def rows(db: str, sql: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 async def open_studio(pilot, app):
@@ -157,7 +148,7 @@ def test_each_profile_posts_as_its_own_new_creator(tiny_db):
     assert made[0][1] == "ana_lima" and made[1][1] == "bo"
     assert made[0][0] != made[1][0]
     # both accounts are rows of the world, and open again as the same creators
-    assert rows(tiny_db, "SELECT handle, follower_count FROM creator WHERE id >= ? ORDER BY id", (made[0][0],)) == [
+    assert rows(tiny_db, "SELECT handle, follower_count FROM creator WHERE id >= ? ORDER BY id", made[0][0]) == [
         ("ana_lima", 0),
         ("bo", 0),
     ]
@@ -196,7 +187,7 @@ def test_the_audience_and_other_people_follow_a_person_and_the_count_is_saved(ti
         live.checkpoints.final_save()
     finally:
         live.close()
-    assert rows(tiny_db, "SELECT follower_count FROM creator WHERE id = ?", (c,)) == [(followers,)]
+    assert rows(tiny_db, "SELECT follower_count FROM creator WHERE id = ?", c) == [(followers,)]
     # another person follows it from their feed
     other = LiveSession(tiny_db, "fan", seed=6)
     other.open()
@@ -207,7 +198,7 @@ def test_the_audience_and_other_people_follow_a_person_and_the_count_is_saved(ti
         other.checkpoints.final_save()
     finally:
         other.close()
-    assert rows(tiny_db, "SELECT follower_count FROM creator WHERE id = ?", (c,)) == [(followers + 1,)]
+    assert rows(tiny_db, "SELECT follower_count FROM creator WHERE id = ?", c) == [(followers + 1,)]
 
 
 def test_bad_posts_are_refused_and_change_nothing(tiny_db):
@@ -454,9 +445,9 @@ def test_post_from_the_command_line(run_cli, tiny_db):
     assert {"video_id", "creator", "tier"} <= set(r)
     assert r["creator"] == "cli_poster" and r["tier"] == 0 and r["hashtags"] == ["scripted", "made_up"]
     assert rows(
-        tiny_db, "SELECT caption, creator_id, profile_id IS NOT NULL FROM video WHERE id = ?", (r["video_id"],)
+        tiny_db, "SELECT caption, creator_id, profile_id IS NOT NULL FROM video WHERE id = ?", r["video_id"]
     ) == [("hello from a script", r["creator_id"], 1)]
-    assert rows(tiny_db, "SELECT handle, follower_count FROM creator WHERE id = ?", (r["creator_id"],)) == [
+    assert rows(tiny_db, "SELECT handle, follower_count FROM creator WHERE id = ?", r["creator_id"]) == [
         ("cli_poster", 0)
     ]
     # a second post: the same account; an empty --hashtags is allowed
@@ -513,7 +504,7 @@ def test_the_same_post_and_seed_give_the_same_video(run_cli, tiny_db, tmp_path):
         code, out, err = run_cli("post", "--db", db, "--caption", "same", "--topic", "2", "--seed", "7", "--json")
         assert code == 0, err
         v = json.loads(out)["video_id"]
-        quality.append(rows(db, "SELECT quality, topic2_id, topic_weight FROM video WHERE id = ?", (v,)))
+        quality.append(rows(db, "SELECT quality, topic2_id, topic_weight FROM video WHERE id = ?", v))
     assert quality[0] == quality[1]
 
 

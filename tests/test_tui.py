@@ -14,6 +14,7 @@ import sqlite3
 import pytest
 from pilot import FakeClock, drain, open_feed, swipe, until
 from textual.widgets import Input, OptionList, Select, Static
+from worlds import rows
 
 from fyp_tui.engine.world import Signal, Status
 from fyp_tui.errors import StoreError
@@ -24,11 +25,6 @@ from fyp_tui.tui.screens.onboarding import OnboardingScreen
 from fyp_tui.tui.widgets.side import SidePanel, SpreadView, WhyView
 
 SIZE = (100, 32)
-
-
-def rows(db: str, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 def kinds(db: str) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 #: a mid-size world: big enough for a feed session of a few hundred cards, built in a second or two
 MID_WORLD = {
@@ -20,6 +21,12 @@ MID_WORLD = {
     "topic_skew": 0.3,
     "history_days": 2.0,
 }
+
+
+def rows(db: str, sql: str, *args) -> list[tuple]:
+    """The rows ``sql`` (with ``?`` parameters ``args``) reads from the SQLite world file ``db``."""
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(sql, args).fetchall()
 
 
 class Mid(tuple):
