@@ -1037,68 +1037,46 @@ def _decide(
     rng: np.random.Generator,
     people: Sequence[Ledger],
 ) -> list[Event]:
-    """The step's decisions (:func:`ladder.decide` on :func:`_due`'s videos). When no video
-    fades but a look's (the usual case), the pool videos found due are handed over as
-    they are (:func:`ladder.decide_crossed`: the same decisions, not found again)."""
+    """The step's decisions: :func:`ladder.decide` on the live videos (sorted ``live``) a
+    decision may be due for, which it would find among all of them at the cost of its
+    passes over every one: the pool videos whose tier impressions this step carried
+    across one of their looks, with the step's ``counted`` (pool videos, tier-counter
+    deltas) for them, and those whose heat fell below ``fade_floor``. When none fades
+    (the usual case), the pool videos found due are handed over as they are
+    (:func:`ladder.decide_crossed`: the same decisions, not found again)."""
     fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
-    if counted is not None and len(counted[0]) and not len(fading):
-        ids, delta = counted
-        ids = ids.astype(np.int64, copy=False)
-        after = world.video_tier_counts[ids, Signal.VIEW]
-        before = after - delta[:, Signal.VIEW]
-        tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
-        looks = ladder.look_views(params)[tier]
-        cross = (looks > before[:, None]) & (looks <= after[:, None])
-        rows = cross.any(axis=1) & (world.video_status[ids] == ladder.ACTIVE)
-        if not rows.any():
-            return []
-        at = np.flatnonzero(rows)
-        at = at[np.argsort(ids.take(at), kind="stable")]  # (by video id, as decide sorts them)
-        return ladder.decide_crossed(
-            world,
-            params,
-            ids.take(at),
-            tier.take(at),
-            looks.take(at, axis=0),
-            after.take(at),
-            delta.take(at, axis=0).astype(np.int64, copy=False),
-            cross.take(at, axis=0),
-            now,
-            since=t0,
-            rng=rng,
-            people=people,
-        )
-    due, counted = _due(world, params, live, counted, now, fading)
-    return ladder.decide(world, params, due, now, served=counted, since=t0, rng=rng, people=people)
-
-
-def _due(
-    world: World,
-    params: EngineParams,
-    live: np.ndarray,
-    counted: tuple[np.ndarray, np.ndarray] | None,
-    now: float,
-    fading: np.ndarray | None = None,
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    """The live videos (sorted ``live``) a decision may be due for at the end of a step
-    (:func:`~fyp_tui.engine.ladder.decide` finds the same among all of them, at the cost
-    of its passes over every one): the pool videos whose tier impressions this step
-    carried across one of their looks, and those whose heat fell below ``fade_floor``;
-    and the step's ``counted`` (pool videos, tier-counter deltas) for the first of them
-    (the only ones whose deltas ``decide`` reads)."""
-    if fading is None:
-        fading = live[ladder.heat(world, params, live, now) < params.fade_floor]
     if counted is None or not len(counted[0]):
-        return fading, counted
+        return ladder.decide(world, params, fading, now, served=counted, since=t0, rng=rng, people=people)
     ids, delta = counted
     ids = ids.astype(np.int64, copy=False)
     after = world.video_tier_counts[ids, Signal.VIEW]
     before = after - delta[:, Signal.VIEW]
     tier = np.minimum(world.video_tier[ids].astype(np.int64), params.top_tier)
     looks = ladder.look_views(params)[tier]
-    crossed = ((looks > before[:, None]) & (looks <= after[:, None])).any(axis=1)
-    crossed &= world.video_status[ids] == ladder.ACTIVE
-    return np.union1d(ids[crossed], fading), (ids[crossed], delta[crossed])
+    cross = (looks > before[:, None]) & (looks <= after[:, None])
+    due = cross.any(axis=1) & (world.video_status[ids] == ladder.ACTIVE)
+    if len(fading):
+        served = (ids[due], delta[due])
+        videos = np.union1d(served[0], fading)
+        return ladder.decide(world, params, videos, now, served=served, since=t0, rng=rng, people=people)
+    if not due.any():
+        return []
+    at = np.flatnonzero(due)
+    at = at[np.argsort(ids.take(at), kind="stable")]  # (by video id, as decide sorts them)
+    return ladder.decide_crossed(
+        world,
+        params,
+        ids.take(at),
+        tier.take(at),
+        looks.take(at, axis=0),
+        after.take(at),
+        delta.take(at, axis=0).astype(np.int64, copy=False),
+        cross.take(at, axis=0),
+        now,
+        since=t0,
+        rng=rng,
+        people=people,
+    )
 
 
 # -- the run ------------------------------------------------------------------------------------
