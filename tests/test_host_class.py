@@ -57,9 +57,7 @@ def test_a_saved_decision_another_profile_tipped_is_not_the_persons(tiny_db):
 
 
 def test_the_class_data_lists_everyone_with_their_meter(tiny_db):
-    shared = SharedWorld(tiny_db, seed=2)
-    shared.open()
-    try:
+    with SharedWorld(tiny_db, seed=2) as shared:
         a, b = shared.person("a"), shared.person("b")
         assert a.profile_id != b.profile_id and a.lock is b.lock is shared.lock
         card = a.feed.begin()
@@ -73,14 +71,10 @@ def test_the_class_data_lists_everyone_with_their_meter(tiny_db):
         # both feed sessions' ledgers go into the shared step
         shared.advance(1.0)
         assert shared.world.clock > shared.start_clock
-    finally:
-        shared.close()
 
 
 def test_a_decision_one_person_tipped_reaches_the_others_strip(tiny_db):
-    shared = SharedWorld(tiny_db, seed=3)
-    shared.open()
-    try:
+    with SharedWorld(tiny_db, seed=3) as shared:
         alex, sam = shared.person("alex"), shared.person("sam")
         decided = Promoted(
             float(shared.world.clock), 4, 0, 1, 0.5, 0.4, 100, 3000, tipped_by="share", profile=alex.profile_id
@@ -98,14 +92,10 @@ def test_a_decision_one_person_tipped_reaches_the_others_strip(tiny_db):
             )
         ]
         assert shared.take_told() == []
-    finally:
-        shared.close()
 
 
 def test_the_worlds_decisions_are_logged_once_for_the_class_and_credited_to_who_tipped_them(tiny_db):
-    shared = SharedWorld(tiny_db, seed=4)
-    shared.open()
-    try:
+    with SharedWorld(tiny_db, seed=4) as shared:
         alex, sam = shared.person("alex"), shared.person("sam")
         # a decision of the world's step: in everyone's panel history, credited to nobody
         events = shared.advance(24.0)
@@ -138,5 +128,3 @@ def test_the_worlds_decisions_are_logged_once_for_the_class_and_credited_to_who_
             assert [s.tipped_by for s in steps] == [mine], p.profile_name
         # one log for the class: its lists are not copied per person
         assert alex.history.tier_log is sam.history.tier_log is shared.tiers.tier_log
-    finally:
-        shared.close()

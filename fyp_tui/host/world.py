@@ -296,6 +296,14 @@ class SharedWorld:
             self.trace.wrap(self.checkpoints, "capture", "capture")
             self.trace.wrap(self.store, "write", "ckpt_write")
 
+    def __enter__(self) -> SharedWorld:
+        """Opened (:meth:`open`); closed on leaving the block (:meth:`close`)."""
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def person(self, name: str) -> PersonSession:
         """The session of profile ``name``, opened on first use (kept for the host's life)."""
         with self._people_lock:
