@@ -756,10 +756,9 @@ class _Ahead:
     * the audience's impressions (:func:`_block_draws`, which :func:`run` makes on a
       worker thread while the block before is served): each viewer's Poisson count
       over the block, each impression then given one of the ``m`` steps uniformly at
-      random. By Poisson
-      splitting, this is exactly ``m`` independent Poisson(rate x dt) counts per viewer,
-      each step's own draw; and each marked control with probability ``control_fraction``,
-      as :func:`_mark_control` marks a step's;
+      random. By Poisson splitting, this is exactly ``m`` independent Poisson(rate x
+      dt) counts per viewer, each step's own draw; and each marked control with
+      probability ``control_fraction``, as :func:`_mark_control` marks a step's;
     * the creators' uploads over the block (:func:`~fyp_tui.engine.uploads.draw_uploads`),
       each joining the world in the step its upload time falls in (their sounds are
       drawn by the trends at the block's start, as one step of the block's length does).
@@ -768,9 +767,9 @@ class _Ahead:
     once per block, as one step of the block's length serves it: an earlier step of the
     block leaves the targeted impressions its pools cannot absorb waiting (``left``), and
     the block's last step, once its pools are served, serves them all from the catalogue
-    as it stands then, in viewer chunks on as many threads as a step of the block's length
-    would use (:func:`_block_catalogue`). Stalled videos are not being judged (catalogue views count in lifetime
-    counters only), so no decision waits; a short step pays for the few hundred pool
+    as it stands then, in viewer chunks on as many threads as a step of the block's
+    length would use (:func:`_block_catalogue`). Stalled videos are not being judged
+    (catalogue views count in lifetime counters only), so no decision waits; a short step pays for the few hundred pool
     videos it serves, not for the thousands of stalled videos it would touch once each.
     Their engagement goes into the trends and their fatigue as each step would have put
     it there, decayed to the block's end (:meth:`trend_weights`): the trends at each
