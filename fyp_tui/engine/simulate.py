@@ -165,10 +165,10 @@ def _mark_control(
             targeted.append(imp)
             continue
         mark = rng.random(len(imp)) < cf
-        c = imp[mark]
+        c = imp.take(np.flatnonzero(mark))
         c.sort()
         control.append(c)
-        targeted.append(imp[~mark])
+        targeted.append(imp.take(np.flatnonzero(~mark)))
     ctrl = np.concatenate(control).astype(np.int32) if control else np.zeros(0, np.int32)
     return targeted, ctrl
 
@@ -580,8 +580,8 @@ def _split_broad(
     b = rng.random(len(slots)) < share.take(slots - first)
     if not b.any():
         return slots, None, part
-    broad = slots[b]
-    return slots[~b], broad, part - np.bincount(broad - first, minlength=len(part))
+    broad = slots.take(np.flatnonzero(b))
+    return slots.take(np.flatnonzero(~b)), broad, part - np.bincount(broad - first, minlength=len(part))
 
 
 def _serve_broad(
@@ -614,10 +614,12 @@ def _serve(
         pick, slots = _serve_broad(rng, pick, slots, ch.broad)
     left = None
     if ch.defer:  # what the pools left over waits for the block's catalogue
-        served = pick >= 0
-        left = tviewers[~served]
+        # (positions, then gathers: a random boolean mask indexes at a branch miss per element)
+        unserved = pick < 0
+        left = tviewers.take(np.flatnonzero(unserved))
         if len(left):
-            tviewers, pick = tviewers[served], pick[served]
+            served = np.flatnonzero(~unserved)
+            tviewers, pick = tviewers.take(served), pick.take(served)
     n_own = len(tviewers)
     if ch.stash is not None and len(ch.stash):  # the block's earlier leftovers join this step's
         tviewers = np.concatenate([tviewers, ch.stash])
@@ -643,9 +645,10 @@ def _serve(
         last = len(ch.step_weights[0]) - 1
         steps = np.concatenate([np.full(n_own, last, np.uint8), ch.stash_steps])
         if n_got < len(got):
-            steps = steps[got]
+            steps = steps.take(np.flatnonzero(got))
     if n_got < len(got):
-        tviewers, pick = tviewers[got], pick[got]
+        at = np.flatnonzero(got)
+        tviewers, pick = tviewers.take(at), pick.take(at)
     # impressions: the targeted ones (pools and catalogue), then the control slice
     viewers = np.concatenate([tviewers, ch.control], dtype=np.intp)
     # (intp: the entry of each impression indexes several arrays and feeds two bincounts,
