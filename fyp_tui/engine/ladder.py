@@ -118,35 +118,39 @@ PENDING_KEY = "tier_bar_pending"
 
 def current_bars(world: World | None, params: EngineParams) -> np.ndarray:
     """The bars in force: the world's adapted bars (``world.extra["tier_bars"]``) or the params'."""
+    return np.array(_bars_in_force(world, params), dtype=np.float64)
+
+
+def _bars_in_force(world: World | None, params: EngineParams) -> Sequence[float]:
+    """:func:`current_bars` as the list or tuple it is kept in (no array built)."""
     if world is not None and params.bar_rate > 0:
         b = (world.extra or {}).get(BARS_KEY)
         if isinstance(b, list) and len(b) == params.n_bounded:
-            return np.array(b, dtype=np.float64)
-    return np.array(params.bars, dtype=np.float64)
+            return b
+    return params.bars
 
 
 def promotion_bar(params: EngineParams, tiers, world: World | None) -> np.ndarray:
     """The bar each tier's lower confidence bound must reach (``inf`` for site-wide):
     the bars in force in ``world`` (see :func:`adapt_bars`); ``None`` gives the
     scenario's starting bars (say so where you show them)."""
-    bars = _bar_table(current_bars(world, params))
-    # (minimum of maximum: np.clip costs several times more per call, the same values)
-    return bars[np.minimum(np.maximum(np.asarray(tiers, dtype=np.int64), 0), params.top_tier)]
+    bars = _bar_table(tuple(_bars_in_force(world, params)))
+    # (tiers clipped to [0, site-wide] by the gather: ``[*bars, inf]`` has one entry per tier)
+    return bars.take(np.asarray(tiers, dtype=np.int64), mode="clip")
 
 
 _BAR_TABLES: dict[tuple[float, ...], np.ndarray] = {}
 
 
-def _bar_table(bars: np.ndarray) -> np.ndarray:
+def _bar_table(bars: tuple[float, ...]) -> np.ndarray:
     """``[*bars, inf]`` (read-only, cached by value: the bars in force change once a step)."""
-    key = tuple(bars.tolist())
-    hit = _BAR_TABLES.get(key)
+    hit = _BAR_TABLES.get(bars)
     if hit is None:
         if len(_BAR_TABLES) > 64:
             _BAR_TABLES.clear()
-        hit = np.array([*bars, np.inf])
+        hit = np.array([*bars, np.inf], dtype=np.float64)
         hit.flags.writeable = False
-        _BAR_TABLES[key] = hit
+        _BAR_TABLES[bars] = hit
     return hit
 
 
