@@ -15,6 +15,7 @@ so the wall rate is the one to read).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import tempfile
@@ -59,11 +60,14 @@ def measure(
     return best
 
 
-def step_speed(w, hours: float, minutes: float, repeats: int = 3) -> tuple[float, float]:
+def step_speed(w, hours: float, minutes: float, repeats: int = 3, threads: int | None = None) -> tuple[float, float]:
     """Simulated hours per wall second and per CPU second of ``simulate.run`` at steps of
     ``minutes``, best of ``repeats`` runs, each on a copy of ``w`` (warmed up already), so
-    every step length runs through the same simulated hours of the same world."""
+    every step length runs through the same simulated hours of the same world.
+    ``threads``: the engine's threads (default: the scenario's)."""
     p = EngineParams.from_world(w)
+    if threads is not None:
+        p = dataclasses.replace(p, threads=threads)
     best_wall = best_cpu = 0.0
     for i in range(repeats):
         ww = w.copy()
@@ -75,18 +79,67 @@ def step_speed(w, hours: float, minutes: float, repeats: int = 3) -> tuple[float
     return best_wall, best_cpu
 
 
+@contextlib.contextmanager
+def core_only(w):
+    """The step with its side work left out: trend decay, engagement, heats and lists,
+    trend events, re-ignition, milestones, bar adaptation, follower counts and slice sums
+    (heats and lists frozen at ``w``'s). What is left is the core every step must do:
+    allocate the pools, match viewers, react, count, learn and decide. The world this
+    runs is not a valid one: it only bounds what cutting the side work could give."""
+    from fyp_tui.engine import ladder, trends
+
+    p = EngineParams.from_world(w)
+    heats = trends.heats_and_lists(w.copy(), p.trending_k)
+    stubs = [
+        (trends, "heats_and_lists", lambda world, k: heats),
+        (trends, "trending_lists", lambda world, k: heats[2:]),
+        (trends, "decay", lambda *a: None),
+        (trends, "trend_events", lambda *a: []),
+        (trends, "add_engagement", lambda *a: None),
+        (ladder, "reignite", lambda *a: []),
+        (ladder, "milestones", lambda *a: []),
+        (ladder, "adapt_bars", lambda *a: None),
+        (simulate, "_followers", lambda *a: None),
+        (simulate, "_slices", lambda *a: (simulate.SliceCounts(), simulate.SliceCounts())),
+    ]
+    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in stubs]
+    try:
+        for mod, name, fn in stubs:
+            setattr(mod, name, fn)
+        yield
+    finally:
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+
+
 def step_lengths(w, hours: float, repeats: int) -> None:
     """The same world at 5- and 60-minute steps: simulated hours per second and their ratio
-    (the step length must not cost much: issue 10 asks for at least 0.6)."""
+    (the step length must not cost much: issue 10 asks for at least 0.6), with the
+    scenario's threads and with one; then 5-minute steps with only the step's core
+    (:func:`core_only`), against the 60-minute steps as they are."""
     w = w.copy()
     simulate.run(w, EngineParams.from_world(w), 1, 12.0)  # the warm-up every figure here has
-    fast_wall, fast_cpu = step_speed(w, hours, 5.0, repeats)
-    slow_wall, slow_cpu = step_speed(w, hours, 60.0, repeats)
-    print(f"\nstep length (demo, scenario's threads, {hours:g} h after a 12 h warm-up, best of {repeats})")
+    print(f"\nstep length (demo, {hours:g} h after a 12 h warm-up, best of {repeats}; simulated h per second)")
+    per_threads = {}
+    for threads in (None, 1):
+        fast_wall, fast_cpu = step_speed(w, hours, 5.0, repeats, threads)
+        slow_wall, slow_cpu = step_speed(w, hours, 60.0, repeats, threads)
+        per_threads[threads] = slow_wall
+        label = "scenario's threads" if threads is None else "1 thread"
+        print(
+            f"  {label:<18}  5-minute steps {fast_wall:6.1f} wall {fast_cpu:6.1f} cpu;"
+            f" 60-minute steps {slow_wall:6.1f} wall {slow_cpu:6.1f} cpu;"
+            f" ratio 5/60 {fast_wall / slow_wall:.2f} wall {fast_cpu / slow_cpu:.2f} cpu"
+        )
+    with core_only(w):
+        core_wall, _ = step_speed(w, hours, 5.0, repeats)
+    slow_wall = per_threads[None]
     print(
-        f"  simulated h per second: 5-minute steps {fast_wall:6.1f} wall {fast_cpu:6.1f} cpu;"
-        f" 60-minute steps {slow_wall:6.1f} wall {slow_cpu:6.1f} cpu;"
-        f" ratio 5/60 {fast_wall / slow_wall:.2f} wall {fast_cpu / slow_cpu:.2f} cpu"
+        f"  core alone          5-minute steps {core_wall:6.1f} wall ({1e3 / core_wall:.1f} ms per simulated hour,"
+        f" against {1e3 / slow_wall:.1f} at 60 minutes): ratio 5/60 {core_wall / slow_wall:.2f} wall"
+    )
+    print(
+        "  (core alone: the step without its trends, re-ignition, milestones, bars and slice sums; not a valid world)"
     )
 
 
