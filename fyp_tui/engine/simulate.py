@@ -639,16 +639,16 @@ def _serve(
         pick, slots = _serve_broad(rng, pick, slots, ch.catalogue_broad)
     got = pick >= 0
     n_got = int(np.count_nonzero(got))
+    kept = np.flatnonzero(got) if n_got < len(got) else None  # (None: every impression found a slot)
     steps = None
     if ch.step_weights is not None and ch.stash_steps is not None and ch.stash is not None and len(ch.stash):
         # each targeted impression's step in the block: this one's (the last: weights 1 and 0), the stash's its own
         last = len(ch.step_weights[0]) - 1
         steps = np.concatenate([np.full(n_own, last, np.uint8), ch.stash_steps])
-        if n_got < len(got):
-            steps = steps.take(np.flatnonzero(got))
-    if n_got < len(got):
-        at = np.flatnonzero(got)
-        tviewers, pick = tviewers.take(at), pick.take(at)
+        if kept is not None:
+            steps = steps.take(kept)
+    if kept is not None:
+        tviewers, pick = tviewers.take(kept), pick.take(kept)
     # impressions: the targeted ones (pools and catalogue), then the control slice
     viewers = np.concatenate([tviewers, ch.control], dtype=np.intp)
     # (intp: the entry of each impression indexes several arrays and feeds two bincounts,
